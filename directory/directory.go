@@ -1,0 +1,103 @@
+// Package directory is what foyer needs from Microsoft Entra, shaped by
+// foyer's tasks rather than by Graph's URL tree: find people, invite them,
+// resolve, read, add and remove the grants a profile bundles.
+//
+// The Graph implementation lives in package graph; the conformance suite
+// every implementation passes lives in directorytest. This package may be
+// imported by anything; it imports only the root package.
+package directory
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+)
+
+// Directory is one Entra tenant as foyer uses it. Implementations are safe
+// for concurrent use; they pace themselves against the service's throttling
+// and retry what is safe to retry, so a returned error is final for that
+// call.
+type Directory interface {
+	// Domains returns the tenant's verified domains, lowercased.
+	Domains(ctx context.Context) ([]string, error)
+
+	// Find looks the addresses up the way Microsoft recommends before an
+	// invitation (mail, otherMails, proxyAddresses, userPrincipalName,
+	// including the #EXT# form; case-insensitively) and returns the people
+	// found, keyed by Address.Key. Absent keys were not found. For many
+	// addresses it reads all guests once instead of once per address.
+	Find(ctx context.Context, emails []foyer.Address) (map[string]Person, error)
+
+	// Invite invites a person, or re-invites one who exists. A failed or
+	// unanswered invitation is never sent again blindly: the person is looked
+	// up first.
+	Invite(ctx context.Context, inv Invitation) (Invited, error)
+
+	// Resolve fills a configured grant's ids from its Ref (a display name, a
+	// role name, a SKU part number, or an id) and checks that what it names
+	// exists and can be granted (a license has free seats).
+	Resolve(ctx context.Context, g foyer.Grant) (foyer.Grant, error)
+
+	// Holders returns who holds a resolved grant now, as a set of lowercased
+	// user object ids (for a mail contact: lowercased addresses), reading the
+	// directory once per grant rather than once per person.
+	Holders(ctx context.Context, g foyer.Grant) (map[string]bool, error)
+
+	// Grant gives a resolved grant to a person. A grant already held is
+	// success. Writes that reference a guest invited moments ago wait for
+	// replication, bounded by ctx.
+	Grant(ctx context.Context, to Grantee, g foyer.Grant) error
+
+	// Revoke takes a resolved grant back. A grant not held is success.
+	Revoke(ctx context.Context, from Grantee, g foyer.Grant) error
+}
+
+// Person is a user object as foyer sees it.
+type Person struct {
+	ID                string
+	DisplayName       string
+	UserPrincipalName string
+	Mail              string
+	OtherMails        []string
+	ProxyAddresses    []string // as Graph returns them, e.g. "SMTP:a@b.example"
+	UserType          string   // Guest or Member
+	ExternalUserState string   // PendingAcceptance, Accepted, or "" for people never invited
+	AccountEnabled    bool
+	CreatedAt         time.Time
+	UsageLocation     string
+}
+
+// Guest reports whether the person is a guest (userType Guest).
+func (p Person) Guest() bool { return strings.EqualFold(p.UserType, "Guest") }
+
+// Invitation is what to send to POST /invitations.
+type Invitation struct {
+	Email       foyer.Address
+	DisplayName string
+	RedirectURL string
+	SendEmail   bool   // Entra sends its own email (sendInvitationMessage)
+	Message     string // customizedMessageBody
+	Language    string // messageLanguage, e.g. en-US
+	CC          string // the one ccRecipient Graph allows
+	Sponsors    []string
+	Reset       bool   // resetRedemption: invite again a guest who redeemed, keeping the object
+	UserID      string // required with Reset
+}
+
+// Invited is what an invitation produced.
+type Invited struct {
+	UserID    string // invitedUser.id: the guest's object id
+	RedeemURL string // inviteRedeemUrl
+	Status    string // as Graph reports it; do not branch on it
+	RequestID string // Graph's request-id, for the audit log
+	Existing  bool   // the person already existed: Graph returned the same user
+}
+
+// Grantee is the person a grant is given to or taken from.
+type Grantee struct {
+	UserID      string
+	Email       foyer.Address
+	DisplayName string
+}

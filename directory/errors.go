@@ -1,0 +1,90 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+)
+
+// Kinds of directory errors. Callers branch with errors.Is(err, directory.ErrX).
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrExists         = errors.New("already exists")
+	ErrInternal       = errors.New("address belongs to the organisation") // a verified domain or an existing member
+	ErrInvalidAddress = errors.New("address refused")
+	ErrForbidden      = errors.New("permission missing")
+	ErrThrottled      = errors.New("throttled")
+	ErrUnavailable    = errors.New("service unavailable") // 5xx or dropped connections, after retries
+	ErrNoSeats        = errors.New("no free license seats")
+	ErrInvalid        = errors.New("request refused") // any other 4xx
+)
+
+// Error is a failed directory call: what was being done, its kind, and what
+// the service answered. It carries no secret and no token.
+type Error struct {
+	Op         string        // what was being done, e.g. "invite a@b.example"
+	Kind       error         // one of the Err* kinds above
+	Status     int           // HTTP status, 0 if none was received
+	Code       string        // the service's error code, e.g. Request_ResourceNotFound
+	Message    string        // the service's message
+	RequestID  string        // Graph's request-id header
+	Permission string        // for ErrForbidden: the permission the call needs
+	RetryAfter time.Duration // for ErrThrottled: what the service asked
+	Err        error         // the underlying error, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Op + ": " + e.Kind.Error()
+	if e.Permission != "" {
+		s += " (needs " + e.Permission + ")"
+	}
+	if e.Status != 0 {
+		s += fmt.Sprintf(": %d %s", e.Status, e.Code)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RequestID != "" {
+		s += " [request-id " + e.RequestID + "]"
+	}
+	if e.Err != nil && e.Status == 0 {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is matches the error's kind.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Code maps a directory error to foyer's error codes, for the ledger and for
+// users.
+func Code(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrNotFound):
+		return foyer.ENOTFOUND
+	case errors.Is(err, ErrExists), errors.Is(err, ErrInternal), errors.Is(err, ErrNoSeats):
+		return foyer.ECONFLICT
+	case errors.Is(err, ErrInvalidAddress), errors.Is(err, ErrInvalid):
+		return foyer.EINVALID
+	case errors.Is(err, ErrForbidden):
+		return foyer.EFORBIDDEN
+	case errors.Is(err, ErrThrottled):
+		return foyer.ETHROTTLED
+	default:
+		return foyer.ErrorCode(err)
+	}
+}
+
+// Retryable reports whether trying the same call later may succeed.
+func Retryable(err error) bool {
+	return errors.Is(err, ErrThrottled) || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, context.DeadlineExceeded)
+}

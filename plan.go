@@ -1,0 +1,94 @@
+package foyer
+
+import "time"
+
+// Action is what a plan will do with a row.
+type Action string
+
+// Actions of a plan. Each row gets exactly one.
+const (
+	ActionInvite    Action = "invite"    // nobody has this address: invite and grant
+	ActionExists    Action = "exists"    // already a guest: make sure the grants are there
+	ActionSkip      Action = "skip"      // not for foyer: internal address or denied domain
+	ActionDuplicate Action = "duplicate" // the same address appeared earlier in the input
+	ActionInvalid   Action = "invalid"   // the row cannot be read as a person
+)
+
+// Actions lists every action in the order summaries show them.
+func Actions() []Action {
+	return []Action{ActionInvite, ActionExists, ActionSkip, ActionDuplicate, ActionInvalid}
+}
+
+// Result is what applying a row did.
+type Result string
+
+// Results of applying a row.
+const (
+	ResultInvited   Result = "invited"   // a new invitation was sent (or created without email)
+	ResultGranted   Result = "granted"   // the guest existed; missing grants were added
+	ResultUnchanged Result = "unchanged" // the guest existed with every grant
+	ResultSkipped   Result = "skipped"   // the plan said skip, duplicate or invalid
+	ResultFailed    Result = "failed"    // see the row's error
+)
+
+// Row is one input row with the plan's verdict and, after apply, its result.
+type Row struct {
+	Line        int // 1-based line in the input; the header is line 1 of a CSV
+	Email       Address
+	Raw         string // the address as written, when it could not be parsed
+	DisplayName string
+	GivenName   string
+	Surname     string
+	Company     string
+	Profile     string // the row's own profile column, if the input has one
+	RedirectURL string // the row's own redirect URL, overriding the profile's
+	Message     string // the row's own invitation message, overriding the profile's
+	SendEmail   string // "true" or "false" from the input, "" to follow the profile
+	Action      Action
+	Reason      string   // why this action, for people
+	UserID      string   // the existing or new guest's id
+	Grants      []string // grants to add (plan) or added (apply), as Grant.String
+	Result      Result
+	Error       string
+}
+
+// Summary counts rows by action and, after apply, by result.
+type Summary struct {
+	Rows    int
+	Actions map[Action]int
+	Results map[Result]int
+}
+
+// Count adds r to the summary.
+func (s *Summary) Count(r Row) {
+	if s.Actions == nil {
+		s.Actions = map[Action]int{}
+		s.Results = map[Result]int{}
+	}
+	s.Rows++
+	s.Actions[r.Action]++
+	if r.Result != "" {
+		s.Results[r.Result]++
+	}
+}
+
+// RunKind says what a run did.
+type RunKind string
+
+// Kinds of runs.
+const (
+	RunApply  RunKind = "apply"
+	RunRevoke RunKind = "revoke"
+)
+
+// Run is one execution of a bulk change: an apply of a file, a revoke.
+type Run struct {
+	ID         string
+	Kind       RunKind
+	Profile    string
+	Source     string // where the rows came from: a path, a URL (without its query), a blob
+	Digest     string // SHA-256 of the input, to recognise the same file run twice
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+	Summary    Summary
+}

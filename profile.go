@@ -1,0 +1,126 @@
+package foyer
+
+import (
+	"strings"
+	"time"
+)
+
+// Tenant is one Entra directory foyer acts on. Credentials are not here:
+// they belong to the configuration and the directory client, never to
+// anything that is logged or stored.
+type Tenant struct {
+	Name     string   // the name the configuration gives it
+	ID       string   // the directory (tenant) id
+	ClientID string   // the application (client) id foyer signs in as
+	Cloud    string   // public, usgov, china or custom
+	Domains  []string // extra domains to treat as internal, beside the verified ones
+}
+
+// Sender says who sends the invitation email.
+type Sender string
+
+// Senders of invitation emails.
+const (
+	SenderMicrosoft Sender = "microsoft" // Entra sends its own email (sendInvitationMessage)
+	SenderFoyer     Sender = "foyer"     // foyer sends its own email with the redeem URL
+	SenderNone      Sender = "none"      // nobody sends; the redeem URL is in the report
+)
+
+// Profile is a named bundle of access, like an Entra access package:
+// everything a guest is granted, how they are invited and when it ends.
+type Profile struct {
+	Name        string
+	Tenant      string // the tenant's name in the configuration
+	RedirectURL string
+	Message     string // the inviter's words in the invitation
+	Language    string // the invitation's language, e.g. en-US
+	CC          string // one address copied on the invitation
+	Sender      Sender
+	Sponsors    []string // object ids or UPNs of the sponsors
+	Grants      []Grant
+	Allow       []string      // domains allowed; empty means all that are not denied
+	Deny        []string      // domains refused
+	Expiry      time.Duration // access ends this long after it was granted; 0 never
+	Inactivity  time.Duration // a guest with no sign-in for this long is inactive; 0 never
+}
+
+// DomainVerdict says whether a profile lets in an address's domain, and why
+// not.
+func (p *Profile) DomainVerdict(a Address) (ok bool, reason string) {
+	switch {
+	case a.InDomains(p.Deny):
+		return false, "domain " + a.Domain() + " is on profile " + p.Name + "'s deny list"
+	case len(p.Allow) > 0 && !a.InDomains(p.Allow):
+		return false, "domain " + a.Domain() + " is not on profile " + p.Name + "'s allow list"
+	}
+	return true, ""
+}
+
+// GrantKind is what a grant gives.
+type GrantKind string
+
+// Kinds of grants.
+const (
+	GrantGroup         GrantKind = "group"          // membership of a group
+	GrantAppRole       GrantKind = "app_role"       // an app role of a service principal
+	GrantLicense       GrantKind = "license"        // a license (SKU)
+	GrantDirectoryRole GrantKind = "directory_role" // an Entra directory role
+	GrantAzureRole     GrantKind = "azure_role"     // an Azure RBAC role at a scope
+	GrantMailContact   GrantKind = "mail_contact"   // an Exchange Online mail contact for the address book
+)
+
+// Grant is one piece of access a profile gives. Ref is what the
+// configuration said (a display name, a role name, a SKU part number); the
+// other fields are filled when the directory resolves it, so that a grant
+// that reaches the engine names objects by id.
+type Grant struct {
+	Kind GrantKind
+	Ref  string // as configured, for messages: "DemoApp", "Reader", "ENTERPRISEPACK"
+
+	Target        string   // group id, resource service principal id, SKU id, role definition id
+	Role          string   // app role id (app_role)
+	Scope         string   // directory scope (directory_role) or ARM scope (azure_role)
+	UsageLocation string   // ISO 3166 code set on the user before a license
+	DisabledPlans []string // service plans left off a license
+	Name          string   // the resolved display name
+}
+
+// Key identifies the grant in the ledger: two grants with the same key give
+// the same access.
+func (g Grant) Key() string {
+	parts := []string{string(g.Kind), strings.ToLower(g.Target)}
+	if g.Role != "" || g.Scope != "" {
+		parts = append(parts, strings.ToLower(g.Role), strings.ToLower(g.Scope))
+	}
+	return strings.Join(parts, ":")
+}
+
+// Resolved reports whether the directory has filled the grant's ids.
+func (g Grant) Resolved() bool {
+	switch g.Kind {
+	case GrantMailContact:
+		return true
+	case GrantAppRole:
+		return g.Target != "" && g.Role != ""
+	case GrantAzureRole:
+		return g.Target != "" && g.Scope != ""
+	default:
+		return g.Target != ""
+	}
+}
+
+// String describes the grant for people.
+func (g Grant) String() string {
+	name := g.Name
+	if name == "" {
+		name = g.Ref
+	}
+	if name == "" {
+		name = g.Target
+	}
+	s := string(g.Kind) + " " + name
+	if g.Kind == GrantAzureRole && g.Scope != "" {
+		s += " at " + g.Scope
+	}
+	return s
+}

@@ -1,0 +1,249 @@
+// Package store is the ledger: runs and their rows, requests with their state
+// and history, the steps done for each request, guests and the grants they
+// hold through foyer, and an append-only audit log of every change and every
+// directory write.
+//
+// This package holds only the interfaces, split by aggregate, and their
+// types. The SQLite backend (the default) is in store/sqlite, the PostgreSQL
+// backend in store/postgres; both pass the conformance suite in
+// store/storetest. The ledger and River's job tables live in one database so
+// that a job is inserted in the same transaction as the ledger write that
+// causes it.
+//
+// Anything may import this package; it imports the root package and River's
+// public types only.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/foyer-dev/foyer"
+)
+
+// Store is an open ledger.
+type Store interface {
+	// InTx runs fn in one transaction, committed if fn returns nil and rolled
+	// back otherwise. fn may be called more than once if the backend retries
+	// a serialization failure, so it must not have effects outside tx.
+	InTx(ctx context.Context, fn func(Tx) error) error
+
+	// Queue builds a River client on the ledger's database with cfg (its
+	// Workers, Queues, ...). The caller starts and stops it.
+	Queue(cfg *river.Config) (Queue, error)
+
+	// Close closes the database. Stop every Queue first.
+	Close() error
+}
+
+// Tx is one ledger transaction. Its time is fixed once, when it begins, so
+// that every row written in it carries the same instant.
+type Tx interface {
+	Now() time.Time
+	Runs
+	Requests
+	Steps
+	Guests
+	Grants
+	Audit
+}
+
+// Queue is River running over the ledger's database.
+type Queue interface {
+	// InsertTx inserts a job inside the ledger transaction tx: the job exists
+	// if and only if tx commits. With unique options, a job already present
+	// is not inserted again and inserted is false.
+	InsertTx(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) (inserted bool, err error)
+
+	// CompleteTx marks a running job completed inside tx, together with the
+	// ledger writes that finish its work.
+	CompleteTx(ctx context.Context, tx Tx, job *rivertype.JobRow) error
+
+	// Start starts working jobs; Stop waits for running jobs to finish (or ctx
+	// to end) and stops.
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+
+	// Subscribe returns a channel of job events of the given kinds (see
+	// river.EventKind) and a function to stop the subscription.
+	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+}
+
+// Runs are executions of bulk changes and their rows.
+type Runs interface {
+	// CreateRun records a new run. r.ID is set by the caller.
+	CreateRun(ctx context.Context, r *foyer.Run) error
+	// Run returns a run; ENOTFOUND if there is none.
+	Run(ctx context.Context, id string) (*foyer.Run, error)
+	// OpenRun returns the newest unfinished run of the same kind, profile and
+	// input digest, so that an interrupted run is resumed rather than started
+	// again; ENOTFOUND if there is none.
+	OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error)
+	// FinishRun records the end of a run and its summary.
+	FinishRun(ctx context.Context, id string, s foyer.Summary) error
+	// PutRunRows records rows of a run, replacing any with the same line.
+	PutRunRows(ctx context.Context, runID string, rows []foyer.Row) error
+	// UpdateRunRow records a row's result (Result, UserID, Grants, Error).
+	UpdateRunRow(ctx context.Context, runID string, row foyer.Row) error
+	// RunRows calls fn for each row of a run in line order.
+	RunRows(ctx context.Context, runID string, fn func(foyer.Row) error) error
+	// RunSummary counts a run's rows by action and result.
+	RunSummary(ctx context.Context, runID string) (foyer.Summary, error)
+}
+
+// Requests are "this person should hold this profile", one per person and
+// profile.
+type Requests interface {
+	// CreateRequest records a new request. ECONFLICT if a request for the
+	// same profile and address (compared by Address.Key) exists.
+	CreateRequest(ctx context.Context, r *foyer.Request) error
+	// Request returns a request by id; ENOTFOUND if there is none.
+	Request(ctx context.Context, id string) (*foyer.Request, error)
+	// FindRequest returns the request for a profile and address; ENOTFOUND
+	// if there is none.
+	FindRequest(ctx context.Context, profile string, email foyer.Address) (*foyer.Request, error)
+	// MoveRequest moves r from its current state to next, writing r's other
+	// fields (UserID, RedeemURL, RunID, Line, Failure) with it and appending
+	// the transition to the history. It fails with ECONFLICT if the move is
+	// not allowed or if the stored request is no longer in r.State (someone
+	// else moved it). On success r.State and r.UpdatedAt are updated.
+	MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State, note string) error
+	// UpdateRequest writes r's fields other than State, if the stored request
+	// is still in r.State (ECONFLICT otherwise).
+	UpdateRequest(ctx context.Context, r *foyer.Request) error
+	// History returns a request's transitions, oldest first.
+	History(ctx context.Context, id string) ([]Transition, error)
+	// Requests calls fn for each request matching f, oldest first.
+	Requests(ctx context.Context, f RequestFilter, fn func(*foyer.Request) error) error
+}
+
+// Transition is one entry of a request's history.
+type Transition struct {
+	From foyer.State // "" for the creation
+	To   foyer.State
+	At   time.Time
+	Note string
+}
+
+// RequestFilter selects requests. Zero fields match everything.
+type RequestFilter struct {
+	RunID   string
+	Profile string
+	States  []foyer.State
+	Email   foyer.Address
+}
+
+// StepState is where a step is.
+type StepState string
+
+// Step states.
+const (
+	StepStarted StepState = "started" // intent recorded; the outcome is unknown until done or failed
+	StepDone    StepState = "done"
+	StepFailed  StepState = "failed"
+)
+
+// Step is one unit of a request's work ("invite", "grant group:<id>"),
+// recorded before the directory is called and after it answers.
+type Step struct {
+	RequestID  string
+	Name       string
+	State      StepState
+	Attempts   int // how many times it was started
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while started
+	Result     string    // e.g. the new user's id
+	GraphID    string    // the directory's request id of the last call
+	Error      string    // user-safe reason, for failed
+}
+
+// Steps records the work done for requests.
+type Steps interface {
+	// StartStep records the intent to do a step and returns the step as it
+	// was before (zero State if it never started). A previous State of
+	// StepStarted means an earlier attempt may or may not have reached the
+	// directory.
+	StartStep(ctx context.Context, requestID, name string) (prev Step, err error)
+	// FinishStep records a step's outcome (State done or failed, Result,
+	// GraphID, Error).
+	FinishStep(ctx context.Context, s Step) error
+	// RequestSteps returns a request's steps in the order they first started.
+	RequestSteps(ctx context.Context, requestID string) ([]Step, error)
+}
+
+// Guests are the directory users foyer invited or found, as last seen.
+type Guests interface {
+	// PutGuest inserts or replaces a guest by UserID.
+	PutGuest(ctx context.Context, g *foyer.Guest) error
+	// Guest returns a guest by object id; ENOTFOUND if unknown.
+	Guest(ctx context.Context, userID string) (*foyer.Guest, error)
+	// GuestByEmail returns a guest by address (compared by Key); ENOTFOUND
+	// if unknown.
+	GuestByEmail(ctx context.Context, email foyer.Address) (*foyer.Guest, error)
+}
+
+// HeldGrant is a grant a guest holds through a profile, as given by foyer.
+type HeldGrant struct {
+	UserID    string
+	Profile   string
+	Key       string // foyer.Grant.Key
+	Grant     string // foyer.Grant.String, for people
+	GrantedAt time.Time
+}
+
+// Grants records which grants foyer gave to whom through which profile, so
+// that revoking one profile leaves what another profile also grants.
+type Grants interface {
+	// RecordGrant records that userID holds key through profile (idempotent).
+	RecordGrant(ctx context.Context, h HeldGrant) error
+	// DropGrant forgets that userID holds key through profile (idempotent).
+	DropGrant(ctx context.Context, userID, profile, key string) error
+	// HeldGrants returns what userID holds through foyer, by profile and key.
+	HeldGrants(ctx context.Context, userID string) ([]HeldGrant, error)
+}
+
+// AuditKind says what an audit entry records.
+type AuditKind string
+
+// Kinds of audit entries.
+const (
+	AuditIntent  AuditKind = "intent"  // a directory write is about to be sent
+	AuditOutcome AuditKind = "outcome" // the directory answered (or did not)
+	AuditChange  AuditKind = "change"  // a ledger change not tied to a directory write
+)
+
+// AuditEntry is one line of the append-only audit log. It never holds a
+// secret.
+type AuditEntry struct {
+	Seq       int64 // assigned by the store, increasing
+	At        time.Time
+	Kind      AuditKind
+	Actor     string // who caused it: "cli:apply", "worker", an approver's UPN
+	RunID     string
+	RequestID string
+	Op        string // "invite", "grant group:…", "move provisioning→invited"
+	Target    string // the address or object id acted on
+	GraphID   string // the directory's request-id, for outcomes
+	Error     string // for failed outcomes
+	Detail    string // anything else, as JSON or text
+}
+
+// Audit is the append-only log. There is no way to change or remove an
+// entry; backends also refuse it in the database.
+type Audit interface {
+	// AppendAudit appends e (Seq and, if zero, At are filled).
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// AuditLog calls fn for entries matching f, in Seq order.
+	AuditLog(ctx context.Context, f AuditFilter, fn func(AuditEntry) error) error
+}
+
+// AuditFilter selects audit entries. Zero fields match everything.
+type AuditFilter struct {
+	RunID     string
+	RequestID string
+	AfterSeq  int64
+	Limit     int
+}
