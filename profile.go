@@ -78,7 +78,7 @@ type Grant struct {
 	Ref  string // as configured, for messages: "DemoApp", "Reader", "ENTERPRISEPACK"
 
 	Target        string   // group id, resource service principal id, SKU id, role definition id
-	Role          string   // app role id (app_role)
+	Role          string   // app role id (app_role); before resolution, the configured value or id
 	Scope         string   // directory scope (directory_role) or ARM scope (azure_role)
 	UsageLocation string   // ISO 3166 code set on the user before a license
 	DisabledPlans []string // service plans left off a license

@@ -1,0 +1,164 @@
+// Package config reads foyer's configuration file (YAML): the tenants foyer
+// acts on and how it signs in to them, the ledger, pacing, notifications,
+// SMTP and the profiles. Unknown keys are refused; every problem is reported
+// with its line and column, all at once where the file could be read.
+//
+// Secrets are never written in the file: it names the environment variable
+// or the file that holds each one. This package reads neither; the CLI does,
+// when it builds the clients.
+//
+// The CLI imports this package; nothing else should.
+package config
+
+import (
+	"time"
+)
+
+// Config is a whole configuration file.
+type Config struct {
+	Tenants  map[string]*Tenant  `yaml:"tenants"`
+	Ledger   Ledger              `yaml:"ledger"`
+	Pacing   Pacing              `yaml:"pacing"`
+	Notify   Notify              `yaml:"notify"`
+	SMTP     *SMTP               `yaml:"smtp"`
+	Profiles map[string]*Profile `yaml:"profiles"`
+
+	src *source // where each key is, for messages
+}
+
+// Tenant is one Entra directory and how foyer signs in to it.
+type Tenant struct {
+	TenantID        string     `yaml:"tenant_id"`
+	ClientID        string     `yaml:"client_id"`
+	Cloud           string     `yaml:"cloud"` // public (default), usgov, china or custom
+	Endpoints       Endpoints  `yaml:"endpoints"`
+	CAFile          string     `yaml:"ca_file"`          // extra CA to trust (the emulated tenant's)
+	Credential      Credential `yaml:"credential"`       // how foyer gets tokens
+	InternalDomains []string   `yaml:"internal_domains"` // treated as the organisation's own, beside the verified domains
+}
+
+// Endpoints override a cloud's hosts (cloud: custom).
+type Endpoints struct {
+	Authority string `yaml:"authority"` // e.g. https://login.microsoftonline.com/
+	Graph     string `yaml:"graph"`     // e.g. https://graph.microsoft.com
+	ARM       string `yaml:"arm"`       // e.g. https://management.azure.com
+	Exchange  string `yaml:"exchange"`  // e.g. https://outlook.office365.com
+}
+
+// Credential types.
+const (
+	CredClientSecret     = "client_secret"
+	CredCertificate      = "certificate"
+	CredManagedIdentity  = "managed_identity"
+	CredWorkloadIdentity = "workload_identity"
+	CredAzureCLI         = "azure_cli"
+	CredDefault          = "default"
+)
+
+// Credential says how foyer gets tokens. It names where secrets are; it
+// never holds one.
+type Credential struct {
+	Type                    string `yaml:"type"`
+	SecretEnv               string `yaml:"secret_env"`                 // client_secret: the variable holding it
+	SecretFile              string `yaml:"secret_file"`                // client_secret: the file holding it
+	CertificateFile         string `yaml:"certificate_file"`           // certificate: PEM (cert + key) or PFX
+	CertificatePasswordEnv  string `yaml:"certificate_password_env"`   // certificate: the PFX or key password
+	ManagedIdentityClientID string `yaml:"managed_identity_client_id"` // managed_identity: a user-assigned identity
+	TokenFile               string `yaml:"token_file"`                 // workload_identity: default $AZURE_FEDERATED_TOKEN_FILE
+}
+
+// Ledger says where foyer keeps its ledger.
+type Ledger struct {
+	Driver string `yaml:"driver"`  // sqlite (default) or postgres
+	DSN    string `yaml:"dsn"`     // sqlite: a file path; postgres: a DSN without a password
+	DSNEnv string `yaml:"dsn_env"` // postgres: the variable holding a DSN with its password
+}
+
+// Pacing bounds how fast foyer writes to the directory, below what the
+// service itself allows.
+type Pacing struct {
+	InvitationsPerMinute int `yaml:"invitations_per_minute"` // 0: no ceiling of foyer's own
+	Concurrency          int `yaml:"concurrency"`            // workers; 0: the default
+}
+
+// Notify lists where run reports go. URLs are secrets (they carry tokens),
+// so the file names where they are.
+type Notify struct {
+	Slack      *Hook  `yaml:"slack"`
+	Teams      *Hook  `yaml:"teams"`
+	Webhook    *Hook  `yaml:"webhook"`
+	DetailsURL string `yaml:"details_url"` // a link to put in reports, e.g. the results file's location
+}
+
+// Hook is a webhook destination.
+type Hook struct {
+	URLEnv     string `yaml:"url_env"`
+	URLFile    string `yaml:"url_file"`
+	SecretEnv  string `yaml:"secret_env"`  // webhook: the HMAC signing secret
+	SecretFile string `yaml:"secret_file"` // webhook: the HMAC signing secret
+}
+
+// SMTP is the mail server foyer sends its own invitation emails through.
+type SMTP struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"` // default 587 (starttls), 465 (tls), 25 (none)
+	From         string `yaml:"from"`
+	Username     string `yaml:"username"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	TLS          string `yaml:"tls"` // starttls (default), tls or none (loopback only)
+	CAFile       string `yaml:"ca_file"`
+}
+
+// Profile is a named bundle of access; see foyer.Profile.
+type Profile struct {
+	Tenant         string      `yaml:"tenant"` // default: the only tenant
+	RedirectURL    string      `yaml:"redirect_url"`
+	Message        string      `yaml:"message"`
+	Language       string      `yaml:"language"`
+	CC             string      `yaml:"cc"`
+	Sender         string      `yaml:"sender"` // microsoft (default), foyer or none
+	Sponsors       []string    `yaml:"sponsors"`
+	Groups         []string    `yaml:"groups"`
+	AppRoles       []AppRole   `yaml:"app_roles"`
+	Licenses       []License   `yaml:"licenses"`
+	DirectoryRoles []string    `yaml:"directory_roles"`
+	AzureRoles     []AzureRole `yaml:"azure_roles"`
+	MailContact    bool        `yaml:"mail_contact"`
+	AllowDomains   []string    `yaml:"allow_domains"`
+	DenyDomains    []string    `yaml:"deny_domains"`
+	Expiry         Duration    `yaml:"expiry"`
+	Inactivity     Duration    `yaml:"inactivity"`
+	Email          *Email      `yaml:"email"`
+}
+
+// AppRole is an app role of an application's service principal.
+type AppRole struct {
+	ServicePrincipal string `yaml:"service_principal"` // display name, appId or object id
+	Role             string `yaml:"role"`              // value or id; empty for the default access role
+}
+
+// License is a license to assign.
+type License struct {
+	SKU           string   `yaml:"sku"`            // part number (ENTERPRISEPACK) or SKU id
+	UsageLocation string   `yaml:"usage_location"` // ISO 3166 alpha-2, set on the guest first
+	DisabledPlans []string `yaml:"disabled_plans"` // service plan ids or names
+}
+
+// AzureRole is an Azure RBAC role at a scope.
+type AzureRole struct {
+	Role  string `yaml:"role"`  // role name (Reader) or definition GUID
+	Scope string `yaml:"scope"` // /subscriptions/…[/resourceGroups/…[/providers/…]] or a management group
+}
+
+// Email customises the invitation email foyer sends (sender: foyer).
+type Email struct {
+	Subject      string `yaml:"subject"`
+	AppName      string `yaml:"app_name"`
+	TemplateHTML string `yaml:"template_html"` // a file; default: the built-in template
+	TemplateText string `yaml:"template_text"`
+}
+
+// Duration is a time.Duration written as Go writes durations ("36h") or in
+// days and weeks ("90d", "2w").
+type Duration time.Duration

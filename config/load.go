@@ -1,0 +1,240 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Problem is one thing wrong with a configuration, and where.
+type Problem struct {
+	File   string
+	Line   int // 0 when the problem has no place in the file
+	Column int
+	Msg    string
+}
+
+func (p Problem) String() string {
+	if p.Line == 0 {
+		return p.File + ": " + p.Msg
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Column, p.Msg)
+}
+
+// Problems is every problem found in a configuration. It is the error Load
+// and Parse return when the file is wrong.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	if len(ps) == 1 {
+		return "configuration: " + lines[0]
+	}
+	return fmt.Sprintf("configuration has %d problems:\n  %s", len(ps), strings.Join(lines, "\n  "))
+}
+
+// source is the parsed file, kept to find where keys are.
+type source struct {
+	name string
+	dir  string
+	file *ast.File
+}
+
+// pos returns the line and column of the node at path (a go-yaml path such
+// as $.profiles.partners.groups[0]), or of its nearest existing parent.
+func (s *source) pos(path string) (line, col int) {
+	if s == nil || s.file == nil {
+		return 0, 0
+	}
+	for path != "" && path != "$" {
+		if p, err := yaml.PathString(path); err == nil {
+			if n, err := p.FilterFile(s.file); err == nil && n != nil {
+				if tk := n.GetToken(); tk != nil && tk.Position != nil {
+					return tk.Position.Line, tk.Position.Column
+				}
+			}
+		}
+		path = parentPath(path)
+	}
+	return 0, 0
+}
+
+func parentPath(p string) string {
+	if strings.HasSuffix(p, "]") {
+		if i := strings.LastIndexByte(p, '['); i > 0 {
+			return p[:i]
+		}
+	}
+	if i := strings.LastIndexByte(p, '.'); i > 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// Load reads and checks the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads and checks a configuration. name is the file's path, used in
+// messages and to resolve relative paths in the file.
+func Parse(name string, data []byte) (*Config, error) {
+	src := &source{name: name, dir: filepath.Dir(name)}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, Problems{yamlProblem(name, err)}
+	}
+	src.file = f
+	if ps := inlineSecrets(src); len(ps) > 0 {
+		return nil, ps
+	}
+	var c Config
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField()); err != nil {
+		return nil, Problems{yamlProblem(name, err)}
+	}
+	c.src = src
+	c.defaults()
+	if ps := c.validate(); len(ps) > 0 {
+		return nil, ps
+	}
+	return &c, nil
+}
+
+func yamlProblem(name string, err error) Problem {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		p := Problem{File: name, Msg: ye.GetMessage()}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			p.Line, p.Column = tk.Position.Line, tk.Position.Column
+		}
+		return p
+	}
+	return Problem{File: name, Msg: err.Error()}
+}
+
+// secretKeys are keys people write when they put a secret in the file. They
+// get a message that says where secrets go instead of "unknown field".
+var secretKeys = map[string]string{
+	"secret":        "write secret_env or secret_file, not the secret itself",
+	"client_secret": "write secret_env or secret_file, not the secret itself",
+	"password":      "write password_env or password_file, not the password itself",
+	"url":           "webhook URLs carry tokens: write url_env or url_file",
+}
+
+func inlineSecrets(src *source) Problems {
+	var ps Problems
+	for _, doc := range src.file.Docs {
+		ast.Walk(visitor(func(n ast.Node) {
+			mv, ok := n.(*ast.MappingValueNode)
+			if !ok {
+				return
+			}
+			key := strings.ToLower(mv.Key.String())
+			if msg, bad := secretKeys[key]; bad {
+				tk := mv.Key.GetToken()
+				ps = append(ps, Problem{File: src.name, Line: tk.Position.Line, Column: tk.Position.Column,
+					Msg: fmt.Sprintf("%q: secrets are not written in the configuration; %s", key, msg)})
+			}
+		}), doc)
+	}
+	return ps
+}
+
+type visitor func(ast.Node)
+
+func (v visitor) Visit(n ast.Node) ast.Visitor { v(n); return v }
+
+// UnmarshalYAML reads "90d", "2w" or a Go duration.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration reads a duration in days ("90d"), weeks ("2w") or Go's
+// notation ("36h", "90m").
+func ParseDuration(s string) (time.Duration, error) {
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.Atoi(n)
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("duration %q: want a whole number of days or weeks, e.g. 90d", s)
+			}
+			return time.Duration(v) * unit, nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("duration %q: want e.g. 90d, 2w or 36h", s)
+	}
+	return v, nil
+}
+
+// Path resolves a path written in the file relative to the file's
+// directory.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.src == nil {
+		return p
+	}
+	return filepath.Join(c.src.dir, p)
+}
+
+// Where returns "file:line:col" for a go-yaml path in the file, for
+// messages about things found later (a group that does not exist in the
+// tenant, say).
+func (c *Config) Where(path string) string {
+	if c.src == nil {
+		return ""
+	}
+	line, col := c.src.pos(path)
+	if line == 0 {
+		return c.src.name
+	}
+	return fmt.Sprintf("%s:%d:%d", c.src.name, line, col)
+}
+
+// Name returns the file's name as given to Load or Parse.
+func (c *Config) Name() string {
+	if c.src == nil {
+		return ""
+	}
+	return c.src.name
+}
+
+// ProfileNames returns the profiles' names, sorted.
+func (c *Config) ProfileNames() []string { return sortedKeys(c.Profiles) }
+
+// TenantNames returns the tenants' names, sorted.
+func (c *Config) TenantNames() []string { return sortedKeys(c.Tenants) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

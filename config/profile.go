@@ -1,0 +1,159 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+)
+
+func (c *Config) checkProfile(k *checker, name string) {
+	at := "$.profiles." + name
+	p := c.Profiles[name]
+	if !namePattern.MatchString(name) {
+		k.add(at, "profile name %q: use lowercase letters, digits, - and _", name)
+	}
+	if p == nil {
+		k.add(at, "profile %s is empty", name)
+		return
+	}
+	switch _, ok := c.Tenants[p.Tenant]; {
+	case p.Tenant == "":
+		k.add(at, "profile %s: tenant is missing (there are %d tenants)", name, len(c.Tenants))
+	case !ok:
+		k.add(at+".tenant", "profile %s: tenant %q is not in tenants:", name, p.Tenant)
+	}
+	if !isHTTPURL(p.RedirectURL) {
+		k.add(at+".redirect_url", "profile %s: redirect_url must be an absolute http(s) URL (where guests land after redeeming)", name)
+	}
+	switch foyer.Sender(p.Sender) {
+	case foyer.SenderMicrosoft, foyer.SenderNone:
+	case foyer.SenderFoyer:
+		if c.SMTP == nil {
+			k.add(at+".sender", "profile %s: sender foyer needs an smtp: section", name)
+		}
+	default:
+		k.add(at+".sender", "profile %s: sender %q: want microsoft, foyer or none", name, p.Sender)
+	}
+	if p.CC != "" {
+		if _, err := foyer.ParseAddress(p.CC); err != nil {
+			k.add(at+".cc", "profile %s: cc: %s", name, foyer.ErrorMessage(err))
+		}
+	}
+	if len(p.Message) > 10000 {
+		k.add(at+".message", "profile %s: message is longer than 10,000 characters", name)
+	}
+	checkList(k, at+".sponsors", name, "sponsor", p.Sponsors)
+	checkList(k, at+".groups", name, "group", p.Groups)
+	checkList(k, at+".directory_roles", name, "directory role", p.DirectoryRoles)
+	for i, r := range p.AppRoles {
+		if strings.TrimSpace(r.ServicePrincipal) == "" {
+			k.add(fmt.Sprintf("%s.app_roles[%d]", at, i), "profile %s: app role needs service_principal", name)
+		}
+	}
+	for i, l := range p.Licenses {
+		lat := fmt.Sprintf("%s.licenses[%d]", at, i)
+		if strings.TrimSpace(l.SKU) == "" {
+			k.add(lat, "profile %s: license needs sku (a part number such as ENTERPRISEPACK, or a SKU id)", name)
+		}
+		if !countryPattern.MatchString(l.UsageLocation) {
+			k.add(lat+".usage_location", "profile %s: license %s needs usage_location, two capital letters (ISO 3166), e.g. US", name, l.SKU)
+		}
+	}
+	for i, r := range p.AzureRoles {
+		rat := fmt.Sprintf("%s.azure_roles[%d]", at, i)
+		if strings.TrimSpace(r.Role) == "" {
+			k.add(rat, "profile %s: azure role needs role (a name such as Reader, or a definition id)", name)
+		}
+		if !strings.HasPrefix(strings.ToLower(r.Scope), "/subscriptions/") &&
+			!strings.HasPrefix(strings.ToLower(r.Scope), "/providers/microsoft.management/managementgroups/") {
+			k.add(rat+".scope", "profile %s: azure role scope %q must start with /subscriptions/ or /providers/Microsoft.Management/managementGroups/", name, r.Scope)
+		}
+	}
+	checkDomains(k, at+".allow_domains", name, p.AllowDomains)
+	checkDomains(k, at+".deny_domains", name, p.DenyDomains)
+}
+
+func checkList(k *checker, at, profile, what string, items []string) {
+	seen := map[string]bool{}
+	for i, s := range items {
+		key := strings.ToLower(strings.TrimSpace(s))
+		switch {
+		case key == "":
+			k.add(fmt.Sprintf("%s[%d]", at, i), "profile %s: empty %s", profile, what)
+		case seen[key]:
+			k.add(fmt.Sprintf("%s[%d]", at, i), "profile %s: %s %q is listed twice", profile, what, s)
+		}
+		seen[key] = true
+	}
+}
+
+func checkDomains(k *checker, at, profile string, ds []string) {
+	for i, d := range ds {
+		if err := foyer.CheckDomain(strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))); err != nil {
+			k.add(fmt.Sprintf("%s[%d]", at, i), "profile %s: %s", profile, err.Message)
+		}
+	}
+}
+
+// Profile returns the named profile as foyer's domain type, with its grants
+// unresolved (Ref set; ids filled later by the directory). GrantPaths gives,
+// for each grant, the place in the file it came from, for messages.
+func (c *Config) Profile(name string) (p *foyer.Profile, grantPaths []string, err error) {
+	cp, ok := c.Profiles[name]
+	if !ok {
+		return nil, nil, foyer.Errorf(foyer.ENOTFOUND, "no profile %q in %s (profiles: %s)", name, c.Name(), strings.Join(c.ProfileNames(), ", "))
+	}
+	at := "$.profiles." + name
+	p = &foyer.Profile{
+		Name:        name,
+		Tenant:      cp.Tenant,
+		RedirectURL: cp.RedirectURL,
+		Message:     cp.Message,
+		Language:    cp.Language,
+		CC:          cp.CC,
+		Sender:      foyer.Sender(cp.Sender),
+		Sponsors:    cp.Sponsors,
+		Allow:       cp.AllowDomains,
+		Deny:        cp.DenyDomains,
+		Expiry:      time.Duration(cp.Expiry),
+		Inactivity:  time.Duration(cp.Inactivity),
+	}
+	add := func(path string, g foyer.Grant) {
+		p.Grants = append(p.Grants, g)
+		grantPaths = append(grantPaths, path)
+	}
+	for i, g := range cp.Groups {
+		add(fmt.Sprintf("%s.groups[%d]", at, i), foyer.Grant{Kind: foyer.GrantGroup, Ref: strings.TrimSpace(g)})
+	}
+	for i, r := range cp.AppRoles {
+		add(fmt.Sprintf("%s.app_roles[%d]", at, i), foyer.Grant{Kind: foyer.GrantAppRole, Ref: strings.TrimSpace(r.ServicePrincipal), Role: strings.TrimSpace(r.Role)})
+	}
+	for i, l := range cp.Licenses {
+		add(fmt.Sprintf("%s.licenses[%d]", at, i), foyer.Grant{Kind: foyer.GrantLicense, Ref: strings.TrimSpace(l.SKU), UsageLocation: l.UsageLocation, DisabledPlans: l.DisabledPlans})
+	}
+	for i, r := range cp.DirectoryRoles {
+		add(fmt.Sprintf("%s.directory_roles[%d]", at, i), foyer.Grant{Kind: foyer.GrantDirectoryRole, Ref: strings.TrimSpace(r), Scope: "/"})
+	}
+	for i, r := range cp.AzureRoles {
+		add(fmt.Sprintf("%s.azure_roles[%d]", at, i), foyer.Grant{Kind: foyer.GrantAzureRole, Ref: strings.TrimSpace(r.Role), Scope: strings.TrimSpace(r.Scope)})
+	}
+	if cp.MailContact {
+		add(at+".mail_contact", foyer.Grant{Kind: foyer.GrantMailContact, Ref: "mail contact"})
+	}
+	return p, grantPaths, nil
+}
+
+// Tenant returns the named tenant as foyer's domain type.
+func (c *Config) Tenant(name string) (*foyer.Tenant, error) {
+	t, ok := c.Tenants[name]
+	if !ok {
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no tenant %q in %s", name, c.Name())
+	}
+	domains := make([]string, len(t.InternalDomains))
+	for i, d := range t.InternalDomains {
+		domains[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+	}
+	return &foyer.Tenant{Name: name, ID: t.TenantID, ClientID: t.ClientID, Cloud: t.Cloud, Domains: domains}, nil
+}
