@@ -49,6 +49,7 @@ type Tx interface {
 	Guests
 	Grants
 	Audit
+	Leases
 }
 
 // Queue is River running over the ledger's database.
@@ -246,4 +247,30 @@ type AuditFilter struct {
 	RequestID string
 	AfterSeq  int64
 	Limit     int
+}
+
+// Lease is the right of one process to work a ledger's jobs. Its generation
+// increases every time it changes hands, so that work started under an older
+// generation can tell it is stale.
+type Lease struct {
+	Name       string
+	Owner      string // who holds it, e.g. "host:pid:nonce"
+	Generation int64
+	Until      time.Time // it lapses then unless renewed
+}
+
+// Leases are named, expiring, fenced locks in the ledger.
+type Leases interface {
+	// AcquireLease gives the named lease to owner until the given time if it
+	// is free, lapsed (Until before Tx.Now), already owner's, or held by
+	// takeOver (a holder the caller knows to be dead; "" for none). A lease
+	// that changes hands gets Generation+1 (the first is 1). ECONFLICT, with
+	// the holder named in the message, if someone else holds it.
+	AcquireLease(ctx context.Context, name, owner, takeOver string, until time.Time) (Lease, error)
+	// RenewLease extends owner's lease; ECONFLICT if owner no longer holds it.
+	RenewLease(ctx context.Context, name, owner string, until time.Time) (Lease, error)
+	// ReleaseLease gives the lease up if owner holds it (idempotent).
+	ReleaseLease(ctx context.Context, name, owner string) error
+	// GetLease returns the lease as stored; ENOTFOUND if it was never taken.
+	GetLease(ctx context.Context, name string) (Lease, error)
 }
