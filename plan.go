@@ -47,6 +47,7 @@ type Row struct {
 	Action      Action
 	Reason      string   // why this action, for people
 	UserID      string   // the existing or new guest's id
+	GuestState  string   // the existing guest's redemption state (PendingAcceptance or Accepted)
 	Grants      []string // grants to add (plan) or added (apply), as Grant.String
 	Result      Result
 	Error       string
