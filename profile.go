@@ -95,6 +95,31 @@ func (g Grant) Key() string {
 	return strings.Join(parts, ":")
 }
 
+// ParseGrantKey reads back a key made by Grant.Key into a resolved grant
+// (ids lowercased, no names), so that what was granted can be taken back
+// even after the profile that granted it changed.
+func ParseGrantKey(key string) (Grant, error) {
+	parts := strings.Split(key, ":")
+	g := Grant{Kind: GrantKind(parts[0])}
+	switch {
+	case len(parts) == 2:
+		g.Target = parts[1]
+	case len(parts) == 4:
+		g.Target, g.Role, g.Scope = parts[1], parts[2], parts[3]
+	default:
+		return Grant{}, Errorf(EINVALID, "grant key %q is not kind:target[:role:scope]", key)
+	}
+	switch g.Kind {
+	case GrantGroup, GrantAppRole, GrantLicense, GrantDirectoryRole, GrantAzureRole, GrantMailContact:
+	default:
+		return Grant{}, Errorf(EINVALID, "grant key %q has unknown kind %q", key, g.Kind)
+	}
+	if !g.Resolved() {
+		return Grant{}, Errorf(EINVALID, "grant key %q lacks an id", key)
+	}
+	return g, nil
+}
+
 // Resolved reports whether the directory has filled the grant's ids.
 func (g Grant) Resolved() bool {
 	switch g.Kind {

@@ -96,3 +96,24 @@ func TestGrantKeyAndDomains(t *testing.T) {
 		}
 	}
 }
+
+func TestParseGrantKey(t *testing.T) {
+	t.Parallel()
+	for _, g := range []foyer.Grant{
+		{Kind: foyer.GrantGroup, Target: "0f8b3a5e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"},
+		{Kind: foyer.GrantAppRole, Target: "sp-id", Role: "role-id"},
+		{Kind: foyer.GrantAzureRole, Target: "acdd72a7-3385-48ef-bd42-f606fba81ae7", Scope: "/subscriptions/s/resourcegroups/rg"},
+		{Kind: foyer.GrantDirectoryRole, Target: "95e79109-95c0-4d8e-aee3-d01accf2d47b", Scope: "/"},
+		{Kind: foyer.GrantMailContact},
+	} {
+		back, err := foyer.ParseGrantKey(g.Key())
+		if err != nil || back.Key() != g.Key() {
+			t.Errorf("ParseGrantKey(%q) = %+v, %v", g.Key(), back, err)
+		}
+	}
+	for _, bad := range []string{"", "group", "group:", "bogus:x", "app_role:sp::", "a:b:c"} {
+		if _, err := foyer.ParseGrantKey(bad); err == nil {
+			t.Errorf("ParseGrantKey(%q) accepted", bad)
+		}
+	}
+}
