@@ -20,6 +20,10 @@ var (
 	ErrUnavailable    = errors.New("service unavailable") // 5xx or dropped connections, after retries
 	ErrNoSeats        = errors.New("no free license seats")
 	ErrInvalid        = errors.New("request refused") // any other 4xx
+	// ErrBlocked: Entra's abuse detection has blocked invitations for the
+	// tenant ("suspicious activity"). It does not lift by waiting (only
+	// Microsoft support lifts it), so it is not retryable: stop inviting.
+	ErrBlocked = errors.New("invitations blocked by Entra for suspicious activity")
 )
 
 // Error is a failed directory call: what was being done, its kind, and what
@@ -74,7 +78,7 @@ func Code(err error) string {
 		return foyer.ECONFLICT
 	case errors.Is(err, ErrInvalidAddress), errors.Is(err, ErrInvalid):
 		return foyer.EINVALID
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrBlocked):
 		return foyer.EFORBIDDEN
 	case errors.Is(err, ErrThrottled):
 		return foyer.ETHROTTLED

@@ -1,0 +1,236 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// pacer is the client's shared throttling controller (docs/graph.md
+// explains the algorithm and why):
+//
+//   - writes pass a token bucket filled at the current write rate, which
+//     starts at Pacing.WritesPerSecond (the published 3,000 writes per 150 s
+//     per app and tenant, graph reference §7);
+//   - invitations also pass a bucket of Pacing.InvitesPerMinute, burst 1;
+//   - at most `limit` requests are in flight;
+//   - Retry-After on a 429 pauses the throttled scope (writes, or
+//     everything) until then, and halves the write rate and the limit;
+//   - x-ms-throttle-limit-percentage ≥ 0.9 (sent once more than 80% of a
+//     limit is used) cuts the rate and limit by a fifth, at most once a
+//     second, before the service starts refusing;
+//   - answers without that header let both grow back additively.
+type pacer struct {
+	cfg   Pacing
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
+
+	mu           sync.Mutex
+	rate         float64 // writes per second now
+	tokens       float64
+	last         time.Time
+	invTokens    float64
+	invLast      time.Time
+	pausedAll    time.Time
+	pausedWrites time.Time
+	limit        float64 // concurrency now
+	inflight     int
+	changed      chan struct{}
+	lastCut      time.Time
+	lastGrow     time.Time
+
+	requests, writes, throttled, retries, warned atomic.Int64
+}
+
+// Stats counts requests as the client saw them.
+type Stats struct {
+	Requests  int64 // requests sent (each try)
+	Writes    int64 // write units admitted (a $batch of n writes counts n)
+	Throttled int64 // answers 429 (inner $batch answers included)
+	Retries   int64 // tries after the first
+	Warned    int64 // answers carrying x-ms-throttle-limit-percentage
+}
+
+func newPacer(cfg Pacing, now func() time.Time, after func(time.Duration) <-chan time.Time) *pacer {
+	t := now()
+	return &pacer{
+		cfg: cfg, now: now, after: after,
+		rate: cfg.WritesPerSecond, tokens: float64(cfg.WriteBurst), last: t,
+		invTokens: 1, invLast: t,
+		limit: float64(cfg.MaxConcurrency), changed: make(chan struct{}),
+	}
+}
+
+func (p *pacer) stats() Stats {
+	return Stats{Requests: p.requests.Load(), Writes: p.writes.Load(), Throttled: p.throttled.Load(),
+		Retries: p.retries.Load(), Warned: p.warned.Load()}
+}
+
+// refill adds the tokens earned since the last call. Caller holds mu.
+func (p *pacer) refill(now time.Time) {
+	if dt := now.Sub(p.last).Seconds(); dt > 0 {
+		p.tokens = min(p.tokens+dt*p.rate, float64(p.cfg.WriteBurst))
+		p.last = now
+	}
+	if p.cfg.InvitesPerMinute > 0 {
+		if dt := now.Sub(p.invLast).Seconds(); dt > 0 {
+			p.invTokens = min(p.invTokens+dt*float64(p.cfg.InvitesPerMinute)/60, 1)
+			p.invLast = now
+		}
+	}
+}
+
+// acquire waits until a request of kind k (carrying writes write units) may
+// go, then takes its slot. The caller must call release once it has the
+// answer.
+func (p *pacer) acquire(ctx context.Context, k reqKind, writes int) error {
+	for {
+		p.mu.Lock()
+		now := p.now()
+		p.refill(now)
+		wait := time.Duration(0)
+		if now.Before(p.pausedAll) {
+			wait = p.pausedAll.Sub(now)
+		}
+		if k != kindRead {
+			if now.Before(p.pausedWrites) {
+				wait = max(wait, p.pausedWrites.Sub(now))
+			}
+			if p.tokens < 1 {
+				wait = max(wait, time.Duration((1-p.tokens)/p.rate*float64(time.Second))+time.Millisecond)
+			}
+			if k == kindInvite && p.cfg.InvitesPerMinute > 0 && p.invTokens < 1 {
+				wait = max(wait, time.Duration((1-p.invTokens)*60/float64(p.cfg.InvitesPerMinute)*float64(time.Second))+time.Millisecond)
+			}
+		}
+		if wait == 0 && float64(p.inflight) < p.limit {
+			p.inflight++
+			if k != kindRead {
+				p.tokens -= float64(writes) // may go below zero: a $batch of writes pays in full
+				p.writes.Add(int64(writes))
+				if k == kindInvite && p.cfg.InvitesPerMinute > 0 {
+					p.invTokens--
+				}
+			}
+			p.requests.Add(1)
+			p.mu.Unlock()
+			return nil
+		}
+		ch := p.changed
+		p.mu.Unlock()
+		var timer <-chan time.Time
+		if wait > 0 {
+			timer = p.after(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer:
+		case <-ch:
+		}
+	}
+}
+
+// release frees the slot taken by acquire and adapts to the answer.
+func (p *pacer) release(k reqKind, resp *http.Response) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight--
+	if resp != nil {
+		p.observe(k, resp.StatusCode, resp.Header)
+	}
+	p.wake()
+}
+
+// wake tells waiters that something changed. Caller holds mu.
+func (p *pacer) wake() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// observe adapts rate and concurrency to one answer. Caller holds mu.
+func (p *pacer) observe(k reqKind, status int, h http.Header) {
+	now := p.now()
+	if status == http.StatusTooManyRequests {
+		p.throttled.Add(1)
+		p.throttle(k, h.Get("x-ms-throttle-scope"), retryAfter(h, 2*time.Second), now)
+		return
+	}
+	if v := h.Get("x-ms-throttle-limit-percentage"); v != "" {
+		p.warned.Add(1)
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0.9 && now.Sub(p.lastCut) >= time.Second {
+			p.cut(0.8, now)
+		}
+		return
+	}
+	p.grow(now)
+}
+
+// throttle pauses the scope the service named until Retry-After and halves
+// rate and concurrency. Caller holds mu.
+//
+// x-ms-throttle-scope is <Scope>/<Limit>/<App>/<Tenant> with Limit Read,
+// Write or ReadWrite (graph reference §7). A write limit pauses writes only:
+// reads still pass (throttling-limits "writes can be throttled while reads
+// still pass"). Without the header, a throttled write pauses writes and a
+// throttled read pauses everything.
+func (p *pacer) throttle(k reqKind, scope string, d time.Duration, now time.Time) {
+	until := now.Add(d)
+	writesOnly := k != kindRead
+	if parts := strings.Split(scope, "/"); len(parts) >= 2 {
+		writesOnly = strings.EqualFold(parts[1], "Write")
+	}
+	if writesOnly {
+		p.pausedWrites = maxTime(p.pausedWrites, until)
+	} else {
+		p.pausedAll = maxTime(p.pausedAll, until)
+	}
+	if now.Sub(p.lastCut) >= time.Second {
+		p.cut(0.5, now)
+	}
+}
+
+// cut multiplies rate and concurrency by f. Caller holds mu.
+func (p *pacer) cut(f float64, now time.Time) {
+	p.rate = max(p.rate*f, p.cfg.WritesPerSecond/20)
+	p.limit = max(p.limit*f, 1)
+	p.lastCut, p.lastGrow = now, now
+}
+
+// grow lets rate and concurrency recover: back to the configured rate
+// within about 20 s of quiet, and one more request in flight per second.
+// Caller holds mu.
+func (p *pacer) grow(now time.Time) {
+	dt := now.Sub(p.lastGrow).Seconds()
+	if dt <= 0 {
+		return
+	}
+	p.lastGrow = now
+	p.rate = min(p.rate+dt*p.cfg.WritesPerSecond/20, p.cfg.WritesPerSecond)
+	p.limit = min(p.limit+dt, float64(p.cfg.MaxConcurrency))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// pacePolicy puts every try through the pacer.
+type pacePolicy struct{ p *pacer }
+
+func (pp *pacePolicy) Do(req *policyRequest) (*http.Response, error) {
+	var m meta
+	req.OperationValue(&m)
+	if err := pp.p.acquire(req.Raw().Context(), m.kind, max(m.writes, 1)); err != nil {
+		return nil, err
+	}
+	resp, err := req.Next()
+	pp.p.release(m.kind, resp)
+	return resp, err
+}
