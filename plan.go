@@ -27,6 +27,7 @@ const (
 	ResultInvited   Result = "invited"   // a new invitation was sent (or created without email)
 	ResultGranted   Result = "granted"   // the guest existed; missing grants were added
 	ResultUnchanged Result = "unchanged" // the guest existed with every grant
+	ResultRevoked   Result = "revoked"   // grants of a profile were taken back
 	ResultSkipped   Result = "skipped"   // the plan said skip, duplicate or invalid
 	ResultFailed    Result = "failed"    // see the row's error
 )
