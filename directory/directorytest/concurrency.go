@@ -1,0 +1,76 @@
+package directorytest
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
+)
+
+func runConcurrency(t *testing.T, newHarness func(t *testing.T) Harness) {
+	t.Run("many invitations and group adds at once", func(t *testing.T) {
+		t.Parallel()
+		h, ctx := setup(t, newHarness)
+		needFixture(t, h.Fixtures.Group, "group")
+		d := h.Directory
+		g, err := d.Resolve(ctx, foyer.Grant{Kind: foyer.GrantGroup, Ref: h.Fixtures.Group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 30
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			ids   = map[string]foyer.Address{}
+			addrs []foyer.Address
+		)
+		for i := range n {
+			a := addr(t, fmt.Sprintf("crowd%d", i))
+			addrs = append(addrs, a)
+			wg.Go(func() {
+				inv, err := d.Invite(ctx, directory.Invitation{Email: a, RedirectURL: redirectURL})
+				if err != nil {
+					t.Errorf("invite %s: %v", a, err)
+					return
+				}
+				if err := d.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g); err != nil {
+					t.Errorf("add %s to %s: %v", a, g, err)
+					return
+				}
+				mu.Lock()
+				ids[inv.UserID] = a
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		if len(ids) != n {
+			t.Fatalf("%d distinct users for %d addresses", len(ids), n)
+		}
+		holders, err := d.Holders(ctx, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, a := range ids {
+			if !holders[strings.ToLower(id)] {
+				t.Errorf("%s (%s) is not in %s", a, id, g)
+			}
+		}
+		if h.Tenant != nil {
+			got, err := h.Tenant.Invitations(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range addrs {
+				if got[a.Key()] != 1 {
+					t.Errorf("%s received %d invitations, want 1", a, got[a.Key()])
+				}
+			}
+		}
+	})
+}
