@@ -78,7 +78,8 @@ type Pacing struct {
 	// Default 2 minutes.
 	ReplicationWait time.Duration
 	// GroupWindow is how long a group add waits for others to the same group
-	// to share one PATCH (up to 20 members). Default 300 ms.
+	// to share one PATCH (up to 20 members). Default 1 s: at the default
+	// write rate about 20 adds arrive in a second, a full PATCH.
 	GroupWindow time.Duration
 	// ScanThreshold: Find reads all guests once instead of looking up each
 	// address when it is asked about more than this many addresses and the
@@ -123,7 +124,7 @@ func (p Pacing) withDefaults() Pacing {
 		p.ReplicationWait = 2 * time.Minute
 	}
 	if p.GroupWindow <= 0 {
-		p.GroupWindow = 300 * time.Millisecond
+		p.GroupWindow = time.Second
 	}
 	if p.ScanThreshold <= 0 {
 		p.ScanThreshold = 20
