@@ -17,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/foyer-dev/foyer/directory"
 )
@@ -207,6 +208,12 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 		if errors.As(err, &de) {
 			de.Op = k.op
 			return nil, de
+		}
+		var authErr *azidentity.AuthenticationFailedError
+		if errors.As(err, &authErr) {
+			// The token endpoint refused the credential. Its answer names
+			// the problem (an AADSTS code); it never holds the secret.
+			return nil, &directory.Error{Op: k.op, Kind: directory.ErrForbidden, Message: "sign-in failed", Err: err}
 		}
 		return nil, &directory.Error{Op: k.op, Kind: directory.ErrUnavailable, Err: scrub(err)}
 	}

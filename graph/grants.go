@@ -199,6 +199,7 @@ func (c *Client) revokeAppRole(ctx context.Context, from directory.Grantee, g fo
 
 func (c *Client) grantLicense(ctx context.Context, to directory.Grantee, g foyer.Grant) error {
 	op := fmt.Sprintf("assign %s to %s", g, to.UserID)
+	setLocation := false
 	if g.UsageLocation != "" {
 		// A license needs a usage location; set it only where there is none.
 		err := c.replicated(ctx, func() error {
@@ -210,6 +211,7 @@ func (c *Client) grantLicense(ctx context.Context, to directory.Grantee, g foyer
 			_, err := c.send(ctx, call{method: http.MethodPatch, path: "/v1.0/users/" + seg(to.UserID),
 				body: map[string]string{"usageLocation": g.UsageLocation}, op: op + ": set usage location " + g.UsageLocation,
 				perm: permUserWrite, kind: kindWrite})
+			setLocation = err == nil
 			return err
 		}, func(err error) bool { return notReplicated(err, to.UserID) })
 		if err != nil {
@@ -228,7 +230,14 @@ func (c *Client) grantLicense(ctx context.Context, to directory.Grantee, g foyer
 			e.Kind = directory.ErrNoSeats
 		}
 		return err
-	}, func(err error) bool { return notReplicated(err, to.UserID) })
+	}, func(err error) bool {
+		// "License assignment cannot be done for user with invalid usage
+		// location." right after setting it is replication (graph
+		// reference §4); without having set it, it is final.
+		e := errOf(err)
+		return notReplicated(err, to.UserID) || setLocation && e != nil && e.Status == http.StatusBadRequest &&
+			strings.Contains(strings.ToLower(e.Message), "usage location")
+	})
 }
 
 // noSeats recognises assignLicense's "Subscription with SKU … does not have

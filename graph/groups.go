@@ -193,8 +193,7 @@ func notReplicated(err error, id string) bool {
 	case http.StatusNotFound:
 		return id == "" || strings.Contains(m, strings.ToLower(id)) || !strings.Contains(m, "'")
 	case http.StatusBadRequest:
-		return strings.Contains(m, "does not exist") || strings.Contains(m, "invalid usage location") ||
-			strings.EqualFold(e.Code, "PrincipalNotFound")
+		return strings.Contains(m, "does not exist") || strings.EqualFold(e.Code, "PrincipalNotFound")
 	}
 	return false
 }

@@ -57,7 +57,10 @@ func (rp *retryPolicy) Do(req *policy.Request) (*http.Response, error) {
 // decide says whether to try again and how long to wait first.
 func (rp *retryPolicy) decide(m meta, resp *http.Response, err error, try int) (bool, time.Duration) {
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// Sign-in failures and other errors azcore marks final are not
+		// retried (azcore's errorinfo.NonRetriable).
+		var final interface{ NonRetriable() }
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &final) {
 			return false, 0
 		}
 		return !m.noRetry, rp.c.backoff(try)
