@@ -1,6 +1,10 @@
 package throttle
 
-import "strings"
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
 
 // Request names one Graph call for costing: the method and route template,
 // and the query options that change its cost.
@@ -16,6 +20,32 @@ type Request struct {
 	Select, Expand bool
 	// Top is the $top value, 0 when absent.
 	Top int
+}
+
+// RequestFrom builds the Request for a call to method on route (the path
+// template, e.g. "/users/{id}") with the given query: it notes $select,
+// $expand and $top, with or without the "$" that Graph lets v1.0 callers
+// leave out. A $top that is not a whole number is ignored (the server
+// refuses such a request anyway).
+func RequestFrom(method, route string, query url.Values) Request {
+	get := func(name string) (string, bool) {
+		if v, ok := query["$"+name]; ok && len(v) > 0 {
+			return v[0], true
+		}
+		if v, ok := query[name]; ok && len(v) > 0 {
+			return v[0], true
+		}
+		return "", false
+	}
+	r := Request{Route: method + " " + route}
+	_, r.Select = get("select")
+	_, r.Expand = get("expand")
+	if v, ok := get("top"); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+			r.Top = n
+		}
+	}
+	return r
 }
 
 // MaxCost is the highest cost Cost returns for any request: the base cost 5

@@ -1,6 +1,9 @@
 package throttle
 
-import "testing"
+import (
+	"net/url"
+	"testing"
+)
 
 func TestCost(t *testing.T) {
 	t.Parallel()
@@ -117,4 +120,27 @@ func FuzzCost(f *testing.F) {
 			t.Fatalf("Cost(%q) = %d, outside 1..%d", route, ru, MaxCost)
 		}
 	})
+}
+
+func TestRequestFrom(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		query string
+		want  Request
+	}{
+		{"", Request{Route: "GET /users"}},
+		{"$select=id,mail&$top=5", Request{Route: "GET /users", Select: true, Top: 5}},
+		{"select=id&expand=manager&top=999", Request{Route: "GET /users", Select: true, Expand: true, Top: 999}},
+		{"$filter=mail eq 'a@b.example'&$top=many", Request{Route: "GET /users"}},
+		{"$top=0", Request{Route: "GET /users"}},
+		{"$expand=memberOf", Request{Route: "GET /users", Expand: true}},
+	} {
+		q, err := url.ParseQuery(tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := RequestFrom("GET", "/users", q); got != tt.want {
+			t.Errorf("RequestFrom(GET /users?%s) = %+v, want %+v", tt.query, got, tt.want)
+		}
+	}
 }

@@ -173,8 +173,8 @@ type check struct {
 func (l *Limiter) Admit(c Call) Decision {
 	ru, write := Cost(c.Request)
 	d := Decision{RU: ru, Write: write}
-	cfg := l.cfg.Load()
-	if cfg.Off() {
+	cfg := l.cfg.Load() // normalized by SetConfig
+	if *cfg == (Config{}) {
 		d.Allowed, d.At = true, l.now()
 		return d
 	}
