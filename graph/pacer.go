@@ -20,9 +20,9 @@ import (
 //   - at most `limit` requests are in flight;
 //   - Retry-After on a 429 pauses the throttled scope (writes, or
 //     everything) until then, and halves the write rate and the limit;
-//   - x-ms-throttle-limit-percentage ≥ 0.9 (sent once more than 80% of a
-//     limit is used) cuts the rate and limit by a fifth, at most once a
-//     second, before the service starts refusing;
+//   - x-ms-throttle-limit-percentage (sent from 80% of a limit in use)
+//     holds the rate below 1.0 and cuts it by a fifth at 1.0 or more;
+//     cuts are at least cutEvery apart;
 //   - answers without that header let both grow back additively.
 type pacer struct {
 	cfg   Pacing
@@ -152,7 +152,19 @@ func (p *pacer) wake() {
 	p.changed = make(chan struct{})
 }
 
+// cutEvery spaces multiplicative cuts: the service's windows are long (the
+// write quota's is 150 s), so its signals lag the client's changes, and
+// cutting on every answer would drive the rate to the floor before the
+// first cut shows.
+const cutEvery = 10 * time.Second
+
 // observe adapts rate and concurrency to one answer. Caller holds mu.
+//
+// x-ms-throttle-limit-percentage (graph reference §7) is sent from 0.8 of a
+// limit in use; 1.0 is at the limit, above it the share refused. Below 1.0
+// the client holds its rate (it is near the ceiling, which is where it
+// wants to be); at 1.0 or more it cuts by a fifth; without the header it
+// grows back.
 func (p *pacer) observe(k reqKind, status int, h http.Header) {
 	now := p.now()
 	if status == http.StatusTooManyRequests {
@@ -162,8 +174,10 @@ func (p *pacer) observe(k reqKind, status int, h http.Header) {
 	}
 	if v := h.Get("x-ms-throttle-limit-percentage"); v != "" {
 		p.warned.Add(1)
-		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0.9 && now.Sub(p.lastCut) >= time.Second {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 1.0 {
 			p.cut(0.8, now)
+		} else {
+			p.lastGrow = now // hold
 		}
 		return
 	}
@@ -189,13 +203,15 @@ func (p *pacer) throttle(k reqKind, scope string, d time.Duration, now time.Time
 	} else {
 		p.pausedAll = maxTime(p.pausedAll, until)
 	}
-	if now.Sub(p.lastCut) >= time.Second {
-		p.cut(0.5, now)
-	}
+	p.cut(0.5, now)
 }
 
-// cut multiplies rate and concurrency by f. Caller holds mu.
+// cut multiplies rate and concurrency by f, at most once per cutEvery.
+// Caller holds mu.
 func (p *pacer) cut(f float64, now time.Time) {
+	if !p.lastCut.IsZero() && now.Sub(p.lastCut) < cutEvery {
+		return
+	}
 	p.rate = max(p.rate*f, p.cfg.WritesPerSecond/20)
 	p.limit = max(p.limit*f, 1)
 	p.lastCut, p.lastGrow = now, now

@@ -103,26 +103,45 @@ func TestPacerRetryAfterPausesScope(t *testing.T) {
 	}
 }
 
-func TestPacerSlowsOnLimitPercentageAndRecovers(t *testing.T) {
+func TestPacerLimitPercentage(t *testing.T) {
 	t.Parallel()
 	p, vc := newTestPacer(Pacing{WritesPerSecond: 20, MaxConcurrency: 10})
-	h := http.Header{}
-	h.Set("x-ms-throttle-limit-percentage", "0.95")
-	_ = p.acquire(context.Background(), kindWrite, 1)
-	p.release(kindWrite, &http.Response{StatusCode: 200, Header: h})
+	answer := func(pct string) {
+		h := http.Header{}
+		if pct != "" {
+			h.Set("x-ms-throttle-limit-percentage", pct)
+		}
+		_ = p.acquire(context.Background(), kindWrite, 1)
+		p.release(kindWrite, &http.Response{StatusCode: 200, Header: h})
+	}
+	// 0.8 and 0.9: near the ceiling, hold.
+	answer("0.9")
+	if p.rate != 20 || p.limit != 10 {
+		t.Fatalf("after 0.9 rate %v limit %v, want unchanged", p.rate, p.limit)
+	}
+	// At the limit: cut by a fifth, once per cutEvery.
+	answer("1.0")
 	if p.rate != 16 || p.limit != 8 {
-		t.Fatalf("after a 0.95 warning rate %v limit %v, want 16 and 8", p.rate, p.limit)
+		t.Fatalf("after 1.0 rate %v limit %v, want 16 and 8", p.rate, p.limit)
 	}
-	// A second warning within a second does not cut again.
-	_ = p.acquire(context.Background(), kindWrite, 1)
-	p.release(kindWrite, &http.Response{StatusCode: 200, Header: h})
+	answer("1.2")
 	if p.rate != 16 {
-		t.Fatalf("second warning in the same second cut again: %v", p.rate)
+		t.Fatalf("a second signal within %v cut again: %v", cutEvery, p.rate)
 	}
-	// Quiet answers let it grow back to the configured rate, no further.
+	vc.After(cutEvery)
+	answer("1.2")
+	if p.rate != 12.8 {
+		t.Fatalf("after %v another 1.2 gives rate %v, want 12.8", cutEvery, p.rate)
+	}
+	// Held while warned, then quiet answers let it grow back, no further
+	// than configured.
 	vc.After(30 * time.Second)
-	_ = p.acquire(context.Background(), kindRead, 0)
-	p.release(kindRead, ok200())
+	answer("0.8")
+	if p.rate != 12.8 {
+		t.Fatalf("0.8 after a pause grew the rate to %v", p.rate)
+	}
+	vc.After(30 * time.Second)
+	answer("")
 	if p.rate != 20 || p.limit != 10 {
 		t.Fatalf("after 30 s of quiet rate %v limit %v, want 20 and 10", p.rate, p.limit)
 	}
