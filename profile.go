@@ -143,7 +143,10 @@ func (g Grant) String() string {
 	if name == "" {
 		name = g.Target
 	}
-	s := string(g.Kind) + " " + name
+	s := string(g.Kind)
+	if name != "" {
+		s += " " + name
+	}
 	if g.Kind == GrantAzureRole && g.Scope != "" {
 		s += " at " + g.Scope
 	}
