@@ -1,0 +1,230 @@
+package sim
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// objMeta is what every stored object has: its place in creation order
+// (list order and $skiptoken cursors follow it), its id, when it was created
+// and when it becomes visible to writes that reference it (replication.go).
+type objMeta struct {
+	seq       int64
+	id        string
+	created   time.Time
+	visibleAt time.Time
+}
+
+func (m *objMeta) meta() *objMeta { return m }
+
+type stored interface{ meta() *objMeta }
+
+// ordered is a collection kept in creation order with an index by id
+// (case-insensitive, as directory ids are).
+type ordered[T stored] struct {
+	list []T
+	byID map[string]T
+}
+
+func newOrdered[T stored]() ordered[T] { return ordered[T]{byID: map[string]T{}} }
+
+func (o *ordered[T]) add(x T) {
+	o.list = append(o.list, x)
+	o.byID[strings.ToLower(x.meta().id)] = x
+}
+
+func (o *ordered[T]) get(id string) (T, bool) {
+	x, ok := o.byID[strings.ToLower(id)]
+	return x, ok
+}
+
+func (o *ordered[T]) remove(id string) {
+	x, ok := o.get(id)
+	if !ok {
+		return
+	}
+	delete(o.byID, strings.ToLower(id))
+	i := o.after(x.meta().seq - 1)
+	if i < len(o.list) && o.list[i].meta().seq == x.meta().seq {
+		o.list = append(o.list[:i], o.list[i+1:]...)
+	}
+}
+
+// after returns the index of the first object created after seq.
+func (o *ordered[T]) after(seq int64) int {
+	return sort.Search(len(o.list), func(i int) bool { return o.list[i].meta().seq > seq })
+}
+
+func (o *ordered[T]) len() int { return len(o.list) }
+
+// multiIndex maps a lowercased key to the objects that carry it.
+type multiIndex[T comparable] map[string][]T
+
+func (m multiIndex[T]) add(key string, x T) {
+	if key == "" {
+		return
+	}
+	key = strings.ToLower(key)
+	for _, y := range m[key] {
+		if y == x {
+			return
+		}
+	}
+	m[key] = append(m[key], x)
+}
+
+func (m multiIndex[T]) remove(key string, x T) {
+	key = strings.ToLower(key)
+	list := m[key]
+	for i, y := range list {
+		if y == x {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(m, key)
+	} else {
+		m[key] = list
+	}
+}
+
+// tenant is one emulated directory with its Azure subscription and Exchange
+// organisation. One mutex guards it all: every call is short, and it keeps
+// invitations, replication and paging simple to reason about.
+type tenant struct {
+	mu sync.RWMutex
+
+	id            string
+	displayName   string
+	initialDomain string // contoso.onmicrosoft.com
+	domains       []*domain
+	created       time.Time
+	seedTime      time.Time // creation time of seeded objects
+	seq           int64
+	generation    atomic.Int64 // changes on reset, so old page tokens are refused
+
+	users       ordered[*user]
+	groups      ordered[*group]
+	sps         ordered[*servicePrincipal]
+	roleDefs    []*roleDefinition
+	roleAssigns ordered[*roleAssignment]
+	appAssigns  ordered[*appRoleAssignment]
+	skus        []*sku
+	azure       *azureState
+	contacts    ordered[*mailContact]
+	tickets     map[string]*ticket
+	mails       []Mail
+
+	byUPN     map[string]*user
+	byMail    multiIndex[*user]
+	byOther   multiIndex[*user]
+	byProxy   multiIndex[*user] // full value, lowercased: smtp:a@b.example
+	byAddress multiIndex[*user] // every address a user answers to, for invitations
+}
+
+func newTenant(id, displayName, initialDomain string, created time.Time) *tenant {
+	t := &tenant{id: id, displayName: displayName, initialDomain: initialDomain, created: created}
+	t.clear()
+	return t
+}
+
+// clear empties the tenant, keeping its id and names.
+func (t *tenant) clear() {
+	t.domains = nil
+	t.users = newOrdered[*user]()
+	t.groups = newOrdered[*group]()
+	t.sps = newOrdered[*servicePrincipal]()
+	t.roleDefs = nil
+	t.roleAssigns = newOrdered[*roleAssignment]()
+	t.appAssigns = newOrdered[*appRoleAssignment]()
+	t.skus = nil
+	t.azure = newAzureState()
+	t.contacts = newOrdered[*mailContact]()
+	t.tickets = map[string]*ticket{}
+	t.mails = nil
+	t.byUPN = map[string]*user{}
+	t.byMail = multiIndex[*user]{}
+	t.byOther = multiIndex[*user]{}
+	t.byProxy = multiIndex[*user]{}
+	t.byAddress = multiIndex[*user]{}
+	t.generation.Add(1)
+}
+
+// nextMeta stamps a new object.
+func (t *tenant) nextMeta(id string, now time.Time, replication time.Duration) objMeta {
+	t.seq++
+	return objMeta{seq: t.seq, id: id, created: now, visibleAt: now.Add(replication)}
+}
+
+// indexUser adds u's keys to the indexes; unindexUser removes them. Callers
+// unindex before changing an indexed property and index again after.
+func (t *tenant) indexUser(u *user) {
+	t.byUPN[strings.ToLower(u.UserPrincipalName)] = u
+	t.byMail.add(u.Mail, u)
+	for _, m := range u.OtherMails {
+		t.byOther.add(m, u)
+	}
+	for _, p := range u.ProxyAddresses {
+		t.byProxy.add(p, u)
+	}
+	for _, a := range u.addresses() {
+		t.byAddress.add(a, u)
+	}
+}
+
+func (t *tenant) unindexUser(u *user) {
+	if t.byUPN[strings.ToLower(u.UserPrincipalName)] == u {
+		delete(t.byUPN, strings.ToLower(u.UserPrincipalName))
+	}
+	t.byMail.remove(u.Mail, u)
+	for _, m := range u.OtherMails {
+		t.byOther.remove(m, u)
+	}
+	for _, p := range u.ProxyAddresses {
+		t.byProxy.remove(p, u)
+	}
+	for _, a := range u.addresses() {
+		t.byAddress.remove(a, u)
+	}
+}
+
+// userByKey finds a user by id or userPrincipalName, as /users/{id|upn}
+// does.
+func (t *tenant) userByKey(key string) (*user, bool) {
+	if u, ok := t.users.get(key); ok {
+		return u, true
+	}
+	u, ok := t.byUPN[strings.ToLower(key)]
+	return u, ok
+}
+
+// object finds any directory object (user, group, service principal) by id.
+func (t *tenant) object(id string) (stored, bool) {
+	if u, ok := t.users.get(id); ok {
+		return u, true
+	}
+	if g, ok := t.groups.get(id); ok {
+		return g, true
+	}
+	if sp, ok := t.sps.get(id); ok {
+		return sp, true
+	}
+	return nil, false
+}
+
+// isVerifiedDomain reports whether the address's domain is one of the
+// tenant's verified domains.
+func (t *tenant) isVerifiedDomain(domain string) bool {
+	for _, d := range t.domains {
+		if d.IsVerified && strings.EqualFold(d.ID, domain) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *tenant) createdAt() time.Time { return t.created }

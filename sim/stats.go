@@ -1,0 +1,80 @@
+package sim
+
+import (
+	"maps"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats counts what the tenant was asked to do (GET /_sim/stats).
+// Reads, Writes and Routes count the Graph, ARM and Exchange calls that
+// reached their handler (after authentication, permission and throttling);
+// Throttled counts the 429 answers and Faults the injected faults.
+type Stats struct {
+	InvitationsByEmail map[string]int   `json:"invitations_by_email"` // POST /invitations answered 201, per lowercased address
+	Writes             int64            `json:"writes"`
+	Reads              int64            `json:"reads"`
+	Throttled          int64            `json:"throttled"`
+	Faults             int64            `json:"faults"`
+	Routes             map[string]int64 `json:"routes"` // "POST /v1.0/invitations" → count
+}
+
+type stats struct {
+	writes, reads, throttled, faults atomic.Int64
+
+	mu          sync.Mutex
+	routes      map[string]int64
+	invitations map[string]int
+}
+
+func newStats() *stats {
+	return &stats{routes: map[string]int64{}, invitations: map[string]int{}}
+}
+
+func (st *stats) route(name string, write bool) {
+	if write {
+		st.writes.Add(1)
+	} else {
+		st.reads.Add(1)
+	}
+	st.mu.Lock()
+	st.routes[name]++
+	st.mu.Unlock()
+}
+
+func (st *stats) invited(email string) {
+	st.mu.Lock()
+	st.invitations[strings.ToLower(email)]++
+	st.mu.Unlock()
+}
+
+func (st *stats) throttle() { st.throttled.Add(1) }
+func (st *stats) fault()    { st.faults.Add(1) }
+
+func (st *stats) snapshot() Stats {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return Stats{
+		InvitationsByEmail: maps.Clone(st.invitations),
+		Writes:             st.writes.Load(),
+		Reads:              st.reads.Load(),
+		Throttled:          st.throttled.Load(),
+		Faults:             st.faults.Load(),
+		Routes:             maps.Clone(st.routes),
+	}
+}
+
+func (st *stats) reset() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.writes.Store(0)
+	st.reads.Store(0)
+	st.throttled.Store(0)
+	st.faults.Store(0)
+	st.routes = map[string]int64{}
+	st.invitations = map[string]int{}
+}
+
+// Stats returns the counters (the content of GET /_sim/stats).
+func (s *Server) Stats() Stats { return s.stats.snapshot() }
