@@ -22,34 +22,15 @@ func (a *Authority) serveAuthorize(w http.ResponseWriter, r *http.Request, tenan
 		return
 	}
 	q := r.URL.Query()
-	ts := a.tenant(tenant)
-	if ts == nil {
-		a.errorPage(w, r, errTenantNotFound(tenant, "invalid_request"))
-		return
-	}
-	clientID := q.Get("client_id")
-	if clientID == "" {
-		a.errorPage(w, r, errMissingParameter("client_id"))
-		return
-	}
-	app := a.app(ts, clientID)
-	if app == nil {
-		a.errorPage(w, r, errAppNotFound(clientID, ts.DisplayName))
-		return
-	}
-	redirect := q.Get("redirect_uri")
-	if redirect == "" {
-		a.errorPage(w, r, errMissingParameter("redirect_uri"))
-		return
-	}
-	if !redirectRegistered(app.RedirectURIs, redirect) {
-		a.errorPage(w, r, errRedirectURI(redirect, app.ClientID))
+	ts, app, oerr := a.authorizeClient(tenant, q)
+	if oerr != nil {
+		a.errorPage(w, r, oerr)
 		return
 	}
 	ar := authRequest{
 		tenantID:     ts.ID,
 		clientID:     app.ClientID,
-		redirectURI:  redirect,
+		redirectURI:  q.Get("redirect_uri"),
 		responseMode: q.Get("response_mode"),
 		state:        q.Get("state"),
 		nonce:        q.Get("nonce"),
@@ -77,6 +58,31 @@ func (a *Authority) serveAuthorize(w http.ResponseWriter, r *http.Request, tenan
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
 	})
 	a.signInPage(w, tenant, ts, app, id, ar.redirectURI, ar.loginHint, "")
+}
+
+// authorizeClient finds the tenant and the app of an authorize request and
+// checks its redirect URI: what must hold before an error may be sent there.
+func (a *Authority) authorizeClient(tenant string, q url.Values) (*tenantState, *appState, *oauthError) {
+	ts := a.tenant(tenant)
+	if ts == nil {
+		return nil, nil, errTenantNotFound(tenant, "invalid_request")
+	}
+	clientID := q.Get("client_id")
+	if clientID == "" {
+		return nil, nil, errMissingParameter("client_id")
+	}
+	app := a.app(ts, clientID)
+	if app == nil {
+		return nil, nil, errAppNotFound(clientID, ts.DisplayName)
+	}
+	redirect := q.Get("redirect_uri")
+	if redirect == "" {
+		return nil, nil, errMissingParameter("redirect_uri")
+	}
+	if !redirectRegistered(app.RedirectURIs, redirect) {
+		return nil, nil, errRedirectURI(redirect, app.ClientID)
+	}
+	return ts, app, nil
 }
 
 // checkAuthorize validates what is sent back to the app on error.
