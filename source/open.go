@@ -1,0 +1,344 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+)
+
+// DefaultMaxBytes is the largest input Open reads unless told otherwise:
+// far above a million rows (about 60 MB), far below what would hurt.
+const DefaultMaxBytes = 1 << 30
+
+// Blobs opens blobs by container and name. Package source/blob implements
+// it for Azure Blob Storage; the command wires it in, so that this package
+// does not depend on the Azure SDK.
+type Blobs interface {
+	OpenBlob(ctx context.Context, container, name string) (Object, error)
+}
+
+// Object is an opened blob.
+type Object struct {
+	Body io.ReadCloser
+	Size int64  // -1 when unknown
+	Name string // where it is, safe to show: no SAS query, no key
+}
+
+// OpenOptions says how to reach inputs.
+type OpenOptions struct {
+	// Stdin is read for the spec "-". Nil refuses it.
+	Stdin io.Reader
+	// HTTPClient fetches https URLs. Nil uses a client with connection,
+	// TLS and response-header timeouts; the whole transfer is bounded by
+	// ctx.
+	HTTPClient *http.Client
+	// Blobs opens azblob://container/blob specs. Nil refuses them.
+	Blobs Blobs
+	// MaxBytes refuses an input larger than this; 0 means DefaultMaxBytes.
+	MaxBytes int64
+}
+
+// Input is an opened input: read it (with Read), then Close it. It counts
+// and hashes what is read.
+type Input struct {
+	// Name says where the input is, in a form safe to show and store: a
+	// path, "stdin", an https URL without its query (a SAS token is a
+	// secret), or a blob's URL.
+	Name string
+	// Size is the input's size in bytes when known before reading, else -1.
+	Size int64
+
+	body io.ReadCloser
+	h    hash.Hash
+	n    int64
+	max  int64
+	done bool
+}
+
+// Open opens the input spec names:
+//   - "-": standard input (o.Stdin);
+//   - "https://...": a GET of the URL, such as a blob SAS URL; plain http
+//     is refused, since the URL and its token would travel in clear;
+//   - "azblob://container/path/to/blob": a blob in the storage account o.Blobs
+//     reaches (source/blob: a credential or a connection string);
+//   - anything else: a local file path.
+//
+// Errors are *foyer.Error (EINVALID, ENOTFOUND, EFORBIDDEN) with a message
+// that never contains a URL's query, or ctx's error.
+func Open(ctx context.Context, spec string, o OpenOptions) (*Input, error) {
+	max := o.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	var (
+		obj Object
+		err error
+	)
+	scheme, rest, hasScheme := strings.Cut(spec, "://")
+	switch {
+	case spec == "":
+		return nil, foyer.Errorf(foyer.EINVALID, "no input given: name a file, \"-\", an https URL or azblob://container/blob")
+	case spec == "-":
+		if o.Stdin == nil {
+			return nil, foyer.Errorf(foyer.EINVALID, "standard input is not available here")
+		}
+		obj = Object{Body: io.NopCloser(o.Stdin), Size: -1, Name: "stdin"}
+	case hasScheme && strings.EqualFold(scheme, "https"):
+		obj, err = openURL(ctx, spec, o.HTTPClient)
+	case hasScheme && strings.EqualFold(scheme, "http"):
+		return nil, foyer.Errorf(foyer.EINVALID, "%s: plain http is refused, because the URL (and any SAS token in it) would travel unencrypted; use https", safeURL(spec))
+	case hasScheme && strings.EqualFold(scheme, "azblob"):
+		obj, err = openBlob(ctx, rest, o.Blobs)
+	case hasScheme && isScheme(scheme):
+		return nil, foyer.Errorf(foyer.EINVALID, "%s: scheme %q is not supported: use a file path, \"-\", https:// or azblob://", safeURL(spec), scheme)
+	default:
+		obj, err = openFile(spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if obj.Size > max {
+		obj.Body.Close()
+		return nil, tooLarge(obj.Name, max)
+	}
+	return &Input{Name: obj.Name, Size: obj.Size, body: obj.Body, h: sha256.New(), max: max}, nil
+}
+
+// isScheme reports whether s looks like a URL scheme rather than the start
+// of a path (a Windows drive letter is one letter).
+func isScheme(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func tooLarge(name string, max int64) error {
+	return foyer.Errorf(foyer.EINVALID, "%s is larger than the limit of %d bytes", name, max)
+}
+
+// Read reads from the input, hashing what it reads and refusing to go past
+// the size limit.
+func (in *Input) Read(p []byte) (int, error) {
+	if in.n > in.max {
+		return 0, tooLarge(in.Name, in.max)
+	}
+	if rest := in.max + 1 - in.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := in.body.Read(p)
+	in.n += int64(n)
+	in.h.Write(p[:n])
+	if in.n > in.max {
+		return n, tooLarge(in.Name, in.max)
+	}
+	if err == io.EOF {
+		in.done = true
+	} else if err != nil {
+		err = fmt.Errorf("read %s: %w", in.Name, scrub(err))
+	}
+	return n, err
+}
+
+// Digest returns the hex SHA-256 of the input, and true, once it has been
+// read to the end; before that it returns "" and false.
+func (in *Input) Digest() (string, bool) {
+	if !in.done {
+		return "", false
+	}
+	return hex.EncodeToString(in.h.Sum(nil)), true
+}
+
+// BytesRead returns the number of bytes read so far.
+func (in *Input) BytesRead() int64 { return in.n }
+
+// Close closes the input.
+func (in *Input) Close() error { return in.body.Close() }
+
+func openFile(path string) (Object, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Object{}, foyer.Errorf(foyer.ENOTFOUND, "no file %s", path)
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return Object{}, foyer.Errorf(foyer.EFORBIDDEN, "no permission to read %s", path)
+		}
+		return Object{}, fmt.Errorf("open %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return Object{}, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		f.Close()
+		return Object{}, foyer.Errorf(foyer.EINVALID, "%s is a directory, not a CSV file", path)
+	}
+	size := int64(-1)
+	if fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	return Object{Body: f, Size: size, Name: path}, nil
+}
+
+func openBlob(ctx context.Context, rest string, b Blobs) (Object, error) {
+	container, name, _ := strings.Cut(rest, "/")
+	if i := strings.IndexAny(name, "?#"); i >= 0 {
+		return Object{}, foyer.Errorf(foyer.EINVALID, "azblob://%s/%s: a blob spec has no query or fragment (credentials come from the configuration)", container, name[:i])
+	}
+	if container == "" || name == "" {
+		return Object{}, foyer.Errorf(foyer.EINVALID, "azblob://%s: write azblob://container/path/to/blob", rest)
+	}
+	if b == nil {
+		return Object{}, foyer.Errorf(foyer.EINVALID, "azblob://%s/%s: no storage account is configured for azblob:// inputs", container, name)
+	}
+	obj, err := b.OpenBlob(ctx, container, name)
+	if err != nil {
+		return Object{}, err
+	}
+	if obj.Name == "" {
+		obj.Name = "azblob://" + container + "/" + name
+	}
+	return obj, nil
+}
+
+// safeURL returns raw without its user information, query and fragment.
+func safeURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		s, _, _ := strings.Cut(raw, "?")
+		s, _, _ = strings.Cut(s, "#")
+		if at := strings.LastIndexByte(s, '@'); at >= 0 {
+			if sch := strings.Index(s, "://"); sch >= 0 && sch < at {
+				s = s[:sch+3] + s[at+1:]
+			}
+		}
+		return s
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// scrub removes URLs (and so their queries) from an HTTP client error: a
+// *url.Error's text is `Get "https://...?sig=...": cause`.
+func scrub(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &scrubbed{op: ue.Op + " " + safeURL(ue.URL), err: ue.Err}
+	}
+	return err
+}
+
+type scrubbed struct {
+	op  string
+	err error
+}
+
+func (s *scrubbed) Error() string { return s.op + ": " + scrub(s.err).Error() }
+func (s *scrubbed) Unwrap() error { return s.err }
+
+func defaultHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}}
+}
+
+func openURL(ctx context.Context, raw string, c *http.Client) (Object, error) {
+	name := safeURL(raw)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return Object{}, foyer.Errorf(foyer.EINVALID, "%s is not a valid URL", name)
+	}
+	if c == nil {
+		c = defaultHTTPClient()
+	}
+	client := *c
+	// Redirects may not downgrade to plain http, which would send the
+	// token in clear.
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != "https" {
+			return foyer.Errorf(foyer.EINVALID, "redirected to plain http (%s): refused", safeURL(req.URL.String()))
+		}
+		if len(via) >= 10 {
+			return foyer.Errorf(foyer.EINVALID, "more than 10 redirects")
+		}
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return Object{}, foyer.Errorf(foyer.EINVALID, "%s is not a valid URL", name)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Object{}, fmt.Errorf("get %s: %w", name, ctx.Err())
+		}
+		var fe *foyer.Error
+		if errors.As(err, &fe) {
+			return Object{}, foyer.Errorf(fe.Code, "get %s: %s", name, fe.Message)
+		}
+		return Object{}, fmt.Errorf("get %s: %w", name, scrub(err))
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return Object{}, statusError(name, resp)
+	}
+	return Object{Body: resp.Body, Size: resp.ContentLength, Name: name}, nil
+}
+
+// statusError describes a failed GET by its status and, for Azure Storage,
+// its x-ms-error-code header (a fixed code such as AuthenticationFailed or
+// BlobNotFound). The body is not quoted: an authentication failure's
+// details may echo the signed string.
+func statusError(name string, resp *http.Response) error {
+	msg := fmt.Sprintf("get %s: %s", name, resp.Status)
+	if code := resp.Header.Get("x-ms-error-code"); code != "" && isToken(code) {
+		msg += " (" + code + ")"
+	}
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return foyer.Errorf(foyer.ENOTFOUND, "%s", msg)
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return foyer.Errorf(foyer.EFORBIDDEN, "%s: the SAS token may have expired or lack read permission", msg)
+	case http.StatusTooManyRequests:
+		return foyer.Errorf(foyer.ETHROTTLED, "%s", msg)
+	}
+	if resp.StatusCode >= 500 {
+		return foyer.Errorf(foyer.EINTERNAL, "%s", msg)
+	}
+	return foyer.Errorf(foyer.EINVALID, "%s", msg)
+}
+
+func isToken(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
