@@ -165,7 +165,7 @@ func match(path string) (route, string) {
 		return routeNone, ""
 	}
 	tenant, rest, ok := strings.Cut(p, "/")
-	if !ok || tenant == "" {
+	if !ok || !validTenantName(tenant) {
 		return routeNone, ""
 	}
 	switch rest {
@@ -185,6 +185,21 @@ func match(path string) (route, string) {
 		return routeSignIn, tenant
 	}
 	return routeNone, ""
+}
+
+// validTenantName reports whether s can name a tenant in a URL: MSAL accepts
+// ^[0-9a-zA-Z-.]+$ (graph.md §8). It keeps paths such as /_sim/login out.
+func validTenantName(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Serves reports whether path is one of the authority's endpoints, so that a

@@ -383,6 +383,8 @@ func TestServesOnlyItsPaths(t *testing.T) {
 		"//oauth2/v2.0/token":                                    false,
 		"":                                                       false,
 		"/_sim/stats":                                            false,
+		"/_sim/login":                                            false,
+		"/a%2Fb/login":                                           false,
 	} {
 		if got := a.Serves(path); got != want {
 			t.Errorf("Serves(%q) = %v, want %v", path, got, want)
