@@ -396,3 +396,12 @@ func TestServesOnlyItsPaths(t *testing.T) {
 		t.Errorf("a Graph path: status %d, want 404", rec.Code)
 	}
 }
+
+// BenchmarkNew is an Authority's start-up: mostly RSA 2048 key generation.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		if _, err := New(Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
