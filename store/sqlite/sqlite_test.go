@@ -1,0 +1,177 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/sqlite"
+	"github.com/foyer-dev/foyer/store/storetest"
+)
+
+// testDB exposes the database to the conformance suite's raw checks.
+type testDB struct{ *sqlite.DB }
+
+func (d testDB) ExecSQL(ctx context.Context, query string) error {
+	_, err := d.SQL().ExecContext(ctx, query)
+	return err
+}
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func logger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// open opens a fresh database file in a temporary directory.
+func open(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	return openPath(tb, filepath.Join(tb.TempDir(), "ledger.db"))
+}
+
+func openPath(tb testing.TB, path string) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Clock: storetest.NewClock(epoch), Logger: logger(tb)})
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return testDB{open(t)} })
+}
+
+// TestMemory checks that a :memory: database keeps what is written to it:
+// it lives on the DB's one connection.
+func TestMemory(t *testing.T) {
+	t.Parallel()
+	db := openPath(t, ":memory:")
+	ctx := t.Context()
+	for _, id := range []string{"run-1", "run-2"} {
+		if err := db.InTx(ctx, func(tx store.Tx) error {
+			return tx.CreateRun(ctx, &foyer.Run{ID: id, Kind: foyer.RunApply})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM runs`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("runs in memory: %d, %v; want 2", n, err)
+	}
+}
+
+// TestOpenConcurrently opens one new file from several processes' worth of
+// DBs at once: each migrates or finds the work done, none fails.
+func TestOpenConcurrently(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	const n = 4
+	var (
+		wg   sync.WaitGroup
+		errs = make([]error, n)
+		dbs  = make([]*sqlite.DB, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			dbs[i], errs[i] = sqlite.Open(t.Context(), path, sqlite.Options{Logger: logger(t)})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d: %v", i, err)
+			continue
+		}
+		defer dbs[i].Close()
+	}
+	if t.Failed() {
+		return
+	}
+	var versions int
+	if err := dbs[0].SQL().QueryRowContext(t.Context(), `SELECT count(*) FROM foyer_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if versions != 1 {
+		t.Errorf("foyer_migrations has %d rows, want 1", versions)
+	}
+	// All of them work on the one ledger.
+	for i, db := range dbs {
+		err := db.InTx(t.Context(), func(tx store.Tx) error {
+			return tx.AppendAudit(t.Context(), store.AuditEntry{Kind: store.AuditChange, Op: "hello"})
+		})
+		if err != nil {
+			t.Errorf("DB %d: %v", i, err)
+		}
+	}
+}
+
+// TestReopen keeps the data and refuses a database from a newer foyer.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx store.Tx) error {
+		return tx.CreateRun(ctx, &foyer.Run{ID: "run-1", Kind: foyer.RunApply})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	err = db.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.Run(ctx, "run-1")
+		return err
+	})
+	if err != nil {
+		t.Errorf("after reopening: %v", err)
+	}
+	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO foyer_migrations VALUES (999, 'future', '')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := sqlite.Open(ctx, path, sqlite.Options{}); err == nil {
+		t.Errorf("Open of a database at ledger version 999 succeeded, want a refusal")
+	} else {
+		t.Logf("refused as it should: %v", err)
+	}
+}
+
+func TestOpenBadPath(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"", "  ", "ledger.db?mode=ro", "file:ledger.db", filepath.Join(t.TempDir(), "missing", "dir", "ledger.db")} {
+		if db, err := sqlite.Open(t.Context(), path, sqlite.Options{}); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded, want an error", path)
+		}
+	}
+}
+
+// BenchmarkCreateWithJobs: see storetest.Benchmark and docs/ledger.md.
+func BenchmarkCreateWithJobs(b *testing.B) {
+	for _, batch := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			storetest.Benchmark(b, open(b), batch)
+		})
+	}
+}

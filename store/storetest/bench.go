@@ -1,0 +1,66 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/riverqueue/river"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// benchArgs is shaped like the engine's provisioning job: unique by its
+// arguments, so each insert also checks for a duplicate.
+type benchArgs struct {
+	RunID     string   `json:"run_id" river:"unique"`
+	RequestID string   `json:"request_id" river:"unique"`
+	Line      int      `json:"line"`
+	Grants    []string `json:"grants"`
+}
+
+func (benchArgs) Kind() string { return "storetest_bench" }
+
+// Benchmark measures what apply does for each row of a file: in one
+// transaction per batch of rows, create the request, move it to approved
+// and then provisioning, and insert its unique job. One op is one row, so
+// ns/op is the cost per row. s must be empty; its rows are left behind.
+func Benchmark(b *testing.B, s store.Store, batch int) {
+	q, err := s.Queue(nil)
+	if err != nil {
+		b.Fatalf("Queue: %v", err)
+	}
+	unique := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	ctx := context.Background()
+	n := 0
+	b.ResetTimer()
+	for n < b.N {
+		size := min(batch, b.N-n)
+		err := s.InTx(ctx, func(tx store.Tx) error {
+			for i := range size {
+				line := n + i + 2
+				r := &foyer.Request{ID: fmt.Sprintf("req-%d", line), RunID: "run-bench", Origin: foyer.OriginCSV, Line: line,
+					Email: foyer.Address(fmt.Sprintf("guest%d@example.com", line)), Profile: "partners", State: foyer.StateReceived}
+				if err := tx.CreateRequest(ctx, r); err != nil {
+					return err
+				}
+				if err := tx.MoveRequest(ctx, r, foyer.StateApproved, ""); err != nil {
+					return err
+				}
+				if err := tx.MoveRequest(ctx, r, foyer.StateProvisioning, ""); err != nil {
+					return err
+				}
+				args := benchArgs{RunID: r.RunID, RequestID: r.ID, Line: line, Grants: []string{"group:g1", "app:a1/r1"}}
+				if _, err := q.InsertTx(ctx, tx, args, unique); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatalf("batch at row %d: %v", n, err)
+		}
+		n += size
+	}
+}

@@ -1,0 +1,244 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+var runsCases = []testCase{
+	{"CreateAndRead", testRunCreate},
+	{"OpenRun", testOpenRun},
+	{"Finish", testRunFinish},
+	{"Rows", testRunRows},
+	{"RowsManyPages", testRunRowsPages},
+	{"Summary", testRunSummary},
+}
+
+func newRun(id, digest string) *foyer.Run {
+	return &foyer.Run{ID: id, Kind: foyer.RunApply, Profile: "partners", Source: "guests.csv", Digest: digest}
+}
+
+func testRunCreate(t *testing.T, s store.Store) {
+	r := newRun("run-1", "d1")
+	var now time.Time
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		now = tx.Now()
+		return tx.CreateRun(ctx, r)
+	})
+	if !r.StartedAt.Equal(now) {
+		t.Errorf("CreateRun set StartedAt %v, want the transaction's time %v", r.StartedAt, now)
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		got, err := tx.Run(ctx, "run-1")
+		must(t, "Run", err)
+		if !reflect.DeepEqual(got, r) {
+			t.Errorf("Run = %+v, want %+v", got, r)
+		}
+		_, err = tx.Run(ctx, "run-2")
+		wantCode(t, "Run of an unknown id", err, foyer.ENOTFOUND)
+		wantCode(t, "CreateRun with an id in use", tx.CreateRun(ctx, newRun("run-1", "d2")), foyer.ECONFLICT)
+		wantCode(t, "CreateRun without id", tx.CreateRun(ctx, newRun("", "d2")), foyer.EINVALID)
+		wantCode(t, "CreateRun of nil", tx.CreateRun(ctx, nil), foyer.EINVALID)
+		return nil
+	})
+}
+
+func testOpenRun(t *testing.T, s store.Store) {
+	older, newer, other := newRun("older", "d1"), newRun("newer", "d1"), newRun("other", "d2")
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, older) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, newer) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, other) })
+	open := func(ctx context.Context, tx store.Tx) string {
+		r, err := tx.OpenRun(ctx, foyer.RunApply, "partners", "d1")
+		if foyer.ErrorCode(err) == foyer.ENOTFOUND {
+			return ""
+		}
+		must(t, "OpenRun", err)
+		return r.ID
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if got := open(ctx, tx); got != "newer" {
+			t.Errorf("OpenRun = %q, want the newest open run, newer", got)
+		}
+		for _, q := range []struct {
+			kind            foyer.RunKind
+			profile, digest string
+		}{{foyer.RunRevoke, "partners", "d1"}, {foyer.RunApply, "vendors", "d1"}, {foyer.RunApply, "partners", "d3"}} {
+			_, err := tx.OpenRun(ctx, q.kind, q.profile, q.digest)
+			wantCode(t, fmt.Sprintf("OpenRun(%s, %s, %s)", q.kind, q.profile, q.digest), err, foyer.ENOTFOUND)
+		}
+		return tx.FinishRun(ctx, "newer", foyer.Summary{})
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if got := open(ctx, tx); got != "older" {
+			t.Errorf("OpenRun after finishing newer = %q, want older", got)
+		}
+		return tx.FinishRun(ctx, "older", foyer.Summary{})
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if got := open(ctx, tx); got != "" {
+			t.Errorf("OpenRun with every run finished = %q, want ENOTFOUND", got)
+		}
+		return nil
+	})
+}
+
+func testRunFinish(t *testing.T, s store.Store) {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, newRun("run-1", "d")) })
+	sum := foyer.Summary{Rows: 3,
+		Actions: map[foyer.Action]int{foyer.ActionInvite: 2, foyer.ActionSkip: 1},
+		Results: map[foyer.Result]int{foyer.ResultInvited: 1, foyer.ResultFailed: 1}}
+	var finished time.Time
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		finished = tx.Now()
+		return tx.FinishRun(ctx, "run-1", sum)
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		r, err := tx.Run(ctx, "run-1")
+		must(t, "Run", err)
+		if !r.FinishedAt.Equal(finished) {
+			t.Errorf("FinishedAt = %v, want %v", r.FinishedAt, finished)
+		}
+		if !reflect.DeepEqual(r.Summary, sum) {
+			t.Errorf("Summary = %+v, want %+v", r.Summary, sum)
+		}
+		wantCode(t, "FinishRun twice", tx.FinishRun(ctx, "run-1", sum), foyer.ECONFLICT)
+		wantCode(t, "FinishRun of an unknown run", tx.FinishRun(ctx, "run-2", sum), foyer.ENOTFOUND)
+		return nil
+	})
+}
+
+func sampleRows() []foyer.Row {
+	return []foyer.Row{
+		{Line: 4, Email: "d@example.com", DisplayName: "D", Action: foyer.ActionDuplicate, Reason: "same as line 2"},
+		{Line: 2, Email: "Ann@example.com", DisplayName: "Ann", GivenName: "Ann", Surname: "Lee", Company: "Acme",
+			Profile: "partners", RedirectURL: "https://app.example.com", Message: "Welcome", SendEmail: "false",
+			Action: foyer.ActionInvite, Reason: "new", Grants: []string{"group A", "app B/role"}},
+		{Line: 3, Raw: "not an address", Action: foyer.ActionInvalid, Reason: "address has no @"},
+	}
+}
+
+func readRows(t *testing.T, ctx context.Context, tx store.Tx, runID string) []foyer.Row {
+	t.Helper()
+	var got []foyer.Row
+	must(t, "RunRows", tx.RunRows(ctx, runID, func(r foyer.Row) error { got = append(got, r); return nil }))
+	return got
+}
+
+func testRunRows(t *testing.T, s store.Store) {
+	rows := sampleRows()
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("run-1", "d")))
+		return tx.PutRunRows(ctx, "run-1", rows)
+	})
+	want := []foyer.Row{rows[1], rows[2], rows[0]}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if got := readRows(t, ctx, tx, "run-1"); !reflect.DeepEqual(got, want) {
+			t.Errorf("RunRows =\n%+v\nwant, in line order,\n%+v", got, want)
+		}
+		// The same line again replaces the row.
+		want[2] = foyer.Row{Line: 4, Email: "e@example.com", Action: foyer.ActionExists, Reason: "a guest already"}
+		must(t, "PutRunRows again", tx.PutRunRows(ctx, "run-1", want[2:]))
+		// UpdateRunRow writes the result fields.
+		want[0].Result, want[0].UserID, want[0].Grants, want[0].Error = foyer.ResultFailed, "u-1", []string{"group A"}, "quota"
+		must(t, "UpdateRunRow", tx.UpdateRunRow(ctx, "run-1", want[0]))
+		wantCode(t, "UpdateRunRow of a missing line", tx.UpdateRunRow(ctx, "run-1", foyer.Row{Line: 9}), foyer.ENOTFOUND)
+		wantCode(t, "UpdateRunRow of a missing run", tx.UpdateRunRow(ctx, "run-2", foyer.Row{Line: 2}), foyer.ENOTFOUND)
+		wantCode(t, "PutRunRows with line 0", tx.PutRunRows(ctx, "run-1", []foyer.Row{{Line: 0}}), foyer.EINVALID)
+		wantCode(t, "PutRunRows of a missing run", tx.PutRunRows(ctx, "run-2", rows), foyer.ENOTFOUND)
+		wantCode(t, "RunRows of a missing run", tx.RunRows(ctx, "run-2", func(foyer.Row) error { return nil }), foyer.ENOTFOUND)
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if got := readRows(t, ctx, tx, "run-1"); !reflect.DeepEqual(got, want) {
+			t.Errorf("RunRows after replace and update =\n%+v\nwant\n%+v", got, want)
+		}
+		return nil
+	})
+}
+
+// testRunRowsPages checks order across pages and that fn may use the
+// transaction while rows are being read.
+func testRunRowsPages(t *testing.T, s store.Store) {
+	const n = 1001 // two full pages of 500 and one row, the page size of both backends
+	rows := make([]foyer.Row, n)
+	for i := range rows {
+		line := n + 1 - i // written backwards
+		rows[i] = foyer.Row{Line: line, Email: foyer.Address(fmt.Sprintf("p%d@example.com", line)), Action: foyer.ActionInvite}
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("run-1", "d")))
+		return tx.PutRunRows(ctx, "run-1", rows)
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		next := 2
+		err := tx.RunRows(ctx, "run-1", func(r foyer.Row) error {
+			if r.Line != next {
+				return fmt.Errorf("got line %d, want %d", r.Line, next)
+			}
+			next++
+			r.Result = foyer.ResultInvited
+			return tx.UpdateRunRow(ctx, "run-1", r)
+		})
+		must(t, "RunRows with writes in fn", err)
+		if next != n+2 {
+			t.Errorf("RunRows stopped before line %d, want all %d rows", next, n)
+		}
+		sum, err := tx.RunSummary(ctx, "run-1")
+		must(t, "RunSummary", err)
+		if sum.Results[foyer.ResultInvited] != n {
+			t.Errorf("after updating every row, %d are invited, want %d", sum.Results[foyer.ResultInvited], n)
+		}
+		stop := fmt.Errorf("stop")
+		calls := 0
+		err = tx.RunRows(ctx, "run-1", func(foyer.Row) error { calls++; return stop })
+		if err != stop || calls != 1 {
+			t.Errorf("RunRows with fn failing: err %v after %d calls, want fn's error after 1", err, calls)
+		}
+		return nil
+	})
+}
+
+func testRunSummary(t *testing.T, s store.Store) {
+	rows := sampleRows()
+	rows = append(rows, foyer.Row{Line: 5, Email: "f@example.com", Action: foyer.ActionInvite})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("run-1", "d")))
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("empty", "d")))
+		must(t, "PutRunRows", tx.PutRunRows(ctx, "run-1", rows))
+		rows[1].Result = foyer.ResultInvited
+		rows[2].Result = foyer.ResultSkipped
+		must(t, "UpdateRunRow", tx.UpdateRunRow(ctx, "run-1", rows[1]))
+		return tx.UpdateRunRow(ctx, "run-1", rows[2])
+	})
+	var want foyer.Summary
+	for _, r := range rows {
+		want.Count(r)
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		got, err := tx.RunSummary(ctx, "run-1")
+		must(t, "RunSummary", err)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("RunSummary = %+v, want what foyer.Summary.Count gives, %+v", got, want)
+		}
+		r, err := tx.Run(ctx, "run-1")
+		must(t, "Run", err)
+		if !reflect.DeepEqual(r.Summary, want) {
+			t.Errorf("Run of an open run has Summary %+v, want it counted from its rows, %+v", r.Summary, want)
+		}
+		got, err = tx.RunSummary(ctx, "empty")
+		must(t, "RunSummary of an empty run", err)
+		if !reflect.DeepEqual(got, foyer.Summary{}) {
+			t.Errorf("RunSummary of an empty run = %+v, want the zero Summary", got)
+		}
+		_, err = tx.RunSummary(ctx, "run-2")
+		wantCode(t, "RunSummary of a missing run", err, foyer.ENOTFOUND)
+		return nil
+	})
+}
