@@ -70,15 +70,24 @@ func (c *Client) grantMailContact(ctx context.Context, to directory.Grantee) err
 	if display == "" {
 		display = string(to.Email)
 	}
-	err := c.invoke(ctx, "create mail contact "+string(to.Email), "New-MailContact", map[string]any{
+	op := "create mail contact " + string(to.Email)
+	err := c.invoke(ctx, op, "New-MailContact", map[string]any{
 		"Name": contactName(string(to.Email)), "DisplayName": display, "ExternalEmailAddress": string(to.Email),
 	}, kindWrite, nil)
-	// "… already exists" / "The proxy address … is already being used": done.
-	if e := errOf(err); e != nil && e.Status/100 == 4 && e.Status != http.StatusForbidden &&
-		strings.Contains(strings.ToLower(e.Message), "already") {
+	e := errOf(err)
+	if e == nil || e.Status != http.StatusBadRequest || !strings.Contains(strings.ToLower(e.Message), "already") {
+		return err
+	}
+	// "The name … is already being used" or "The proxy address … is
+	// already being used": done if a contact holds the address; otherwise
+	// another recipient (a guest user, a mailbox) has it, which is a
+	// conflict, not a grant held.
+	contacts, lerr := c.mailContacts(ctx, string(to.Email))
+	if lerr == nil && contacts[to.Email.Key()] {
 		return nil
 	}
-	return err
+	e.Kind = directory.ErrExists
+	return e
 }
 
 func (c *Client) revokeMailContact(ctx context.Context, from directory.Grantee) error {
@@ -88,17 +97,29 @@ func (c *Client) revokeMailContact(ctx context.Context, from directory.Grantee) 
 	err := c.invoke(ctx, "remove mail contact "+string(from.Email), "Remove-MailContact", map[string]any{
 		"Identity": string(from.Email), "Confirm": false,
 	}, kindWrite, nil)
-	if e := errOf(err); e != nil && (e.Status == http.StatusNotFound || e.Status/100 == 4 &&
-		(strings.Contains(strings.ToLower(e.Message), "couldn't be found") || strings.Contains(strings.ToLower(e.Message), "not found"))) {
+	if isContactNotFound(err) {
 		return nil
 	}
 	return err
 }
 
-// mailContacts returns every mail contact's external address, lowercased.
-func (c *Client) mailContacts(ctx context.Context) (map[string]bool, error) {
+// isContactNotFound recognises Exchange's "The operation couldn't be
+// performed because object '…' couldn't be found on '…'."
+func isContactNotFound(err error) bool {
+	e := errOf(err)
+	return e != nil && (e.Status == http.StatusNotFound || e.Status == http.StatusBadRequest &&
+		strings.Contains(strings.ToLower(e.Message), "couldn't be found"))
+}
+
+// mailContacts returns the external addresses of every mail contact (or of
+// the one named identity), lowercased.
+func (c *Client) mailContacts(ctx context.Context, identity string) (map[string]bool, error) {
 	out := map[string]bool{}
-	err := c.invoke(ctx, "list mail contacts", "Get-MailContact", map[string]any{"ResultSize": "Unlimited"}, kindRead,
+	params := map[string]any{"ResultSize": "Unlimited"}
+	if identity != "" {
+		params = map[string]any{"Identity": identity}
+	}
+	err := c.invoke(ctx, "list mail contacts", "Get-MailContact", params, kindRead,
 		func(body []byte) error {
 			var page struct {
 				Value []struct {
@@ -119,6 +140,9 @@ func (c *Client) mailContacts(ctx context.Context) (map[string]bool, error) {
 			}
 			return nil
 		})
+	if identity != "" && notHeld(err) || isContactNotFound(err) {
+		return out, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list mail contacts: %w", err)
 	}

@@ -100,7 +100,7 @@ func (c *Client) Holders(ctx context.Context, g foyer.Grant) (map[string]bool, e
 	case foyer.GrantAzureRole:
 		return c.azureRoleHolders(ctx, g)
 	default:
-		return c.mailContacts(ctx)
+		return c.mailContacts(ctx, "")
 	}
 }
 

@@ -182,7 +182,10 @@ func notHeld(err error) bool {
 
 // notReplicated reports an answer meaning the new object is not visible to
 // this write yet: 404 Request_ResourceNotFound naming it, or the 400s
-// Graph documents for a reference to an object it cannot see yet.
+// Graph gives for a reference to an object it cannot see yet: "… does not
+// exist …", "Not a valid reference update." (appRoleAssignedTo right after
+// the principal was created, microsoftgraph/msgraph-bicep-types#193), ARM's
+// PrincipalNotFound.
 func notReplicated(err error, id string) bool {
 	e := errOf(err)
 	if e == nil {
@@ -193,7 +196,8 @@ func notReplicated(err error, id string) bool {
 	case http.StatusNotFound:
 		return id == "" || strings.Contains(m, strings.ToLower(id)) || !strings.Contains(m, "'")
 	case http.StatusBadRequest:
-		return strings.Contains(m, "does not exist") || strings.EqualFold(e.Code, "PrincipalNotFound")
+		return strings.Contains(m, "does not exist") || strings.Contains(m, "not a valid reference update") ||
+			strings.EqualFold(e.Code, "PrincipalNotFound")
 	}
 	return false
 }

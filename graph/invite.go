@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -60,6 +61,7 @@ func (c *Client) Invite(ctx context.Context, inv directory.Invitation) (director
 	if err != nil {
 		return directory.Invited{}, err
 	}
+	deadline := c.o.Clock.Now().Add(c.o.Pacing.ReplicationWait)
 	for attempt := 0; ; attempt++ {
 		var res invitation
 		r, err := c.getJSON(ctx, call{method: http.MethodPost, path: "/v1.0/invitations", body: body,
@@ -78,12 +80,12 @@ func (c *Client) Invite(ctx context.Context, inv directory.Invitation) (director
 			return directory.Invited{}, err
 		case e.Kind == directory.ErrUnavailable && ctx.Err() == nil:
 			if !inv.Reset {
-				found, ferr := c.Find(ctx, []foyer.Address{addr})
+				p, ok, ferr := c.existing(ctx, addr)
 				if ferr != nil {
 					e.Message = strings.TrimSpace(e.Message + " (outcome unknown: the look-up afterwards failed too; look the person up before inviting again)")
 					return directory.Invited{}, e
 				}
-				if p, ok := found[addr.Key()]; ok {
+				if ok {
 					return directory.Invited{UserID: p.ID, Status: p.ExternalUserState, Existing: true}, nil
 				}
 			}
@@ -91,6 +93,13 @@ func (c *Client) Invite(ctx context.Context, inv directory.Invitation) (director
 				return directory.Invited{}, e
 			}
 			if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
+				return directory.Invited{}, e
+			}
+		case e.Status == http.StatusNotFound && c.o.Clock.Now().Before(deadline):
+			// The invitation names an object not replicated yet (a reset
+			// of a guest invited moments ago): refused, so safe to send
+			// again once it is visible.
+			if err := c.sleep(ctx, min(time.Duration(attempt+1)*500*time.Millisecond, 5*time.Second)); err != nil {
 				return directory.Invited{}, e
 			}
 		case e.Status == http.StatusBadRequest:
@@ -179,6 +188,39 @@ func (c *Client) sponsorID(ctx context.Context, op, s string) (string, error) {
 	c.sponsors[key] = u.ID
 	c.mu.Unlock()
 	return u.ID, nil
+}
+
+// existing looks up a person whose invitation may have just happened. A
+// new guest may be missing from list queries until it replicates
+// ("New/changed users may not appear in list queries immediately",
+// api-reference/v1.0/api/user-list.md), so after the filtered look-up
+// comes a direct read of the UPN Entra gives an invited guest,
+// local_domain#EXT#@{initial domain} (entra-docs
+// external-id/user-properties.md), which reads the object at once. A guest
+// whose UPN needed a numeric suffix to be unique is found by the first
+// look-up only.
+func (c *Client) existing(ctx context.Context, addr foyer.Address) (directory.Person, bool, error) {
+	found, err := c.Find(ctx, []foyer.Address{addr})
+	if err != nil {
+		return directory.Person{}, false, err
+	}
+	if p, ok := found[addr.Key()]; ok {
+		return p, true, nil
+	}
+	initial, err := c.initialDomain(ctx)
+	if err != nil || initial == "" {
+		return directory.Person{}, false, err
+	}
+	var u user
+	_, err = c.getJSON(ctx, call{path: "/v1.0/users/" + seg(extPrefix(addr)+initial), query: [][2]string{{"$select", personSelect}},
+		op: "find " + string(addr), perm: permUserRead}, &u)
+	switch e := errOf(err); {
+	case err == nil && u.rank(addr.Key()) < rankNone:
+		return u.person(), true, nil
+	case err == nil, e != nil && e.Status == http.StatusNotFound:
+		return directory.Person{}, false, nil
+	}
+	return directory.Person{}, false, err
 }
 
 // refusal explains a 400 to an invitation. Graph gives no documented code

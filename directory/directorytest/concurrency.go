@@ -52,15 +52,15 @@ func runConcurrency(t *testing.T, newHarness func(t *testing.T) Harness) {
 		if len(ids) != n {
 			t.Fatalf("%d distinct users for %d addresses", len(ids), n)
 		}
-		holders, err := d.Holders(ctx, g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for id, a := range ids {
-			if !holders[strings.ToLower(id)] {
-				t.Errorf("%s (%s) is not in %s", a, id, g)
+		eventually(ctx, t, h, fmt.Sprintf("all %d are in %s", n, g), func() (bool, error) {
+			holders, err := d.Holders(ctx, g)
+			for id := range ids {
+				if !holders[strings.ToLower(id)] {
+					return false, err
+				}
 			}
-		}
+			return true, err
+		})
 		if h.Tenant != nil {
 			got, err := h.Tenant.Invitations(ctx)
 			if err != nil {

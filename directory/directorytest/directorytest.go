@@ -39,6 +39,11 @@ type Tenant interface {
 	// Invitations returns how many invitations each address (lowercased)
 	// received so far.
 	Invitations(ctx context.Context) (map[string]int, error)
+	// Settle makes everything written so far visible everywhere: Entra is
+	// eventually consistent, and a new guest or contact shows in list
+	// queries only once replicated. The sim advances its clock past its
+	// replication delay.
+	Settle(ctx context.Context) error
 }
 
 // User is a user to seed.
@@ -96,6 +101,37 @@ func needTenant(t *testing.T, h Harness) Tenant {
 		t.Skip("this harness cannot seed or inspect its tenant")
 	}
 	return h.Tenant
+}
+
+// eventually checks what only holds once the tenant has replicated: with a
+// side door it settles the tenant and checks once; on a real tenant it
+// checks every two seconds until ctx ends.
+func eventually(ctx context.Context, t *testing.T, h Harness, what string, check func() (bool, error)) {
+	t.Helper()
+	if h.Tenant != nil {
+		if err := h.Tenant.Settle(ctx); err != nil {
+			t.Fatalf("settle the tenant: %v", err)
+		}
+	}
+	for {
+		ok, err := check()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if h.Tenant != nil {
+			t.Fatalf("%s: not so after the tenant settled", what)
+		}
+		timer := time.NewTimer(2 * time.Second)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			t.Fatalf("%s: not so before the deadline", what)
+		case <-timer.C:
+		}
+	}
 }
 
 func needFixture(t *testing.T, v, name string) {

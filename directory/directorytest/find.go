@@ -38,8 +38,8 @@ func runFind(t *testing.T, newHarness func(t *testing.T) Harness) {
 		}
 		seed(mail, User{DisplayName: "Mail", Mail: strings.ToUpper(string(mail)), Guest: true})
 		seed(other, User{DisplayName: "Other", Mail: string(addr(t, "primary")), OtherMails: []string{string(other)}, Guest: true})
-		seed(proxy, User{DisplayName: "Proxy", ProxyAddresses: []string{"SMTP:" + string(proxy)}, Guest: true})
-		seed(ext, User{DisplayName: "Ext", UserPrincipalName: ext.Local() + "_" + ext.Domain() + "#EXT#@" + h.Fixtures.domain(), Guest: true})
+		seed(proxy, User{DisplayName: "Proxy", Mail: string(addr(t, "primary")), ProxyAddresses: []string{"SMTP:" + string(proxy)}, Guest: true})
+		seed(ext, User{DisplayName: "Ext", Mail: string(addr(t, "primary")), UserPrincipalName: ext.Local() + "_" + ext.Domain() + "#EXT#@" + h.Fixtures.domain(), Guest: true})
 		seed(member, User{DisplayName: "Member", Mail: string(member)})
 		ask := []foyer.Address{foyer.Address(strings.ToUpper(string(mail))), other, proxy, ext, member, missing}
 		got, err := h.Directory.Find(ctx, ask)

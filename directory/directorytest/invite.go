@@ -28,13 +28,14 @@ func runInvite(t *testing.T, newHarness func(t *testing.T) Harness) {
 		if inv.RedeemURL == "" && !inv.Existing {
 			t.Fatalf("invited %+v: no redeem URL", inv)
 		}
-		got, err := h.Directory.Find(ctx, []foyer.Address{a})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, ok := got[a.Key()]
-		if !ok || p.ID != inv.UserID || !p.Guest() || p.ExternalUserState != foyer.PendingAcceptance {
-			t.Fatalf("after the invitation Find gives %+v (found %v), want pending guest %s", p, ok, inv.UserID)
+		var p directory.Person
+		eventually(ctx, t, h, "the invited guest is found", func() (bool, error) {
+			got, err := h.Directory.Find(ctx, []foyer.Address{a})
+			p = got[a.Key()]
+			return p.ID != "", err
+		})
+		if p.ID != inv.UserID || !p.Guest() || p.ExternalUserState != foyer.PendingAcceptance {
+			t.Fatalf("after the invitation Find gives %+v, want pending guest %s", p, inv.UserID)
 		}
 		if !strings.Contains(strings.ToLower(p.UserPrincipalName), "#ext#") {
 			t.Errorf("guest UPN %q lacks #EXT#", p.UserPrincipalName)
@@ -50,13 +51,13 @@ func runInvite(t *testing.T, newHarness func(t *testing.T) Harness) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := h.Directory.Find(ctx, []foyer.Address{a})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got[a.Key()].ID != inv.UserID {
-			t.Fatalf("Find(%s) = %+v, want %s", a, got, inv.UserID)
-		}
+		eventually(ctx, t, h, "the invited guest is found", func() (bool, error) {
+			got, err := h.Directory.Find(ctx, []foyer.Address{a})
+			if p, ok := got[a.Key()]; ok && p.ID != inv.UserID {
+				t.Fatalf("Find(%s) = %+v, want %s", a, p, inv.UserID)
+			}
+			return got[a.Key()].ID != "", err
+		})
 		assertInvitations(t, h, a, 1)
 	})
 
