@@ -75,9 +75,6 @@ func (s *Server) addApp(t *tenant, a App, isDefault bool) (App, error) {
 			"https://outlook.office365.com": a.ExchangeRoles,
 		},
 	}
-	if isDefault {
-		la.Certificates = append(la.Certificates, s.cert.Certificate)
-	}
 	if err := s.auth.AddApp(la); err != nil {
 		return App{}, fmt.Errorf("add app %s: %w", a.DisplayName, err)
 	}

@@ -159,7 +159,8 @@ func cmpOp(op string, l literal) opSet {
 func (s *filterSchema) checkUse(u use, advanced bool) *apiError {
 	p, ok := s.props[u.key]
 	if !ok {
-		if strings.HasSuffix(u.key, "/$count") {
+		first := strings.ToLower(strings.SplitN(u.key, "/", 2)[0])
+		if strings.HasSuffix(u.key, "/$count") || (s.known != nil && s.known(first)) {
 			return errUnsupportedProperty(u.first, s.resource)
 		}
 		return errNoProperty(u.first, s.typ)

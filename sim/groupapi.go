@@ -261,6 +261,9 @@ func (c *call) applyGroupMember(g *group, name string, raw json.RawMessage) *api
 	case strings.HasPrefix(lower, "@odata"):
 		return nil
 	}
+	if _, ok := groupFields[lower]; !ok {
+		return errUnknownBodyProperty(name, "group")
+	}
 	if !c.has("Group.ReadWrite.All|Directory.ReadWrite.All") {
 		return errForbidden()
 	}
@@ -281,10 +284,7 @@ func (c *call) applyGroupMember(g *group, name string, raw json.RawMessage) *api
 	case "visibility":
 		g.Visibility = s
 	default:
-		if _, ok := groupFields[lower]; ok {
-			return errBadRequest("Property '%s' is read-only and cannot be set.", groupFields[lower].name)
-		}
-		return errUnknownBodyProperty(name, "group")
+		return errBadRequest("Property '%s' is read-only and cannot be set.", groupFields[lower].name)
 	}
 	return nil
 }

@@ -52,8 +52,19 @@ func (a answer) str(path string) string {
 
 // get walks a dotted path ("error.code", "value.0.id") through the body.
 func (a answer) get(path string) any {
+	if v, ok := a.body[path]; ok {
+		return v
+	}
 	var v any = a.body
+	var parts []string
 	for _, p := range strings.Split(path, ".") {
+		if n := len(parts); n > 0 && parts[n-1] == "@odata" {
+			parts[n-1] += "." + p
+			continue
+		}
+		parts = append(parts, p)
+	}
+	for _, p := range parts {
 		switch x := v.(type) {
 		case map[string]any:
 			v = x[p]
@@ -162,3 +173,5 @@ func wantError(t testing.TB, a answer, status int, code, message string) {
 		t.Errorf("no request-id header")
 	}
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

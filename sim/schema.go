@@ -60,6 +60,10 @@ type filterSchema struct {
 	typ      string // "user", for OData messages
 	props    map[string]filterProp
 	alone    string // a property that cannot be combined with others
+	// known reports whether the type has the property at all: a property
+	// that exists but is not filterable gets Request_UnsupportedQuery, not
+	// OData's unknown-property error.
+	known func(lower string) bool
 }
 
 // prop declares a filterable property. def and adv are the operators it
@@ -127,10 +131,11 @@ var userFilter = func() *filterSchema {
 	// GD user.md, signInActivity: "Supports $filter (eq, ne, not, ge, le)
 	// but not with any other filterable properties."
 	s.alone = "signinactivity"
+	s.known = func(lower string) bool { _, ok := userFields[lower]; return ok }
 	return s
 }()
 
-var groupFilter = newSchema("Group", "group",
+var groupFilter = withKnown(func(lower string) bool { _, ok := groupFields[lower]; return ok }, newSchema("Group", "group",
 	prop("displayName", kString, opEq|opStartsWith, opNull),
 	coll(prop("groupTypes", kString, opEq, 0)),
 	prop("id", kString, opEq, 0),
@@ -140,9 +145,9 @@ var groupFilter = newSchema("Group", "group",
 	prop("mailNickname", kString, opEq|opOrdered|opStartsWith, opNull),
 	coll(prop("proxyAddresses", kString, opEq|opOrdered|opStartsWith, opEndsWith)),
 	prop("securityEnabled", kBool, opEq, 0),
-)
+))
 
-var servicePrincipalFilter = newSchema("ServicePrincipal", "servicePrincipal",
+var servicePrincipalFilter = withKnown(func(lower string) bool { _, ok := spFields[lower]; return ok }, newSchema("ServicePrincipal", "servicePrincipal",
 	prop("accountEnabled", kBool, opEq, 0),
 	prop("appId", kString, opEq, 0),
 	prop("displayName", kString, opEq|opStartsWith, opNull),
@@ -150,7 +155,12 @@ var servicePrincipalFilter = newSchema("ServicePrincipal", "servicePrincipal",
 	prop("servicePrincipalType", kString, opEq, 0),
 	coll(prop("servicePrincipalNames", kString, opEq|opStartsWith, 0)),
 	coll(prop("tags", kString, opEq, 0)),
-)
+))
+
+func withKnown(known func(string) bool, s *filterSchema) *filterSchema {
+	s.known = known
+	return s
+}
 
 var appRoleAssignmentFilter = newSchema("AppRoleAssignment", "appRoleAssignment",
 	prop("appRoleId", kGUID, opEq, 0),

@@ -47,6 +47,11 @@ type Options struct {
 	InvitesPerMinute int             // 0 = no cap; above it: the "suspicious activity" 403
 	Now              func() time.Time
 	Logger           *slog.Logger
+	// ClientCertificate makes the default app's client certificate while
+	// the server starts (foyer sim does), instead of on the first call to
+	// Server.ClientCertificate: an RSA key takes a noticeable fraction of a
+	// second, which most tests need not pay.
+	ClientCertificate bool
 }
 
 // Server is a running emulated tenant. Its methods are safe for concurrent
@@ -73,7 +78,10 @@ type Server struct {
 	extraApps []App
 	empty     bool
 	initial   SeedData // the default content, re-applied by reset
+	certOnce  sync.Once
+	certKey   chan certResult // the key made at start, if Options.ClientCertificate
 	cert      *pki.ClientCert
+	certErr   error
 
 	graphV1, graphBeta table
 	ln                 net.Listener
@@ -137,7 +145,7 @@ func newServer(o Options) (*Server, error) {
 	if err := s.newModels(o); err != nil {
 		return nil, err
 	}
-	if err := s.newIdentity(); err != nil {
+	if err := s.newIdentity(o.ClientCertificate); err != nil {
 		return nil, err
 	}
 	t, err := s.addTenant(o.Empty)
@@ -166,29 +174,61 @@ func (s *Server) newModels(o Options) error {
 	return nil
 }
 
-// newIdentity makes the CA, the identity platform and the default app's
-// client certificate. The two RSA keys are made at the same time.
-func (s *Server) newIdentity() error {
+// newIdentity makes the CA and the identity platform, and starts making the
+// default app's client certificate when asked to, alongside the platform's
+// signing key.
+func (s *Server) newIdentity(eagerCert bool) error {
 	ca, err := pki.New(pki.Options{Rand: s.ids.reader(), Now: s.wall})
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
 	s.ca = ca
-	var certErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.cert, certErr = ca.IssueClient("foyer sim default app")
-	}()
+	if eagerCert {
+		s.certKey = make(chan certResult, 1)
+		go func() {
+			cc, err := ca.IssueClient("foyer sim default app")
+			s.certKey <- certResult{cc, err}
+		}()
+	}
 	s.auth, err = login.New(login.Options{Clock: s.wall, Rand: s.ids.reader(), Logger: s.log})
-	<-done
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
-	if certErr != nil {
-		return fmt.Errorf("sim: %w", certErr)
-	}
 	return nil
+}
+
+type certResult struct {
+	cert *pki.ClientCert
+	err  error
+}
+
+// clientCert makes (once) the default app's client certificate and
+// registers it on the app.
+func (s *Server) clientCert() (*pki.ClientCert, error) {
+	s.certOnce.Do(func() {
+		var r certResult
+		if s.certKey != nil {
+			r = <-s.certKey
+		} else {
+			r.cert, r.err = s.ca.IssueClient("foyer sim default app")
+		}
+		if r.err != nil {
+			s.certErr = fmt.Errorf("sim: client certificate: %w", r.err)
+			return
+		}
+		app := s.appInfo()
+		la, err := s.auth.App(s.def.id, app.ClientID)
+		if err == nil {
+			la.Certificates = append(la.Certificates, r.cert.Certificate)
+			err = s.auth.UpdateApp(la)
+		}
+		if err != nil {
+			s.certErr = fmt.Errorf("sim: register the client certificate: %w", err)
+			return
+		}
+		s.cert = r.cert
+	})
+	return s.cert, s.certErr
 }
 
 func (s *Server) listen(addr string) error {
@@ -252,9 +292,17 @@ func (s *Server) appInfo() App {
 }
 
 // ClientCertificate returns the certificate credential registered on the
-// default app: the certificate and its PKCS #8 key, in PEM.
+// default app: the certificate and its PKCS #8 key, in PEM. It is made on
+// the first call unless Options.ClientCertificate made it at start. Making
+// an RSA key cannot fail short of a broken system random source; if it
+// does, both are nil and the error is logged.
 func (s *Server) ClientCertificate() (certPEM, keyPEM []byte) {
-	return append([]byte(nil), s.cert.CertPEM...), append([]byte(nil), s.cert.KeyPEM...)
+	cc, err := s.clientCert()
+	if err != nil {
+		s.log.Error("sim: client certificate", "err", err)
+		return nil, nil
+	}
+	return append([]byte(nil), cc.CertPEM...), append([]byte(nil), cc.KeyPEM...)
 }
 
 // CAPEM returns the CA certificate that signed the server's certificate.

@@ -1,0 +1,83 @@
+package sim_test
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/foyer-dev/foyer/sim"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// The acceptance test: with a replication delay of 2 s, adding a
+// just-invited guest to a group fails, and succeeds after the delay.
+func TestReplicationDelay(t *testing.T) {
+	t.Parallel()
+	tn := start(t, sim.Options{ReplicationDelay: 2 * time.Second})
+	gid := tn.g("GET", "/groups?$filter=displayName eq 'DemoApp'&$select=id", nil).str("value.0.id")
+	sp := tn.g("GET", "/servicePrincipals?$filter=displayName eq 'DemoApp'&$select=id,appRoles", nil)
+	guest := tn.invite("fresh@partner.example").str("invitedUser.id")
+
+	wantError(t, tn.g("POST", "/groups/"+gid+"/members/$ref", ref(guest)), 404, "Request_ResourceNotFound",
+		"Resource '"+guest+"' does not exist or one of its queried reference-property objects are not present.")
+	wantError(t, tn.g("PATCH", "/groups/"+gid, bind(guest)), 404, "Request_ResourceNotFound", "Resource '"+guest+"'")
+	wantError(t, tn.g("POST", "/servicePrincipals/"+sp.str("value.0.id")+"/appRoleAssignedTo", map[string]any{
+		"principalId": guest, "resourceId": sp.str("value.0.id"), "appRoleId": sp.str("value.0.appRoles.0.id")}), 400, "Request_BadRequest", "Not a valid reference update.")
+	wantError(t, tn.g("PATCH", "/users/"+guest, map[string]any{"usageLocation": "US"}), 404, "Request_ResourceNotFound", "")
+	// Reads by id find it; list queries do not yet.
+	wantStatus(t, tn.g("GET", "/users/"+guest, nil), 200)
+	if n := len(tn.g("GET", "/users?$filter=mail eq 'fresh@partner.example'", nil).list("value")); n != 0 {
+		t.Errorf("listed before replication: %d", n)
+	}
+
+	tn.s.Advance(2 * time.Second)
+	wantStatus(t, tn.g("POST", "/groups/"+gid+"/members/$ref", ref(guest)), http.StatusNoContent)
+	if n := len(tn.g("GET", "/users?$filter=mail eq 'fresh@partner.example'", nil).list("value")); n != 1 {
+		t.Errorf("not listed after replication: %d", n)
+	}
+}
+
+// The same on the wall clock: the write is retried until it goes through,
+// which takes about the delay.
+func TestReplicationDelayRealTime(t *testing.T) {
+	t.Parallel()
+	const delay = 300 * time.Millisecond
+	tn := start(t, sim.Options{ReplicationDelay: delay})
+	gid := tn.g("GET", "/groups?$filter=displayName eq 'DemoApp'&$select=id", nil).str("value.0.id")
+	begin := time.Now()
+	guest := tn.invite("wall@partner.example").str("invitedUser.id")
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	failures := 0
+	for {
+		a := tn.g("POST", "/groups/"+gid+"/members/$ref", ref(guest))
+		if a.status == http.StatusNoContent {
+			break
+		}
+		wantStatus(t, a, http.StatusNotFound)
+		failures++
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("never replicated")
+		}
+	}
+	if failures == 0 || time.Since(begin) < delay {
+		t.Errorf("went through after %v and %d failures", time.Since(begin), failures)
+	}
+}
