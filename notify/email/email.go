@@ -153,7 +153,19 @@ type dialer struct {
 	s       *Sender
 	ctx     context.Context
 	dialErr error
+	conn    net.Conn
 	stop    func() bool
+}
+
+// done releases the session's connection watch, and closes the connection
+// when go-mail gave up on it half-way (it does not close it itself).
+func (d *dialer) done(failed bool) {
+	if d.stop != nil {
+		d.stop()
+	}
+	if failed && d.conn != nil {
+		_ = d.conn.Close()
+	}
 }
 
 func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -162,6 +174,7 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		d.dialErr = err
 		return nil, err
 	}
+	d.conn = conn
 	d.stop = context.AfterFunc(d.ctx, func() { _ = conn.Close() })
 	if d.s.opts.TLS != TLSImplicit {
 		return conn, nil
@@ -215,9 +228,7 @@ func (s *Sender) Check(ctx context.Context) error {
 		return err
 	}
 	sc, err := c.DialToSMTPClientWithContext(ctx)
-	if d.stop != nil {
-		defer d.stop()
-	}
+	defer d.done(err != nil)
 	if err != nil {
 		return s.ctxErr(ctx, s.classifyDial("check", d.dialErr, err))
 	}
@@ -249,9 +260,7 @@ func (s *Sender) Send(ctx context.Context, m Message) (string, error) {
 		return "", err
 	}
 	sc, err := c.DialToSMTPClientWithContext(ctx)
-	if d.stop != nil {
-		defer d.stop()
-	}
+	defer d.done(err != nil)
 	if err != nil {
 		return "", s.ctxErr(ctx, s.classifyDial("send", d.dialErr, err))
 	}
