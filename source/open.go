@@ -313,7 +313,9 @@ func openURL(ctx context.Context, raw string, c *http.Client) (Object, error) {
 // BlobNotFound). The body is not quoted: an authentication failure's
 // details may echo the signed string.
 func statusError(name string, resp *http.Response) error {
-	msg := fmt.Sprintf("get %s: %s", name, resp.Status)
+	// The status code's standard text, not the server's reason phrase,
+	// which Azure Storage fills with its own sentence.
+	msg := fmt.Sprintf("get %s: %d %s", name, resp.StatusCode, http.StatusText(resp.StatusCode))
 	if code := resp.Header.Get("x-ms-error-code"); code != "" && isToken(code) {
 		msg += " (" + code + ")"
 	}
