@@ -1,0 +1,175 @@
+// Package postgres is the ledger on PostgreSQL, for several foyer replicas
+// sharing one database: foyer's tables and River's in one schema, used
+// through a pgx connection pool, River through riverpgxv5 on the same pool.
+//
+// Transactions run at READ COMMITTED. Every compare-and-set is a single
+// UPDATE ... WHERE (PostgreSQL re-checks the condition after waiting for a
+// concurrent writer), uniqueness is INSERT ... ON CONFLICT DO NOTHING, so a
+// refused write (ECONFLICT, ENOTFOUND) never aborts the caller's
+// transaction. Serialization failures and deadlocks are retried by InTx.
+//
+// Only cmd/foyer/cli (which wires the backends) and this package's tests
+// import it; everything else uses the interfaces in package store.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// Options tune Open. The zero value is usable.
+type Options struct {
+	// Clock gives each transaction its time; foyer.SystemClock if nil.
+	Clock foyer.Clock
+	// Logger receives the ledger's and River's logs; discarded if nil.
+	Logger *slog.Logger
+	// Schema is the schema foyer's and River's tables live in, created if
+	// missing; lowercase letters, digits and _. Empty means the database's
+	// search_path (usually public).
+	Schema string
+}
+
+// DB is an open PostgreSQL ledger.
+type DB struct {
+	pool   *pgxpool.Pool
+	clock  foyer.Clock
+	log    *slog.Logger
+	schema string
+	where  string // host/database, for messages (never the password)
+}
+
+var _ store.Store = (*DB)(nil)
+
+// maxTxAttempts bounds how many times InTx runs a transaction that failed
+// with a serialization failure or a deadlock.
+const maxTxAttempts = 5
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Open connects to the database dsn names (a postgres:// URL or key=value
+// string, as pgx reads it), applies River's migrations and foyer's, and
+// returns the ledger. The pool needs at least two connections (pgx's default
+// is the larger of 4 and the number of CPUs).
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the DSN, password included.
+		return nil, foyer.Errorf(foyer.EINVALID, "the PostgreSQL connection string cannot be read")
+	}
+	if opts.Schema != "" && !schemaName.MatchString(opts.Schema) {
+		return nil, foyer.Errorf(foyer.EINVALID, "PostgreSQL schema %q: use lowercase letters, digits and _ (at most 63)", opts.Schema)
+	}
+	if cfg.MaxConns < 2 {
+		return nil, foyer.Errorf(foyer.EINVALID, "the PostgreSQL pool has %d connections; foyer needs at least 2", cfg.MaxConns)
+	}
+	if opts.Clock == nil {
+		opts.Clock = foyer.SystemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if opts.Schema != "" {
+		where += " schema " + opts.Schema
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL %s: %w", where, err)
+	}
+	db := &DB{pool: pool, clock: opts.Clock, log: opts.Logger, schema: opts.Schema, where: where}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL %s: %w", where, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate PostgreSQL %s: %w", where, err)
+	}
+	return db, nil
+}
+
+// Pool returns the connection pool, for tests and diagnostics.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Close closes the pool. Stop every Queue first.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// InTx runs fn in one READ COMMITTED transaction, again (at most
+// maxTxAttempts times in all) if it fails with a serialization failure or a
+// deadlock.
+func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.inTx(ctx, fn)
+		if err == nil || !retryable(err) || attempt == maxTxAttempts {
+			return err
+		}
+		db.log.WarnContext(ctx, "ledger transaction retried", "attempt", attempt, "err", err)
+		if err := pause(ctx, time.Duration(attempt)*20*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(store.Tx) error) (err error) {
+	ptx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin ledger transaction: %w", err)
+	}
+	t := &tx{db: db, tx: ptx, now: db.clock.Now().UTC().Truncate(time.Microsecond)}
+	defer func() {
+		if err != nil {
+			// The rollback must happen even if ctx has ended.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if rerr := ptx.Rollback(rctx); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+				err = errors.Join(err, fmt.Errorf("roll back ledger transaction: %w", rerr))
+			}
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit ledger transaction: %w", err)
+	}
+	return nil
+}
+
+// pause waits d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tx is one ledger transaction; it implements store.Tx.
+type tx struct {
+	db  *DB
+	tx  pgx.Tx
+	now time.Time
+}
+
+var _ store.Tx = (*tx)(nil)
+
+func (t *tx) Now() time.Time { return t.now }

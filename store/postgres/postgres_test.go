@@ -1,0 +1,249 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/postgres"
+	"github.com/foyer-dev/foyer/store/storetest"
+)
+
+// testDB exposes the database to the conformance suite's raw checks.
+type testDB struct{ *postgres.DB }
+
+func (d testDB) ExecSQL(ctx context.Context, query string) error {
+	_, err := d.Pool().Exec(ctx, query)
+	return err
+}
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// rawDSN returns FOYER_TEST_POSTGRES, or skips the test.
+func rawDSN(tb testing.TB) string {
+	tb.Helper()
+	s := os.Getenv("FOYER_TEST_POSTGRES")
+	if s == "" {
+		tb.Skip("FOYER_TEST_POSTGRES is not set: set it to a PostgreSQL database the tests may create schemas in " +
+			"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable), or run scripts/test, which does")
+	}
+	return s
+}
+
+// dsn returns the test database's connection string for a pool. The pool
+// is kept small: every subtest has its own.
+func dsn(tb testing.TB) string {
+	tb.Helper()
+	u, err := url.Parse(rawDSN(tb))
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		tb.Fatalf("FOYER_TEST_POSTGRES must be a postgres:// URL")
+	}
+	q := u.Query()
+	if q.Get("pool_max_conns") == "" {
+		q.Set("pool_max_conns", "4")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// newSchema returns a fresh schema name and drops the schema when tb ends
+// (after the DB using it is closed: cleanups run last-registered first).
+func newSchema(tb testing.TB) string {
+	tb.Helper()
+	rawDSN(tb) // skips here, on the test's goroutine, if there is no database
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "foyer_test_" + hex.EncodeToString(b)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, rawDSN(tb))
+		if err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+func logger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// open opens a ledger in a fresh schema.
+func open(tb testing.TB) *postgres.DB {
+	tb.Helper()
+	return openSchema(tb, newSchema(tb))
+}
+
+func openSchema(tb testing.TB, schema string) *postgres.DB {
+	tb.Helper()
+	db, err := postgres.Open(context.Background(), dsn(tb), postgres.Options{
+		Clock: storetest.NewClock(epoch), Logger: logger(tb), Schema: schema})
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	dsn(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return testDB{open(t)} })
+}
+
+// TestOpenConcurrently opens one new schema from several processes' worth of
+// DBs at once: each migrates or finds the work done, none fails.
+func TestOpenConcurrently(t *testing.T) {
+	t.Parallel()
+	schema, pgURL := newSchema(t), dsn(t)
+	const n = 4
+	var (
+		wg   sync.WaitGroup
+		errs = make([]error, n)
+		dbs  = make([]*postgres.DB, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			dbs[i], errs[i] = postgres.Open(t.Context(), pgURL, postgres.Options{Logger: logger(t), Schema: schema})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d: %v", i, err)
+			continue
+		}
+		defer dbs[i].Close()
+	}
+	if t.Failed() {
+		return
+	}
+	var versions int
+	if err := dbs[0].Pool().QueryRow(t.Context(), `SELECT count(*) FROM foyer_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if versions != 1 {
+		t.Errorf("foyer_migrations has %d rows, want 1", versions)
+	}
+	for i, db := range dbs {
+		err := db.InTx(t.Context(), func(tx store.Tx) error {
+			return tx.AppendAudit(t.Context(), store.AuditEntry{Kind: store.AuditChange, Op: "hello"})
+		})
+		if err != nil {
+			t.Errorf("DB %d: %v", i, err)
+		}
+	}
+}
+
+// TestReopen keeps the data and refuses a database from a newer foyer.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	ctx := t.Context()
+	db, err := postgres.Open(ctx, dsn(t), postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx store.Tx) error {
+		return tx.CreateRun(ctx, &foyer.Run{ID: "run-1", Kind: foyer.RunApply})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = postgres.Open(ctx, dsn(t), postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	err = db.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.Run(ctx, "run-1")
+		return err
+	})
+	if err != nil {
+		t.Errorf("after reopening: %v", err)
+	}
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO foyer_migrations VALUES (999, 'future', now())`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err := postgres.Open(ctx, dsn(t), postgres.Options{Schema: schema}); err == nil {
+		db.Close()
+		t.Errorf("Open of a database at ledger version 999 succeeded, want a refusal")
+	}
+}
+
+func TestOpenBadOptions(t *testing.T) {
+	t.Parallel()
+	good := dsn(t)
+	for _, c := range []struct {
+		dsn, schema string
+	}{
+		{"postgres://postgres:s3cret@[::1", ""},
+		{good, "Public"},
+		{good, "a-b"},
+		{good, "x; DROP TABLE audit"},
+		{strings.Replace(good, "pool_max_conns=4", "pool_max_conns=1", 1), ""},
+	} {
+		db, err := postgres.Open(t.Context(), c.dsn, postgres.Options{Schema: c.schema})
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%q, schema %q) succeeded, want an error", c.dsn, c.schema)
+			continue
+		}
+		if foyer.ErrorCode(err) != foyer.EINVALID {
+			t.Errorf("Open(%q, schema %q): %v, want EINVALID", c.dsn, c.schema, err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the error %q shows the password", err)
+		}
+	}
+}
+
+// BenchmarkCreateWithJobs: see storetest.Benchmark and docs/ledger.md.
+func BenchmarkCreateWithJobs(b *testing.B) {
+	for _, batch := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			storetest.Benchmark(b, open(b), batch)
+		})
+	}
+}
+
+// TestAuditTruncateRefused covers what the suite cannot ask of every
+// backend: SQLite has no TRUNCATE.
+func TestAuditTruncateRefused(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	ctx := t.Context()
+	err := db.InTx(ctx, func(tx store.Tx) error {
+		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Op: "keep me"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `TRUNCATE audit`); err == nil {
+		t.Errorf("TRUNCATE audit succeeded, want it refused")
+	}
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("audit has %d entries (%v), want 1", n, err)
+	}
+}

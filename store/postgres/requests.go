@@ -1,0 +1,303 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+var _ store.Requests = (*tx)(nil)
+
+// checkRequest validates what the ledger needs of a request it stores.
+func checkRequest(r *foyer.Request) error {
+	switch {
+	case r == nil:
+		return foyer.Errorf(foyer.EINVALID, "request is missing")
+	case r.ID == "":
+		return foyer.Errorf(foyer.EINVALID, "request has no id")
+	case r.Profile == "":
+		return foyer.Errorf(foyer.EINVALID, "request %s has no profile", r.ID)
+	case r.Email == "":
+		return foyer.Errorf(foyer.EINVALID, "request %s has no address", r.ID)
+	case !r.State.Valid():
+		return foyer.Errorf(foyer.EINVALID, "request %s has unknown state %q", r.ID, r.State)
+	case r.State == foyer.StateFailed && r.Failure == nil:
+		return foyer.Errorf(foyer.EINVALID, "request %s is failed without a failure", r.ID)
+	}
+	return nil
+}
+
+// failureArgs are the failure columns of a request: all empty (code NULL)
+// when there is no failure.
+func failureArgs(f *foyer.Failure) []any {
+	if f == nil {
+		return []any{nil, "", false, ""}
+	}
+	return []any{f.Code, f.Message, f.Retryable, f.Step}
+}
+
+func (t *tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
+	if r != nil && r.State == "" {
+		r.State = foyer.StateReceived
+	}
+	if err := checkRequest(r); err != nil {
+		return err
+	}
+	created := r.CreatedAt
+	if created.IsZero() {
+		created = t.now
+	}
+	args := []any{r.ID, r.RunID, string(r.Origin), r.Line, string(r.Email), r.Email.Key(), r.DisplayName,
+		r.Profile, string(r.State), r.UserID, r.RedeemURL}
+	args = append(args, failureArgs(r.Failure)...)
+	args = append(args, created.UTC(), t.now)
+	ok, err := changed(t.tx.Exec(ctx, `INSERT INTO requests (id, run_id, origin, line, email,
+		email_key, display_name, profile, state, user_id, redeem_url, failure_code, failure_message,
+		failure_retryable, failure_step, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING`, args...))
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	if !ok {
+		if _, err := t.FindRequest(ctx, r.Profile, r.Email); err == nil {
+			return foyer.Errorf(foyer.ECONFLICT, "a request for %s and profile %s already exists", r.Email, r.Profile)
+		}
+		return foyer.Errorf(foyer.ECONFLICT, "request %s already exists", r.ID)
+	}
+	if err := t.appendHistory(ctx, r.ID, "", r.State, "created"); err != nil {
+		return err
+	}
+	r.CreatedAt, r.UpdatedAt = created, t.now
+	return nil
+}
+
+const requestColumns = `id, run_id, origin, line, email, display_name, profile, state, user_id,
+	redeem_url, failure_code, failure_message, failure_retryable, failure_step, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRequest(row scanner) (*foyer.Request, error) {
+	var (
+		r                     foyer.Request
+		origin, email, state  string
+		created, updated      time.Time
+		failCode              *string
+		failMessage, failStep string
+		failRetryable         bool
+	)
+	if err := row.Scan(&r.ID, &r.RunID, &origin, &r.Line, &email, &r.DisplayName, &r.Profile, &state,
+		&r.UserID, &r.RedeemURL, &failCode, &failMessage, &failRetryable, &failStep, &created, &updated); err != nil {
+		return nil, err
+	}
+	r.Origin, r.Email, r.State = foyer.Origin(origin), foyer.Address(email), foyer.State(state)
+	if failCode != nil {
+		r.Failure = &foyer.Failure{Code: *failCode, Message: failMessage, Retryable: failRetryable, Step: failStep}
+	}
+	r.CreatedAt, r.UpdatedAt = created.UTC(), updated.UTC()
+	return &r, nil
+}
+
+func (t *tx) Request(ctx context.Context, id string) (*foyer.Request, error) {
+	r, err := scanRequest(t.tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+func (t *tx) FindRequest(ctx context.Context, profile string, email foyer.Address) (*foyer.Request, error) {
+	r, err := scanRequest(t.tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests
+		WHERE profile = $1 AND email_key = $2`, profile, email.Key()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request for %s and profile %s", email, profile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find request for %s and profile %s: %w", email, profile, err)
+	}
+	return r, nil
+}
+
+func (t *tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State, note string) error {
+	if r == nil {
+		return foyer.Errorf(foyer.EINVALID, "request is missing")
+	}
+	if err := r.State.CheckMove(next); err != nil {
+		return err
+	}
+	if next == foyer.StateFailed && r.Failure == nil {
+		return foyer.Errorf(foyer.EINVALID, "request %s cannot fail without a failure", r.ID)
+	}
+	args := []any{string(next), r.RunID, r.Line, r.UserID, r.RedeemURL}
+	args = append(args, failureArgs(r.Failure)...)
+	args = append(args, t.now, r.ID, string(r.State))
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE requests SET state = $1, run_id = $2, line = $3,
+		user_id = $4, redeem_url = $5, failure_code = $6, failure_message = $7, failure_retryable = $8,
+		failure_step = $9, updated_at = $10 WHERE id = $11 AND state = $12`, args...))
+	if err != nil {
+		return fmt.Errorf("move request %s from %s to %s: %w", r.ID, r.State, next, err)
+	}
+	if !ok {
+		return t.stateConflict(ctx, r)
+	}
+	if err := t.appendHistory(ctx, r.ID, r.State, next, note); err != nil {
+		return err
+	}
+	r.State, r.UpdatedAt = next, t.now
+	return nil
+}
+
+func (t *tx) UpdateRequest(ctx context.Context, r *foyer.Request) error {
+	if err := checkRequest(r); err != nil {
+		return err
+	}
+	args := []any{r.RunID, string(r.Origin), r.Line, r.DisplayName, r.UserID, r.RedeemURL}
+	args = append(args, failureArgs(r.Failure)...)
+	args = append(args, t.now, r.ID, string(r.State))
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE requests SET run_id = $1, origin = $2, line = $3,
+		display_name = $4, user_id = $5, redeem_url = $6, failure_code = $7, failure_message = $8,
+		failure_retryable = $9, failure_step = $10, updated_at = $11 WHERE id = $12 AND state = $13`, args...))
+	if err != nil {
+		return fmt.Errorf("update request %s: %w", r.ID, err)
+	}
+	if !ok {
+		return t.stateConflict(ctx, r)
+	}
+	r.UpdatedAt = t.now
+	return nil
+}
+
+// stateConflict explains why a compare-and-set on r's state changed nothing.
+func (t *tx) stateConflict(ctx context.Context, r *foyer.Request) error {
+	var state string
+	err := t.tx.QueryRow(ctx, `SELECT state FROM requests WHERE id = $1`, r.ID).Scan(&state)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return foyer.Errorf(foyer.ENOTFOUND, "no request %s", r.ID)
+	case err != nil:
+		return fmt.Errorf("read state of request %s: %w", r.ID, err)
+	}
+	return foyer.Errorf(foyer.ECONFLICT, "request %s is %s, no longer %s: someone else changed it", r.ID, state, r.State)
+}
+
+func (t *tx) appendHistory(ctx context.Context, id string, from, to foyer.State, note string) error {
+	if _, err := t.tx.Exec(ctx, `INSERT INTO request_history (request_id, from_state, to_state, at, note)
+		VALUES ($1, $2, $3, $4, $5)`, id, string(from), string(to), t.now, note); err != nil {
+		return fmt.Errorf("record history of request %s: %w", id, err)
+	}
+	return nil
+}
+
+func (t *tx) History(ctx context.Context, id string) ([]store.Transition, error) {
+	rows, err := t.tx.Query(ctx, `SELECT from_state, to_state, at, note FROM request_history
+		WHERE request_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read history of request %s: %w", id, err)
+	}
+	defer rows.Close()
+	var h []store.Transition
+	for rows.Next() {
+		var (
+			tr       store.Transition
+			from, to string
+		)
+		if err := rows.Scan(&from, &to, &tr.At, &tr.Note); err != nil {
+			return nil, fmt.Errorf("read history of request %s: %w", id, err)
+		}
+		tr.From, tr.To, tr.At = foyer.State(from), foyer.State(to), tr.At.UTC()
+		h = append(h, tr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read history of request %s: %w", id, err)
+	}
+	if len(h) == 0 {
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
+	}
+	return h, nil
+}
+
+func (t *tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer.Request) error) error {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.RunID != "" {
+		add("run_id = $%d", f.RunID)
+	}
+	if f.Profile != "" {
+		add("profile = $%d", f.Profile)
+	}
+	if f.Email != "" {
+		add("email_key = $%d", f.Email.Key())
+	}
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, s := range f.States {
+			if !s.Valid() {
+				return foyer.Errorf(foyer.EINVALID, "unknown request state %q", s)
+			}
+			states[i] = string(s)
+		}
+		add("state = ANY($%d)", states)
+	}
+	add("seq > $%d", int64(0))
+	query := `SELECT seq, ` + requestColumns + ` FROM requests WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY seq LIMIT ` + fmt.Sprint(pageSize)
+	for {
+		page, last, err := t.requestsPage(ctx, query, args)
+		if err != nil {
+			return fmt.Errorf("list requests: %w", err)
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		args[len(args)-1] = last
+	}
+}
+
+func (t *tx) requestsPage(ctx context.Context, query string, args []any) ([]*foyer.Request, int64, error) {
+	rows, err := t.tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var (
+		page []*foyer.Request
+		seq  int64
+	)
+	for rows.Next() {
+		r, err := scanRequest(seqScanner{rows, &seq})
+		if err != nil {
+			return nil, 0, err
+		}
+		page = append(page, r)
+	}
+	return page, seq, rows.Err()
+}
+
+// seqScanner reads a leading seq column before the ones a scan function
+// expects.
+type seqScanner struct {
+	rows pgx.Rows
+	seq  *int64
+}
+
+func (s seqScanner) Scan(dest ...any) error { return s.rows.Scan(append([]any{s.seq}, dest...)...) }

@@ -1,0 +1,265 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+var _ store.Runs = (*tx)(nil)
+
+// pageSize is how many rows the iterating methods read at a time. They read a
+// page, close it, then call fn for each row, so fn may use the transaction.
+const pageSize = 500
+
+func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
+	switch {
+	case r == nil:
+		return foyer.Errorf(foyer.EINVALID, "run is missing")
+	case r.ID == "":
+		return foyer.Errorf(foyer.EINVALID, "run has no id")
+	case r.Kind == "":
+		return foyer.Errorf(foyer.EINVALID, "run %s has no kind", r.ID)
+	}
+	if r.StartedAt.IsZero() {
+		r.StartedAt = t.now
+	}
+	ok, err := changed(t.tx.Exec(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt.UTC()))
+	if err != nil {
+		return fmt.Errorf("create run %s: %w", r.ID, err)
+	}
+	if !ok {
+		return foyer.Errorf(foyer.ECONFLICT, "run %s already exists", r.ID)
+	}
+	return nil
+}
+
+const runColumns = `id, kind, profile, source, digest, started_at, finished_at, summary`
+
+func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
+	row := t.tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id)
+	r, err := t.scanRun(ctx, row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no run %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error) {
+	row := t.tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE kind = $1 AND profile = $2 AND digest = $3 AND finished_at IS NULL
+		ORDER BY seq DESC LIMIT 1`, string(kind), profile, digest)
+	r, err := t.scanRun(ctx, row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no open %s run for profile %q and this input", kind, profile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find open %s run for profile %q: %w", kind, profile, err)
+	}
+	return r, nil
+}
+
+// scanRun reads a run; an unfinished run's summary is counted from its rows.
+func (t *tx) scanRun(ctx context.Context, row pgx.Row) (*foyer.Run, error) {
+	var (
+		r        foyer.Run
+		kind     string
+		started  time.Time
+		finished *time.Time
+		summary  []byte
+	)
+	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &finished, &summary); err != nil {
+		return nil, err
+	}
+	r.Kind, r.StartedAt, r.FinishedAt = foyer.RunKind(kind), started.UTC(), readTime(finished)
+	var err error
+	if summary != nil {
+		if err := json.Unmarshal(summary, &r.Summary); err != nil {
+			return nil, fmt.Errorf("read summary of run %s: %w", r.ID, err)
+		}
+		return &r, nil
+	}
+	if r.Summary, err = t.RunSummary(ctx, r.ID); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("finish run %s: encode summary: %w", id, err)
+	}
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE runs SET finished_at = $1, summary = $2
+		WHERE id = $3 AND finished_at IS NULL`, t.now, b, id))
+	if err != nil {
+		return fmt.Errorf("finish run %s: %w", id, err)
+	}
+	if !ok {
+		if err := t.runExists(ctx, id); err != nil {
+			return err
+		}
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is already finished", id)
+	}
+	return nil
+}
+
+// runExists returns ENOTFOUND if there is no run id.
+func (t *tx) runExists(ctx context.Context, id string) error {
+	var one int
+	err := t.tx.QueryRow(ctx, `SELECT 1 FROM runs WHERE id = $1`, id).Scan(&one)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return foyer.Errorf(foyer.ENOTFOUND, "no run %s", id)
+	case err != nil:
+		return fmt.Errorf("look up run %s: %w", id, err)
+	}
+	return nil
+}
+
+func (t *tx) PutRunRows(ctx context.Context, runID string, rows []foyer.Row) error {
+	if err := t.runExists(ctx, runID); err != nil {
+		return err
+	}
+	const put = `INSERT INTO run_rows (run_id, line, email, raw, display_name,
+		given_name, surname, company, profile, redirect_url, message, send_email, action, reason,
+		user_id, grants, result, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		ON CONFLICT (run_id, line) DO UPDATE SET email = excluded.email, raw = excluded.raw,
+		display_name = excluded.display_name, given_name = excluded.given_name,
+		surname = excluded.surname, company = excluded.company, profile = excluded.profile,
+		redirect_url = excluded.redirect_url, message = excluded.message,
+		send_email = excluded.send_email, action = excluded.action, reason = excluded.reason,
+		user_id = excluded.user_id, grants = excluded.grants, result = excluded.result,
+		error = excluded.error`
+	// Rows go in batches of pageSize statements, one round trip each.
+	for start := 0; start < len(rows); start += pageSize {
+		chunk := rows[start:min(start+pageSize, len(rows))]
+		var b pgx.Batch
+		for _, r := range chunk {
+			if r.Line < 1 {
+				return foyer.Errorf(foyer.EINVALID, "row of run %s has line %d (lines start at 1)", runID, r.Line)
+			}
+			b.Queue(put, runID, r.Line, string(r.Email), r.Raw, r.DisplayName, r.GivenName, r.Surname,
+				r.Company, r.Profile, r.RedirectURL, r.Message, r.SendEmail, string(r.Action), r.Reason,
+				r.UserID, list(r.Grants), string(r.Result), r.Error)
+		}
+		if err := t.tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("record rows of run %s: %w", runID, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) UpdateRunRow(ctx context.Context, runID string, r foyer.Row) error {
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE run_rows SET result = $1, user_id = $2, grants = $3, error = $4
+		WHERE run_id = $5 AND line = $6`, string(r.Result), r.UserID, list(r.Grants), r.Error, runID, r.Line))
+	if err != nil {
+		return fmt.Errorf("update line %d of run %s: %w", r.Line, runID, err)
+	}
+	if !ok {
+		return foyer.Errorf(foyer.ENOTFOUND, "run %s has no line %d", runID, r.Line)
+	}
+	return nil
+}
+
+func (t *tx) RunRows(ctx context.Context, runID string, fn func(foyer.Row) error) error {
+	if err := t.runExists(ctx, runID); err != nil {
+		return err
+	}
+	after := 0
+	for {
+		page, err := t.runRowsPage(ctx, runID, after)
+		if err != nil {
+			return fmt.Errorf("read rows of run %s: %w", runID, err)
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		after = page[len(page)-1].Line
+	}
+}
+
+func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.Row, error) {
+	rows, err := t.tx.Query(ctx, `SELECT line, email, raw, display_name, given_name, surname,
+		company, profile, redirect_url, message, send_email, action, reason, user_id, grants, result, error
+		FROM run_rows WHERE run_id = $1 AND line > $2 ORDER BY line LIMIT $3`, runID, after, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var page []foyer.Row
+	for rows.Next() {
+		var (
+			r                     foyer.Row
+			email, action, result string
+			grants                []string
+		)
+		if err := rows.Scan(&r.Line, &email, &r.Raw, &r.DisplayName, &r.GivenName, &r.Surname,
+			&r.Company, &r.Profile, &r.RedirectURL, &r.Message, &r.SendEmail, &action, &r.Reason,
+			&r.UserID, &grants, &result, &r.Error); err != nil {
+			return nil, err
+		}
+		r.Email, r.Action, r.Result, r.Grants = foyer.Address(email), foyer.Action(action), foyer.Result(result), readList(grants)
+		page = append(page, r)
+	}
+	return page, rows.Err()
+}
+
+func (t *tx) RunSummary(ctx context.Context, runID string) (foyer.Summary, error) {
+	if err := t.runExists(ctx, runID); err != nil {
+		return foyer.Summary{}, err
+	}
+	rows, err := t.tx.Query(ctx, `SELECT action, result, count(*) FROM run_rows
+		WHERE run_id = $1 GROUP BY action, result`, runID)
+	if err != nil {
+		return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var s foyer.Summary
+	for rows.Next() {
+		var (
+			action, result string
+			n              int
+		)
+		if err := rows.Scan(&action, &result, &n); err != nil {
+			return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
+		}
+		addCount(&s, foyer.Action(action), foyer.Result(result), n)
+	}
+	if err := rows.Err(); err != nil {
+		return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
+	}
+	return s, nil
+}
+
+// addCount adds n rows with action a and result r to s, as n calls of
+// foyer.Summary.Count would.
+func addCount(s *foyer.Summary, a foyer.Action, r foyer.Result, n int) {
+	if s.Actions == nil {
+		s.Actions = map[foyer.Action]int{}
+		s.Results = map[foyer.Result]int{}
+	}
+	s.Rows += n
+	s.Actions[a] += n
+	if r != "" {
+		s.Results[r] += n
+	}
+}
