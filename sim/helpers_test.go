@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/chaos"
 	"github.com/foyer-dev/foyer/sim/simtest"
 )
 
@@ -175,3 +176,6 @@ func wantError(t testing.TB, a answer, status int, code, message string) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func chaosFaults(s string) (chaos.Faults, error)   { return chaos.ParseFaults(s) }
+func chaosLatency(s string) (chaos.Latency, error) { return chaos.ParseLatency(s) }
