@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -29,10 +31,44 @@ func logger(tb testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// open opens a fresh database file in a temporary directory.
+// template is a database file migrated once by TestMain; open copies it,
+// so that each subtest skips the migrations (TestOpenConcurrently and
+// TestReopen migrate from scratch).
+var template string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "foyer-sqlite-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	template = filepath.Join(dir, "template.db")
+	db, err := sqlite.Open(context.Background(), template, sqlite.Options{})
+	if err == nil {
+		_, err = db.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`) // everything into the one file
+		err = errors.Join(err, db.Close())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "migrate the template database:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// open opens a fresh, migrated database file in a temporary directory.
 func open(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	return openPath(tb, filepath.Join(tb.TempDir(), "ledger.db"))
+	b, err := os.ReadFile(template)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "ledger.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return openPath(tb, path)
 }
 
 func openPath(tb testing.TB, path string) *sqlite.DB {
