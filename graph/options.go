@@ -59,8 +59,10 @@ type Pacing struct {
 	// WriteBurst is how many writes may go at once after a quiet spell.
 	// Default 10.
 	WriteBurst int
-	// InvitesPerMinute caps invitations on top of the write rate; 0 means no
-	// cap beyond the write rate. Bulk invitations in a tight burst are what
+	// InvitesPerMinute caps invitations on top of the write rate, spaced
+	// evenly and 5% wider than 60/N s so that latency jitter cannot land
+	// N+1 in one minute at the service; 0 means no cap beyond the write
+	// rate. Bulk invitations in a tight burst are what
 	// Entra's abuse detection blocks for good; keep this modest in production.
 	InvitesPerMinute int
 	// MaxConcurrency bounds requests in flight. Default 16.

@@ -78,7 +78,7 @@ func (p *pacer) refill(now time.Time) {
 	}
 	if p.cfg.InvitesPerMinute > 0 {
 		if dt := now.Sub(p.invLast).Seconds(); dt > 0 {
-			p.invTokens = min(p.invTokens+dt*float64(p.cfg.InvitesPerMinute)/60, 1)
+			p.invTokens = min(p.invTokens+dt*p.inviteRate(), 1)
 			p.invLast = now
 		}
 	}
@@ -104,7 +104,7 @@ func (p *pacer) acquire(ctx context.Context, k reqKind, writes int) error {
 				wait = max(wait, time.Duration((1-p.tokens)/p.rate*float64(time.Second))+time.Millisecond)
 			}
 			if k == kindInvite && p.cfg.InvitesPerMinute > 0 && p.invTokens < 1 {
-				wait = max(wait, time.Duration((1-p.invTokens)*60/float64(p.cfg.InvitesPerMinute)*float64(time.Second))+time.Millisecond)
+				wait = max(wait, time.Duration((1-p.invTokens)/p.inviteRate()*float64(time.Second))+time.Millisecond)
 			}
 		}
 		if wait == 0 && float64(p.inflight) < p.limit {
@@ -133,6 +133,17 @@ func (p *pacer) acquire(ctx context.Context, k reqKind, writes int) error {
 		case <-ch:
 		}
 	}
+}
+
+// inviteMargin widens the spacing of invitations: the service counts them
+// when they arrive, and arrival times jitter with latency, so invitations
+// spaced exactly 60/N s apart at the client can land N+1 in one minute at
+// the service. 5% absorbs 3 s of jitter per minute.
+const inviteMargin = 1.05
+
+// inviteRate is invitations per second.
+func (p *pacer) inviteRate() float64 {
+	return float64(p.cfg.InvitesPerMinute) / 60 / inviteMargin
 }
 
 // release frees the slot taken by acquire and adapts to the answer.
