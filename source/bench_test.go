@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -108,4 +109,37 @@ func sampleHeap() func() uint64 {
 		defer mu.Unlock()
 		return peak
 	}
+}
+
+// BenchmarkSeen measures the de-duplication set: the live heap it holds
+// per distinct address once a million are in it (reported as B/address),
+// and the time to add one.
+func BenchmarkSeen(b *testing.B) {
+	const n = 1_000_000
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "person" + strconv.Itoa(i) + "@partner" + strconv.Itoa(i%97) + ".example"
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		s := newSeen()
+		for i, k := range keys {
+			s.add(k, i+2)
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.StartTimer()
+		if s.len() != n {
+			b.Fatalf("%d distinct", s.len())
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/address")
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/address")
 }

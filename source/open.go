@@ -150,9 +150,11 @@ func (in *Input) Read(p []byte) (int, error) {
 	if in.n > in.max {
 		return n, tooLarge(in.Name, in.max)
 	}
-	if err == io.EOF {
+	var fe *foyer.Error
+	switch {
+	case err == io.EOF:
 		in.done = true
-	} else if err != nil {
+	case err != nil && !errors.As(err, &fe):
 		err = fmt.Errorf("read %s: %w", in.Name, scrub(err))
 	}
 	return n, err
