@@ -58,10 +58,16 @@ func (t *tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 		r.Profile, string(r.State), r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
 	args = append(args, created.UTC(), t.now)
-	ok, err := changed(t.tx.Exec(ctx, `INSERT INTO requests (id, run_id, origin, line, email,
-		email_key, display_name, profile, state, user_id, redeem_url, failure_code, failure_message,
-		failure_retryable, failure_step, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING`, args...))
+	// The request and its first transition in one statement, one round trip.
+	ok, err := changed(t.tx.Exec(ctx, `WITH created AS (
+		INSERT INTO requests (id, run_id, origin, line, email, email_key, display_name, profile, state,
+			user_id, redeem_url, failure_code, failure_message, failure_retryable, failure_step,
+			created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		ON CONFLICT DO NOTHING
+		RETURNING id, state, updated_at)
+		INSERT INTO request_history (request_id, from_state, to_state, at, note)
+		SELECT id, '', state, updated_at, 'created' FROM created`, args...))
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
@@ -70,9 +76,6 @@ func (t *tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 			return foyer.Errorf(foyer.ECONFLICT, "a request for %s and profile %s already exists", r.Email, r.Profile)
 		}
 		return foyer.Errorf(foyer.ECONFLICT, "request %s already exists", r.ID)
-	}
-	if err := t.appendHistory(ctx, r.ID, "", r.State, "created"); err != nil {
-		return err
 	}
 	r.CreatedAt, r.UpdatedAt = created, t.now
 	return nil
@@ -140,17 +143,22 @@ func (t *tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State
 	args := []any{string(next), r.RunID, r.Line, r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
 	args = append(args, t.now, r.ID, string(r.State))
-	ok, err := changed(t.tx.Exec(ctx, `UPDATE requests SET state = $1, run_id = $2, line = $3,
-		user_id = $4, redeem_url = $5, failure_code = $6, failure_message = $7, failure_retryable = $8,
-		failure_step = $9, updated_at = $10 WHERE id = $11 AND state = $12`, args...))
+	args = append(args, note)
+	// The compare-and-set and the transition in one statement, one round
+	// trip: the history row is written only if the UPDATE matched.
+	ok, err := changed(t.tx.Exec(ctx, `WITH moved AS (
+		UPDATE requests SET state = $1, run_id = $2, line = $3, user_id = $4, redeem_url = $5,
+			failure_code = $6, failure_message = $7, failure_retryable = $8, failure_step = $9,
+			updated_at = $10
+		WHERE id = $11 AND state = $12
+		RETURNING id)
+		INSERT INTO request_history (request_id, from_state, to_state, at, note)
+		SELECT id, $12, $1, $10, $13 FROM moved`, args...))
 	if err != nil {
 		return fmt.Errorf("move request %s from %s to %s: %w", r.ID, r.State, next, err)
 	}
 	if !ok {
 		return t.stateConflict(ctx, r)
-	}
-	if err := t.appendHistory(ctx, r.ID, r.State, next, note); err != nil {
-		return err
 	}
 	r.State, r.UpdatedAt = next, t.now
 	return nil
@@ -187,14 +195,6 @@ func (t *tx) stateConflict(ctx context.Context, r *foyer.Request) error {
 		return fmt.Errorf("read state of request %s: %w", r.ID, err)
 	}
 	return foyer.Errorf(foyer.ECONFLICT, "request %s is %s, no longer %s: someone else changed it", r.ID, state, r.State)
-}
-
-func (t *tx) appendHistory(ctx context.Context, id string, from, to foyer.State, note string) error {
-	if _, err := t.tx.Exec(ctx, `INSERT INTO request_history (request_id, from_state, to_state, at, note)
-		VALUES ($1, $2, $3, $4, $5)`, id, string(from), string(to), t.now, note); err != nil {
-		return fmt.Errorf("record history of request %s: %w", id, err)
-	}
-	return nil
 }
 
 func (t *tx) History(ctx context.Context, id string) ([]store.Transition, error) {
