@@ -174,89 +174,127 @@ func firstText(first heldLine, hold []heldLine) []byte {
 	return first.text
 }
 
+// cursor is where parse is: a line of the record and a byte in it.
+type cursor struct {
+	line heldLine
+	i    int
+}
+
 // parse reads the values of the record starting with line l into r.buf and
 // r.ends. It returns a message when the record is malformed.
 func (r *recordReader) parse(l heldLine, rec *record) (string, error) {
-	cur, i := l, 0
-	// fail keeps the line where the problem was found, when the record spans
-	// several, so that resync can read it again.
-	fail := func(format string, args ...any) (string, error) {
-		if len(r.hold) > 0 && r.hold[len(r.hold)-1].num != cur.num {
-			r.keep(cur)
-		}
-		return fmt.Sprintf(format, args...), nil
-	}
+	c := cursor{line: l}
 	for {
-		text := cur.text
-		if i < len(text) && text[i] == '"' {
-			qLine, qCol := cur.num, col(text, i)
-			i++
-			for {
-				text = cur.text
-				j := bytes.IndexByte(text[i:], '"')
-				if j < 0 {
-					r.buf = append(r.buf, text[i:]...)
-					if cur.last {
-						return fail("the quoted value opened at line %d, column %d is never closed", qLine, qCol)
-					}
-					if len(r.hold) == 0 || r.hold[len(r.hold)-1].num != cur.num {
-						r.keep(cur)
-					}
-					next, err := r.readLine()
-					switch {
-					case err == io.EOF:
-						return fail("the quoted value opened at line %d, column %d is never closed", qLine, qCol)
-					case err != nil:
-						return "", err
-					case next.tooLong || r.holdN+len(next.text)+1 > maxRecordBytes:
-						// Read next again on its own: it may be a record.
-						next.text = bytes.Clone(next.text)
-						r.replay = append([]heldLine{next}, r.replay...)
-						return fail("the quoted value opened at line %d, column %d is not closed within %d KiB", qLine, qCol, maxRecordBytes>>10)
-					}
-					r.buf = append(r.buf, '\n')
-					cur, i = next, 0
-					rec.last = cur.num
-					continue
-				}
-				r.buf = append(r.buf, text[i:i+j]...)
-				i += j + 1
-				switch {
-				case i < len(text) && text[i] == '"':
-					r.buf = append(r.buf, '"')
-					i++
-					continue
-				case i < len(text) && text[i] == r.delim:
-					r.ends = append(r.ends, len(r.buf))
-					i++
-				case i == len(text):
-					r.ends = append(r.ends, len(r.buf))
-					return "", nil
-				default:
-					c, _ := utf8.DecodeRune(text[i:])
-					return fail("line %d, column %d: the quote closing the value opened at line %d, column %d is followed by %q instead of %s or the end of the line (write a quote inside a quoted value as \"\")",
-						cur.num, col(text, i-1), qLine, qCol, c, delimName(rune(r.delim)))
-				}
-				break
+		var (
+			done bool
+			msg  string
+			err  error
+		)
+		if c.i < len(c.line.text) && c.line.text[c.i] == '"' {
+			done, msg, err = r.quoted(&c, rec)
+		} else {
+			done, msg = r.unquoted(&c)
+		}
+		switch {
+		case err != nil:
+			return "", err
+		case msg != "":
+			// Keep the line where the problem was found, when the record
+			// spans several, so that resync can read it again.
+			if len(r.hold) > 0 && r.hold[len(r.hold)-1].num != c.line.num {
+				r.keep(c.line)
 			}
-			continue
-		}
-		field := text[i:]
-		j := bytes.IndexByte(field, r.delim)
-		if j >= 0 {
-			field = field[:j]
-		}
-		if q := bytes.IndexByte(field, '"'); q >= 0 {
-			return fail("line %d, column %d: a quote inside a value that does not start with one (quote the whole value and double the quote: \"say \"\"hi\"\"\")",
-				cur.num, col(text, i+q))
-		}
-		r.buf = append(r.buf, field...)
-		r.ends = append(r.ends, len(r.buf))
-		if j < 0 {
+			return msg, nil
+		case done:
 			return "", nil
 		}
-		i += j + 1
 	}
+}
+
+// unquoted reads a value that does not start with a quote. It reports
+// whether it was the record's last.
+func (r *recordReader) unquoted(c *cursor) (done bool, msg string) {
+	text := c.line.text
+	field := text[c.i:]
+	j := bytes.IndexByte(field, r.delim)
+	if j >= 0 {
+		field = field[:j]
+	}
+	if q := bytes.IndexByte(field, '"'); q >= 0 {
+		return false, fmt.Sprintf("line %d, column %d: a quote inside a value that does not start with one (quote the whole value and double the quote: \"say \"\"hi\"\"\")",
+			c.line.num, col(text, c.i+q))
+	}
+	r.buf = append(r.buf, field...)
+	r.ends = append(r.ends, len(r.buf))
+	if j < 0 {
+		return true, ""
+	}
+	c.i += j + 1
+	return false, ""
+}
+
+// quoted reads a value that starts with a quote, across lines if it must.
+// It reports whether it was the record's last.
+func (r *recordReader) quoted(c *cursor, rec *record) (done bool, msg string, err error) {
+	qLine, qCol := c.line.num, col(c.line.text, c.i)
+	c.i++
+	for {
+		text := c.line.text
+		j := bytes.IndexByte(text[c.i:], '"')
+		if j < 0 {
+			r.buf = append(r.buf, text[c.i:]...)
+			if msg, err := r.nextLine(c, rec, qLine, qCol); msg != "" || err != nil {
+				return false, msg, err
+			}
+			r.buf = append(r.buf, '\n')
+			continue
+		}
+		r.buf = append(r.buf, text[c.i:c.i+j]...)
+		c.i += j + 1
+		switch {
+		case c.i < len(text) && text[c.i] == '"':
+			r.buf = append(r.buf, '"')
+			c.i++
+		case c.i < len(text) && text[c.i] == r.delim:
+			r.ends = append(r.ends, len(r.buf))
+			c.i++
+			return false, "", nil
+		case c.i == len(text):
+			r.ends = append(r.ends, len(r.buf))
+			return true, "", nil
+		default:
+			ch, _ := utf8.DecodeRune(text[c.i:])
+			return false, fmt.Sprintf("line %d, column %d: the quote closing the value opened at line %d, column %d is followed by %q instead of %s or the end of the line (write a quote inside a quoted value as \"\")",
+				c.line.num, col(text, c.i-1), qLine, qCol, ch, delimName(rune(r.delim))), nil
+		}
+	}
+}
+
+// nextLine moves c to the next line of a quoted value that goes on past the
+// end of its line, keeping the line it leaves for resync. It returns a
+// message when there is no next line or the record grows too long.
+func (r *recordReader) nextLine(c *cursor, rec *record, qLine, qCol int) (string, error) {
+	if c.line.last {
+		return fmt.Sprintf("the quoted value opened at line %d, column %d is never closed", qLine, qCol), nil
+	}
+	if len(r.hold) == 0 || r.hold[len(r.hold)-1].num != c.line.num {
+		r.keep(c.line)
+	}
+	next, err := r.readLine()
+	switch {
+	case err == io.EOF:
+		return fmt.Sprintf("the quoted value opened at line %d, column %d is never closed", qLine, qCol), nil
+	case err != nil:
+		return "", err
+	case next.tooLong || r.holdN+len(next.text)+1 > maxRecordBytes:
+		// Read next again on its own: it may be a record.
+		next.text = bytes.Clone(next.text)
+		r.replay = append([]heldLine{next}, r.replay...)
+		return fmt.Sprintf("the quoted value opened at line %d, column %d is not closed within %d KiB", qLine, qCol, maxRecordBytes>>10), nil
+	}
+	c.line, c.i = next, 0
+	rec.last = next.num
+	return "", nil
 }
 
 // resync arranges for the lines after the first line of a malformed record
