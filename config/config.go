@@ -21,6 +21,7 @@ type Config struct {
 	Pacing   Pacing              `yaml:"pacing"`
 	Notify   Notify              `yaml:"notify"`
 	SMTP     *SMTP               `yaml:"smtp"`
+	Storage  *Storage            `yaml:"storage"`
 	Profiles map[string]*Profile `yaml:"profiles"`
 
 	src *source // where each key is, for messages
@@ -108,6 +109,15 @@ type SMTP struct {
 	PasswordFile string `yaml:"password_file"`
 	TLS          string `yaml:"tls"` // starttls (default), tls or none (loopback only)
 	CAFile       string `yaml:"ca_file"`
+}
+
+// Storage is the Azure Storage account that azblob://container/blob inputs
+// are read from.
+type Storage struct {
+	AccountURL           string `yaml:"account_url"`            // https://<account>.blob.core.windows.net/
+	ConnectionStringEnv  string `yaml:"connection_string_env"`  // or a connection string, from this variable
+	ConnectionStringFile string `yaml:"connection_string_file"` // or from this file
+	Tenant               string `yaml:"tenant"`                 // else sign in with this tenant's credential (Storage Blob Data Reader)
 }
 
 // Profile is a named bundle of access; see foyer.Profile.

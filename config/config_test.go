@@ -90,6 +90,10 @@ func TestProblems(t *testing.T) {
 		{"postgres password in dsn", minimal + "ledger: {driver: postgres, dsn: 'postgres://u:pw@h/db'}\n", []string{"dsn_env"}},
 		{"no tenant for profile", strings.Replace(minimal, "    redirect_url", "    tenant: other\n    redirect_url", 1), []string{"8:13:", "tenant \"other\" is not in tenants"}},
 		{"empty", "{}\n", []string{"no tenants", "no profiles"}},
+		{"storage by tenant", minimal + "storage: {account_url: https://acct.blob.core.windows.net/, tenant: t}\n", nil},
+		{"storage with a sas", minimal + "storage: {account_url: 'https://acct.blob.core.windows.net/?sig=x', tenant: nope}\n",
+			[]string{"without a query", "storage.tenant \"nope\""}},
+		{"storage both ways", minimal + "storage: {connection_string_env: CS, tenant: t}\n", []string{"leave account_url and tenant out"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,6 +78,7 @@ func (c *Config) validate() Problems {
 	}
 	c.checkNotify(k)
 	c.checkSMTP(k)
+	c.checkStorage(k)
 	if len(c.Profiles) == 0 {
 		k.add("$", "no profiles: add a profiles: section with at least one profile")
 	}
@@ -214,6 +215,30 @@ func (c *Config) checkSMTP(k *checker) {
 	case "starttls", "tls", "none":
 	default:
 		k.add("$.smtp.tls", "smtp.tls %q: want starttls, tls or none", s.TLS)
+	}
+}
+
+func (c *Config) checkStorage(k *checker) {
+	s := c.Storage
+	if s == nil {
+		return
+	}
+	byString := s.ConnectionStringEnv != "" || s.ConnectionStringFile != ""
+	switch {
+	case s.ConnectionStringEnv != "" && s.ConnectionStringFile != "":
+		k.add("$.storage", "storage: give connection_string_env or connection_string_file, not both")
+	case byString && (s.AccountURL != "" || s.Tenant != ""):
+		k.add("$.storage", "storage: a connection string names its account; leave account_url and tenant out")
+	case !byString && (s.AccountURL == "" || s.Tenant == ""):
+		k.add("$.storage", "storage: give account_url and tenant (whose credential reads the blobs), or a connection string")
+	}
+	if s.AccountURL != "" {
+		if u, err := url.Parse(s.AccountURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" {
+			k.add("$.storage.account_url", "storage.account_url must be an https URL without a query (a SAS token is a secret: use a connection string)")
+		}
+	}
+	if _, ok := c.Tenants[s.Tenant]; s.Tenant != "" && !ok {
+		k.add("$.storage.tenant", "storage.tenant %q is not in tenants:", s.Tenant)
 	}
 }
 
