@@ -274,12 +274,7 @@ func (c *call) issueInvitation(u *user, in *invitationBody) object {
 	t := c.t
 	invID := c.s.ids.guid()
 	tk := c.s.ids.token(32)
-	for k, old := range t.tickets {
-		if old.userID == u.id {
-			delete(t.tickets, k)
-		}
-	}
-	t.tickets[tk] = &ticket{userID: u.id, invitationID: invID, email: in.InvitedUserEmailAddress, redirectURL: in.InviteRedirectURL}
+	t.setTicket(tk, &ticket{userID: u.id, invitationID: invID, email: in.InvitedUserEmailAddress, redirectURL: in.InviteRedirectURL})
 	u.invitedEmail = in.InvitedUserEmailAddress
 	u.redirectURL = in.InviteRedirectURL
 	redeem := redeemURL(c.base, t.id, invID, tk)

@@ -41,11 +41,7 @@ func (t *tenant) redeem(u *user, now time.Time) {
 		email = u.OtherMails[0]
 	}
 	u.Identities = append([]identity{federatedIdentity(email)}, onlyUPNIdentity(u.Identities)...)
-	for k, tk := range t.tickets {
-		if tk.userID == u.id {
-			delete(t.tickets, k)
-		}
-	}
+	t.dropTicket(u.id)
 }
 
 // ErrNoInvitation is returned by Redeem for an address with no invited

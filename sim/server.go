@@ -160,12 +160,29 @@ func (s *Server) verify(r *http.Request, audiences []string) (*principal, *tenan
 	if t == nil {
 		return nil, nil, errUnauthorized("Access token validation failure. Invalid tenant.")
 	}
+	return s.principalOf(cl), t, nil
+}
+
+// principalOf turns verified claims into a principal, remembering it for
+// as long as the identity platform remembers the token's claims.
+func (s *Server) principalOf(cl *login.Claims) *principal {
+	if p, ok := s.principals.Load(cl); ok {
+		return p.(*principal)
+	}
 	p := &principal{tenantID: cl.TenantID, appID: cl.AppID, objectID: cl.ObjectID, roles: make(map[string]bool, len(cl.Roles))}
 	for _, role := range cl.Roles {
 		p.roles[strings.ToLower(role)] = true
 	}
-	return p, t, nil
+	if s.principalCount.Add(1) > maxPrincipals {
+		s.principals.Clear()
+		s.principalCount.Store(0)
+	}
+	s.principals.Store(cl, p)
+	return p
 }
+
+// maxPrincipals bounds the principals remembered.
+const maxPrincipals = 4096
 
 func (s *Server) tenant(id string) *tenant {
 	s.mu.RLock()

@@ -71,6 +71,9 @@ type Server struct {
 
 	replication atomic.Int64 // nanoseconds
 
+	principals     sync.Map // *login.Claims → *principal
+	principalCount atomic.Int64
+
 	mu        sync.RWMutex
 	tenants   map[string]*tenant // by lowercased tenant id
 	def       *tenant

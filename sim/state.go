@@ -116,7 +116,8 @@ type tenant struct {
 	skus        []*sku
 	azure       *azureState
 	contacts    ordered[*mailContact]
-	tickets     map[string]*ticket
+	tickets     map[string]*ticket // by ticket
+	ticketOf    map[string]string  // user id → its one valid ticket
 	mails       []Mail
 
 	byUPN     map[string]*user
@@ -145,6 +146,7 @@ func (t *tenant) clear() {
 	t.azure = newAzureState()
 	t.contacts = newOrdered[*mailContact]()
 	t.tickets = map[string]*ticket{}
+	t.ticketOf = map[string]string{}
 	t.mails = nil
 	t.byUPN = map[string]*user{}
 	t.byMail = multiIndex[*user]{}
@@ -228,3 +230,18 @@ func (t *tenant) isVerifiedDomain(domain string) bool {
 }
 
 func (t *tenant) createdAt() time.Time { return t.created }
+
+// setTicket makes tk the user's only valid redemption ticket.
+func (t *tenant) setTicket(tk string, x *ticket) {
+	t.dropTicket(x.userID)
+	t.tickets[tk] = x
+	t.ticketOf[x.userID] = tk
+}
+
+// dropTicket invalidates the user's ticket.
+func (t *tenant) dropTicket(userID string) {
+	if old, ok := t.ticketOf[userID]; ok {
+		delete(t.tickets, old)
+		delete(t.ticketOf, userID)
+	}
+}

@@ -199,11 +199,7 @@ func (t *tenant) removeUser(u *user) {
 			s.ConsumedUnits--
 		}
 	}
-	for k, tk := range t.tickets {
-		if tk.userID == u.id {
-			delete(t.tickets, k)
-		}
-	}
+	t.dropTicket(u.id)
 }
 
 // listMemberOf is GET /users/{id}/memberOf: the groups the user is a

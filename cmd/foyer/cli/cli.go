@@ -110,6 +110,7 @@ func newRoot(env *Env) *cobra.Command {
 // is written out here so that the set of commands is visible in one place.
 var commands = []func(*Env) *cobra.Command{
 	newVersion,
+	newSim,
 }
 
 func newVersion(env *Env) *cobra.Command {

@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
+
+	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/chaos"
+	"github.com/foyer-dev/foyer/sim/throttle"
+)
+
+// simFlags are the options of `foyer sim`.
+type simFlags struct {
+	addr        string
+	dir         string
+	seed        int64
+	latency     chaos.Latency
+	faults      chaos.Faults
+	throttle    throttle.Config
+	replication time.Duration
+	inviteCap   int
+	empty       bool
+}
+
+func newSim(env *Env) *cobra.Command {
+	var f simFlags
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve an emulated Entra tenant on loopback until interrupted",
+		Long: `Serve an emulated Microsoft Entra tenant (sign-in, Microsoft Graph, Azure
+Resource Manager role assignments, Exchange mail contacts) over HTTPS on
+loopback, until SIGINT or SIGTERM. It writes DIR/ca.pem, DIR/client-secret,
+DIR/client.pem and a ready configuration DIR/foyer.yaml, prints one JSON
+line with the URL and the throwaway credentials, and serves. The side door
+under /_sim/ is described in docs/sim.md.`,
+		Example: `  foyer sim --dir /tmp/sim
+  foyer sim --dir /tmp/sim --throttle published --latency 80ms,400ms --faults 0.02 --replication-delay 5s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, env, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:0", "listen address (loopback only; port 0 picks a free one)")
+	fl.StringVar(&f.dir, "dir", "", "directory for ca.pem, client-secret, client.pem and foyer.yaml (default: a new temporary directory)")
+	fl.Int64Var(&f.seed, "seed", 1, "seed of every id, secret and random choice")
+	fl.Var(&f.latency, "latency", `response latency: "0", a median "100ms", or "median,p99" such as "100ms,400ms"`)
+	fl.Var(&f.faults, "faults", `random faults: a rate "0.05", or "rate=0.05,drop=0.2,after=0.5,500=1,503=1,504=1,retry-after=1s"`)
+	fl.Var(&f.throttle, "throttle", `throttling: "published" (Microsoft's limits), "off", or "custom:writes=3000/150s,ru=8000/10s,..."`)
+	fl.DurationVar(&f.replication, "replication-delay", 0, "how long a new object stays invisible to writes that reference it")
+	fl.IntVar(&f.inviteCap, "invite-cap", 0, `invitations per minute above which the tenant answers the "suspicious activity" 403 (0: no cap)`)
+	fl.BoolVar(&f.empty, "empty", false, "start without the demo content (domains, members, guests, groups, apps, SKUs)")
+	return cmd
+}
+
+// simReady is the JSON line `foyer sim` prints once it serves.
+type simReady struct {
+	URL             string `json:"url"`
+	TenantID        string `json:"tenant_id"`
+	ClientID        string `json:"client_id"`
+	ClientSecret    string `json:"client_secret"`
+	Config          string `json:"config"`
+	CAFile          string `json:"ca_file"`
+	SecretFile      string `json:"secret_file"`
+	CertificateFile string `json:"certificate_file"`
+	Dir             string `json:"dir"`
+}
+
+func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
+	log, err := logger(cmd, env)
+	if err != nil {
+		return err
+	}
+	if f.replication < 0 || f.inviteCap < 0 {
+		return usageError("--replication-delay and --invite-cap must not be negative")
+	}
+	dir, err := simDir(f.dir)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	s, err := sim.Start(cmd.Context(), sim.Options{
+		Addr: f.addr, Seed: f.seed, Empty: f.empty, Latency: f.latency, Faults: f.faults, Throttle: f.throttle,
+		ReplicationDelay: f.replication, InvitesPerMinute: f.inviteCap, Logger: log, ClientCertificate: true,
+	})
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("start the emulated tenant: %w", err))
+	}
+	defer s.Close()
+	ready, err := writeSimFiles(s, dir, f.empty)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	line, _ := json.Marshal(ready)
+	if _, err := fmt.Fprintf(env.Stdout, "%s\n", line); err != nil {
+		return withCode(ExitError, fmt.Errorf("print the ready line: %w", err))
+	}
+	log.Info("sim: serving until interrupted", "url", s.URL(), "config", ready.Config)
+	<-cmd.Context().Done()
+	log.Info("sim: stopping")
+	return nil
+}
+
+// simDir makes the output directory, or a temporary one.
+func simDir(dir string) (string, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "foyer-sim-")
+		if err != nil {
+			return "", fmt.Errorf("make a directory for the sim's files: %w", err)
+		}
+		return d, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("--dir %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return "", fmt.Errorf("--dir %s: %w", dir, err)
+	}
+	return abs, nil
+}
+
+// writeSimFiles writes the CA, the credentials and foyer.yaml.
+func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
+	certPEM, keyPEM := s.ClientCertificate()
+	if certPEM == nil {
+		return simReady{}, fmt.Errorf("make the default app's client certificate")
+	}
+	r := simReady{
+		URL: s.URL(), TenantID: s.TenantID(), ClientID: s.ClientID(), ClientSecret: s.ClientSecret(), Dir: dir,
+		Config: filepath.Join(dir, "foyer.yaml"), CAFile: filepath.Join(dir, "ca.pem"),
+		SecretFile: filepath.Join(dir, "client-secret"), CertificateFile: filepath.Join(dir, "client.pem"),
+	}
+	conf, err := yaml.Marshal(simConfig(r, dir, empty))
+	if err != nil {
+		return r, fmt.Errorf("write foyer.yaml: %w", err)
+	}
+	files := []struct {
+		path string
+		data []byte
+		mode os.FileMode
+	}{
+		{r.CAFile, s.CAPEM(), 0o644},
+		{r.SecretFile, []byte(s.ClientSecret() + "\n"), 0o600},
+		{r.CertificateFile, append(certPEM, keyPEM...), 0o600},
+		{r.Config, append([]byte(configHeader), conf...), 0o644},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
+			return r, fmt.Errorf("write %s: %w", f.path, err)
+		}
+		if err := os.Chmod(f.path, f.mode); err != nil {
+			return r, fmt.Errorf("write %s: %w", f.path, err)
+		}
+	}
+	return r, nil
+}
+
+const configHeader = `# foyer configuration for the emulated tenant started by "foyer sim".
+# Its credentials are throwaway; the tenant lives as long as that process.
+`
+
+type yamlConfig struct {
+	Tenants  map[string]yamlTenant  `yaml:"tenants"`
+	Ledger   yamlLedger             `yaml:"ledger"`
+	Profiles map[string]yamlProfile `yaml:"profiles"`
+}
+
+type yamlTenant struct {
+	TenantID   string         `yaml:"tenant_id"`
+	ClientID   string         `yaml:"client_id"`
+	Cloud      string         `yaml:"cloud"`
+	Endpoints  yamlEndpoints  `yaml:"endpoints"`
+	CAFile     string         `yaml:"ca_file"`
+	Credential yamlCredential `yaml:"credential"`
+}
+
+type yamlEndpoints struct {
+	Authority string `yaml:"authority"`
+	Graph     string `yaml:"graph"`
+	ARM       string `yaml:"arm"`
+	Exchange  string `yaml:"exchange"`
+}
+
+type yamlCredential struct {
+	Type       string `yaml:"type"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+type yamlLedger struct {
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+}
+
+type yamlProfile struct {
+	Tenant      string   `yaml:"tenant"`
+	RedirectURL string   `yaml:"redirect_url"`
+	Sender      string   `yaml:"sender"`
+	Groups      []string `yaml:"groups,omitempty"`
+}
+
+// simConfig is the foyer.yaml for the sim: one tenant, a SQLite ledger in
+// the directory, and an example profile granting the DemoApp group (which
+// an --empty tenant does not have).
+func simConfig(r simReady, dir string, empty bool) yamlConfig {
+	p := yamlProfile{Tenant: "contoso", RedirectURL: "https://myapps.microsoft.com/?tenantid=" + r.TenantID, Sender: "microsoft"}
+	if !empty {
+		p.Groups = []string{"DemoApp"}
+	}
+	return yamlConfig{
+		Tenants: map[string]yamlTenant{"contoso": {
+			TenantID: r.TenantID, ClientID: r.ClientID, Cloud: "custom",
+			Endpoints:  yamlEndpoints{Authority: r.URL + "/", Graph: r.URL, ARM: r.URL, Exchange: r.URL},
+			CAFile:     r.CAFile,
+			Credential: yamlCredential{Type: "client_secret", SecretFile: r.SecretFile},
+		}},
+		Ledger:   yamlLedger{Driver: "sqlite", DSN: filepath.Join(dir, "foyer.db")},
+		Profiles: map[string]yamlProfile{"partners": p},
+	}
+}
