@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,5 +246,50 @@ func TestAuditTruncateRefused(t *testing.T) {
 	var n int
 	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("audit has %d entries (%v), want 1", n, err)
+	}
+}
+
+// TestDeadlockRetried has two transactions write two guests in opposite
+// orders. PostgreSQL breaks the deadlock by failing one of them (after its
+// deadlock_timeout, 1s by default); InTx runs that one again and both
+// succeed.
+func TestDeadlockRetried(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	ctx := t.Context()
+	var (
+		attempts [2]atomic.Int32
+		first    sync.WaitGroup // both have written their first guest
+		errs     [2]error
+		wg       sync.WaitGroup
+	)
+	first.Add(2)
+	order := [2][2]string{{"u-1", "u-2"}, {"u-2", "u-1"}}
+	for i := range 2 {
+		wg.Go(func() {
+			errs[i] = db.InTx(ctx, func(tx store.Tx) error {
+				n := attempts[i].Add(1)
+				put := func(id string) error {
+					return tx.PutGuest(ctx, &foyer.Guest{UserID: id, Email: foyer.Address(id + "@example.com"), DisplayName: fmt.Sprint("by ", i)})
+				}
+				if err := put(order[i][0]); err != nil {
+					return err
+				}
+				if n == 1 {
+					first.Done()
+					first.Wait()
+				}
+				return put(order[i][1])
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("transaction %d: %v", i, err)
+		}
+	}
+	if total := attempts[0].Load() + attempts[1].Load(); total != 3 {
+		t.Errorf("the two transactions ran %d times in all, want 3 (one retried after the deadlock)", total)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -209,5 +210,67 @@ func BenchmarkCreateWithJobs(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			storetest.Benchmark(b, open(b), batch)
 		})
+	}
+}
+
+// retryLog tells when a DB logs that it retries a transaction.
+type retryLog struct {
+	slog.Handler
+	retried chan struct{}
+}
+
+func (h retryLog) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "retried") {
+		select {
+		case h.retried <- struct{}{}:
+		default:
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// TestBusyRetried has a second process's worth of DB find the file locked
+// past its busy timeout: InTx runs the transaction again and succeeds once
+// the lock is gone.
+func TestBusyRetried(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	holder := openPath(t, path)
+	log := retryLog{Handler: logger(t).Handler(), retried: make(chan struct{}, 1)}
+	waiter, err := sqlite.Open(t.Context(), path, sqlite.Options{Logger: slog.New(log), BusyTimeout: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+
+	locked, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- holder.InTx(t.Context(), func(tx store.Tx) error {
+			close(locked)
+			<-release
+			return tx.AppendAudit(t.Context(), store.AuditEntry{Kind: store.AuditChange, Op: "holder"})
+		})
+	}()
+	<-locked
+	done := make(chan error, 1)
+	go func() {
+		done <- waiter.InTx(t.Context(), func(tx store.Tx) error {
+			return tx.AppendAudit(t.Context(), store.AuditEntry{Kind: store.AuditChange, Op: "waiter"})
+		})
+	}()
+	select {
+	case <-log.retried:
+	case err := <-done:
+		t.Fatalf("the waiter finished (%v) while the holder had the lock, want it to retry", err)
+	case <-t.Context().Done():
+		t.Fatal(t.Context().Err())
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatalf("holder: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the waiter's retried transaction: %v", err)
 	}
 }
