@@ -1,0 +1,345 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// ApplyInput is one bulk change to apply.
+type ApplyInput struct {
+	Profile string // the profile's name; Engine.Profiles must hold it
+	Source  string // where the rows came from, safe to show (no secrets)
+	Digest  string // SHA-256 of the input, to resume an interrupted run of the same input
+	// Plan produces the planned rows. It is called only when no unfinished
+	// run of the same input exists.
+	Plan func(ctx context.Context, emit func(foyer.Row) error) error
+	// Events receives progress; nil discards it.
+	Events Sink
+	// Heartbeat is how often a progress event is sent while rows are
+	// worked. Zero means every 2 seconds.
+	Heartbeat time.Duration
+}
+
+// Apply records the plan as a run (or resumes the unfinished run of the same
+// input and profile), enqueues each row's work, waits until every row has a
+// result, and finishes the run. The engine must be started.
+func (e *Engine) Apply(ctx context.Context, in ApplyInput) (*foyer.Run, error) {
+	if _, ok := e.Profiles[in.Profile]; !ok {
+		return nil, foyer.Errorf(foyer.EINVALID, "profile %q is not loaded", in.Profile)
+	}
+	sink := in.Events
+	if sink == nil {
+		sink = func(Event) {}
+	}
+	e.setSink(sink)
+	defer e.setSink(nil)
+
+	run, resumed, err := e.prepare(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	sink(Event{Kind: EventRunStarted, At: e.Clock.Now(), RunID: run.ID, Resumed: resumed, Summary: &run.Summary})
+	total, err := e.enqueue(ctx, run)
+	if err != nil {
+		return run, err
+	}
+	if err := e.wait(ctx, run.ID, total, in.Heartbeat); err != nil {
+		return run, err
+	}
+	var sum foyer.Summary
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if sum, err = tx.RunSummary(ctx, run.ID); err != nil {
+			return err
+		}
+		if err := tx.FinishRun(ctx, run.ID, sum); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "finish run",
+			Detail: fmt.Sprintf("%d rows: %v", sum.Rows, sum.Results)})
+	})
+	if err != nil {
+		return run, fmt.Errorf("finish run %s: %w", run.ID, err)
+	}
+	run.Summary, run.FinishedAt = sum, e.Clock.Now()
+	sink(Event{Kind: EventRunFinished, At: run.FinishedAt, RunID: run.ID, Summary: &sum})
+	return run, nil
+}
+
+// prepare finds the unfinished run of this input or plans and records a new
+// one.
+func (e *Engine) prepare(ctx context.Context, in ApplyInput) (*foyer.Run, bool, error) {
+	open, err := e.Resumable(ctx, in.Profile, in.Digest)
+	if err != nil {
+		return nil, false, err
+	}
+	if open != nil {
+		e.Log.Info("resuming run", "run", open.ID)
+		return open, true, nil
+	}
+	var rows []foyer.Row
+	var sum foyer.Summary
+	err = in.Plan(ctx, func(r foyer.Row) error {
+		if r.Action != foyer.ActionInvite && r.Action != foyer.ActionExists {
+			r.Result = foyer.ResultSkipped
+		}
+		rows = append(rows, r)
+		sum.Count(r)
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	run := &foyer.Run{ID: e.NewID(), Kind: foyer.RunApply, Profile: in.Profile, Source: in.Source, Digest: in.Digest,
+		StartedAt: e.Clock.Now(), Summary: sum}
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		run.StartedAt = tx.Now()
+		if err := tx.CreateRun(ctx, run); err != nil {
+			return err
+		}
+		for start := 0; start < len(rows); start += 1000 {
+			if err := tx.PutRunRows(ctx, run.ID, rows[start:min(start+1000, len(rows))]); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "start run",
+			Target: in.Profile, Detail: fmt.Sprintf("%s: %d rows", in.Source, len(rows))})
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("record run: %w", err)
+	}
+	return run, false, nil
+}
+
+// enqueue makes sure every row of the run that has work and no result yet
+// has a request in provisioning and a job of the current epoch. It is
+// idempotent, so a resumed run calls it again. It returns how many rows have
+// work in all.
+func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
+	var pending []foyer.Row
+	total := 0
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		return tx.RunRows(ctx, run.ID, func(r foyer.Row) error {
+			if r.Action == foyer.ActionInvite || r.Action == foyer.ActionExists {
+				total++
+				if r.Result == "" {
+					pending = append(pending, r)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the rows of run %s: %w", run.ID, err)
+	}
+	q, err := e.currentQueue()
+	if err != nil {
+		return 0, err
+	}
+	const batch = 200
+	for start := 0; start < len(pending); start += batch {
+		rows := pending[start:min(start+batch, len(pending))]
+		var refused []foyer.Row
+		err := e.Store.InTx(ctx, func(tx store.Tx) error {
+			refused = refused[:0]
+			for _, r := range rows {
+				ok, err := e.enqueueRow(ctx, tx, q, run, r)
+				if err != nil {
+					return fmt.Errorf("line %d: %w", r.Line, err)
+				}
+				if !ok {
+					refused = append(refused, r)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("enqueue the rows of run %s: %w", run.ID, err)
+		}
+		for _, r := range refused {
+			e.emitRow(r)
+		}
+	}
+	return total, nil
+}
+
+// enqueueRow brings the row's request to provisioning and inserts its job,
+// in tx. A row whose request may not be provisioned (it was rejected) gets
+// its failed result instead, and ok is false.
+func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) (ok bool, err error) {
+	req, err := tx.FindRequest(ctx, run.Profile, r.Email)
+	switch foyer.ErrorCode(err) {
+	case "":
+	case foyer.ENOTFOUND:
+		req = &foyer.Request{ID: e.NewID(), Origin: foyer.OriginCSV, Email: r.Email, DisplayName: r.DisplayName,
+			Profile: run.Profile, State: foyer.StateReceived, CreatedAt: tx.Now()}
+		if err := tx.CreateRequest(ctx, req); err != nil {
+			return false, err
+		}
+	default:
+		return false, err
+	}
+	if req.State.Final() && !req.State.CanMove(foyer.StateProvisioning) {
+		r.Result, r.Error = foyer.ResultFailed, fmt.Sprintf("the request for %s in profile %s is %s; it cannot be provisioned", r.Email, run.Profile, req.State)
+		return false, tx.UpdateRunRow(ctx, run.ID, r)
+	}
+	note := "applied from " + run.Source
+	for _, next := range pathToProvisioning(req.State) {
+		if err := tx.MoveRequest(ctx, req, next, note); err != nil {
+			return false, err
+		}
+	}
+	req.RunID, req.Line = run.ID, r.Line
+	if r.UserID != "" && req.UserID == "" {
+		req.UserID = r.UserID
+	}
+	if req.DisplayName == "" {
+		req.DisplayName = r.DisplayName
+	}
+	if err := tx.UpdateRequest(ctx, req); err != nil {
+		return false, err
+	}
+	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Epoch: e.generation(), Line: r.Line,
+		Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
+		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
+	if _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
+		return false, fmt.Errorf("insert the job: %w", err)
+	}
+	return true, nil
+}
+
+// pathToProvisioning lists the moves that bring a request in state s to
+// provisioning: a CSV applied by an admin is its approval.
+func pathToProvisioning(s foyer.State) []foyer.State {
+	switch s {
+	case foyer.StateProvisioning:
+		return nil
+	case foyer.StateReceived, foyer.StateVerified, foyer.StatePendingApproval:
+		return []foyer.State{foyer.StateApproved, foyer.StateProvisioning}
+	default:
+		return []foyer.State{foyer.StateProvisioning}
+	}
+}
+
+// grantKeys returns the keys of the grants a row needs: all the profile's for
+// an invitation, the missing ones (named in the row by the plan) for a guest
+// who exists.
+func (e *Engine) grantKeys(profile string, r foyer.Row) []string {
+	prof := e.Profiles[profile]
+	missing := map[string]bool{}
+	for _, g := range r.Grants {
+		missing[g] = true
+	}
+	var keys []string
+	for _, g := range prof.Grants {
+		if r.Action == foyer.ActionInvite || missing[g.String()] {
+			keys = append(keys, g.Key())
+		}
+	}
+	return keys
+}
+
+// wait returns when every row of the run with work has a result, sending a
+// progress event at each heartbeat.
+func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat time.Duration) error {
+	if heartbeat <= 0 {
+		heartbeat = 2 * time.Second
+	}
+	q, err := e.currentQueue()
+	if err != nil {
+		return err
+	}
+	events, unsubscribe := q.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	defer unsubscribe()
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	last := -1
+	for {
+		done, err := e.doneRows(ctx, runID)
+		if err != nil {
+			return err
+		}
+		if done != last {
+			e.emit(Event{Kind: EventProgress, At: e.Clock.Now(), RunID: runID, Done: done, Total: total})
+			last = done
+		}
+		if done >= total {
+			return nil
+		}
+		if err := e.lostLease(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-events:
+		case <-tick.C:
+			e.emit(Event{Kind: EventProgress, At: e.Clock.Now(), RunID: runID, Done: done, Total: total})
+		}
+	}
+}
+
+// doneRows counts the run's rows with work that have a result.
+func (e *Engine) doneRows(ctx context.Context, runID string) (int, error) {
+	var sum foyer.Summary
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		sum, err = tx.RunSummary(ctx, runID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count finished rows: %w", err)
+	}
+	return sum.Results[foyer.ResultInvited] + sum.Results[foyer.ResultGranted] + sum.Results[foyer.ResultUnchanged] +
+		sum.Results[foyer.ResultFailed], nil
+}
+
+func (e *Engine) actor() string {
+	if e.Actor == "" {
+		return "foyer"
+	}
+	return e.Actor
+}
+
+func (e *Engine) setSink(s Sink) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sink = s
+}
+
+// emit sends an event to the current sink, one at a time.
+func (e *Engine) emit(ev Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sink != nil {
+		e.sink(ev)
+	}
+}
+
+func (e *Engine) emitRow(r foyer.Row) {
+	e.emit(Event{Kind: EventRowDone, At: e.Clock.Now(), Row: &r})
+}
+
+// Resumable returns the unfinished run of the same input and profile, which
+// Apply would resume, or nil.
+func (e *Engine) Resumable(ctx context.Context, profile, digest string) (*foyer.Run, error) {
+	var run *foyer.Run
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		r, err := tx.OpenRun(ctx, foyer.RunApply, profile, digest)
+		if foyer.ErrorCode(err) == foyer.ENOTFOUND {
+			return nil
+		}
+		run = r
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look for an unfinished run: %w", err)
+	}
+	return run, nil
+}

@@ -1,0 +1,201 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/engine"
+	"github.com/foyer-dev/foyer/graph"
+	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/simtest"
+	"github.com/foyer-dev/foyer/source"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/sqlite"
+)
+
+// world is a tenant, its directory client, a ledger and an engine over them.
+type world struct {
+	sim     *sim.Server
+	dir     *graph.Client
+	store   store.Store
+	profile *foyer.Profile
+	eng     *engine.Engine
+}
+
+func newWorld(t *testing.T, o sim.Options, grants ...foyer.Grant) *world {
+	t.Helper()
+	ctx := context.Background()
+	s := simtest.Start(t, o)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CAPEM())
+	dir, err := graph.New(ctx, graph.Options{
+		TenantID: s.TenantID(), ClientID: s.ClientID(), Cloud: graph.CloudCustom,
+		Endpoints:  graph.Endpoints{Authority: s.URL(), Graph: s.URL(), ARM: s.URL(), Exchange: s.URL()},
+		RootCAs:    pool,
+		Credential: graph.Credential{Type: graph.CredentialClientSecret, SecretEnv: "SECRET"},
+		Getenv:     func(string) string { return s.ClientSecret() },
+		Pacing:     graph.Pacing{RetryDelay: 20 * time.Millisecond, GroupWindow: 50 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if len(grants) == 0 {
+		grants = []foyer.Grant{{Kind: foyer.GrantGroup, Ref: "DemoApp"}}
+	}
+	p := &foyer.Profile{Name: "partners", RedirectURL: "https://myapps.microsoft.com", Sender: foyer.SenderMicrosoft,
+		Deny: []string{"gmail.com"}}
+	if p.Grants, err = engine.ResolveGrants(ctx, dir, grants, nil); err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	eng := &engine.Engine{Store: db, Dir: dir, Profiles: map[string]*foyer.Profile{"partners": p},
+		NewID: func() string { return "id-" + itoa(n.Add(1)) }, Owner: engine.NewOwner("test"), Workers: 8,
+		UnknownOutcomeGrace: time.Second}
+	return &world{sim: s, dir: dir, store: db, profile: p, eng: eng}
+}
+
+func itoa(n int64) string { return strings.TrimLeft(time.Duration(n).String(), "") }
+
+// plan plans csv against the world's tenant.
+func (w *world) plan(t *testing.T, csv []byte) []foyer.Row {
+	t.Helper()
+	ctx := context.Background()
+	verified, err := w.dir.Domains(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := &engine.Planner{Dir: w.dir, Profile: w.profile}
+	held, err := pl.Holdings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []foyer.Row
+	err = pl.Plan(ctx, func(yield func(foyer.Row) error) error {
+		_, err := source.Read(ctx, bytes.NewReader(csv), source.Options{VerifiedDomains: verified, Profile: w.profile}, yield)
+		return err
+	}, held, func(r foyer.Row) error {
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func (w *world) apply(t *testing.T, csv []byte, digest string) *foyer.Run {
+	t.Helper()
+	ctx := context.Background()
+	rows := w.plan(t, csv)
+	if err := w.eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer w.eng.Stop(ctx)
+	run, err := w.eng.Apply(ctx, engine.ApplyInput{Profile: "partners", Source: "test.csv", Digest: digest,
+		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
+			for _, r := range rows {
+				if err := emit(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func guestsCSV(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../examples/guests.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestApplyInvitesOnceAndGrants(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sim.Options{})
+	csv := guestsCSV(t)
+	run := w.apply(t, csv, "digest-1")
+	s := run.Summary
+	t.Logf("first run: actions %v, results %v", s.Actions, s.Results)
+	if s.Actions[foyer.ActionInvite] == 0 || s.Results[foyer.ResultInvited] != s.Actions[foyer.ActionInvite] {
+		t.Fatalf("summary %+v: every invite row should be invited", s)
+	}
+	if s.Results[foyer.ResultFailed] != 0 {
+		t.Fatalf("summary %+v: no row should fail", s)
+	}
+	stats := w.sim.Stats()
+	for email, n := range stats.InvitationsByEmail {
+		if n != 1 {
+			t.Errorf("%s was invited %d times", email, n)
+		}
+	}
+	if len(stats.InvitationsByEmail) != s.Actions[foyer.ActionInvite] {
+		t.Errorf("%d addresses invited, plan said %d", len(stats.InvitationsByEmail), s.Actions[foyer.ActionInvite])
+	}
+	// Every invited or existing guest is in the group, once.
+	snap := w.sim.Snapshot()
+	members := map[string]int{}
+	for _, g := range snap.Groups {
+		if g.DisplayName == "DemoApp" {
+			for _, m := range g.Members {
+				members[strings.ToLower(m)]++
+			}
+		}
+	}
+	rows := runRows(t, w.store, run.ID)
+	for _, r := range rows {
+		if r.Action != foyer.ActionInvite && r.Action != foyer.ActionExists {
+			continue
+		}
+		if members[strings.ToLower(r.UserID)] != 1 {
+			t.Errorf("line %d (%s, user %s) is a member %d times", r.Line, r.Email, r.UserID, members[strings.ToLower(r.UserID)])
+		}
+	}
+
+	// The same file again: nobody is invited twice, nothing changes.
+	again := w.apply(t, csv, "digest-2")
+	if again.Summary.Actions[foyer.ActionInvite] != 0 || again.Summary.Results[foyer.ResultInvited] != 0 {
+		t.Errorf("second run planned or made invitations: %+v", again.Summary)
+	}
+	if got := w.sim.Stats().InvitationsByEmail; len(got) != len(stats.InvitationsByEmail) {
+		t.Errorf("second run invited new addresses: %v", got)
+	}
+	for email, n := range w.sim.Stats().InvitationsByEmail {
+		if n != 1 {
+			t.Errorf("after the second run, %s was invited %d times", email, n)
+		}
+	}
+}
+
+func runRows(t *testing.T, s store.Store, runID string) []foyer.Row {
+	t.Helper()
+	var rows []foyer.Row
+	err := s.InTx(context.Background(), func(tx store.Tx) error {
+		return tx.RunRows(context.Background(), runID, func(r foyer.Row) error {
+			rows = append(rows, r)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}

@@ -1,0 +1,9 @@
+// Package engine plans and applies bulk changes: it turns rows with verdicts
+// into a plan (pure: rows × what the directory and the ledger already hold),
+// records the plan in the ledger, runs each row's work as a durable River job
+// that writes the ledger before and after every directory call, and reports
+// progress as a stream of events that the CLI renders for people or as JSON.
+//
+// It depends on the interfaces in directory, store and notify, never on their
+// implementations: those are wired in cmd/foyer/cli.
+package engine

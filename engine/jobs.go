@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// ProvisionArgs is the job that invites one person (if needed) and gives
+// them a profile's grants. It is inserted in the same transaction that moves
+// the request to provisioning.
+type ProvisionArgs struct {
+	RunID     string `json:"run_id" river:"unique"`
+	RequestID string `json:"request_id" river:"unique"`
+	// Epoch is the ledger lease generation the job was inserted under: a job
+	// of an older epoch was orphaned by a process that died, its request has
+	// been enqueued again, and it does nothing.
+	Epoch int64 `json:"epoch" river:"unique"`
+	Line  int   `json:"line"`
+	// Grants are the keys of the grants to give; all of the profile's for an
+	// invitation, the missing ones for a guest who exists.
+	Grants []string `json:"grants"`
+	// Accepted says the guest had already redeemed when the plan was made.
+	Accepted bool `json:"accepted,omitempty"`
+	// Row overrides from the input.
+	DisplayName string `json:"display_name,omitempty"`
+	RedirectURL string `json:"redirect_url,omitempty"`
+	Message     string `json:"message,omitempty"`
+	SendEmail   string `json:"send_email,omitempty"`
+}
+
+// Kind names the job in River.
+func (ProvisionArgs) Kind() string { return "foyer.provision" }
+
+// InsertOpts puts provisioning jobs on their own queue and makes them unique
+// by run, request and epoch, so that enqueueing a row twice inserts one job.
+func (ProvisionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       queueProvision,
+		MaxAttempts: maxAttempts,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true},
+	}
+}
+
+const (
+	queueProvision = "provision"
+	maxAttempts    = 8
+)
+
+// retryPolicy retries a failed job after 1, 2, 4, ... seconds (at most a
+// minute) plus up to half as much again, spread by the job's id so that jobs
+// failing together do not retry together. River's default waits attempt⁴ seconds, far too long
+// for a person waiting on a command line; failures that are worth retrying
+// here are throttling, faults and replication, all of which pass in seconds.
+type retryPolicy struct {
+	now func() time.Time
+}
+
+func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	wait := time.Second << min(job.Attempt, 6)
+	wait = min(wait, time.Minute)
+	spread := uint64(job.ID)*2654435761 + uint64(job.Attempt)*40503
+	wait += time.Duration(spread % uint64(wait/2))
+	return p.now().Add(wait)
+}

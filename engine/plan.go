@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
+)
+
+// Rows is a stream of input rows, as the source package yields them: each
+// with its line and, for rows that are not candidates, an action (invalid,
+// duplicate, skip) and a reason. Rows calls yield for each row in order and
+// stops at the first error yield returns.
+type Rows func(yield func(foyer.Row) error) error
+
+// Holdings is who already holds each of a profile's grants: by grant key, the
+// set of lowercased user ids (for a mail contact, lowercased addresses).
+type Holdings map[string]map[string]bool
+
+// holds reports whether the person holds g.
+func (h Holdings) holds(g foyer.Grant, userID string, email foyer.Address) bool {
+	set := h[g.Key()]
+	if g.Kind == foyer.GrantMailContact {
+		return set[email.Key()]
+	}
+	return set[strings.ToLower(userID)]
+}
+
+// Decide gives a candidate row (no action yet) its action, given the person
+// the directory has at that address (nil if none) and who holds the
+// profile's grants. Rows that already have an action are returned unchanged.
+// It does no I/O.
+func Decide(row foyer.Row, p *directory.Person, grants []foyer.Grant, held Holdings) foyer.Row {
+	if row.Action != "" {
+		return row
+	}
+	switch {
+	case p == nil:
+		row.Action = foyer.ActionInvite
+		row.Reason = "no user has this address"
+		row.Grants = grantNames(grants)
+	case !p.Guest():
+		row.Action = foyer.ActionSkip
+		row.UserID = p.ID
+		row.Reason = fmt.Sprintf("a member of the tenant has this address (%s)", p.UserPrincipalName)
+	default:
+		row.Action = foyer.ActionExists
+		row.UserID = p.ID
+		row.GuestState = p.ExternalUserState
+		row.Grants = nil
+		for _, g := range grants {
+			if !held.holds(g, p.ID, row.Email) {
+				row.Grants = append(row.Grants, g.String())
+			}
+		}
+		state := p.ExternalUserState
+		if state == "" {
+			state = "guest"
+		}
+		if len(row.Grants) == 0 {
+			row.Reason = fmt.Sprintf("already a guest (%s) with every grant", state)
+		} else {
+			row.Reason = fmt.Sprintf("already a guest (%s); missing %d of %d grants", state, len(row.Grants), len(grants))
+		}
+	}
+	return row
+}
+
+func grantNames(grants []foyer.Grant) []string {
+	names := make([]string, len(grants))
+	for i, g := range grants {
+		names[i] = g.String()
+	}
+	return names
+}
+
+// Planner plans rows against one tenant and profile.
+type Planner struct {
+	Dir     directory.Directory
+	Profile *foyer.Profile // its Grants resolved
+	// Chunk is how many candidate rows are looked up in the directory at a
+	// time; it bounds the plan's memory. Zero means 20,000.
+	Chunk int
+}
+
+// Holdings reads, once per grant, who holds each of the profile's grants.
+func (p *Planner) Holdings(ctx context.Context) (Holdings, error) {
+	held := Holdings{}
+	for _, g := range p.Profile.Grants {
+		if _, done := held[g.Key()]; done {
+			continue
+		}
+		set, err := p.Dir.Holders(ctx, g)
+		if err != nil {
+			return nil, fmt.Errorf("read who holds %s: %w", g, err)
+		}
+		held[g.Key()] = set
+	}
+	return held, nil
+}
+
+// Plan reads rows, looks their addresses up in chunks, and calls emit with
+// each row in input order, its action decided. It writes nothing.
+func (p *Planner) Plan(ctx context.Context, rows Rows, held Holdings, emit func(foyer.Row) error) error {
+	size := p.Chunk
+	if size <= 0 {
+		size = 20000
+	}
+	chunk := make([]foyer.Row, 0, min(size, 1024))
+	candidates := 0
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		found, err := p.find(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		for _, r := range chunk {
+			var person *directory.Person
+			if x, ok := found[r.Email.Key()]; ok && r.Action == "" {
+				person = &x
+			}
+			if err := emit(Decide(r, person, p.Profile.Grants, held)); err != nil {
+				return err
+			}
+		}
+		chunk, candidates = chunk[:0], 0
+		return nil
+	}
+	err := rows(func(r foyer.Row) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk = append(chunk, r)
+		if r.Action == "" {
+			candidates++
+		}
+		if candidates >= size || len(chunk) >= 4*size {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func (p *Planner) find(ctx context.Context, chunk []foyer.Row) (map[string]directory.Person, error) {
+	var emails []foyer.Address
+	for _, r := range chunk {
+		if r.Action == "" {
+			emails = append(emails, r.Email)
+		}
+	}
+	if len(emails) == 0 {
+		return nil, nil
+	}
+	found, err := p.Dir.Find(ctx, emails)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d addresses in the directory: %w", len(emails), err)
+	}
+	return found, nil
+}
+
+// ResolveGrants resolves every grant of a profile against the directory and
+// returns all problems at once, each with the place where the grant was
+// configured (from where, a function of the grant's index).
+func ResolveGrants(ctx context.Context, dir directory.Directory, grants []foyer.Grant, where func(i int) string) ([]foyer.Grant, error) {
+	out := make([]foyer.Grant, len(grants))
+	var problems []string
+	for i, g := range grants {
+		r, err := dir.Resolve(ctx, g)
+		if err != nil {
+			loc := ""
+			if where != nil {
+				loc = where(i) + ": "
+			}
+			problems = append(problems, fmt.Sprintf("%s%s %q: %v", loc, g.Kind, g.Ref, err))
+			continue
+		}
+		out[i] = r
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, &GrantProblems{Problems: problems}
+	}
+	return out, nil
+}
+
+// GrantProblems lists the grants of a profile that could not be resolved.
+type GrantProblems struct{ Problems []string }
+
+func (e *GrantProblems) Error() string {
+	if len(e.Problems) == 1 {
+		return "profile grant: " + e.Problems[0]
+	}
+	return fmt.Sprintf("%d profile grants have problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+}

@@ -1,0 +1,348 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// provisionWorker invites one person if needed and gives them a profile's
+// grants. Every directory write is recorded as a step before it is sent and
+// after it answers, so that a job that dies anywhere is resumed without a
+// second invitation.
+type provisionWorker struct {
+	river.WorkerDefaults[ProvisionArgs]
+	e *Engine
+}
+
+// stepInvite is a request's one invitation: once done, the request knows its
+// guest; once started, a later attempt (of any run) looks the person up
+// before inviting.
+const stepInvite = "invite"
+
+// stepGrant names a grant's step within one run: a later run may find the
+// grant missing again (someone removed it) and give it again.
+func stepGrant(runID, key string) string { return "grant " + key + " @" + runID }
+
+func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs]) error {
+	e, a := w.e, job.Args
+	if a.Epoch != e.generation() {
+		// Orphaned by a process that died: its request was enqueued again
+		// under the current lease.
+		return nil
+	}
+	if err := e.lostLease(); err != nil {
+		return err
+	}
+	p := &provisioning{e: e, args: a, job: job}
+	if err := p.load(ctx); err != nil {
+		if p.req == nil {
+			return err
+		}
+		return p.finish(ctx, err)
+	}
+	err := p.run(ctx)
+	var snooze *river.JobSnoozeError
+	switch {
+	case err == nil:
+		return p.finish(ctx, nil)
+	case ctx.Err() != nil, errors.As(err, &snooze):
+		return err // shutting down, or waiting: River puts the job back
+	case !permanent(err) && job.Attempt < job.MaxAttempts:
+		e.Log.Info("row will be retried", "line", a.Line, "attempt", job.Attempt, "err", err)
+		return err
+	default:
+		return p.finish(ctx, err)
+	}
+}
+
+// permanent reports whether trying again cannot help: the directory refused
+// the request for what it is, or foyer found it wrong. Throttling, faults,
+// replication and ledger hiccups are worth another attempt.
+func permanent(err error) bool {
+	var de *directory.Error
+	if errors.As(err, &de) {
+		return !directory.Retryable(err)
+	}
+	var fe *foyer.Error
+	return errors.As(err, &fe) && fe.Code != foyer.EINTERNAL
+}
+
+// provisioning is one job's work in progress.
+type provisioning struct {
+	e       *Engine
+	args    ProvisionArgs
+	job     *river.Job[ProvisionArgs]
+	req     *foyer.Request
+	profile *foyer.Profile
+	invited bool     // this job (or an earlier attempt of it) created the invitation
+	granted []string // grants given by this job, as Grant.String
+}
+
+func (p *provisioning) load(ctx context.Context) error {
+	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		r, err := tx.Request(ctx, p.args.RequestID)
+		p.req = r
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load request %s: %w", p.args.RequestID, err)
+	}
+	prof, ok := p.e.Profiles[p.req.Profile]
+	if !ok {
+		return foyer.Errorf(foyer.EINVALID, "request %s names profile %q, which is not in the configuration", p.req.ID, p.req.Profile)
+	}
+	p.profile = prof
+	return nil
+}
+
+func (p *provisioning) run(ctx context.Context) error {
+	if err := p.invite(ctx); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, k := range p.args.Grants {
+		want[k] = true
+	}
+	for _, g := range p.profile.Grants {
+		if want[g.Key()] {
+			if err := p.grant(ctx, g); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// invite creates the invitation unless the request already knows its guest.
+// If an earlier attempt recorded the intent but not the answer, the person
+// is looked up first: the invitation may have been created.
+func (p *provisioning) invite(ctx context.Context) error {
+	if p.req.UserID != "" {
+		return nil
+	}
+	prev, err := p.startStep(ctx, stepInvite, "invite")
+	if err != nil {
+		return err
+	}
+	var inv directory.Invited
+	if prev.State == store.StepStarted || prev.State == store.StepFailed {
+		found, err := p.e.Dir.Find(ctx, []foyer.Address{p.req.Email})
+		if err != nil {
+			return p.failStep(ctx, stepInvite, "invite", err)
+		}
+		if person, ok := found[p.req.Email.Key()]; ok {
+			inv = directory.Invited{UserID: person.ID, Existing: true}
+		} else if wait := p.graceLeft(prev); prev.State == store.StepStarted && wait > 0 {
+			// The earlier attempt's answer was lost. A guest it created may
+			// not show in lookups until replication catches up: look again
+			// before inviting a second time.
+			return river.JobSnooze(wait)
+		}
+	}
+	if inv.UserID == "" {
+		inv, err = p.e.Dir.Invite(ctx, p.invitation())
+		if err != nil {
+			return p.failStep(ctx, stepInvite, "invite", err)
+		}
+	}
+	p.invited = !inv.Existing
+	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		p.req.UserID, p.req.RedeemURL = inv.UserID, inv.RedeemURL
+		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: stepInvite, State: store.StepDone, Result: inv.UserID, GraphID: inv.RequestID}); err != nil {
+			return err
+		}
+		if err := tx.UpdateRequest(ctx, p.req); err != nil {
+			return err
+		}
+		if err := tx.PutGuest(ctx, &foyer.Guest{UserID: inv.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName,
+			Redemption: foyer.PendingAcceptance, Enabled: true, InvitedAt: tx.Now()}); err != nil {
+			return err
+		}
+		detail := "new invitation"
+		if inv.Existing {
+			detail = "the person already existed"
+		}
+		return p.audit(ctx, tx, store.AuditOutcome, "invite", inv.UserID, inv.RequestID, "", detail)
+	})
+}
+
+// graceLeft is how long to keep looking for a guest that an unanswered
+// invitation may have created, counted from when it was sent.
+func (p *provisioning) graceLeft(prev store.Step) time.Duration {
+	grace := p.e.UnknownOutcomeGrace
+	if grace == 0 {
+		grace = 30 * time.Second
+	}
+	return prev.StartedAt.Add(grace).Sub(p.e.Clock.Now())
+}
+
+func (p *provisioning) invitation() directory.Invitation {
+	prof := p.profile
+	inv := directory.Invitation{
+		Email:       p.req.Email,
+		DisplayName: p.req.DisplayName,
+		RedirectURL: prof.RedirectURL,
+		SendEmail:   prof.Sender == foyer.SenderMicrosoft,
+		Message:     prof.Message,
+		Language:    prof.Language,
+		CC:          prof.CC,
+		Sponsors:    prof.Sponsors,
+	}
+	if a := p.args; a.RedirectURL != "" {
+		inv.RedirectURL = a.RedirectURL
+	}
+	if p.args.Message != "" {
+		inv.Message = p.args.Message
+	}
+	switch strings.ToLower(p.args.SendEmail) {
+	case "true", "yes", "1":
+		inv.SendEmail = prof.Sender != foyer.SenderNone
+	case "false", "no", "0":
+		inv.SendEmail = false
+	}
+	return inv
+}
+
+// grant gives one grant unless an earlier attempt already did.
+func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
+	name := stepGrant(p.args.RunID, g.Key())
+	prev, err := p.startStep(ctx, name, "grant "+g.String())
+	if err != nil {
+		return err
+	}
+	if prev.State == store.StepDone {
+		return nil
+	}
+	to := directory.Grantee{UserID: p.req.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName}
+	if err := p.e.Dir.Grant(ctx, to, g); err != nil {
+		return p.failStep(ctx, name, "grant "+g.String(), err)
+	}
+	p.granted = append(p.granted, g.String())
+	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone}); err != nil {
+			return err
+		}
+		if err := tx.RecordGrant(ctx, store.HeldGrant{UserID: p.req.UserID, Profile: p.req.Profile, Key: g.Key(), Grant: g.String(), GrantedAt: tx.Now()}); err != nil {
+			return err
+		}
+		return p.audit(ctx, tx, store.AuditOutcome, "grant "+g.String(), p.req.UserID, "", "", "")
+	})
+}
+
+// startStep records the intent to do a step, with an audit entry, and
+// returns the step as it was.
+func (p *provisioning) startStep(ctx context.Context, name, op string) (store.Step, error) {
+	var prev store.Step
+	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if prev, err = tx.StartStep(ctx, p.req.ID, name); err != nil {
+			return err
+		}
+		target := p.req.UserID
+		if target == "" {
+			target = p.req.Email.String()
+		}
+		return p.audit(ctx, tx, store.AuditIntent, op, target, "", "", "")
+	})
+	if err != nil {
+		return prev, fmt.Errorf("record the intent to %s: %w", op, err)
+	}
+	return prev, nil
+}
+
+// failStep records that a directory call failed and returns its error.
+func (p *provisioning) failStep(ctx context.Context, name, op string, cause error) error {
+	var de *directory.Error
+	graphID := ""
+	if errors.As(cause, &de) {
+		graphID = de.RequestID
+	}
+	err := p.e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepFailed, GraphID: graphID, Error: safeMessage(cause)}); err != nil {
+			return err
+		}
+		target := p.req.UserID
+		if target == "" {
+			target = p.req.Email.String()
+		}
+		return p.audit(ctx, tx, store.AuditOutcome, op, target, graphID, safeMessage(cause), "")
+	})
+	return errors.Join(cause, err)
+}
+
+func (p *provisioning) audit(ctx context.Context, tx store.Tx, kind store.AuditKind, op, target, graphID, errMsg, detail string) error {
+	return tx.AppendAudit(ctx, store.AuditEntry{Kind: kind, Actor: p.e.actor(), RunID: p.args.RunID, RequestID: p.req.ID,
+		Op: op, Target: target, GraphID: graphID, Error: errMsg, Detail: detail})
+}
+
+// finish records the row's result and the request's new state, and
+// completes the job in the same transaction.
+func (p *provisioning) finish(ctx context.Context, cause error) error {
+	row := foyer.Row{Line: p.args.Line, Email: p.req.Email, UserID: p.req.UserID, Grants: p.granted}
+	next := foyer.StateInvited
+	if p.args.Accepted {
+		next = foyer.StateActive
+	}
+	switch {
+	case cause != nil:
+		row.Result, row.Error, next = foyer.ResultFailed, safeMessage(cause), foyer.StateFailed
+		p.req.Failure = &foyer.Failure{Code: directory.Code(cause), Message: safeMessage(cause), Retryable: directory.Retryable(cause)}
+	case p.invited:
+		row.Result = foyer.ResultInvited
+	case len(p.granted) > 0:
+		row.Result = foyer.ResultGranted
+	default:
+		row.Result = foyer.ResultUnchanged
+	}
+	if cause == nil {
+		p.req.Failure = nil
+	}
+	q, err := p.e.currentQueue()
+	if err != nil {
+		return err
+	}
+	err = p.e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		if p.args.RunID != "" {
+			if err := tx.UpdateRunRow(ctx, p.args.RunID, row); err != nil {
+				return err
+			}
+		}
+		if p.req.State != next {
+			if err := tx.MoveRequest(ctx, p.req, next, string(row.Result)); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateRequest(ctx, p.req); err != nil {
+			return err
+		}
+		return q.CompleteTx(ctx, tx, p.job.JobRow)
+	})
+	if err != nil {
+		return fmt.Errorf("record the result of line %d: %w", p.args.Line, err)
+	}
+	p.e.emitRow(row)
+	return nil
+}
+
+// safeMessage is what users and the ledger see of an error: directory
+// errors carry no secret by construction; anything else is reduced to its
+// foyer message.
+func safeMessage(err error) string {
+	var de *directory.Error
+	if errors.As(err, &de) {
+		return de.Error()
+	}
+	var fe *foyer.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	return err.Error()
+}
