@@ -29,6 +29,10 @@ type Store interface {
 	// InTx runs fn in one transaction, committed if fn returns nil and rolled
 	// back otherwise. fn may be called more than once if the backend retries
 	// a serialization failure, so it must not have effects outside tx.
+	// Inside fn, use only tx (and Queue.InsertTx/CompleteTx with it): on
+	// SQLite the transaction holds the database's one connection, so a
+	// nested InTx or a River call without tx would wait for it until ctx
+	// ends.
 	InTx(ctx context.Context, fn func(Tx) error) error
 
 	// Queue builds a River client on the ledger's database with cfg (its
@@ -40,7 +44,9 @@ type Store interface {
 }
 
 // Tx is one ledger transaction. Its time is fixed once, when it begins, so
-// that every row written in it carries the same instant.
+// that every row written in it carries the same instant; it is in UTC,
+// truncated to the microsecond, as both backends store times. Methods that
+// call fn for each item read them in pages, so fn may use the Tx.
 type Tx interface {
 	Now() time.Time
 	Runs
@@ -60,7 +66,8 @@ type Queue interface {
 	InsertTx(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) (inserted bool, err error)
 
 	// CompleteTx marks a running job completed inside tx, together with the
-	// ledger writes that finish its work.
+	// ledger writes that finish its work. ctx must be (or derive from) the
+	// one River passed to the worker's Work: River finds its client there.
 	CompleteTx(ctx context.Context, tx Tx, job *rivertype.JobRow) error
 
 	// Start starts working jobs; Stop waits for running jobs to finish (or ctx
@@ -113,7 +120,8 @@ type Requests interface {
 	// else moved it). On success r.State and r.UpdatedAt are updated.
 	MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State, note string) error
 	// UpdateRequest writes r's fields other than State, if the stored request
-	// is still in r.State (ECONFLICT otherwise).
+	// is still in r.State (ECONFLICT otherwise). Email, Profile (the
+	// request's identity) and CreatedAt are not changed.
 	UpdateRequest(ctx context.Context, r *foyer.Request) error
 	// History returns a request's transitions, oldest first.
 	History(ctx context.Context, id string) ([]Transition, error)
@@ -166,10 +174,13 @@ type Steps interface {
 	// StartStep records the intent to do a step and returns the step as it
 	// was before (zero State if it never started). A previous State of
 	// StepStarted means an earlier attempt may or may not have reached the
-	// directory.
+	// directory. Every call is a new attempt: the step becomes started, its
+	// Attempts grows and its Result, GraphID and Error are cleared, whatever
+	// it was before. ENOTFOUND if the request does not exist.
 	StartStep(ctx context.Context, requestID, name string) (prev Step, err error)
 	// FinishStep records a step's outcome (State done or failed, Result,
-	// GraphID, Error).
+	// GraphID, Error). ENOTFOUND if the step never started, ECONFLICT if it
+	// is not started (already finished).
 	FinishStep(ctx context.Context, s Step) error
 	// RequestSteps returns a request's steps in the order they first started.
 	RequestSteps(ctx context.Context, requestID string) ([]Step, error)
