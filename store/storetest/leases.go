@@ -12,6 +12,7 @@ import (
 
 var leasesCases = []testCase{
 	{"Lifecycle", testLeaseLifecycle},
+	{"HandOver", testLeaseHandOver},
 	{"Lapse", testLeaseLapse},
 	{"Concurrent", testLeaseConcurrent},
 }
@@ -80,6 +81,16 @@ func testLeaseLifecycle(t *testing.T, s store.Store) {
 	if renewed.Generation != 1 || renewed.Owner != "a" || !renewed.Until.After(again.Until) {
 		t.Errorf("RenewLease = %+v, want a's, generation 1, until after %v", renewed, again.Until)
 	}
+}
+
+// testLeaseHandOver takes a lease over from a holder known dead, releases
+// it and takes it again.
+func testLeaseHandOver(t *testing.T, s store.Store) {
+	const hour = time.Hour
+	_, err := lease(t, s, func(ctx context.Context, tx store.Tx) (store.Lease, error) {
+		return tx.AcquireLease(ctx, "workers", "a", "", tx.Now().Add(hour))
+	})
+	must(t, "AcquireLease", err)
 
 	// Taking over from a holder known dead changes hands.
 	taken, err := lease(t, s, func(ctx context.Context, tx store.Tx) (store.Lease, error) {
