@@ -123,3 +123,80 @@ func BenchmarkInviteAndGroup1000(b *testing.B) {
 	b.ReportMetric(float64(writes)/secs/quota, "ceiling")
 	b.ReportMetric(float64(throttled)/float64(max(requests, 1)), "429/req")
 }
+
+// BenchmarkTwoClientsShareTheQuota runs two clients (two foyer replicas,
+// each pacing itself to the whole quota) against one tenant whose write
+// quota is the published rate on a shorter window (300 writes per 15 s,
+// 20/s as published, so that the window fills within the run). Together
+// they start at twice the quota; the figures show how the throttling
+// signals bring them back under it: the share of 429s, and writes admitted
+// per second against the quota's rate.
+func BenchmarkTwoClientsShareTheQuota(b *testing.B) {
+	const perClient, workers = 500, 100
+	const quota = 300.0 / 15
+	var elapsed time.Duration
+	var writes, requests, throttled int64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cfg := throttle.Published()
+		cfg.AppTenantWrites = throttle.Limit{N: 300, Per: 15 * time.Second}
+		s := simtest.Start(b, sim.Options{Seed: int64(i), Latency: chaos.Latency{Median: 100 * time.Millisecond}, Throttle: cfg})
+		ctx := context.Background()
+		var clients []*Client
+		for range 2 {
+			o := simOptions(s, s.ClientID(), s.ClientSecret())
+			o.Pacing = Pacing{}
+			c, err := New(ctx, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			clients = append(clients, c)
+		}
+		g, err := clients[0].Resolve(ctx, foyer.Grant{Kind: foyer.GrantGroup, Ref: "DemoApp"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := s.Stats()
+		var wg sync.WaitGroup
+		var failed sync.Once
+		b.StartTimer()
+		start := time.Now()
+		for ci, c := range clients {
+			jobs := make(chan foyer.Address)
+			for range workers {
+				wg.Go(func() {
+					for a := range jobs {
+						inv, err := c.Invite(ctx, directory.Invitation{Email: a, RedirectURL: "https://myapps.microsoft.com/"})
+						if err == nil {
+							err = c.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g)
+						}
+						if err != nil {
+							failed.Do(func() { b.Errorf("%s: %v", a, err) })
+						}
+					}
+				})
+			}
+			wg.Go(func() {
+				for n := range perClient {
+					jobs <- foyer.Address(fmt.Sprintf("c%d-%d@fabrikam.example", ci, n))
+				}
+				close(jobs)
+			})
+		}
+		wg.Wait()
+		took := time.Since(start)
+		b.StopTimer()
+		after := s.Stats()
+		elapsed += took
+		writes += after.Writes - before.Writes
+		throttled += after.Throttled - before.Throttled
+		requests += (after.Reads - before.Reads) + (after.Writes - before.Writes) + (after.Throttled - before.Throttled)
+		b.Logf("run %d: %d guests in %v, %d writes admitted, %d answered 429; clients: %+v %+v",
+			i, 2*perClient, took.Round(time.Millisecond), after.Writes-before.Writes, after.Throttled-before.Throttled,
+			clients[0].Stats(), clients[1].Stats())
+	}
+	secs := elapsed.Seconds()
+	b.ReportMetric(float64(2*perClient*b.N)/secs, "guests/s")
+	b.ReportMetric(float64(writes)/secs/quota, "ceiling")
+	b.ReportMetric(float64(throttled)/float64(max(requests, 1)), "429/req")
+}

@@ -21,8 +21,8 @@ import (
 //   - Retry-After on a 429 pauses the throttled scope (writes, or
 //     everything) until then, and halves the write rate and the limit;
 //   - x-ms-throttle-limit-percentage (sent from 80% of a limit in use)
-//     holds the rate below 1.0 and cuts it by a fifth at 1.0 or more;
-//     cuts are at least cutEvery apart;
+//     slows growth at 0.8, holds the rate at 0.9 and cuts it by a fifth at
+//     1.0 or more; cuts of each cause are at least cutEvery apart;
 //   - answers without that header let both grow back additively.
 type pacer struct {
 	cfg   Pacing
@@ -40,7 +40,7 @@ type pacer struct {
 	limit        float64 // concurrency now
 	inflight     int
 	changed      chan struct{}
-	lastCut      time.Time
+	lastCut      [2]time.Time // by cause: cutWarned, cutThrottled
 	lastGrow     time.Time
 
 	requests, writes, throttled, retries, warned atomic.Int64
@@ -72,7 +72,7 @@ func (p *pacer) stats() Stats {
 
 // refill adds the tokens earned since the last call. Caller holds mu.
 func (p *pacer) refill(now time.Time) {
-	if dt := now.Sub(p.last).Seconds(); dt > 0 {
+	if dt := now.Sub(p.last).Seconds(); dt > 0 { // p.last may be ahead: the end of a pause
 		p.tokens = min(p.tokens+dt*p.rate, float64(p.cfg.WriteBurst))
 		p.last = now
 	}
@@ -172,10 +172,10 @@ const cutEvery = 10 * time.Second
 // observe adapts rate and concurrency to one answer. Caller holds mu.
 //
 // x-ms-throttle-limit-percentage (graph reference §7) is sent from 0.8 of a
-// limit in use; 1.0 is at the limit, above it the share refused. Below 1.0
-// the client holds its rate (it is near the ceiling, which is where it
-// wants to be); at 1.0 or more it cuts by a fifth; without the header it
-// grows back.
+// limit in use; 1.0 is at the limit, above it the share refused. At 0.8 the
+// client creeps up at a fifth of its usual growth, at 0.9 it holds (near
+// the ceiling, where it wants to be), at 1.0 or more it cuts by a fifth;
+// without the header it grows back at full speed.
 func (p *pacer) observe(k reqKind, status int, h http.Header) {
 	now := p.now()
 	if status == http.StatusTooManyRequests {
@@ -185,14 +185,18 @@ func (p *pacer) observe(k reqKind, status int, h http.Header) {
 	}
 	if v := h.Get("x-ms-throttle-limit-percentage"); v != "" {
 		p.warned.Add(1)
-		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 1.0 {
-			p.cut(0.8, now)
-		} else {
+		switch f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); {
+		case err != nil:
+		case f >= 1.0:
+			p.cut(cutWarned, 0.8, now)
+		case f >= 0.9:
 			p.lastGrow = now // hold
+		default:
+			p.grow(now, 0.2) // creep up towards the ceiling
 		}
 		return
 	}
-	p.grow(now)
+	p.grow(now, 1)
 }
 
 // throttle pauses the scope the service named until Retry-After and halves
@@ -214,31 +218,45 @@ func (p *pacer) throttle(k reqKind, scope string, d time.Duration, now time.Time
 	} else {
 		p.pausedAll = maxTime(p.pausedAll, until)
 	}
-	p.cut(0.5, now)
+	// No burst after the pause: the bucket starts empty when it ends, or
+	// every client paused on the same Retry-After would fire its burst at
+	// the same instant and be refused again.
+	p.tokens = min(p.tokens, 0)
+	p.last = maxTime(p.last, until)
+	p.cut(cutThrottled, 0.5, now)
 }
 
-// cut multiplies rate and concurrency by f, at most once per cutEvery.
-// Caller holds mu.
-func (p *pacer) cut(f float64, now time.Time) {
-	if !p.lastCut.IsZero() && now.Sub(p.lastCut) < cutEvery {
+// Causes of a cut, each spaced by cutEvery on its own: a warning's gentle
+// cut must not delay the halving a 429 calls for.
+const (
+	cutWarned = iota
+	cutThrottled
+)
+
+// cut multiplies rate and concurrency by f, at most once per cutEvery for
+// each cause; a warning does not cut again within cutEvery of a 429's
+// halving, which already answered the same overload. Caller holds mu.
+func (p *pacer) cut(cause int, f float64, now time.Time) {
+	recent := func(c int) bool { return !p.lastCut[c].IsZero() && now.Sub(p.lastCut[c]) < cutEvery }
+	if recent(cause) || cause == cutWarned && recent(cutThrottled) {
 		return
 	}
 	p.rate = max(p.rate*f, p.cfg.WritesPerSecond/20)
 	p.limit = max(p.limit*f, 1)
-	p.lastCut, p.lastGrow = now, now
+	p.lastCut[cause], p.lastGrow = now, now
 }
 
-// grow lets rate and concurrency recover: back to the configured rate
-// within about 20 s of quiet, and one more request in flight per second.
-// Caller holds mu.
-func (p *pacer) grow(now time.Time) {
+// grow lets rate and concurrency recover, at speed 1 back to the
+// configured rate within about 20 s, and one more request in flight per
+// second; a smaller speed scales both. Caller holds mu.
+func (p *pacer) grow(now time.Time, speed float64) {
 	dt := now.Sub(p.lastGrow).Seconds()
 	if dt <= 0 {
 		return
 	}
 	p.lastGrow = now
-	p.rate = min(p.rate+dt*p.cfg.WritesPerSecond/20, p.cfg.WritesPerSecond)
-	p.limit = min(p.limit+dt, float64(p.cfg.MaxConcurrency))
+	p.rate = min(p.rate+speed*dt*p.cfg.WritesPerSecond/20, p.cfg.WritesPerSecond)
+	p.limit = min(p.limit+speed*dt, float64(p.cfg.MaxConcurrency))
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -114,7 +114,7 @@ func TestPacerLimitPercentage(t *testing.T) {
 		_ = p.acquire(context.Background(), kindWrite, 1)
 		p.release(kindWrite, &http.Response{StatusCode: 200, Header: h})
 	}
-	// 0.8 and 0.9: near the ceiling, hold.
+	// 0.9: near the ceiling, hold.
 	answer("0.9")
 	if p.rate != 20 || p.limit != 10 {
 		t.Fatalf("after 0.9 rate %v limit %v, want unchanged", p.rate, p.limit)
@@ -133,12 +133,17 @@ func TestPacerLimitPercentage(t *testing.T) {
 	if p.rate != 12.8 {
 		t.Fatalf("after %v another 1.2 gives rate %v, want 12.8", cutEvery, p.rate)
 	}
-	// Held while warned, then quiet answers let it grow back, no further
-	// than configured.
+	// Held at 0.9, creeping up at 0.8 (a fifth of the usual growth), then
+	// quiet answers let it grow back, no further than configured.
 	vc.After(30 * time.Second)
-	answer("0.8")
+	answer("0.9")
 	if p.rate != 12.8 {
-		t.Fatalf("0.8 after a pause grew the rate to %v", p.rate)
+		t.Fatalf("0.9 after a pause moved the rate to %v", p.rate)
+	}
+	vc.After(5 * time.Second)
+	answer("0.8")
+	if p.rate < 13.7 || p.rate > 13.9 {
+		t.Fatalf("5 s later 0.8 gave rate %v, want 12.8 + 5 × 0.2 × 1 = 13.8", p.rate)
 	}
 	vc.After(30 * time.Second)
 	answer("")
