@@ -182,7 +182,7 @@ func (s *Server) AddGuests(b BulkGuests) (int, error) {
 	added := 0
 	for n := 0; added < b.Count; n++ {
 		email := fmt.Sprintf("%s%d@%s", b.Prefix, n, b.Domain)
-		if len(t.byAddress[email]) > 0 {
+		if len(t.byAddress(email)) > 0 {
 			continue
 		}
 		upn, nick := guestUPN(email, t.initialDomain, func(x string) bool { _, ok := t.byUPN[strings.ToLower(x)]; return ok })

@@ -257,7 +257,7 @@ func (t *tenant) proxyFree(addr string) *apiError {
 	if m := t.contactByAddress(addr); m != nil {
 		holder = m.Name
 	}
-	for _, u := range t.byProxy["smtp:"+strings.ToLower(addr)] {
+	for _, u := range t.byProxy.get("smtp:" + strings.ToLower(addr)) {
 		holder = u.MailNickname
 	}
 	if holder == "" {

@@ -160,7 +160,7 @@ func (c *call) invitee(in *invitationBody) (*user, *apiError) {
 	if t.isVerifiedDomain(domainOf(email)) {
 		return nil, errOData("This user cannot be invited because the domain of the user's email address is a verified domain of this directory.")
 	}
-	existing := t.byAddress[strings.ToLower(email)]
+	existing := t.byAddress(strings.ToLower(email))
 	for _, u := range existing {
 		if !u.isGuest() && u.CreationType != "Invitation" {
 			// msgraph-beta-sdk-dotnet#798: an internal user with this address.
@@ -235,7 +235,7 @@ func (c *call) resetRedemption(in *invitationBody) (*user, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	for _, other := range t.byAddress[strings.ToLower(in.InvitedUserEmailAddress)] {
+	for _, other := range t.byAddress(strings.ToLower(in.InvitedUserEmailAddress)) {
 		if other != u {
 			return nil, errOData("The invited user already exists in the directory as objectID: %s. They can use that account to sign in to shared apps and resources.", other.id)
 		}

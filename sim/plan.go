@@ -56,9 +56,9 @@ func (t *tenant) lambdaCandidates(n *lambdaNode) ([]*user, bool) {
 	}
 	switch strings.ToLower(n.path[0]) {
 	case "othermails":
-		return t.byOther[strings.ToLower(cmp.val.s)], true
+		return t.byOther.get(strings.ToLower(cmp.val.s)), true
 	case "proxyaddresses":
-		return t.byProxy[strings.ToLower(cmp.val.s)], true
+		return t.byProxy.get(strings.ToLower(cmp.val.s)), true
 	}
 	return nil, false
 }
@@ -76,7 +76,7 @@ func (t *tenant) indexLookup(prop, value string) ([]*user, bool) {
 		}
 		return nil, true
 	case "mail":
-		return t.byMail[strings.ToLower(value)], true
+		return t.byMail.get(strings.ToLower(value)), true
 	}
 	return nil, false
 }

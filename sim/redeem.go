@@ -58,7 +58,7 @@ func (s *Server) Redeem(email string) error {
 func (s *Server) redeemAddress(t *tenant, email string) (*user, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, u := range t.byAddress[strings.ToLower(strings.TrimSpace(email))] {
+	for _, u := range t.byAddress(strings.ToLower(strings.TrimSpace(email))) {
 		if u.ExternalUserState != "" {
 			t.redeem(u, s.clock.Now())
 			return u, nil

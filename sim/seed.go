@@ -370,7 +370,7 @@ func (t *tenant) memberByKey(key string) (stored, bool) {
 	if u, ok := t.byUPN[strings.ToLower(key)]; ok {
 		return u, true
 	}
-	if us := t.byAddress[strings.ToLower(key)]; len(us) > 0 {
+	if us := t.byAddress(strings.ToLower(key)); len(us) > 0 {
 		return us[0], true
 	}
 	return nil, false

@@ -60,36 +60,70 @@ func (o *ordered[T]) after(seq int64) int {
 
 func (o *ordered[T]) len() int { return len(o.list) }
 
-// multiIndex maps a lowercased key to the objects that carry it.
-type multiIndex[T comparable] map[string][]T
+// multiIndex maps a lowercased key to the objects that carry it. Most keys
+// name one object, so the first is kept in a plain map and only further
+// ones in a slice: adding a guest allocates no slices.
+type multiIndex[T comparable] struct {
+	one  map[string]T
+	more map[string][]T
+}
+
+func newMultiIndex[T comparable]() multiIndex[T] {
+	return multiIndex[T]{one: map[string]T{}, more: map[string][]T{}}
+}
 
 func (m multiIndex[T]) add(key string, x T) {
 	if key == "" {
 		return
 	}
 	key = strings.ToLower(key)
-	for _, y := range m[key] {
-		if y == x {
-			return
+	first, ok := m.one[key]
+	switch {
+	case !ok:
+		m.one[key] = x
+	case first == x:
+	default:
+		for _, y := range m.more[key] {
+			if y == x {
+				return
+			}
 		}
+		m.more[key] = append(m.more[key], x)
 	}
-	m[key] = append(m[key], x)
 }
 
 func (m multiIndex[T]) remove(key string, x T) {
 	key = strings.ToLower(key)
-	list := m[key]
-	for i, y := range list {
-		if y == x {
-			list = append(list[:i], list[i+1:]...)
-			break
+	rest := m.more[key]
+	if first, ok := m.one[key]; ok && first == x {
+		if len(rest) == 0 {
+			delete(m.one, key)
+			return
+		}
+		m.one[key] = rest[0]
+		rest = rest[1:]
+	} else {
+		for i, y := range rest {
+			if y == x {
+				rest = append(rest[:i:i], rest[i+1:]...)
+				break
+			}
 		}
 	}
-	if len(list) == 0 {
-		delete(m, key)
+	if len(rest) == 0 {
+		delete(m.more, key)
 	} else {
-		m[key] = list
+		m.more[key] = rest
 	}
+}
+
+// get returns the objects carrying a key (already lowercased).
+func (m multiIndex[T]) get(key string) []T {
+	first, ok := m.one[key]
+	if !ok {
+		return nil
+	}
+	return append([]T{first}, m.more[key]...)
 }
 
 // tenant is one emulated directory with its Azure subscription and Exchange
@@ -124,7 +158,6 @@ type tenant struct {
 	byMail    multiIndex[*user]
 	byOther   multiIndex[*user]
 	byProxy   multiIndex[*user] // full value, lowercased: smtp:a@b.example
-	byAddress multiIndex[*user] // every address a user answers to, for invitations
 }
 
 func newTenant(id, displayName, initialDomain string, created time.Time) *tenant {
@@ -149,10 +182,9 @@ func (t *tenant) clear() {
 	t.ticketOf = map[string]string{}
 	t.mails = nil
 	t.byUPN = map[string]*user{}
-	t.byMail = multiIndex[*user]{}
-	t.byOther = multiIndex[*user]{}
-	t.byProxy = multiIndex[*user]{}
-	t.byAddress = multiIndex[*user]{}
+	t.byMail = newMultiIndex[*user]()
+	t.byOther = newMultiIndex[*user]()
+	t.byProxy = newMultiIndex[*user]()
 	t.generation.Add(1)
 }
 
@@ -173,9 +205,6 @@ func (t *tenant) indexUser(u *user) {
 	for _, p := range u.ProxyAddresses {
 		t.byProxy.add(p, u)
 	}
-	for _, a := range u.addresses() {
-		t.byAddress.add(a, u)
-	}
 }
 
 func (t *tenant) unindexUser(u *user) {
@@ -188,9 +217,6 @@ func (t *tenant) unindexUser(u *user) {
 	}
 	for _, p := range u.ProxyAddresses {
 		t.byProxy.remove(p, u)
-	}
-	for _, a := range u.addresses() {
-		t.byAddress.remove(a, u)
 	}
 }
 
@@ -244,4 +270,23 @@ func (t *tenant) dropTicket(userID string) {
 		delete(t.tickets, old)
 		delete(t.ticketOf, userID)
 	}
+}
+
+// byAddress finds the users who answer to an address, by their
+// userPrincipalName, mail, otherMails or an SMTP proxy address: what an
+// invitation for the address collides with. The result is in creation
+// order.
+func (t *tenant) byAddress(addr string) []*user {
+	key := strings.ToLower(strings.TrimSpace(addr))
+	var out []*user
+	if u, ok := t.byUPN[key]; ok {
+		out = append(out, u)
+	}
+	out = append(out, t.byMail.get(key)...)
+	out = append(out, t.byOther.get(key)...)
+	out = append(out, t.byProxy.get("smtp:"+key)...)
+	if len(out) < 2 {
+		return out
+	}
+	return bySeq(out)
 }

@@ -61,20 +61,6 @@ type signInActivity struct {
 	LastSuccessfulSignInReq string
 }
 
-// addresses is every address the user answers to, lowercased, without the
-// smtp: prefix: what an invitation for an address collides with.
-func (u *user) addresses() []string {
-	out := []string{u.UserPrincipalName, u.Mail}
-	out = append(out, u.OtherMails...)
-	for _, p := range u.ProxyAddresses {
-		if i := strings.IndexByte(p, ':'); i >= 0 {
-			p = p[i+1:]
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
 func (u *user) isGuest() bool { return strings.EqualFold(u.UserType, "Guest") }
 
 // field implements entity for $filter.
