@@ -154,10 +154,10 @@ type tenant struct {
 	ticketOf    map[string]string  // user id → its one valid ticket
 	mails       []Mail
 
-	byUPN     map[string]*user
-	byMail    multiIndex[*user]
-	byOther   multiIndex[*user]
-	byProxy   multiIndex[*user] // full value, lowercased: smtp:a@b.example
+	byUPN   map[string]*user
+	byMail  multiIndex[*user]
+	byOther multiIndex[*user]
+	byProxy multiIndex[*user] // full value, lowercased: smtp:a@b.example
 }
 
 func newTenant(id, displayName, initialDomain string, created time.Time) *tenant {
