@@ -274,3 +274,26 @@ func TestBusyRetried(t *testing.T) {
 		t.Fatalf("the waiter's retried transaction: %v", err)
 	}
 }
+
+// TestQueueOtherLedger refuses a transaction of another SQLite ledger: the
+// job would land in a database the transaction does not cover.
+func TestQueueOtherLedger(t *testing.T) {
+	t.Parallel()
+	one, other := open(t), open(t)
+	q, err := one.Queue(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	err = other.InTx(ctx, func(tx store.Tx) error {
+		_, err := q.InsertTx(ctx, tx, storetestArgs{}, nil)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "another ledger") {
+		t.Errorf("InsertTx with another ledger's transaction: %v, want a refusal naming it", err)
+	}
+}
+
+type storetestArgs struct{}
+
+func (storetestArgs) Kind() string { return "sqlite_test" }
