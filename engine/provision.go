@@ -220,7 +220,11 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 		return err
 	}
 	if prev.State == store.StepDone {
-		return nil
+		// An earlier attempt of this job gave it; StartStep began a new
+		// attempt, so record it done again.
+		return p.e.Store.InTx(ctx, func(tx store.Tx) error {
+			return tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone})
+		})
 	}
 	to := directory.Grantee{UserID: p.req.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName}
 	if err := p.e.Dir.Grant(ctx, to, g); err != nil {
