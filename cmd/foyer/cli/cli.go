@@ -99,18 +99,22 @@ func newRoot(env *Env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%w (see %s --help)", err, c.CommandPath())
 	})
-	for _, add := range commands {
+	for _, add := range commands() {
 		root.AddCommand(add(env))
 	}
 	return root
 }
 
-// commands lists the constructors of the subcommands. Each file of this
-// package that defines a command appends to it in an init-free way: the list
-// is written out here so that the set of commands is visible in one place.
-var commands = []func(*Env) *cobra.Command{
-	newVersion,
-	newSim,
+// commands lists the constructors of the subcommands, written out here so
+// that the set of commands is visible in one place.
+func commands() []func(*Env) *cobra.Command {
+	return []func(*Env) *cobra.Command{
+		newVersion,
+		newSim,
+		newDemo,
+		newPlan,
+		newApply,
+	}
 }
 
 func newVersion(env *Env) *cobra.Command {

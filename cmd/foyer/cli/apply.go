@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/engine"
+	"github.com/foyer-dev/foyer/notify"
+	"github.com/foyer-dev/foyer/store"
+)
+
+func newApply(env *Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "apply --profile P FILE",
+		Short: "Invite the people in a CSV and grant them a profile, once, with a report",
+		Long: `apply plans the file as plan does, shows the plan and, once confirmed (or with
+--yes), does it: each row's invitation and grants run as a durable job
+recorded in the ledger before and after every directory write. If apply is
+stopped at any point, running it again with the same file and profile
+resumes the run without inviting anyone twice.
+
+Exit codes: 0 every row done, 1 an error before anything ran, 2 a usage
+error, 3 the run finished and some rows failed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runApply(cmd, env, args[0])
+		},
+	}
+	configFlag(cmd)
+	planFlags(cmd)
+	cmd.Flags().BoolP("yes", "y", false, "apply without asking")
+	cmd.Flags().String("results", "", "write every row's result to this CSV file")
+	return cmd
+}
+
+func runApply(cmd *cobra.Command, env *Env, spec string) error {
+	ctx := cmd.Context()
+	format, _ := cmd.Flags().GetString("output")
+	verbose, _ := cmd.Flags().GetBool("verbose")
+	yes, _ := cmd.Flags().GetBool("yes")
+	resultsPath, _ := cmd.Flags().GetString("results")
+	v, err := newView(format, env.Stdout, "apply", verbose)
+	if err != nil {
+		return err
+	}
+	if !yes && !isTerminal(env.Stdout) {
+		return usageError("not on a terminal: pass --yes to apply without being asked")
+	}
+	log, err := logger(cmd, env)
+	if err != nil {
+		return err
+	}
+	p, err := preparePlan(cmd, env)
+	if err != nil {
+		return err
+	}
+	in, err := spoolInput(ctx, spec, p.cfg, env)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	defer in.remove()
+	ledger, err := openLedger(ctx, p.cfg, env, log)
+	if err != nil {
+		return err
+	}
+	defer ledger.Close()
+
+	eng := &engine.Engine{
+		Store: ledger, Dir: p.dir, Profiles: map[string]*foyer.Profile{p.profile.Name: p.profile},
+		Clock: env.Clock, Log: log.With("component", "engine"), NewID: uuid.NewString,
+		Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: p.cfg.Pacing.Concurrency, Actor: "cli:apply",
+	}
+	open, err := eng.Resumable(ctx, p.profile.Name, in.digest)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	var planned []foyer.Row
+	if open == nil {
+		if planned, err = planAndShow(ctx, p, in, v); err != nil {
+			return err
+		}
+		if !yes && !confirm(env, "Apply this plan to tenant "+p.tenant.Name+"?") {
+			fmt.Fprintln(env.Stdout, "Nothing applied.")
+			return nil
+		}
+	}
+	if err := eng.Start(ctx); err != nil {
+		return withCode(ExitError, err)
+	}
+	run, err := eng.Apply(ctx, engine.ApplyInput{
+		Profile: p.profile.Name,
+		Source:  in.name,
+		Digest:  in.digest,
+		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
+			for _, r := range planned {
+				if err := emit(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Events: v.event,
+	})
+	stopErr := eng.Stop(context.WithoutCancel(ctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(env.Stderr, "foyer: interrupted; run the same apply again to resume where it stopped")
+		}
+		return withCode(ExitError, errors.Join(err, stopErr))
+	}
+	rows, err := runRows(ctx, ledger, run.ID)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	v.results(rows)
+	if err := v.close(); err != nil {
+		return err
+	}
+	if resultsPath != "" {
+		if err := writeResults(resultsPath, rows); err != nil {
+			return withCode(ExitError, err)
+		}
+	}
+	for _, err := range notifyRun(ctx, p.cfg, env, log, *run, p.tenant.Name, rows) {
+		fmt.Fprintln(env.Stderr, "foyer: notify:", err)
+	}
+	if stopErr != nil {
+		log.Warn("stop the workers", "err", stopErr)
+	}
+	if run.Summary.Results[foyer.ResultFailed] > 0 {
+		return &exitError{code: ExitRowsFail, err: fmt.Errorf("%d rows failed", run.Summary.Results[foyer.ResultFailed])}
+	}
+	return nil
+}
+
+// planAndShow plans the spooled input, shows each row and the summary, and
+// returns the rows.
+func planAndShow(ctx context.Context, p *planner, in *spooled, v view) ([]foyer.Row, error) {
+	f, err := in.open()
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	defer f.Close()
+	var rows []foyer.Row
+	sum, err := p.plan(ctx, f, func(r foyer.Row) error {
+		rows = append(rows, r)
+		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
+		return nil
+	})
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, err))
+	}
+	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
+	return rows, nil
+}
+
+// confirm asks a yes/no question on the terminal.
+func confirm(env *Env, question string) bool {
+	fmt.Fprintf(env.Stdout, "\n%s Only 'yes' applies: ", question)
+	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+	return strings.TrimSpace(strings.ToLower(line)) == "yes"
+}
+
+// runRows reads a run's rows back from the ledger.
+func runRows(ctx context.Context, s store.Store, runID string) ([]foyer.Row, error) {
+	var rows []foyer.Row
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		return tx.RunRows(ctx, runID, func(r foyer.Row) error {
+			rows = append(rows, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the rows of run %s: %w", runID, err)
+	}
+	return rows, nil
+}
+
+// writeResults writes every row's result to a CSV file, safe to open in a
+// spreadsheet.
+func writeResults(path string, rows []foyer.Row) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	w := notify.NewResultsWriter(f)
+	for _, r := range rows {
+		if err := w.Write(r); err != nil {
+			f.Close()
+			return fmt.Errorf("write results to %s: %w", path, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write results to %s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/foyer-dev/foyer/examples"
+	"github.com/foyer-dev/foyer/sim"
+)
+
+func newDemo(env *Env) *cobra.Command {
+	var dir string
+	var serve bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try foyer on an emulated tenant: plan and apply an example guest list",
+		Long: `demo starts an emulated Entra tenant in this process, writes a configuration
+for it, then plans and applies examples/guests.csv (a list with every kind of
+row) with the example profile, and shows what happened. Nothing leaves this
+machine. With --serve, the tenant keeps running afterwards so that you can
+try the other commands against it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, env, dir, serve) },
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "where to write the configuration, ledger and example file (default: a new temporary directory)")
+	cmd.Flags().BoolVar(&serve, "serve", false, "keep the emulated tenant running until interrupted")
+	return cmd
+}
+
+func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
+	ctx := cmd.Context()
+	log, err := logger(cmd, env)
+	if err != nil {
+		return err
+	}
+	if dir, err = simDir(dir); err != nil {
+		return withCode(ExitError, err)
+	}
+	s, err := sim.Start(ctx, sim.Options{Seed: 1, Logger: log.With("component", "sim")})
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("start the emulated tenant: %w", err))
+	}
+	defer s.Close()
+	ready, err := writeSimFiles(s, dir, false)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	csv := filepath.Join(dir, "guests.csv")
+	if err := os.WriteFile(csv, examples.GuestsCSV, 0o644); err != nil {
+		return withCode(ExitError, fmt.Errorf("write the example guest list: %w", err))
+	}
+	out := env.Stdout
+	fmt.Fprintf(out, "An emulated Entra tenant (contoso.example) is running at %s.\n", s.URL())
+	fmt.Fprintf(out, "Its configuration is %s; the example guest list is %s.\n\n", ready.Config, csv)
+
+	step := func(args ...string) int {
+		fmt.Fprintf(out, "$ foyer %s\n", strings.Join(args, " "))
+		sub := *env
+		sub.Args = args
+		code := Run(ctx, sub)
+		fmt.Fprintln(out)
+		return code
+	}
+	common := []string{"--config", ready.Config, "--profile", "partners", csv}
+	if code := step(append([]string{"apply", "--yes"}, common...)...); code != ExitOK {
+		return &exitError{code: code, err: fmt.Errorf("the demo's apply failed")}
+	}
+	fmt.Fprintln(out, "The same file again invites nobody twice: everyone is there now.")
+	if code := step(append([]string{"plan"}, common...)...); code != ExitOK {
+		return &exitError{code: code, err: fmt.Errorf("the demo's second plan failed")}
+	}
+
+	stats := s.Stats()
+	emails := make([]string, 0, len(stats.InvitationsByEmail))
+	for e := range stats.InvitationsByEmail {
+		emails = append(emails, e)
+	}
+	sort.Strings(emails)
+	fmt.Fprintf(out, "The tenant counted %d invitations (GET /_sim/stats, invitations_by_email):\n", len(emails))
+	for _, e := range emails {
+		fmt.Fprintf(out, "  %-40s %d\n", e, stats.InvitationsByEmail[e])
+	}
+	fmt.Fprintf(out, "\nWhere to look next:\n")
+	fmt.Fprintf(out, "  the ledger (runs, requests, steps, audit log)  %s\n", filepath.Join(dir, "foyer.db"))
+	fmt.Fprintf(out, "  an emulated tenant to keep                     foyer sim --dir %s\n", filepath.Join(os.TempDir(), "foyer-sim"))
+	fmt.Fprintf(out, "  point foyer at your own tenant                 README.md, \"Use it on your tenant\"\n")
+	if !serve {
+		return nil
+	}
+	fmt.Fprintf(out, "\nThe tenant keeps running at %s until you press Ctrl-C; try:\n", s.URL())
+	fmt.Fprintf(out, "  go run ./cmd/foyer plan --config %s --profile partners %s\n", ready.Config, csv)
+	fmt.Fprintf(out, "  curl --cacert %s %s/_sim/stats\n", ready.CAFile, s.URL())
+	<-ctx.Done()
+	return nil
+}

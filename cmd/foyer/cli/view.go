@@ -1,0 +1,313 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/engine"
+)
+
+// A view renders the engine's event stream: for people (a table of rows,
+// progress, a summary) or as one JSON document. Both see the same events.
+type view interface {
+	event(engine.Event)
+	// results gives the view every row of a finished run, as the ledger
+	// holds them.
+	results(rows []foyer.Row)
+	// close writes whatever the view holds back (the JSON document) and the
+	// summary.
+	close() error
+}
+
+// newView returns the view the --output flag names.
+func newView(format string, out io.Writer, cmd string, verbose bool) (view, error) {
+	switch format {
+	case "", "human", "text":
+		return &humanView{w: out, cmd: cmd, tty: isTerminal(out), verbose: verbose}, nil
+	case "json":
+		return &jsonView{w: out, cmd: cmd}, nil
+	default:
+		return nil, usageError("--output %q: want human or json", format)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// humanView writes rows as they come and, on a terminal, a progress bar
+// that redraws in place; elsewhere, one progress line per heartbeat.
+type humanView struct {
+	w       io.Writer
+	cmd     string
+	tty     bool
+	verbose bool // plan: every row; apply: every finished row
+	started time.Time
+	header  bool
+	bar     bool // a progress bar is on the screen
+	summary *foyer.Summary
+	failed  []foyer.Row
+	runID   string
+	resumed bool
+}
+
+const rowFormat = "%6s  %-9s  %-34s  %s\n"
+
+func (v *humanView) row(r foyer.Row, what, detail string) {
+	v.clearBar()
+	if !v.header {
+		fmt.Fprintf(v.w, rowFormat, "line", what, "email", "detail")
+		v.header = true
+	}
+	email := r.Email.String()
+	if email == "" {
+		email = r.Raw
+	}
+	fmt.Fprintf(v.w, rowFormat, fmt.Sprint(r.Line), r.Action, clip(email, 34), detail)
+}
+
+func (v *humanView) event(ev engine.Event) {
+	switch ev.Kind {
+	case engine.EventPlanRow:
+		r := *ev.Row
+		if v.verbose || r.Action != foyer.ActionExists || len(r.Grants) > 0 {
+			detail := r.Reason
+			if len(r.Grants) > 0 && r.Action == foyer.ActionInvite {
+				detail += "; grants: " + strings.Join(r.Grants, ", ")
+			} else if len(r.Grants) > 0 {
+				detail += ": " + strings.Join(r.Grants, ", ")
+			}
+			v.row(r, "action", detail)
+		}
+	case engine.EventPlanned:
+		v.summary = ev.Summary
+	case engine.EventRunStarted:
+		v.runID, v.resumed, v.started = ev.RunID, ev.Resumed, ev.At
+		v.clearBar()
+		if ev.Resumed {
+			fmt.Fprintf(v.w, "Resuming run %s where it stopped.\n", ev.RunID)
+		} else {
+			fmt.Fprintf(v.w, "Run %s started.\n", ev.RunID)
+		}
+	case engine.EventRowDone:
+		r := *ev.Row
+		if r.Result == foyer.ResultFailed {
+			v.failed = append(v.failed, r)
+		}
+		if v.verbose || r.Result == foyer.ResultFailed {
+			detail := string(r.Result)
+			if r.Error != "" {
+				detail += ": " + r.Error
+			} else if len(r.Grants) > 0 {
+				detail += ": " + strings.Join(r.Grants, ", ")
+			}
+			v.row(r, "action", detail)
+		}
+	case engine.EventProgress:
+		v.progress(ev)
+	case engine.EventRunFinished:
+		v.clearBar()
+		v.summary = ev.Summary
+	case engine.EventNotice:
+		v.clearBar()
+		fmt.Fprintln(v.w, ev.Message)
+	}
+}
+
+func (v *humanView) progress(ev engine.Event) {
+	rate := ""
+	if el := ev.At.Sub(v.started).Seconds(); el > 0 && ev.Done > 0 {
+		rate = fmt.Sprintf("  %.1f rows/s", float64(ev.Done)/el)
+	}
+	if !v.tty {
+		fmt.Fprintf(v.w, "progress: %d of %d rows done%s\n", ev.Done, ev.Total, rate)
+		return
+	}
+	const width = 30
+	filled := width
+	if ev.Total > 0 {
+		filled = width * ev.Done / ev.Total
+	}
+	fmt.Fprintf(v.w, "\r[%s%s] %d/%d%s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), ev.Done, ev.Total, rate)
+	v.bar = true
+}
+
+func (v *humanView) clearBar() {
+	if v.bar {
+		fmt.Fprint(v.w, "\r\033[K")
+		v.bar = false
+	}
+}
+
+func (v *humanView) results([]foyer.Row) {}
+
+func (v *humanView) close() error {
+	v.clearBar()
+	s := v.summary
+	if s == nil {
+		return nil
+	}
+	fmt.Fprintln(v.w)
+	var parts []string
+	for _, a := range foyer.Actions() {
+		parts = append(parts, fmt.Sprintf("%d %s", s.Actions[a], a))
+	}
+	fmt.Fprintf(v.w, "Plan: %d rows: %s.\n", s.Rows, strings.Join(parts, ", "))
+	if v.cmd != "apply" {
+		return nil
+	}
+	fmt.Fprintf(v.w, "\n  %-10s %6s\n", "result", "rows")
+	for _, r := range []foyer.Result{foyer.ResultInvited, foyer.ResultGranted, foyer.ResultUnchanged, foyer.ResultSkipped, foyer.ResultFailed} {
+		fmt.Fprintf(v.w, "  %-10s %6d\n", r, s.Results[r])
+	}
+	if len(v.failed) > 0 {
+		fmt.Fprintf(v.w, "\n%d rows failed; see above, or run: foyer runs show %s\n", len(v.failed), v.runID)
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+// jsonView collects the rows and writes one JSON document at the end.
+type jsonView struct {
+	w       io.Writer
+	cmd     string
+	rows    []jsonRow
+	index   map[int]int // line → index in rows
+	summary *foyer.Summary
+	runID   string
+	resumed bool
+	// streaming: a plan's rows have been written as they came
+	streaming bool
+}
+
+type jsonRow struct {
+	Line       int      `json:"line"`
+	Email      string   `json:"email"`
+	Action     string   `json:"action"`
+	Reason     string   `json:"reason"`
+	UserID     string   `json:"user_id,omitempty"`
+	GuestState string   `json:"guest_state,omitempty"`
+	Grants     []string `json:"grants,omitempty"`
+	Result     string   `json:"result,omitempty"`
+	Error      string   `json:"error,omitempty"`
+}
+
+func toJSONRow(r foyer.Row) jsonRow {
+	email := r.Email.String()
+	if email == "" {
+		email = r.Raw
+	}
+	return jsonRow{Line: r.Line, Email: email, Action: string(r.Action), Reason: r.Reason, UserID: r.UserID,
+		GuestState: r.GuestState, Grants: r.Grants, Result: string(r.Result), Error: r.Error}
+}
+
+func (v *jsonView) event(ev engine.Event) {
+	if v.index == nil {
+		v.index = map[int]int{}
+	}
+	switch ev.Kind {
+	case engine.EventPlanRow:
+		if v.cmd == "plan" {
+			v.streamRow(toJSONRow(*ev.Row))
+			return
+		}
+		v.index[ev.Row.Line] = len(v.rows)
+		v.rows = append(v.rows, toJSONRow(*ev.Row))
+	case engine.EventPlanned, engine.EventRunFinished:
+		v.summary = ev.Summary
+	case engine.EventRunStarted:
+		v.runID, v.resumed = ev.RunID, ev.Resumed
+	case engine.EventRowDone:
+		r := *ev.Row
+		if i, ok := v.index[r.Line]; ok {
+			v.rows[i].Result, v.rows[i].Error = string(r.Result), r.Error
+			if r.UserID != "" {
+				v.rows[i].UserID = r.UserID
+			}
+			if len(r.Grants) > 0 || r.Result == foyer.ResultInvited {
+				v.rows[i].Grants = r.Grants
+			}
+		} else {
+			v.index[r.Line] = len(v.rows)
+			v.rows = append(v.rows, toJSONRow(r))
+		}
+	}
+}
+
+// streamRow writes a plan's row at once, so that a plan of a million rows
+// does not hold them: the document is opened by the first row and closed,
+// with the summary, by close.
+func (v *jsonView) streamRow(r jsonRow) {
+	b, _ := json.Marshal(r)
+	if !v.streaming {
+		fmt.Fprintf(v.w, "{\n  \"command\": %q,\n  \"rows\": [\n    %s", v.cmd, b)
+		v.streaming = true
+		return
+	}
+	fmt.Fprintf(v.w, ",\n    %s", b)
+}
+
+func (v *jsonView) results(rows []foyer.Row) {
+	v.rows = make([]jsonRow, len(rows))
+	for i, r := range rows {
+		v.rows[i] = toJSONRow(r)
+	}
+}
+
+func (v *jsonView) close() error {
+	if v.streaming {
+		b, err := json.Marshal(v.summaryMap())
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(v.w, "\n  ],\n  \"summary\": %s\n}\n", b)
+		return err
+	}
+	doc := struct {
+		Command string         `json:"command"`
+		RunID   string         `json:"run_id,omitempty"`
+		Resumed bool           `json:"resumed,omitempty"`
+		Summary map[string]int `json:"summary"`
+		Rows    []jsonRow      `json:"rows"`
+	}{Command: v.cmd, RunID: v.runID, Resumed: v.resumed, Summary: v.summaryMap(), Rows: v.rows}
+	if doc.Rows == nil {
+		doc.Rows = []jsonRow{}
+	}
+	enc := json.NewEncoder(v.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func (v *jsonView) summaryMap() map[string]int {
+	m := map[string]int{}
+	s := v.summary
+	if s == nil {
+		return m
+	}
+	m["rows"] = s.Rows
+	for _, a := range foyer.Actions() {
+		m[string(a)] = s.Actions[a]
+	}
+	if v.cmd == "apply" {
+		for _, r := range []foyer.Result{foyer.ResultInvited, foyer.ResultGranted, foyer.ResultUnchanged, foyer.ResultSkipped, foyer.ResultFailed} {
+			m[string(r)] = s.Results[r]
+		}
+	}
+	return m
+}
