@@ -47,9 +47,19 @@ func TestExchangeMailContacts(t *testing.T) {
 	if g.str("value.0.Name") != "Jane Doe" {
 		t.Errorf("get: %s", g.raw)
 	}
-	all := do(t, tn.exo, "POST", url, cmdlet("Get-MailContact", map[string]any{}))
-	if len(all.list("value")) != 1 {
-		t.Errorf("get all: %s", all.raw)
+	for _, n := range []string{"b", "c"} {
+		wantStatus(t, do(t, tn.exo, "POST", url, cmdlet("New-MailContact", map[string]any{"Name": n, "ExternalEmailAddress": n + "@partner.example"})), 200)
+	}
+	all := do(t, tn.exo, "POST", url, cmdlet("Get-MailContact", map[string]any{}), "Prefer", "odata.maxpagesize=2")
+	if len(all.list("value")) != 2 || all.str("@odata.nextLink") == "" {
+		t.Fatalf("first page: %s", all.raw)
+	}
+	rest := do(t, tn.exo, "POST", all.str("@odata.nextLink"), cmdlet("Get-MailContact", map[string]any{}), "Prefer", "odata.maxpagesize=2")
+	if len(rest.list("value")) != 1 || rest.str("@odata.nextLink") != "" {
+		t.Errorf("second page: %s", rest.raw)
+	}
+	for _, n := range []string{"b", "c"} {
+		wantStatus(t, do(t, tn.exo, "POST", url, cmdlet("Remove-MailContact", map[string]any{"Identity": n})), 200)
 	}
 	wantStatus(t, do(t, tn.exo, "POST", url, cmdlet("Remove-MailContact", map[string]any{"Identity": "Jane Doe", "Confirm": false})), 200)
 	nf := do(t, tn.exo, "POST", url, cmdlet("Get-MailContact", map[string]any{"Identity": "Jane Doe"}))

@@ -189,16 +189,14 @@ func boolOrNull(b *bool) any {
 	return *b
 }
 
+// licensesOrEmpty writes assignedLicenses with [] for missing lists,
+// without touching the user (renders run under a read lock).
 func licensesOrEmpty(l []assignedLicense) []assignedLicense {
-	if l == nil {
-		return []assignedLicense{}
+	out := make([]assignedLicense, len(l))
+	for i, x := range l {
+		out[i] = assignedLicense{SkuID: x.SkuID, DisabledPlans: stringsOrEmpty(x.DisabledPlans)}
 	}
-	for i := range l {
-		if l[i].DisabledPlans == nil {
-			l[i].DisabledPlans = []string{}
-		}
-	}
-	return l
+	return out
 }
 
 func identitiesOrEmpty(l []identity) []identity {
