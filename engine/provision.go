@@ -83,7 +83,7 @@ type provisioning struct {
 	job     *river.Job[ProvisionArgs]
 	req     *foyer.Request
 	profile *foyer.Profile
-	invited bool     // this job (or an earlier attempt of it) created the invitation
+	invited bool     // this request's invitation was made by this job or an earlier attempt
 	granted []string // grants given by this job, as Grant.String
 }
 
@@ -122,40 +122,57 @@ func (p *provisioning) run(ctx context.Context) error {
 	return nil
 }
 
-// invite creates the invitation unless the request already knows its guest.
-// If an earlier attempt recorded the intent but not the answer, the person
-// is looked up first: the invitation may have been created.
+// invite creates the invitation unless the request already knows its
+// guest. If an earlier attempt recorded the intent but no answer (it died,
+// or the answer was lost), the person is looked up first: the invitation
+// may have been created. A lookup is not a write, so it starts no step; a
+// person not found is looked up again until a grace period after the
+// earlier attempt, so that replication can show a guest it created, and
+// only then invited.
 func (p *provisioning) invite(ctx context.Context) error {
 	if p.req.UserID != "" {
 		return nil
 	}
-	prev, err := p.startStep(ctx, stepInvite, "invite")
+	prev, err := p.step(ctx, stepInvite)
 	if err != nil {
 		return err
 	}
-	var inv directory.Invited
 	if prev.State == store.StepStarted || prev.State == store.StepFailed {
 		found, err := p.e.Dir.Find(ctx, []foyer.Address{p.req.Email})
 		if err != nil {
-			return p.failStep(ctx, stepInvite, "invite", err)
+			return fmt.Errorf("look %s up before inviting again: %w", p.req.Email, err)
 		}
 		if person, ok := found[p.req.Email.Key()]; ok {
-			inv = directory.Invited{UserID: person.ID, Existing: true}
-		} else if wait := p.graceLeft(prev); prev.State == store.StepStarted && wait > 0 {
-			// The earlier attempt's answer was lost. A guest it created may
-			// not show in lookups until replication catches up: look again
-			// before inviting a second time.
+			return p.recordInvited(ctx, directory.Invited{UserID: person.ID, Existing: true}, true)
+		}
+		if wait := p.graceLeft(prev); wait > 0 {
 			return river.JobSnooze(wait)
 		}
 	}
-	if inv.UserID == "" {
-		inv, err = p.e.Dir.Invite(ctx, p.invitation())
-		if err != nil {
-			return p.failStep(ctx, stepInvite, "invite", err)
-		}
+	if _, err := p.startStep(ctx, stepInvite, "invite"); err != nil {
+		return err
 	}
-	p.invited = !inv.Existing
+	inv, err := p.e.Dir.Invite(ctx, p.invitation())
+	if err != nil {
+		return p.failStep(ctx, stepInvite, "invite", err)
+	}
+	return p.recordInvited(ctx, inv, false)
+}
+
+// recordInvited records the invitation's outcome: the step done, the
+// request's guest, the guest. found says the person was found by a lookup
+// after an attempt whose answer was lost, so the step is started anew to be
+// finished.
+func (p *provisioning) recordInvited(ctx context.Context, inv directory.Invited, found bool) error {
+	// The plan found nobody at this address, so whoever the directory
+	// returns now came from this request's invitation (or its lost answer).
+	p.invited = true
 	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		if found {
+			if _, err := tx.StartStep(ctx, p.req.ID, stepInvite); err != nil {
+				return err
+			}
+		}
 		p.req.UserID, p.req.RedeemURL = inv.UserID, inv.RedeemURL
 		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: stepInvite, State: store.StepDone, Result: inv.UserID, GraphID: inv.RequestID}); err != nil {
 			return err
@@ -168,11 +185,33 @@ func (p *provisioning) invite(ctx context.Context) error {
 			return err
 		}
 		detail := "new invitation"
-		if inv.Existing {
+		switch {
+		case found:
+			detail = "found by a lookup after an attempt whose answer was lost"
+		case inv.Existing:
 			detail = "the person already existed"
 		}
 		return p.audit(ctx, tx, store.AuditOutcome, "invite", inv.UserID, inv.RequestID, "", detail)
 	})
+}
+
+// step returns a request's step as recorded, without starting it (zero
+// State if it never started).
+func (p *provisioning) step(ctx context.Context, name string) (store.Step, error) {
+	var found store.Step
+	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		steps, err := tx.RequestSteps(ctx, p.req.ID)
+		for _, s := range steps {
+			if s.Name == name {
+				found = s
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return found, fmt.Errorf("read the steps of request %s: %w", p.req.ID, err)
+	}
+	return found, nil
 }
 
 // graceLeft is how long to keep looking for a guest that an unanswered
