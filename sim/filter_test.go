@@ -105,6 +105,9 @@ func TestFilterSchema(t *testing.T) {
 		{"signInActivity/lastSignInDateTime ge 2024-01-01T00:00:00Z", false, ""},
 		{"signInActivity/lastSignInDateTime ge 2024-01-01T00:00:00Z and mail eq 'a@b.example'", false, "Request_UnsupportedQuery"},
 		{"identities/any(c:c/issuerAssignedId eq 'a@b.example' and c/issuer eq 'contoso.onmicrosoft.com')", false, ""},
+		{strings.TrimSuffix(strings.Repeat("mail eq 'a@b.example' or ", 15), " or "), false, ""},
+		{strings.TrimSuffix(strings.Repeat("mail eq 'a@b.example' or ", 16), " or "), false, "Request_UnsupportedQuery"},
+		{"(" + strings.TrimSuffix(strings.Repeat("mail eq 'a@b.example' or ", 10), " or ") + ") and (" + strings.TrimSuffix(strings.Repeat("mail eq 'a@b.example' or ", 10), " or ") + ")", false, ""},
 	}
 	for _, c := range cases {
 		n, err := parseFilter(c.filter)

@@ -18,6 +18,11 @@ type use struct {
 // properties, operand types, operators the property does not support, and
 // operators that need the advanced query parameters.
 func (s *filterSchema) check(n node, advanced bool) *apiError {
+	if k := maxOrChildren(n); k > maxOrClauses {
+		// The directory's limit, verbatim from a live answer quoted in
+		// public code (Request_UnsupportedQuery, 2019).
+		return errUnsupportedQuery("Too many child clauses specified in search filter expression containing 'OR' operators: %d. Max allowed: %d.", k, maxOrClauses)
+	}
 	var uses []use
 	if err := s.collect(n, nil, 0, &uses); err != nil {
 		return err
@@ -216,4 +221,35 @@ func errIncompatible(left string, u use) *apiError {
 		kind = "Equal"
 	}
 	return errOData("A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind '%s'.", left, r, kind)
+}
+
+// maxOrClauses is how many clauses one chain of 'or' may join.
+const maxOrClauses = 15
+
+// maxOrChildren returns the largest number of clauses joined by one chain
+// of 'or' anywhere in the filter.
+func maxOrChildren(n node) int {
+	best := 0
+	var walk func(n node, inOr bool) int
+	walk = func(n node, inOr bool) int {
+		switch n := n.(type) {
+		case *logicNode:
+			if n.op == "or" {
+				k := walk(n.l, true) + walk(n.r, true)
+				if !inOr {
+					best = max(best, k)
+				}
+				return k
+			}
+			walk(n.l, false)
+			walk(n.r, false)
+		case *notNode:
+			walk(n.x, false)
+		case *lambdaNode:
+			walk(n.body, false)
+		}
+		return 1
+	}
+	walk(n, false)
+	return best
 }
