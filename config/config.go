@@ -80,6 +80,10 @@ type Ledger struct {
 type Pacing struct {
 	InvitationsPerMinute int `yaml:"invitations_per_minute"` // 0: no ceiling of foyer's own
 	Concurrency          int `yaml:"concurrency"`            // workers; 0: the default
+	// LookupGrace is how long after an invitation whose answer was lost
+	// foyer keeps looking the person up (replication can hide a new guest)
+	// before inviting again. 0: 30 s.
+	LookupGrace Duration `yaml:"lookup_grace"`
 }
 
 // Notify lists where run reports go. URLs are secrets (they carry tokens),

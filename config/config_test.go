@@ -51,8 +51,8 @@ func TestLoadFull(t *testing.T) {
 	if len(paths) != len(p.Grants) {
 		t.Fatalf("%d paths for %d grants", len(paths), len(p.Grants))
 	}
-	if where := c.Where(paths[1]); !strings.HasSuffix(where, "full.yaml:46:23") {
-		t.Errorf("second group is at %q, want line 46 column 23", where)
+	if where := c.Where(paths[1]); !strings.HasSuffix(where, "full.yaml:47:23") {
+		t.Errorf("second group is at %q, want line 47 column 23", where)
 	}
 	if _, _, err := c.Profile("nope"); foyer.ErrorCode(err) != foyer.ENOTFOUND {
 		t.Errorf("unknown profile: %v", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
@@ -77,6 +78,7 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 		Store: ledger, Dir: p.dir, Profiles: map[string]*foyer.Profile{p.profile.Name: p.profile},
 		Clock: env.Clock, Log: log.With("component", "engine"), NewID: uuid.NewString,
 		Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: p.cfg.Pacing.Concurrency, Actor: "cli:apply",
+		UnknownOutcomeGrace: time.Duration(p.cfg.Pacing.LookupGrace),
 	}
 	open, err := eng.Resumable(ctx, p.profile.Name, in.digest)
 	if err != nil {
