@@ -181,7 +181,9 @@ func (s *Server) newModels(o Options) error {
 // default app's client certificate when asked to, alongside the platform's
 // signing key.
 func (s *Server) newIdentity(eagerCert bool) error {
-	ca, err := pki.New(pki.Options{Rand: s.ids.reader(), Now: s.wall})
+	// The CA and the identity platform draw from sources of their own, so
+	// that the tenant's ids do not depend on which of them ran first.
+	ca, err := pki.New(pki.Options{Rand: newIDs(s.seed + 1).reader(), Now: s.wall})
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
@@ -193,7 +195,7 @@ func (s *Server) newIdentity(eagerCert bool) error {
 			s.certKey <- certResult{cc, err}
 		}()
 	}
-	s.auth, err = login.New(login.Options{Clock: s.wall, Rand: s.ids.reader(), Logger: s.log})
+	s.auth, err = login.New(login.Options{Clock: s.wall, Rand: newIDs(s.seed + 2).reader(), Logger: s.log})
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
