@@ -153,22 +153,49 @@ type response struct {
 // (with the response, for callers that look closer); a transport failure
 // after retries as a *directory.Error of kind ErrUnavailable.
 func (c *Client) send(ctx context.Context, k call) (*response, error) {
-	var pl runtime.Pipeline
-	var base string
+	pl, base, err := c.service(k)
+	if err != nil {
+		return nil, err
+	}
+	req, err := c.request(ctx, k, base)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := pl.Do(req)
+	if err != nil {
+		return nil, transportError(ctx, k.op, err)
+	}
+	body, err := runtime.Payload(raw)
+	if err != nil {
+		return nil, &directory.Error{Op: k.op, Kind: directory.ErrUnavailable, Err: err}
+	}
+	r := &response{status: raw.StatusCode, header: raw.Header, body: body, requestID: raw.Header.Get("request-id")}
+	if r.status/100 != 2 {
+		return r, serviceError(k.op, k.perm, r)
+	}
+	return r, nil
+}
+
+// service picks the pipeline and base URL of the call's service.
+func (c *Client) service(k call) (runtime.Pipeline, string, error) {
 	switch k.svc {
 	case svcARM:
 		if !c.hasARM {
-			return nil, &directory.Error{Op: k.op, Kind: directory.ErrInvalid, Message: "no Azure Resource Manager endpoint is configured"}
+			return runtime.Pipeline{}, "", &directory.Error{Op: k.op, Kind: directory.ErrInvalid, Message: "no Azure Resource Manager endpoint is configured"}
 		}
-		pl, base = c.arm, c.ep.arm.base
+		return c.arm, c.ep.arm.base, nil
 	case svcExchange:
 		if !c.hasExchange {
-			return nil, &directory.Error{Op: k.op, Kind: directory.ErrInvalid, Message: "no Exchange Online endpoint is configured"}
+			return runtime.Pipeline{}, "", &directory.Error{Op: k.op, Kind: directory.ErrInvalid, Message: "no Exchange Online endpoint is configured"}
 		}
-		pl, base = c.exchange, c.ep.exchange.base
-	default:
-		pl, base = c.graph, c.ep.graph.base
+		return c.exchange, c.ep.exchange.base, nil
 	}
+	return c.graph, c.ep.graph.base, nil
+}
+
+// request builds the azcore request for k: URL, headers, JSON body and the
+// meta the policies read.
+func (c *Client) request(ctx context.Context, k call, base string) (*policy.Request, error) {
 	u := base + k.path
 	if len(k.query) > 0 {
 		u += "?" + encodeQuery(k.query)
@@ -199,33 +226,26 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 			return nil, fmt.Errorf("%s: set body: %w", k.op, err)
 		}
 	}
-	raw, err := pl.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, &directory.Error{Op: k.op, Kind: directory.ErrUnavailable, Err: ctx.Err()}
-		}
-		var de *directory.Error
-		if errors.As(err, &de) {
-			de.Op = k.op
-			return nil, de
-		}
-		var authErr *azidentity.AuthenticationFailedError
-		if errors.As(err, &authErr) {
-			// The token endpoint refused the credential. Its answer names
-			// the problem (an AADSTS code); it never holds the secret.
-			return nil, &directory.Error{Op: k.op, Kind: directory.ErrForbidden, Message: "sign-in failed", Err: err}
-		}
-		return nil, &directory.Error{Op: k.op, Kind: directory.ErrUnavailable, Err: scrub(err)}
+	return req, nil
+}
+
+// transportError types an error that came without an answer.
+func transportError(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: ctx.Err()}
 	}
-	body, err := runtime.Payload(raw)
-	if err != nil {
-		return nil, &directory.Error{Op: k.op, Kind: directory.ErrUnavailable, Err: err}
+	var de *directory.Error
+	if errors.As(err, &de) {
+		de.Op = op
+		return de
 	}
-	r := &response{status: raw.StatusCode, header: raw.Header, body: body, requestID: raw.Header.Get("request-id")}
-	if r.status/100 != 2 {
-		return r, serviceError(k.op, k.perm, r)
+	var authErr *azidentity.AuthenticationFailedError
+	if errors.As(err, &authErr) {
+		// The token endpoint refused the credential. Its answer names the
+		// problem (an AADSTS code); it never holds the secret.
+		return &directory.Error{Op: op, Kind: directory.ErrForbidden, Message: "sign-in failed", Err: err}
 	}
-	return r, nil
+	return &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: scrub(err)}
 }
 
 // getJSON sends a read and decodes the answer into v.

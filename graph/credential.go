@@ -101,38 +101,9 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 			&azidentity.ClientSecretCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: noDiscovery})
 		return cred, wrapCredErr(c, err)
 	case CredentialCertificate:
-		if c.CertificateFile == "" {
-			return nil, errors.New("credential certificate: certificate_file is required")
-		}
-		data, err := o.ReadFile(c.CertificateFile)
-		if err != nil {
-			return nil, fmt.Errorf("credential certificate: read %s: %w", c.CertificateFile, err)
-		}
-		var password []byte
-		if c.PasswordEnv != "" {
-			password = []byte(o.Getenv(c.PasswordEnv))
-		}
-		certs, key, err := azidentity.ParseCertificates(data, password)
-		if err != nil {
-			// The parser's message does not include the password.
-			return nil, fmt.Errorf("credential certificate: %s holds no usable certificate and key (PEM, or PFX with the password in $%s): %w",
-				c.CertificateFile, orNone(c.PasswordEnv), err)
-		}
-		cred, err := azidentity.NewClientCertificateCredential(o.TenantID, o.ClientID, certs, key,
-			&azidentity.ClientCertificateCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: noDiscovery, SendCertificateChain: c.SendCertificateChain})
-		return cred, wrapCredErr(c, err)
+		return c.certificate(o, copts, noDiscovery)
 	case CredentialManagedIdentity:
-		mo := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: copts}
-		switch {
-		case c.ManagedIdentityClientID != "" && c.ManagedIdentityResourceID != "":
-			return nil, errors.New("credential managed_identity: set the client id or the resource id, not both")
-		case c.ManagedIdentityClientID != "":
-			mo.ID = azidentity.ClientID(c.ManagedIdentityClientID)
-		case c.ManagedIdentityResourceID != "":
-			mo.ID = azidentity.ResourceID(c.ManagedIdentityResourceID)
-		}
-		cred, err := azidentity.NewManagedIdentityCredential(mo)
-		return cred, wrapCredErr(c, err)
+		return c.managedIdentity(copts)
 	case CredentialWorkloadIdentity:
 		cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			ClientOptions: copts, ClientID: o.ClientID, TenantID: o.TenantID,
@@ -152,6 +123,47 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 	default:
 		return nil, fmt.Errorf("credential: unknown type %q (want client_secret, certificate, managed_identity, workload_identity, azure_cli or default)", c.Type)
 	}
+}
+
+// certificate reads a PEM or PFX file (password from PasswordEnv) into a
+// certificate credential.
+func (c Credential) certificate(o Options, copts azcore.ClientOptions, noDiscovery bool) (azcore.TokenCredential, error) {
+	if c.CertificateFile == "" {
+		return nil, errors.New("credential certificate: certificate_file is required")
+	}
+	data, err := o.ReadFile(c.CertificateFile)
+	if err != nil {
+		return nil, fmt.Errorf("credential certificate: read %s: %w", c.CertificateFile, err)
+	}
+	var password []byte
+	if c.PasswordEnv != "" {
+		password = []byte(o.Getenv(c.PasswordEnv))
+	}
+	certs, key, err := azidentity.ParseCertificates(data, password)
+	if err != nil {
+		// The parser's message does not include the password.
+		return nil, fmt.Errorf("credential certificate: %s holds no usable certificate and key (PEM, or PFX with the password in $%s): %w",
+			c.CertificateFile, orNone(c.PasswordEnv), err)
+	}
+	cred, err := azidentity.NewClientCertificateCredential(o.TenantID, o.ClientID, certs, key,
+		&azidentity.ClientCertificateCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: noDiscovery, SendCertificateChain: c.SendCertificateChain})
+	return cred, wrapCredErr(c, err)
+}
+
+// managedIdentity is the system-assigned identity, or a user-assigned one
+// by client id or resource id.
+func (c Credential) managedIdentity(copts azcore.ClientOptions) (azcore.TokenCredential, error) {
+	mo := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: copts}
+	switch {
+	case c.ManagedIdentityClientID != "" && c.ManagedIdentityResourceID != "":
+		return nil, errors.New("credential managed_identity: set the client id or the resource id, not both")
+	case c.ManagedIdentityClientID != "":
+		mo.ID = azidentity.ClientID(c.ManagedIdentityClientID)
+	case c.ManagedIdentityResourceID != "":
+		mo.ID = azidentity.ResourceID(c.ManagedIdentityResourceID)
+	}
+	cred, err := azidentity.NewManagedIdentityCredential(mo)
+	return cred, wrapCredErr(c, err)
 }
 
 // secret reads the client secret from where the credential names.

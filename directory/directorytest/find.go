@@ -23,115 +23,127 @@ func addr(t *testing.T, local string) foyer.Address {
 }
 
 func runFind(t *testing.T, newHarness func(t *testing.T) Harness) {
-	t.Run("every address form, any case", func(t *testing.T) {
-		t.Parallel()
-		h, ctx := setup(t, newHarness)
-		ten := needTenant(t, h)
-		mail, other, proxy, ext, member, missing := addr(t, "mail"), addr(t, "other"), addr(t, "proxy"), addr(t, "ext"), addr(t, "member"), addr(t, "missing")
-		ids := map[foyer.Address]string{}
-		seed := func(a foyer.Address, u User) {
-			id, err := ten.AddUser(ctx, u)
-			if err != nil {
-				t.Fatalf("seed %s: %v", a, err)
-			}
-			ids[a] = id
-		}
-		seed(mail, User{DisplayName: "Mail", Mail: strings.ToUpper(string(mail)), Guest: true})
-		seed(other, User{DisplayName: "Other", Mail: string(addr(t, "primary")), OtherMails: []string{string(other)}, Guest: true})
-		seed(proxy, User{DisplayName: "Proxy", Mail: string(addr(t, "primary")), ProxyAddresses: []string{"SMTP:" + string(proxy)}, Guest: true})
-		seed(ext, User{DisplayName: "Ext", Mail: string(addr(t, "primary")), UserPrincipalName: ext.Local() + "_" + ext.Domain() + "#EXT#@" + h.Fixtures.domain(), Guest: true})
-		seed(member, User{DisplayName: "Member", Mail: string(member)})
-		ask := []foyer.Address{foyer.Address(strings.ToUpper(string(mail))), other, proxy, ext, member, missing}
-		got, err := h.Directory.Find(ctx, ask)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, a := range []foyer.Address{mail, other, proxy, ext, member} {
-			p, ok := got[a.Key()]
-			switch {
-			case !ok:
-				t.Errorf("%s not found", a)
-			case p.ID != ids[a]:
-				t.Errorf("%s found as %s, want %s", a, p.ID, ids[a])
-			}
-		}
-		if p, ok := got[mail.Key()]; ok && (!p.Guest() || p.UserPrincipalName == "") {
-			t.Errorf("person %+v: want a guest with a UPN", p)
-		}
-		if p, ok := got[member.Key()]; ok && p.Guest() {
-			t.Errorf("member %s reported as a guest", member)
-		}
-		if _, ok := got[missing.Key()]; ok {
-			t.Errorf("%s found but never created", missing)
-		}
-	})
 
-	t.Run("a quote in the address", func(t *testing.T) {
-		t.Parallel()
-		h, ctx := setup(t, newHarness)
-		ten := needTenant(t, h)
-		a := addr(t, "o'brien")
-		decoy := addr(t, "o") // a filter broken by the quote might match it
-		id, err := ten.AddUser(ctx, User{DisplayName: "O'Brien", Mail: string(a), Guest: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ten.AddUser(ctx, User{DisplayName: "Decoy", Mail: string(decoy), Guest: true}); err != nil {
-			t.Fatal(err)
-		}
-		got, err := h.Directory.Find(ctx, []foyer.Address{a})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got[a.Key()].ID != id || len(got) != 1 {
-			t.Fatalf("found %+v, want only %s", got, id)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		f    func(*testing.T, func(*testing.T) Harness)
+	}{
+		{"every address form, any case", findEveryForm},
+		{"a quote in the address", findQuote},
+		{"many addresses", findMany},
+		{"nothing to find", findNothing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.f(t, newHarness)
+		})
+	}
+}
 
-	t.Run("many addresses", func(t *testing.T) {
-		t.Parallel()
-		h, ctx := setup(t, newHarness)
-		ten := needTenant(t, h)
-		var ask []foyer.Address
-		want := map[string]string{}
-		for i := range 60 {
-			a := addr(t, fmt.Sprintf("bulk%d", i))
-			u := User{DisplayName: a.Local(), Mail: string(a), Guest: true}
-			if i%3 == 1 { // found through otherMails
-				u.Mail, u.OtherMails = string(addr(t, "primary")), []string{string(a)}
-			}
-			id, err := ten.AddUser(ctx, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want[a.Key()] = id
-			ask = append(ask, a)
+func findEveryForm(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	ten := needTenant(t, h)
+	mail, other, proxy, ext, member, missing := addr(t, "mail"), addr(t, "other"), addr(t, "proxy"), addr(t, "ext"), addr(t, "member"), addr(t, "missing")
+	ids := map[foyer.Address]string{}
+	seed := func(a foyer.Address, u User) {
+		id, err := ten.AddUser(ctx, u)
+		if err != nil {
+			t.Fatalf("seed %s: %v", a, err)
 		}
-		for i := range 15 {
-			ask = append(ask, addr(t, fmt.Sprintf("absent%d", i)))
+		ids[a] = id
+	}
+	seed(mail, User{DisplayName: "Mail", Mail: strings.ToUpper(string(mail)), Guest: true})
+	seed(other, User{DisplayName: "Other", Mail: string(addr(t, "primary")), OtherMails: []string{string(other)}, Guest: true})
+	seed(proxy, User{DisplayName: "Proxy", Mail: string(addr(t, "primary")), ProxyAddresses: []string{"SMTP:" + string(proxy)}, Guest: true})
+	seed(ext, User{DisplayName: "Ext", Mail: string(addr(t, "primary")), UserPrincipalName: ext.Local() + "_" + ext.Domain() + "#EXT#@" + h.Fixtures.domain(), Guest: true})
+	seed(member, User{DisplayName: "Member", Mail: string(member)})
+	ask := []foyer.Address{foyer.Address(strings.ToUpper(string(mail))), other, proxy, ext, member, missing}
+	got, err := h.Directory.Find(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []foyer.Address{mail, other, proxy, ext, member} {
+		p, ok := got[a.Key()]
+		switch {
+		case !ok:
+			t.Errorf("%s not found", a)
+		case p.ID != ids[a]:
+			t.Errorf("%s found as %s, want %s", a, p.ID, ids[a])
 		}
-		got, err := h.Directory.Find(ctx, ask)
+	}
+	if p, ok := got[mail.Key()]; ok && (!p.Guest() || p.UserPrincipalName == "") {
+		t.Errorf("person %+v: want a guest with a UPN", p)
+	}
+	if p, ok := got[member.Key()]; ok && p.Guest() {
+		t.Errorf("member %s reported as a guest", member)
+	}
+	if _, ok := got[missing.Key()]; ok {
+		t.Errorf("%s found but never created", missing)
+	}
+}
+
+func findQuote(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	ten := needTenant(t, h)
+	a := addr(t, "o'brien")
+	decoy := addr(t, "o") // a filter broken by the quote might match it
+	id, err := ten.AddUser(ctx, User{DisplayName: "O'Brien", Mail: string(a), Guest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ten.AddUser(ctx, User{DisplayName: "Decoy", Mail: string(decoy), Guest: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.Directory.Find(ctx, []foyer.Address{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[a.Key()].ID != id || len(got) != 1 {
+		t.Fatalf("found %+v, want only %s", got, id)
+	}
+}
+
+func findMany(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	ten := needTenant(t, h)
+	var ask []foyer.Address
+	want := map[string]string{}
+	for i := range 60 {
+		a := addr(t, fmt.Sprintf("bulk%d", i))
+		u := User{DisplayName: a.Local(), Mail: string(a), Guest: true}
+		if i%3 == 1 { // found through otherMails
+			u.Mail, u.OtherMails = string(addr(t, "primary")), []string{string(a)}
+		}
+		id, err := ten.AddUser(ctx, u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, id := range want {
-			if got[k].ID != id {
-				t.Errorf("%s: found %q, want %s", k, got[k].ID, id)
-			}
+		want[a.Key()] = id
+		ask = append(ask, a)
+	}
+	for i := range 15 {
+		ask = append(ask, addr(t, fmt.Sprintf("absent%d", i)))
+	}
+	got, err := h.Directory.Find(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, id := range want {
+		if got[k].ID != id {
+			t.Errorf("%s: found %q, want %s", k, got[k].ID, id)
 		}
-		if len(got) != len(want) {
-			t.Errorf("found %d people, want %d", len(got), len(want))
-		}
-	})
+	}
+	if len(got) != len(want) {
+		t.Errorf("found %d people, want %d", len(got), len(want))
+	}
+}
 
-	t.Run("nothing to find", func(t *testing.T) {
-		t.Parallel()
-		h, ctx := setup(t, newHarness)
-		got, err := h.Directory.Find(ctx, nil)
-		if err != nil || len(got) != 0 {
-			t.Fatalf("Find(nil) = %v, %v", got, err)
-		}
-	})
+func findNothing(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	got, err := h.Directory.Find(ctx, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Find(nil) = %v, %v", got, err)
+	}
 }
 
 func (f Fixtures) domain() string {

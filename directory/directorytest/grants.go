@@ -69,90 +69,97 @@ func runGrants(t *testing.T, newHarness func(t *testing.T) Harness) {
 	for _, gc := range grantCases {
 		t.Run(gc.name+": grant right after the invitation, hold, revoke", func(t *testing.T) {
 			t.Parallel()
-			h, ctx := setup(t, newHarness)
-			cfg, need := gc.grant(h.Fixtures)
-			needFixture(t, need, gc.name)
-			d := h.Directory
-			g, err := d.Resolve(ctx, cfg)
-			if err != nil {
-				t.Fatalf("resolve %s: %v", cfg, err)
-			}
-			if !g.Resolved() {
-				t.Fatalf("resolve %s gave unresolved %+v", cfg, g)
-			}
-			// A mail contact is for someone without a guest account (a
-			// guest is already a mail recipient with that address).
-			to := directory.Grantee{Email: addr(t, "contact"), DisplayName: "Contact"}
-			if g.Kind != foyer.GrantMailContact {
-				to = invited(ctx, t, d, "grantee")
-			}
-			// Replication: the guest was created a moment ago.
-			if err := d.Grant(ctx, to, g); err != nil {
-				t.Fatalf("grant %s: %v", g, err)
-			}
-			if err := d.Grant(ctx, to, g); err != nil {
-				t.Fatalf("grant %s again (held already): %v", g, err)
-			}
-			key := holderKey(g, to)
-			eventually(ctx, t, h, fmt.Sprintf("%s holds %s", key, g), func() (bool, error) {
-				holders, err := d.Holders(ctx, g)
-				return holders[key], err
-			})
-			if err := d.Revoke(ctx, to, g); err != nil {
-				t.Fatalf("revoke %s: %v", g, err)
-			}
-			if err := d.Revoke(ctx, to, g); err != nil {
-				t.Fatalf("revoke %s again (not held): %v", g, err)
-			}
-			eventually(ctx, t, h, fmt.Sprintf("%s no longer holds %s", key, g), func() (bool, error) {
-				holders, err := d.Holders(ctx, g)
-				return !holders[key], err
-			})
+			grantHoldRevoke(t, newHarness, gc)
 		})
 	}
 
-	t.Run("resolve refusals", func(t *testing.T) {
-		t.Parallel()
-		h, ctx := setup(t, newHarness)
-		d := h.Directory
-		for _, tc := range []struct {
-			g    foyer.Grant
-			want error
-		}{
-			{foyer.Grant{Kind: foyer.GrantGroup, Ref: "No Such Group 7f3a"}, directory.ErrNotFound},
-			{foyer.Grant{Kind: foyer.GrantGroup, Ref: "7f3a0000-0000-4000-8000-000000000001"}, directory.ErrNotFound},
-			{foyer.Grant{Kind: foyer.GrantDirectoryRole, Ref: "No Such Role 7f3a"}, directory.ErrNotFound},
-			{foyer.Grant{Kind: foyer.GrantLicense, Ref: "NO_SUCH_SKU_7F3A"}, directory.ErrNotFound},
-			{foyer.Grant{Kind: foyer.GrantGroup, Ref: ""}, directory.ErrInvalid},
-			{foyer.Grant{Kind: "teleport", Ref: "x"}, directory.ErrInvalid},
-		} {
-			if _, err := d.Resolve(ctx, tc.g); !errors.Is(err, tc.want) {
-				t.Errorf("resolve %+v: %v, want %v", tc.g, err, tc.want)
-			}
-		}
-		if h.Fixtures.NoSeats != "" {
-			if _, err := d.Resolve(ctx, foyer.Grant{Kind: foyer.GrantLicense, Ref: h.Fixtures.NoSeats}); !errors.Is(err, directory.ErrNoSeats) {
-				t.Errorf("resolve license %s without seats: %v, want ErrNoSeats", h.Fixtures.NoSeats, err)
-			}
-		}
-		if h.Fixtures.App != "" {
-			if _, err := d.Resolve(ctx, foyer.Grant{Kind: foyer.GrantAppRole, Ref: h.Fixtures.App, Role: "NoSuchRole7f3a"}); !errors.Is(err, directory.ErrNotFound) {
-				t.Errorf("resolve a missing app role: %v, want ErrNotFound", err)
-			}
-		}
-	})
+	t.Run("resolve refusals", func(t *testing.T) { t.Parallel(); resolveRefusals(t, newHarness) })
+	t.Run("an unresolved grant is refused before any call", func(t *testing.T) { t.Parallel(); unresolvedRefused(t, newHarness) })
+}
 
-	t.Run("an unresolved grant is refused before any call", func(t *testing.T) {
-		t.Parallel()
-		h, ctx := setup(t, newHarness)
-		to := directory.Grantee{UserID: "00000000-0000-4000-8000-000000000001", Email: "x@fabrikam.example"}
-		for _, g := range []foyer.Grant{{Kind: foyer.GrantGroup, Ref: "x"}, {Kind: foyer.GrantAppRole, Ref: "x", Target: "y"}} {
-			if err := h.Directory.Grant(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
-				t.Errorf("grant %+v: %v, want ErrInvalid", g, err)
-			}
-			if err := h.Directory.Revoke(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
-				t.Errorf("revoke %+v: %v, want ErrInvalid", g, err)
-			}
+func resolveRefusals(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	d := h.Directory
+	for _, tc := range []struct {
+		g    foyer.Grant
+		want error
+	}{
+		{foyer.Grant{Kind: foyer.GrantGroup, Ref: "No Such Group 7f3a"}, directory.ErrNotFound},
+		{foyer.Grant{Kind: foyer.GrantGroup, Ref: "7f3a0000-0000-4000-8000-000000000001"}, directory.ErrNotFound},
+		{foyer.Grant{Kind: foyer.GrantDirectoryRole, Ref: "No Such Role 7f3a"}, directory.ErrNotFound},
+		{foyer.Grant{Kind: foyer.GrantLicense, Ref: "NO_SUCH_SKU_7F3A"}, directory.ErrNotFound},
+		{foyer.Grant{Kind: foyer.GrantGroup, Ref: ""}, directory.ErrInvalid},
+		{foyer.Grant{Kind: "teleport", Ref: "x"}, directory.ErrInvalid},
+	} {
+		if _, err := d.Resolve(ctx, tc.g); !errors.Is(err, tc.want) {
+			t.Errorf("resolve %+v: %v, want %v", tc.g, err, tc.want)
 		}
+	}
+	if h.Fixtures.NoSeats != "" {
+		if _, err := d.Resolve(ctx, foyer.Grant{Kind: foyer.GrantLicense, Ref: h.Fixtures.NoSeats}); !errors.Is(err, directory.ErrNoSeats) {
+			t.Errorf("resolve license %s without seats: %v, want ErrNoSeats", h.Fixtures.NoSeats, err)
+		}
+	}
+	if h.Fixtures.App != "" {
+		if _, err := d.Resolve(ctx, foyer.Grant{Kind: foyer.GrantAppRole, Ref: h.Fixtures.App, Role: "NoSuchRole7f3a"}); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("resolve a missing app role: %v, want ErrNotFound", err)
+		}
+	}
+}
+
+func unresolvedRefused(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	to := directory.Grantee{UserID: "00000000-0000-4000-8000-000000000001", Email: "x@fabrikam.example"}
+	for _, g := range []foyer.Grant{{Kind: foyer.GrantGroup, Ref: "x"}, {Kind: foyer.GrantAppRole, Ref: "x", Target: "y"}} {
+		if err := h.Directory.Grant(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
+			t.Errorf("grant %+v: %v, want ErrInvalid", g, err)
+		}
+		if err := h.Directory.Revoke(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
+			t.Errorf("revoke %+v: %v, want ErrInvalid", g, err)
+		}
+	}
+}
+
+// grantHoldRevoke resolves a grant, gives it to a guest invited a moment
+// ago (and again), checks the holders, and takes it back (twice).
+func grantHoldRevoke(t *testing.T, newHarness func(t *testing.T) Harness, gc grantCase) {
+	h, ctx := setup(t, newHarness)
+	cfg, need := gc.grant(h.Fixtures)
+	needFixture(t, need, gc.name)
+	d := h.Directory
+	g, err := d.Resolve(ctx, cfg)
+	if err != nil {
+		t.Fatalf("resolve %s: %v", cfg, err)
+	}
+	if !g.Resolved() {
+		t.Fatalf("resolve %s gave unresolved %+v", cfg, g)
+	}
+	// A mail contact is for someone without a guest account (a
+	// guest is already a mail recipient with that address).
+	to := directory.Grantee{Email: addr(t, "contact"), DisplayName: "Contact"}
+	if g.Kind != foyer.GrantMailContact {
+		to = invited(ctx, t, d, "grantee")
+	}
+	// Replication: the guest was created a moment ago.
+	if err := d.Grant(ctx, to, g); err != nil {
+		t.Fatalf("grant %s: %v", g, err)
+	}
+	if err := d.Grant(ctx, to, g); err != nil {
+		t.Fatalf("grant %s again (held already): %v", g, err)
+	}
+	key := holderKey(g, to)
+	eventually(ctx, t, h, fmt.Sprintf("%s holds %s", key, g), func() (bool, error) {
+		holders, err := d.Holders(ctx, g)
+		return holders[key], err
+	})
+	if err := d.Revoke(ctx, to, g); err != nil {
+		t.Fatalf("revoke %s: %v", g, err)
+	}
+	if err := d.Revoke(ctx, to, g); err != nil {
+		t.Fatalf("revoke %s again (not held): %v", g, err)
+	}
+	eventually(ctx, t, h, fmt.Sprintf("%s no longer holds %s", key, g), func() (bool, error) {
+		holders, err := d.Holders(ctx, g)
+		return !holders[key], err
 	})
 }
