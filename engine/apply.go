@@ -195,10 +195,19 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 			return false, err
 		}
 	}
-	req.RunID, req.Line = run.ID, r.Line
-	if r.UserID != "" && req.UserID == "" {
-		req.UserID = r.UserID
+	if req.RunID != run.ID {
+		// First time this run takes the request. The plan's view of the
+		// directory wins over what an older run remembered: an invite row
+		// means nobody has the address now (a guest the request knew was
+		// deleted); an exists row names the guest.
+		switch r.Action {
+		case foyer.ActionInvite:
+			req.UserID, req.RedeemURL = "", ""
+		case foyer.ActionExists:
+			req.UserID = r.UserID
+		}
 	}
+	req.RunID, req.Line = run.ID, r.Line
 	if req.DisplayName == "" {
 		req.DisplayName = r.DisplayName
 	}
@@ -206,7 +215,7 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 		return false, err
 	}
 	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Epoch: e.generation(), Line: r.Line,
-		Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
+		Invite: r.Action == foyer.ActionInvite, Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
 		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
 	if _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
 		return false, fmt.Errorf("insert the job: %w", err)

@@ -18,6 +18,9 @@ type ProvisionArgs struct {
 	// been enqueued again, and it does nothing.
 	Epoch int64 `json:"epoch" river:"unique"`
 	Line  int   `json:"line"`
+	// Invite says the plan found nobody at the address: the row's result is
+	// invited once its work is done, whichever attempt sent the invitation.
+	Invite bool `json:"invite,omitempty"`
 	// Grants are the keys of the grants to give; all of the profile's for an
 	// invitation, the missing ones for a guest who exists.
 	Grants []string `json:"grants"`

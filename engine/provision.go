@@ -339,7 +339,7 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 	case cause != nil:
 		row.Result, row.Error, next = foyer.ResultFailed, safeMessage(cause), foyer.StateFailed
 		p.req.Failure = &foyer.Failure{Code: directory.Code(cause), Message: safeMessage(cause), Retryable: directory.Retryable(cause)}
-	case p.invited:
+	case p.invited || p.args.Invite:
 		row.Result = foyer.ResultInvited
 	case len(p.granted) > 0:
 		row.Result = foyer.ResultGranted
