@@ -121,6 +121,7 @@ func writeReply(w http.ResponseWriter, r *reply) {
 		ct := r.ctype
 		if ct == "" {
 			ct = graphJSON
+			h.Set("OData-Version", "4.0")
 		}
 		h.Set("Content-Type", ct)
 		h.Set("Content-Length", strconv.Itoa(len(b)))
