@@ -283,9 +283,12 @@ func (s *Sender) build(m Message) (*mail.Msg, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	left := s.opts.NewID()
+	left := m.ID
+	if left == "" {
+		left = s.opts.NewID()
+	}
 	if left == "" || strings.ContainsAny(left, "<>@ \t\r\n") {
-		return nil, "", &Error{Op: "build", Kind: ErrInvalid, Err: fmt.Errorf("the message id source gave %q", left)}
+		return nil, "", &Error{Op: "build", Kind: ErrInvalid, Err: fmt.Errorf("message id %q is not a valid left part", left)}
 	}
 	id := "<" + left + "@" + s.opts.From.Domain() + ">"
 

@@ -325,3 +325,22 @@ func TestAddressesAreParsedHeaders(t *testing.T) {
 		t.Errorf("Subject = %q", p.Subject())
 	}
 }
+
+func TestSendWithOwnMessageID(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{})
+	s := newSender(t, srv, nil)
+	msg, err := email.DefaultTemplates().Render(invitation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.ID = "run1.req42"
+	id, err := s.Send(t.Context(), msg)
+	if err != nil || id != "<run1.req42@contoso.example>" {
+		t.Fatalf("Send = %q, %v", id, err)
+	}
+	msg.ID = "bad id@x"
+	if _, err := s.Send(t.Context(), msg); !errors.Is(err, email.ErrInvalid) {
+		t.Errorf("a message id with a space and @ was not refused: %v", err)
+	}
+}

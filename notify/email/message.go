@@ -20,6 +20,10 @@ type Message struct {
 	Text     string        // the text/plain part; required
 	HTML     string        // the text/html part; "" for a text-only email
 	Language string        // Content-Language, e.g. en-US; "" for none
+	// ID is the left part of the Message-ID ("" for one from Options.NewID).
+	// A message sent again after a crash with the same ID is one message
+	// to the many mail systems that drop duplicates by Message-ID.
+	ID string
 }
 
 // Header values longer than this are refused: they are a sign of a wrong
