@@ -60,10 +60,12 @@ func TestReplicationDelayRealTime(t *testing.T) {
 	gid := tn.g("GET", "/groups?$filter=displayName eq 'DemoApp'&$select=id", nil).str("value.0.id")
 	begin := time.Now()
 	guest := tn.invite("wall@partner.example").str("invitedUser.id")
+	invited := time.Now()
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(10 * time.Second)
 	failures := 0
+	firstTry := time.Now()
 	for {
 		a := tn.g("POST", "/groups/"+gid+"/members/$ref", ref(guest))
 		if a.status == http.StatusNoContent {
@@ -77,7 +79,12 @@ func TestReplicationDelayRealTime(t *testing.T) {
 			t.Fatal("never replicated")
 		}
 	}
-	if failures == 0 || time.Since(begin) < delay {
-		t.Errorf("went through after %v and %d failures", time.Since(begin), failures)
+	if took := time.Since(begin); took < delay {
+		t.Errorf("went through after %v, before the %v delay", took, delay)
+	}
+	// A machine busy enough to take half the delay between the invitation
+	// and the first attempt may not show the failure; any other must.
+	if failures == 0 && firstTry.Sub(invited) < delay/2 {
+		t.Errorf("no 404 before the delay ran out")
 	}
 }

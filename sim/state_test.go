@@ -3,6 +3,7 @@ package sim
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestMultiIndex(t *testing.T) {
@@ -52,5 +53,34 @@ func TestOrderedRemoveAndPage(t *testing.T) {
 	items, _, more = page(o.list, q, func(*membership) bool { return true })
 	if len(items) != 3 || more {
 		t.Fatalf("last page %d more %v", len(items), more)
+	}
+}
+
+// The lookups foyer makes before inviting are answered from the indexes.
+func TestUserCandidates(t *testing.T) {
+	t.Parallel()
+	tn := newTenant("t", "T", "t.onmicrosoft.com", time.Now())
+	u := &user{objMeta: objMeta{seq: 1, id: "u1"}, UserPrincipalName: "a_b.example#EXT#@t.onmicrosoft.com", Mail: "A@b.example",
+		OtherMails: []string{"a@b.example"}, ProxyAddresses: []string{"SMTP:a@b.example"}}
+	tn.users.add(u)
+	tn.indexUser(u)
+	for _, f := range []string{
+		"mail eq 'a@b.example'",
+		"userPrincipalName eq 'a_b.example#EXT#@t.onmicrosoft.com' or mail eq 'a@b.example' or proxyAddresses/any(x:x eq 'SMTP:a@b.example') or otherMails/any(x:x eq 'a@b.example')",
+		"mail in ('x@y.example', 'a@b.example') and userType eq 'Guest'",
+		"id eq 'u1'",
+	} {
+		n, err := parseFilter(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := tn.userCandidates(n)
+		if !ok || len(bySeq(got)) != 1 || got[0] != u {
+			t.Errorf("%s: %v %v", f, got, ok)
+		}
+	}
+	n, _ := parseFilter("startsWith(mail,'a')")
+	if _, ok := tn.userCandidates(n); ok {
+		t.Error("startsWith answered from an index")
 	}
 }
