@@ -65,11 +65,12 @@ var clouds = map[Cloud]struct {
 // resolve turns a cloud name and, for a custom cloud, its endpoints into the
 // services to call. Every problem is reported at once.
 func resolveCloud(c Cloud, custom Endpoints) (endpoints, error) {
+	c = Cloud(strings.ToLower(strings.TrimSpace(string(c))))
 	if c == "" {
 		c = CloudPublic
 	}
 	if c != CloudCustom {
-		k, ok := clouds[Cloud(strings.ToLower(string(c)))]
+		k, ok := clouds[c]
 		if !ok {
 			return endpoints{}, fmt.Errorf("cloud %q: want public, usgov, china or custom", c)
 		}

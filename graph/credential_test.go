@@ -16,6 +16,7 @@ func TestResolveCloud(t *testing.T) {
 	}{
 		{CloudPublic, "https://login.microsoftonline.com/", "https://graph.microsoft.com", "https://graph.microsoft.com/.default", "https://management.azure.com/.default", "https://outlook.office365.com"},
 		{"", "https://login.microsoftonline.com/", "https://graph.microsoft.com", "https://graph.microsoft.com/.default", "https://management.azure.com/.default", "https://outlook.office365.com"},
+		{"Public", "https://login.microsoftonline.com/", "https://graph.microsoft.com", "https://graph.microsoft.com/.default", "https://management.azure.com/.default", "https://outlook.office365.com"},
 		{CloudUSGov, "https://login.microsoftonline.us/", "https://graph.microsoft.us", "https://graph.microsoft.us/.default", "https://management.usgovcloudapi.net/.default", "https://outlook.office365.us"},
 		{CloudChina, "https://login.chinacloudapi.cn/", "https://microsoftgraph.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn/.default", "https://management.chinacloudapi.cn/.default", "https://partner.outlook.cn"},
 	} {

@@ -97,10 +97,11 @@ func (o Options) String() string {
 }
 
 func (o Options) cloudName() Cloud {
-	if o.Cloud == "" {
+	c := Cloud(strings.ToLower(strings.TrimSpace(string(o.Cloud))))
+	if c == "" {
 		return CloudPublic
 	}
-	return o.Cloud
+	return c
 }
 
 func (p Pacing) withDefaults() Pacing {
