@@ -304,6 +304,9 @@ func splitAnd(filter string) []string {
 // listAzureRoles is RoleDefinitions_List ($filter=roleName eq '…').
 func listAzureRoles(c *call) *reply {
 	scope := c.params["scope"]
+	if err := c.t.checkScope(scope); err != nil {
+		return c.fail(err)
+	}
 	filter, _ := option(c.query, "filter")
 	name := ""
 	if strings.TrimSpace(filter) != "" {
@@ -324,6 +327,9 @@ func listAzureRoles(c *call) *reply {
 
 // getAzureRole is RoleDefinitions_Get.
 func getAzureRole(c *call) *reply {
+	if err := c.t.checkScope(c.params["scope"]); err != nil {
+		return c.fail(err)
+	}
 	r := azureRoleByID(c.params["name"])
 	if r == nil {
 		return c.fail(armError(http.StatusNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", c.params["name"]))
