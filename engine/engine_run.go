@@ -20,6 +20,7 @@ import (
 type Engine struct {
 	Store    store.Store
 	Dir      directory.Directory
+	Mailer   Mailer                    // sends invitation emails for profiles whose sender is foyer; nil if none do
 	Profiles map[string]*foyer.Profile // by name, grants resolved
 	Clock    foyer.Clock
 	Log      *slog.Logger

@@ -105,21 +105,67 @@ func (p *provisioning) load(ctx context.Context) error {
 }
 
 func (p *provisioning) run(ctx context.Context) error {
-	if err := p.invite(ctx); err != nil {
-		return err
-	}
 	want := map[string]bool{}
 	for _, k := range p.args.Grants {
 		want[k] = true
 	}
+	// A mail contact comes before the invitation, as Exchange admins do it:
+	// once the guest exists, its own mail user holds the address and
+	// Exchange refuses a contact for it; a contact made first keeps the
+	// address, and the guest is created without it as a proxy address.
 	for _, g := range p.profile.Grants {
-		if want[g.Key()] {
+		if g.Kind == foyer.GrantMailContact && want[g.Key()] && p.req.UserID == "" {
 			if err := p.grant(ctx, g); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	if err := p.invite(ctx); err != nil {
+		return err
+	}
+	if err := p.mail(ctx); err != nil {
+		return err
+	}
+	var held []foyer.Grant
+	for _, g := range p.profile.Grants {
+		if !want[g.Key()] {
+			held = append(held, g)
+			continue
+		}
+		if err := p.grant(ctx, g); err != nil {
+			return err
+		}
+	}
+	return p.share(ctx, held)
+}
+
+// share records that this profile also relies on grants the guest already
+// had through another of foyer's profiles, so that revoking that other
+// profile leaves them. A grant the guest had without foyer is not recorded:
+// revoking takes back only what foyer gave.
+func (p *provisioning) share(ctx context.Context, held []foyer.Grant) error {
+	if len(held) == 0 || p.req.UserID == "" {
+		return nil
+	}
+	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		have, err := tx.HeldGrants(ctx, p.req.UserID)
+		if err != nil {
+			return err
+		}
+		byFoyer := map[string]string{}
+		for _, h := range have {
+			byFoyer[h.Key] = h.Profile
+		}
+		for _, g := range held {
+			if other, ok := byFoyer[g.Key()]; ok && other != p.req.Profile {
+				err := tx.RecordGrant(ctx, store.HeldGrant{UserID: p.req.UserID, Profile: p.req.Profile, Key: g.Key(), Grant: g.String(), GrantedAt: tx.Now()})
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // invite creates the invitation unless the request already knows its
@@ -244,40 +290,44 @@ func (p *provisioning) invitation() directory.Invitation {
 	}
 	switch strings.ToLower(p.args.SendEmail) {
 	case "true", "yes", "1":
-		inv.SendEmail = prof.Sender != foyer.SenderNone
+		inv.SendEmail = prof.Sender == foyer.SenderMicrosoft
 	case "false", "no", "0":
 		inv.SendEmail = false
 	}
 	return inv
 }
 
-// grant gives one grant unless an earlier attempt already did.
+// grant gives one grant unless an earlier attempt of this run already did,
+// and records that the guest holds it through the profile (once the guest
+// is known: a mail contact is made before the invitation).
 func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 	name := stepGrant(p.args.RunID, g.Key())
 	prev, err := p.startStep(ctx, name, "grant "+g.String())
 	if err != nil {
 		return err
 	}
-	if prev.State == store.StepDone {
-		// An earlier attempt of this job gave it; StartStep began a new
-		// attempt, so record it done again.
-		return p.e.Store.InTx(ctx, func(tx store.Tx) error {
-			return tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone})
-		})
+	if prev.State != store.StepDone {
+		to := directory.Grantee{UserID: p.req.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName}
+		if err := p.e.Dir.Grant(ctx, to, g); err != nil {
+			return p.failStep(ctx, name, "grant "+g.String(), err)
+		}
+		p.granted = append(p.granted, g.String())
 	}
-	to := directory.Grantee{UserID: p.req.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName}
-	if err := p.e.Dir.Grant(ctx, to, g); err != nil {
-		return p.failStep(ctx, name, "grant "+g.String(), err)
-	}
-	p.granted = append(p.granted, g.String())
 	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone}); err != nil {
 			return err
 		}
+		if p.req.UserID == "" {
+			return nil
+		}
 		if err := tx.RecordGrant(ctx, store.HeldGrant{UserID: p.req.UserID, Profile: p.req.Profile, Key: g.Key(), Grant: g.String(), GrantedAt: tx.Now()}); err != nil {
 			return err
 		}
-		return p.audit(ctx, tx, store.AuditOutcome, "grant "+g.String(), p.req.UserID, "", "", "")
+		detail := ""
+		if prev.State == store.StepDone {
+			detail = "given by an earlier attempt"
+		}
+		return p.audit(ctx, tx, store.AuditOutcome, "grant "+g.String(), p.req.UserID, "", "", detail)
 	})
 }
 

@@ -80,6 +80,9 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 		Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: p.cfg.Pacing.Concurrency, Actor: "cli:apply",
 		UnknownOutcomeGrace: time.Duration(p.cfg.Pacing.LookupGrace),
 	}
+	if p.mailer != nil {
+		eng.Mailer = p.mailer
+	}
 	open, err := eng.Resumable(ctx, p.profile.Name, in.digest)
 	if err != nil {
 		return withCode(ExitError, err)

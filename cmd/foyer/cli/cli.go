@@ -114,6 +114,8 @@ func commands() []func(*Env) *cobra.Command {
 		newDemo,
 		newPlan,
 		newApply,
+		newRevoke,
+		newProfiles,
 	}
 }
 

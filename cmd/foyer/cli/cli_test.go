@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,3 +170,5 @@ func TestApplyWithFailedRowsExits3(t *testing.T) {
 		t.Errorf("%d addresses reached the tenant", n)
 	}
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

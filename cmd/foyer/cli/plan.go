@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -54,6 +55,7 @@ type planner struct {
 	profile  *foyer.Profile
 	verified []string
 	held     engine.Holdings
+	mailer   *smtpMailer // for a profile whose sender is foyer
 }
 
 // preparePlan loads the configuration, signs in, resolves the profile and
@@ -75,8 +77,19 @@ func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
 		return nil, err
 	}
 	p := &planner{cfg: cfg, dir: dir, tenant: tenant}
+	// Every problem of the profile at once: its grants, and its SMTP server
+	// when it sends its own invitation emails.
+	var problems []error
 	if p.profile, err = resolveProfile(ctx, cfg, name, dir); err != nil {
-		return nil, err
+		problems = append(problems, err)
+	}
+	if cfg.Profiles[name].Sender == string(foyer.SenderFoyer) {
+		if p.mailer, err = newMailer(ctx, cfg, name, env, log); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", cfg.Where("$.smtp"), err))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, withCode(ExitError, errors.Join(problems...))
 	}
 	verified, err := dir.Domains(ctx)
 	if err != nil {

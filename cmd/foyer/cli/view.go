@@ -158,16 +158,18 @@ func (v *humanView) close() error {
 		return nil
 	}
 	fmt.Fprintln(v.w)
-	var parts []string
-	for _, a := range foyer.Actions() {
-		parts = append(parts, fmt.Sprintf("%d %s", s.Actions[a], a))
+	if v.cmd != "revoke" {
+		var parts []string
+		for _, a := range foyer.Actions() {
+			parts = append(parts, fmt.Sprintf("%d %s", s.Actions[a], a))
+		}
+		fmt.Fprintf(v.w, "Plan: %d rows: %s.\n", s.Rows, strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(v.w, "Plan: %d rows: %s.\n", s.Rows, strings.Join(parts, ", "))
-	if v.cmd != "apply" {
+	if v.cmd == "plan" {
 		return nil
 	}
 	fmt.Fprintf(v.w, "\n  %-10s %6s\n", "result", "rows")
-	for _, r := range []foyer.Result{foyer.ResultInvited, foyer.ResultGranted, foyer.ResultUnchanged, foyer.ResultSkipped, foyer.ResultFailed} {
+	for _, r := range resultsOf(v.cmd) {
 		fmt.Fprintf(v.w, "  %-10s %6d\n", r, s.Results[r])
 	}
 	if len(v.failed) > 0 {
@@ -304,10 +306,19 @@ func (v *jsonView) summaryMap() map[string]int {
 	for _, a := range foyer.Actions() {
 		m[string(a)] = s.Actions[a]
 	}
-	if v.cmd == "apply" {
-		for _, r := range []foyer.Result{foyer.ResultInvited, foyer.ResultGranted, foyer.ResultUnchanged, foyer.ResultSkipped, foyer.ResultFailed} {
-			m[string(r)] = s.Results[r]
-		}
+	for _, r := range resultsOf(v.cmd) {
+		m[string(r)] = s.Results[r]
 	}
 	return m
+}
+
+// resultsOf lists the results a command's summary counts.
+func resultsOf(cmd string) []foyer.Result {
+	switch cmd {
+	case "apply":
+		return []foyer.Result{foyer.ResultInvited, foyer.ResultGranted, foyer.ResultUnchanged, foyer.ResultSkipped, foyer.ResultFailed}
+	case "revoke":
+		return []foyer.Result{foyer.ResultRevoked, foyer.ResultUnchanged, foyer.ResultFailed}
+	}
+	return nil
 }

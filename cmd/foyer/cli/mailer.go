@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/config"
+	"github.com/foyer-dev/foyer/engine"
+	"github.com/foyer-dev/foyer/notify/email"
+)
+
+// smtpMailer sends foyer's own invitation emails through the configured
+// SMTP server, with each profile's templates.
+type smtpMailer struct {
+	sender    *email.Sender
+	templates *email.Templates
+	profile   *config.Profile
+}
+
+var _ engine.Mailer = (*smtpMailer)(nil)
+
+// newMailer builds the mailer for a profile whose sender is foyer, and
+// checks that the SMTP server answers and accepts the credentials, so that
+// a wrong server is reported before anything is written.
+func newMailer(ctx context.Context, c *config.Config, profile string, env *Env, log *slog.Logger) (*smtpMailer, error) {
+	s := c.SMTP
+	if s == nil {
+		return nil, fmt.Errorf("profile %s sends its own invitation emails, but the configuration has no smtp section", profile)
+	}
+	password, err := secretValue(c, env, "smtp password", s.PasswordEnv, s.PasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := email.New(email.Options{Host: s.Host, Port: s.Port, From: foyer.Address(s.From), Username: s.Username,
+		Password: password, TLS: s.TLS, CAFile: c.Path(s.CAFile), Clock: env.Clock, Log: log.With("component", "smtp")})
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	p := c.Profiles[profile]
+	t := email.DefaultTemplates()
+	if p.Email != nil && p.Email.TemplateDir != "" {
+		if t, err = email.LoadTemplates(os.DirFS(c.Path(p.Email.TemplateDir))); err != nil {
+			return nil, fmt.Errorf("profile %s: email templates in %s: %w", profile, c.Path(p.Email.TemplateDir), err)
+		}
+	}
+	if err := sender.Check(ctx); err != nil {
+		return nil, fmt.Errorf("smtp server %s:%d: %w", s.Host, s.Port, err)
+	}
+	return &smtpMailer{sender: sender, templates: t, profile: p}, nil
+}
+
+func (m *smtpMailer) SendInvitation(ctx context.Context, im engine.InvitationMail) (string, error) {
+	inv := email.Invitation{To: im.To, ToName: im.ToName, InviterMessage: im.Message, RedeemURL: im.RedeemURL, Language: im.Language}
+	if im.CC != "" {
+		inv.Cc = []foyer.Address{foyer.Address(im.CC)}
+	}
+	if e := m.profile.Email; e != nil {
+		inv.AppName, inv.Organization = e.AppName, e.Organization
+	}
+	msg, err := m.templates.Render(inv)
+	if err != nil {
+		return "", fmt.Errorf("render the invitation email for %s: %w", im.To, err)
+	}
+	msg.ID = im.ID
+	return m.sender.Send(ctx, msg)
+}

@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// Mailer sends the invitation emails foyer sends itself, for profiles whose
+// sender is foyer: Entra drops the inviter's words when an application
+// invites, so those profiles invite without Entra's email and send their
+// own, with the redeem URL.
+type Mailer interface {
+	// SendInvitation sends one invitation email and returns its Message-ID.
+	SendInvitation(ctx context.Context, m InvitationMail) (messageID string, err error)
+}
+
+// InvitationMail is one invitation email to send.
+type InvitationMail struct {
+	// ID is the same for every attempt of the same email (request and run),
+	// so that an email sent again after a crash keeps its Message-ID.
+	ID        string
+	Profile   string
+	To        foyer.Address
+	ToName    string
+	RedeemURL string
+	Message   string
+	Language  string
+	CC        string
+}
+
+func stepMail(runID string) string { return "mail @" + runID }
+
+// mail sends foyer's invitation email for an invitation this run made,
+// unless the profile's sender is not foyer or the row said not to send.
+// The step is recorded before and after: an email whose outcome was lost
+// is sent again with the same Message-ID.
+func (p *provisioning) mail(ctx context.Context) error {
+	if p.profile.Sender != foyer.SenderFoyer || !p.args.Invite || sendEmailOff(p.args.SendEmail) {
+		return nil
+	}
+	if p.e.Mailer == nil {
+		return foyer.Errorf(foyer.EINVALID, "profile %s sends its own invitation emails, but no SMTP server is configured", p.profile.Name)
+	}
+	name := stepMail(p.args.RunID)
+	prev, err := p.step(ctx, name)
+	if err != nil || prev.State == store.StepDone {
+		return err
+	}
+	if _, err := p.startStep(ctx, name, "send the invitation email"); err != nil {
+		return err
+	}
+	m := p.invitationMail()
+	id, err := p.e.Mailer.SendInvitation(ctx, m)
+	if err != nil {
+		return p.failStep(ctx, name, "send the invitation email", err)
+	}
+	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone, Result: id}); err != nil {
+			return err
+		}
+		return p.audit(ctx, tx, store.AuditOutcome, "send the invitation email", p.req.Email.String(), "", "", "Message-ID "+id)
+	})
+}
+
+func (p *provisioning) invitationMail() InvitationMail {
+	inv := p.invitation()
+	redeem := p.req.RedeemURL
+	if redeem == "" {
+		// The invitation's answer was lost and the guest found by a lookup:
+		// Graph gives the redeem URL only in the answer. The guest can redeem
+		// just in time from a tenant-specific link such as the profile's.
+		redeem = inv.RedirectURL
+	}
+	id := strings.NewReplacer("-", "", "_", "").Replace("foyer." + p.args.RunID + "." + p.req.ID)
+	return InvitationMail{ID: id, Profile: p.profile.Name, To: p.req.Email, ToName: p.req.DisplayName,
+		RedeemURL: redeem, Message: inv.Message, Language: inv.Language, CC: inv.CC}
+}
+
+func sendEmailOff(s string) bool {
+	switch strings.ToLower(s) {
+	case "false", "no", "0":
+		return true
+	}
+	return false
+}
