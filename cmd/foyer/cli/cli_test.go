@@ -74,7 +74,7 @@ func TestPlanAndApplyJSON(t *testing.T) {
 		t.Fatalf("plan exit %d: %s", code, errs)
 	}
 	plan := decode(t, out)
-	want := map[string]int{"rows": 30, "invite": 16, "exists": 4, "skip": 2, "duplicate": 2, "invalid": 6}
+	want := map[string]int{"rows": 30, "invite": 15, "exists": 4, "skip": 3, "duplicate": 2, "invalid": 6}
 	for k, v := range want {
 		if plan.Summary[k] != v {
 			t.Errorf("plan summary %s = %d, want %d (%v)", k, plan.Summary[k], v, plan.Summary)
@@ -97,7 +97,7 @@ func TestPlanAndApplyJSON(t *testing.T) {
 		t.Fatalf("apply exit %d: %s\n%s", code, errs, out)
 	}
 	applied := decode(t, out)
-	if applied.RunID == "" || applied.Summary["invited"] != 16 || applied.Summary["failed"] != 0 {
+	if applied.RunID == "" || applied.Summary["invited"] != 15 || applied.Summary["failed"] != 0 {
 		t.Errorf("apply summary %v, run %q", applied.Summary, applied.RunID)
 	}
 	for _, r := range applied.Rows {

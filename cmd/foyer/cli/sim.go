@@ -200,13 +200,17 @@ type yamlProfile struct {
 	RedirectURL string   `yaml:"redirect_url"`
 	Sender      string   `yaml:"sender"`
 	Groups      []string `yaml:"groups,omitempty"`
+	DenyDomains []string `yaml:"deny_domains,omitempty"`
 }
 
 // simConfig is the foyer.yaml for the sim: one tenant, a SQLite ledger in
 // the directory, and an example profile granting the DemoApp group (which
 // an --empty tenant does not have).
 func simConfig(r simReady, dir string, empty bool) yamlConfig {
-	p := yamlProfile{Tenant: "contoso", RedirectURL: "https://myapps.microsoft.com/?tenantid=" + r.TenantID, Sender: "microsoft"}
+	// The example profile refuses a consumer mail domain, to show the
+	// verdict; the organisation's own domains are skipped without it.
+	p := yamlProfile{Tenant: "contoso", RedirectURL: "https://myapps.microsoft.com/?tenantid=" + r.TenantID, Sender: "microsoft",
+		DenyDomains: []string{"gmail.com"}}
 	if !empty {
 		p.Groups = []string{"DemoApp"}
 	}
