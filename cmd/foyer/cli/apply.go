@@ -63,6 +63,10 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	if err != nil {
 		return err
 	}
+	ns, err := notifiers(p.cfg, env, log.With("component", "notify"))
+	if err != nil {
+		return withCode(ExitError, err)
+	}
 	in, err := spoolInput(ctx, spec, p.cfg, env)
 	if err != nil {
 		return withCode(ExitError, err)
@@ -134,8 +138,11 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 			return withCode(ExitError, err)
 		}
 	}
-	for _, err := range notifyRun(ctx, p.cfg, env, log, *run, p.tenant.Name, rows) {
-		fmt.Fprintln(env.Stderr, "foyer: notify:", err)
+	report := notify.NewReport(*run, p.tenant.Name, rows, p.cfg.Notify.DetailsURL)
+	for _, err := range notify.NotifyAll(ctx, ns, report) {
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "foyer:", err)
+		}
 	}
 	if stopErr != nil {
 		log.Warn("stop the workers", "err", stopErr)

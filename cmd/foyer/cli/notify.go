@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 
-	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/config"
 	"github.com/foyer-dev/foyer/notify"
 	"github.com/foyer-dev/foyer/notify/slack"
@@ -80,23 +78,4 @@ func notifiers(c *config.Config, env *Env, log *slog.Logger) ([]notify.Notifier,
 		ns = append(ns, n)
 	}
 	return ns, nil
-}
-
-// notifyRun tells everyone the configuration names that a run finished,
-// and returns one error per notifier that failed.
-func notifyRun(ctx context.Context, c *config.Config, env *Env, log *slog.Logger, run foyer.Run, tenant string, rows []foyer.Row) []error {
-	ns, err := notifiers(c, env, log.With("component", "notify"))
-	if err != nil {
-		return []error{err}
-	}
-	if len(ns) == 0 {
-		return nil
-	}
-	var errs []error
-	for _, err := range notify.NotifyAll(ctx, ns, notify.NewReport(run, tenant, rows, c.Notify.DetailsURL)) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
 }
