@@ -18,7 +18,7 @@ import (
 // type and TDriver its River driver.
 type Queue[TTx any, TDriver riverdriver.Driver[TTx]] struct {
 	client *river.Client[TTx]
-	where  string                         // the database, for messages
+	where  string                      // the database, for messages
 	own    func(store.Tx) (TTx, error) // the backend's transaction inside a store.Tx of its own ledger
 }
 
