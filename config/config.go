@@ -167,10 +167,11 @@ type AzureRole struct {
 
 // Email customises the invitation email foyer sends (sender: foyer).
 type Email struct {
-	Subject      string `yaml:"subject"`
-	AppName      string `yaml:"app_name"`
-	TemplateHTML string `yaml:"template_html"` // a file; default: the built-in template
-	TemplateText string `yaml:"template_text"`
+	AppName      string `yaml:"app_name"`     // what the guest is invited to, e.g. "Contoso Partner Portal"
+	Organization string `yaml:"organization"` // who invites, e.g. "Contoso"
+	// TemplateDir holds subject.txt, invitation.txt and invitation.html
+	// (any of them; the built-in template fills the rest).
+	TemplateDir string `yaml:"template_dir"`
 }
 
 // Duration is a time.Duration written as Go writes durations ("36h") or in
