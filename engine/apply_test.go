@@ -170,6 +170,27 @@ func TestApplyInvitesOnceAndGrants(t *testing.T) {
 		}
 	}
 
+	// Every directory write is in the audit log: intent before, outcome
+	// after, the outcome with the service's request id.
+	intents, outcomes := 0, 0
+	err := w.store.InTx(context.Background(), func(tx store.Tx) error {
+		return tx.AuditLog(context.Background(), store.AuditFilter{RunID: run.ID}, func(e store.AuditEntry) error {
+			switch e.Kind {
+			case store.AuditIntent:
+				intents++
+			case store.AuditOutcome:
+				outcomes++
+				if e.GraphID == "" && e.Error == "" {
+					t.Errorf("audit outcome %q for %s has no request id", e.Op, e.Target)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil || intents == 0 || intents != outcomes {
+		t.Errorf("audit: %d intents, %d outcomes, %v", intents, outcomes, err)
+	}
+
 	// The same file again: nobody is invited twice, nothing changes.
 	again := w.apply(t, csv, "digest-2")
 	if again.Summary.Actions[foyer.ActionInvite] != 0 || again.Summary.Results[foyer.ResultInvited] != 0 {

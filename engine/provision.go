@@ -306,15 +306,19 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 	if err != nil {
 		return err
 	}
+	var graphIDs string
 	if prev.State != store.StepDone {
 		to := directory.Grantee{UserID: p.req.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName}
-		if err := p.e.Dir.Grant(ctx, to, g); err != nil {
+		gctx, log := directory.WithRequestLog(ctx)
+		err := p.e.Dir.Grant(gctx, to, g)
+		graphIDs = strings.Join(log.IDs(), " ")
+		if err != nil {
 			return p.failStep(ctx, name, "grant "+g.String(), err)
 		}
 		p.granted = append(p.granted, g.String())
 	}
 	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone}); err != nil {
+		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone, GraphID: graphIDs}); err != nil {
 			return err
 		}
 		if p.req.UserID == "" {
@@ -327,7 +331,7 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 		if prev.State == store.StepDone {
 			detail = "given by an earlier attempt"
 		}
-		return p.audit(ctx, tx, store.AuditOutcome, "grant "+g.String(), p.req.UserID, "", "", detail)
+		return p.audit(ctx, tx, store.AuditOutcome, "grant "+g.String(), p.req.UserID, graphIDs, "", detail)
 	})
 }
 

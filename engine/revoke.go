@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -139,12 +140,15 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 		return false, fmt.Errorf("record the intent to %s: %w", op, err)
 	}
 	var dirErr error
+	var graphIDs string
 	if !shared {
-		dirErr = e.Dir.Revoke(ctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
+		rctx, log := directory.WithRequestLog(ctx)
+		dirErr = e.Dir.Revoke(rctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
+		graphIDs = strings.Join(log.IDs(), " ")
 	}
 	err = e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		step := store.Step{RequestID: req.ID, Name: name, State: store.StepDone}
-		entry := store.AuditEntry{Kind: store.AuditOutcome, Actor: e.actor(), RunID: run.ID, RequestID: req.ID, Op: op, Target: req.UserID}
+		step := store.Step{RequestID: req.ID, Name: name, State: store.StepDone, GraphID: graphIDs}
+		entry := store.AuditEntry{Kind: store.AuditOutcome, Actor: e.actor(), RunID: run.ID, RequestID: req.ID, Op: op, Target: req.UserID, GraphID: graphIDs}
 		if shared {
 			entry.Detail = "kept: another profile also grants it"
 		}

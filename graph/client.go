@@ -170,6 +170,9 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 		return nil, &directory.Error{Op: k.op, Kind: directory.ErrUnavailable, Err: err}
 	}
 	r := &response{status: raw.StatusCode, header: raw.Header, body: body, requestID: raw.Header.Get("request-id")}
+	if k.kind != kindRead {
+		directory.RequestLogFrom(ctx).Add(r.requestID)
+	}
 	if r.status/100 != 2 {
 		return r, serviceError(k.op, k.perm, r)
 	}

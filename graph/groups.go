@@ -28,9 +28,16 @@ type groupAdder struct {
 
 type groupBatch struct {
 	group   string
-	members map[string][]chan error // user id → waiters
+	members map[string][]waiter // user id → waiters
 	order   []string
 	full    chan struct{}
+}
+
+// waiter is one caller of add: where its result goes, and the request log
+// of its context, which gets the shared request's ids.
+type waiter struct {
+	done chan error
+	log  *directory.RequestLog
 }
 
 func newGroupAdder(c *Client) *groupAdder {
@@ -43,14 +50,14 @@ func (ga *groupAdder) add(ctx context.Context, group, userID string) error {
 	ga.mu.Lock()
 	b := ga.pending[group]
 	if b == nil {
-		b = &groupBatch{group: group, members: map[string][]chan error{}, full: make(chan struct{})}
+		b = &groupBatch{group: group, members: map[string][]waiter{}, full: make(chan struct{})}
 		ga.pending[group] = b
 		go ga.flushAfter(b)
 	}
 	if _, ok := b.members[userID]; !ok {
 		b.order = append(b.order, userID)
 	}
-	b.members[userID] = append(b.members[userID], done)
+	b.members[userID] = append(b.members[userID], waiter{done: done, log: directory.RequestLogFrom(ctx)})
 	if len(b.order) == batchMax {
 		delete(ga.pending, group)
 		close(b.full)
@@ -78,10 +85,13 @@ func (ga *groupAdder) flushAfter(b *groupBatch) {
 	// it; the pipeline's retries and MaxRetryDelay do.
 	ctx, cancel := context.WithTimeout(context.Background(), ga.c.o.Pacing.ReplicationWait)
 	defer cancel()
+	ctx, log := directory.WithRequestLog(ctx)
 	results := ga.c.addMembers(ctx, b.group, b.order)
+	ids := log.IDs()
 	for _, id := range b.order {
-		for _, ch := range b.members[id] {
-			ch <- results[id]
+		for _, w := range b.members[id] {
+			w.log.Add(ids...)
+			w.done <- results[id]
 		}
 	}
 }
