@@ -62,15 +62,18 @@ type Summary struct {
 }
 
 // Count adds r to the summary.
-func (s *Summary) Count(r Row) {
+func (s *Summary) Count(r Row) { s.Add(r.Action, r.Result, 1) }
+
+// Add adds n rows with action a and result r ("" for none yet).
+func (s *Summary) Add(a Action, r Result, n int) {
 	if s.Actions == nil {
 		s.Actions = map[Action]int{}
 		s.Results = map[Result]int{}
 	}
-	s.Rows++
-	s.Actions[r.Action]++
-	if r.Result != "" {
-		s.Results[r.Result]++
+	s.Rows += n
+	s.Actions[a] += n
+	if r != "" {
+		s.Results[r] += n
 	}
 }
 

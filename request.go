@@ -96,6 +96,27 @@ type Request struct {
 	UpdatedAt   time.Time
 }
 
+// Check reports what the ledger needs of a request it stores: an id, a
+// profile, an address, a known state, and a failure when the state is
+// failed. Errors are *Error with code EINVALID.
+func (r *Request) Check() error {
+	switch {
+	case r == nil:
+		return Errorf(EINVALID, "request is missing")
+	case r.ID == "":
+		return Errorf(EINVALID, "request has no id")
+	case r.Profile == "":
+		return Errorf(EINVALID, "request %s has no profile", r.ID)
+	case r.Email == "":
+		return Errorf(EINVALID, "request %s has no address", r.ID)
+	case !r.State.Valid():
+		return Errorf(EINVALID, "request %s has unknown state %q", r.ID, r.State)
+	case r.State == StateFailed && r.Failure == nil:
+		return Errorf(EINVALID, "request %s is failed without a failure", r.ID)
+	}
+	return nil
+}
+
 // Failure says why a request failed and whether trying again may help.
 type Failure struct {
 	Code      string // one of the E* codes

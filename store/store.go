@@ -243,6 +243,20 @@ type AuditEntry struct {
 	Detail    string // anything else, as JSON or text
 }
 
+// Check reports what the log needs of an entry: a known kind and an
+// operation. Errors are *foyer.Error with code EINVALID.
+func (e AuditEntry) Check() error {
+	switch e.Kind {
+	case AuditIntent, AuditOutcome, AuditChange:
+	default:
+		return foyer.Errorf(foyer.EINVALID, "audit entry has unknown kind %q", e.Kind)
+	}
+	if e.Op == "" {
+		return foyer.Errorf(foyer.EINVALID, "audit entry has no operation")
+	}
+	return nil
+}
+
 // Audit is the append-only log. There is no way to change or remove an
 // entry; backends also refuse it in the database.
 type Audit interface {

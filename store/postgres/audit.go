@@ -11,21 +11,8 @@ import (
 
 var _ store.Audit = (*tx)(nil)
 
-// checkAudit validates an entry before it is appended.
-func checkAudit(e store.AuditEntry) error {
-	switch e.Kind {
-	case store.AuditIntent, store.AuditOutcome, store.AuditChange:
-	default:
-		return foyer.Errorf(foyer.EINVALID, "audit entry has unknown kind %q", e.Kind)
-	}
-	if e.Op == "" {
-		return foyer.Errorf(foyer.EINVALID, "audit entry has no operation")
-	}
-	return nil
-}
-
 func (t *tx) AppendAudit(ctx context.Context, e store.AuditEntry) error {
-	if err := checkAudit(e); err != nil {
+	if err := e.Check(); err != nil {
 		return err
 	}
 	if e.At.IsZero() {

@@ -5,53 +5,17 @@ import (
 	"embed"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/foyer-dev/foyer/store/internal/migrations"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-// migration is one numbered SQL file of migrations/.
-type migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
-// migrations reads migrations/NNNN_name.sql, checking that the numbers run
-// 1, 2, 3... without gaps (store/sqlite has the same numbers).
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for i, name := range names { // fs.Glob sorts
-		base := strings.TrimSuffix(path.Base(name), ".sql")
-		num, label, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || len(num) != 4 || label == "" {
-			return nil, fmt.Errorf("migration file %s is not named NNNN_name.sql", name)
-		}
-		if v != i+1 {
-			return nil, fmt.Errorf("migration file %s: expected number %04d", name, i+1)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{Version: v, Name: label, SQL: string(b)})
-	}
-	return ms, nil
-}
 
 // lockKey is the advisory lock that serializes migrations of one schema
 // across processes.
@@ -73,7 +37,7 @@ func lockKey(schema string) int64 {
 // the lock is a session lock held on a connection of its own rather than a
 // transaction lock.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations.Read(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -122,7 +86,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // apply applies m in one transaction unless it is recorded as applied. It
 // refuses a database already migrated past the newest version this binary
 // knows.
-func (db *DB) apply(ctx context.Context, conn *pgxpool.Conn, m migration, known int) error {
+func (db *DB) apply(ctx context.Context, conn *pgxpool.Conn, m migrations.Migration, known int) error {
 	ptx, err := conn.Begin(ctx)
 	if err != nil {
 		return err

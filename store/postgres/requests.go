@@ -15,25 +15,6 @@ import (
 
 var _ store.Requests = (*tx)(nil)
 
-// checkRequest validates what the ledger needs of a request it stores.
-func checkRequest(r *foyer.Request) error {
-	switch {
-	case r == nil:
-		return foyer.Errorf(foyer.EINVALID, "request is missing")
-	case r.ID == "":
-		return foyer.Errorf(foyer.EINVALID, "request has no id")
-	case r.Profile == "":
-		return foyer.Errorf(foyer.EINVALID, "request %s has no profile", r.ID)
-	case r.Email == "":
-		return foyer.Errorf(foyer.EINVALID, "request %s has no address", r.ID)
-	case !r.State.Valid():
-		return foyer.Errorf(foyer.EINVALID, "request %s has unknown state %q", r.ID, r.State)
-	case r.State == foyer.StateFailed && r.Failure == nil:
-		return foyer.Errorf(foyer.EINVALID, "request %s is failed without a failure", r.ID)
-	}
-	return nil
-}
-
 // failureArgs are the failure columns of a request: all empty (code NULL)
 // when there is no failure.
 func failureArgs(f *foyer.Failure) []any {
@@ -47,7 +28,7 @@ func (t *tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 	if r != nil && r.State == "" {
 		r.State = foyer.StateReceived
 	}
-	if err := checkRequest(r); err != nil {
+	if err := r.Check(); err != nil {
 		return err
 	}
 	created := r.CreatedAt
@@ -165,7 +146,7 @@ func (t *tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State
 }
 
 func (t *tx) UpdateRequest(ctx context.Context, r *foyer.Request) error {
-	if err := checkRequest(r); err != nil {
+	if err := r.Check(); err != nil {
 		return err
 	}
 	args := []any{r.RunID, string(r.Origin), r.Line, r.DisplayName, r.UserID, r.RedeemURL}

@@ -6,51 +6,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/foyer-dev/foyer/store/internal/migrations"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-// migration is one numbered SQL file of migrations/.
-type migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
-// migrations reads migrations/NNNN_name.sql, checking that the numbers run
-// 1, 2, 3... without gaps (store/postgres has the same numbers).
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for i, name := range names { // fs.Glob sorts
-		base := strings.TrimSuffix(path.Base(name), ".sql")
-		num, label, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || len(num) != 4 || label == "" {
-			return nil, fmt.Errorf("migration file %s is not named NNNN_name.sql", name)
-		}
-		if v != i+1 {
-			return nil, fmt.Errorf("migration file %s: expected number %04d", name, i+1)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{Version: v, Name: label, SQL: string(b)})
-	}
-	return ms, nil
-}
 
 // migrate applies River's migrations, then foyer's.
 //
@@ -65,7 +29,7 @@ func migrations() ([]migration, error) {
 // of the transaction it applies them in, so it is run through MigrateTx
 // inside one of ours.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations.Read(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -92,7 +56,7 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // apply applies m in stx unless it is recorded as applied. It refuses a
 // database already migrated past the newest version this binary knows.
-func (db *DB) apply(ctx context.Context, stx *sql.Tx, m migration, known int) error {
+func (db *DB) apply(ctx context.Context, stx *sql.Tx, m migrations.Migration, known int) error {
 	var newest int
 	if err := stx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM foyer_migrations`).Scan(&newest); err != nil {
 		return err

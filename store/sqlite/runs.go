@@ -252,24 +252,10 @@ func (t *tx) RunSummary(ctx context.Context, runID string) (foyer.Summary, error
 		if err := rows.Scan(&action, &result, &n); err != nil {
 			return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
 		}
-		addCount(&s, foyer.Action(action), foyer.Result(result), n)
+		s.Add(foyer.Action(action), foyer.Result(result), n)
 	}
 	if err := rows.Err(); err != nil {
 		return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
 	}
 	return s, nil
-}
-
-// addCount adds n rows with action a and result r to s, as n calls of
-// foyer.Summary.Count would.
-func addCount(s *foyer.Summary, a foyer.Action, r foyer.Result, n int) {
-	if s.Actions == nil {
-		s.Actions = map[foyer.Action]int{}
-		s.Results = map[foyer.Result]int{}
-	}
-	s.Rows += n
-	s.Actions[a] += n
-	if r != "" {
-		s.Results[r] += n
-	}
 }
