@@ -16,34 +16,34 @@ import (
 
 // Config is a whole configuration file.
 type Config struct {
-	Tenants  map[string]*Tenant  `yaml:"tenants"`
-	Ledger   Ledger              `yaml:"ledger"`
-	Pacing   Pacing              `yaml:"pacing"`
-	Notify   Notify              `yaml:"notify"`
-	SMTP     *SMTP               `yaml:"smtp"`
-	Storage  *Storage            `yaml:"storage"`
-	Profiles map[string]*Profile `yaml:"profiles"`
+	Tenants  map[string]*Tenant  `yaml:"tenants,omitempty"`
+	Ledger   Ledger              `yaml:"ledger,omitempty"`
+	Pacing   Pacing              `yaml:"pacing,omitempty"`
+	Notify   Notify              `yaml:"notify,omitempty"`
+	SMTP     *SMTP               `yaml:"smtp,omitempty"`
+	Storage  *Storage            `yaml:"storage,omitempty"`
+	Profiles map[string]*Profile `yaml:"profiles,omitempty"`
 
 	src *source // where each key is, for messages
 }
 
 // Tenant is one Entra directory and how foyer signs in to it.
 type Tenant struct {
-	TenantID        string     `yaml:"tenant_id"`
-	ClientID        string     `yaml:"client_id"`
-	Cloud           string     `yaml:"cloud"` // public (default), usgov, china or custom
-	Endpoints       Endpoints  `yaml:"endpoints"`
-	CAFile          string     `yaml:"ca_file"`          // extra CA to trust (the emulated tenant's)
-	Credential      Credential `yaml:"credential"`       // how foyer gets tokens
-	InternalDomains []string   `yaml:"internal_domains"` // treated as the organisation's own, beside the verified domains
+	TenantID        string     `yaml:"tenant_id,omitempty"`
+	ClientID        string     `yaml:"client_id,omitempty"`
+	Cloud           string     `yaml:"cloud,omitempty"` // public (default), usgov, china or custom
+	Endpoints       Endpoints  `yaml:"endpoints,omitempty"`
+	CAFile          string     `yaml:"ca_file,omitempty"`          // extra CA to trust (the emulated tenant's)
+	Credential      Credential `yaml:"credential,omitempty"`       // how foyer gets tokens
+	InternalDomains []string   `yaml:"internal_domains,omitempty"` // treated as the organisation's own, beside the verified domains
 }
 
 // Endpoints override a cloud's hosts (cloud: custom).
 type Endpoints struct {
-	Authority string `yaml:"authority"` // e.g. https://login.microsoftonline.com/
-	Graph     string `yaml:"graph"`     // e.g. https://graph.microsoft.com
-	ARM       string `yaml:"arm"`       // e.g. https://management.azure.com
-	Exchange  string `yaml:"exchange"`  // e.g. https://outlook.office365.com
+	Authority string `yaml:"authority,omitempty"` // e.g. https://login.microsoftonline.com/
+	Graph     string `yaml:"graph,omitempty"`     // e.g. https://graph.microsoft.com
+	ARM       string `yaml:"arm,omitempty"`       // e.g. https://management.azure.com
+	Exchange  string `yaml:"exchange,omitempty"`  // e.g. https://outlook.office365.com
 }
 
 // Credential types.
@@ -59,119 +59,119 @@ const (
 // Credential says how foyer gets tokens. It names where secrets are; it
 // never holds one.
 type Credential struct {
-	Type                    string `yaml:"type"`
-	SecretEnv               string `yaml:"secret_env"`                 // client_secret: the variable holding it
-	SecretFile              string `yaml:"secret_file"`                // client_secret: the file holding it
-	CertificateFile         string `yaml:"certificate_file"`           // certificate: PEM (cert + key) or PFX
-	CertificatePasswordEnv  string `yaml:"certificate_password_env"`   // certificate: the PFX or key password
-	ManagedIdentityClientID string `yaml:"managed_identity_client_id"` // managed_identity: a user-assigned identity
-	TokenFile               string `yaml:"token_file"`                 // workload_identity: default $AZURE_FEDERATED_TOKEN_FILE
+	Type                    string `yaml:"type,omitempty"`
+	SecretEnv               string `yaml:"secret_env,omitempty"`                 // client_secret: the variable holding it
+	SecretFile              string `yaml:"secret_file,omitempty"`                // client_secret: the file holding it
+	CertificateFile         string `yaml:"certificate_file,omitempty"`           // certificate: PEM (cert + key) or PFX
+	CertificatePasswordEnv  string `yaml:"certificate_password_env,omitempty"`   // certificate: the PFX or key password
+	ManagedIdentityClientID string `yaml:"managed_identity_client_id,omitempty"` // managed_identity: a user-assigned identity
+	TokenFile               string `yaml:"token_file,omitempty"`                 // workload_identity: default $AZURE_FEDERATED_TOKEN_FILE
 }
 
 // Ledger says where foyer keeps its ledger.
 type Ledger struct {
-	Driver string `yaml:"driver"`  // sqlite (default) or postgres
-	DSN    string `yaml:"dsn"`     // sqlite: a file path; postgres: a DSN without a password
-	DSNEnv string `yaml:"dsn_env"` // postgres: the variable holding a DSN with its password
+	Driver string `yaml:"driver,omitempty"`  // sqlite (default) or postgres
+	DSN    string `yaml:"dsn,omitempty"`     // sqlite: a file path; postgres: a DSN without a password
+	DSNEnv string `yaml:"dsn_env,omitempty"` // postgres: the variable holding a DSN with its password
 }
 
 // Pacing bounds how fast foyer writes to the directory, below what the
 // service itself allows.
 type Pacing struct {
-	InvitationsPerMinute int `yaml:"invitations_per_minute"` // 0: no ceiling of foyer's own
-	Concurrency          int `yaml:"concurrency"`            // workers; 0: the default
+	InvitationsPerMinute int `yaml:"invitations_per_minute,omitempty"` // 0: no ceiling of foyer's own
+	Concurrency          int `yaml:"concurrency,omitempty"`            // workers; 0: the default
 	// LookupGrace is how long after an invitation whose answer was lost
 	// foyer keeps looking the person up (replication can hide a new guest)
 	// before inviting again. 0: 30 s.
-	LookupGrace Duration `yaml:"lookup_grace"`
+	LookupGrace Duration `yaml:"lookup_grace,omitempty"`
 }
 
 // Notify lists where run reports go. URLs are secrets (they carry tokens),
 // so the file names where they are.
 type Notify struct {
-	Slack      *Hook  `yaml:"slack"`
-	Teams      *Hook  `yaml:"teams"`
-	Webhook    *Hook  `yaml:"webhook"`
-	DetailsURL string `yaml:"details_url"` // a link to put in reports, e.g. the results file's location
+	Slack      *Hook  `yaml:"slack,omitempty"`
+	Teams      *Hook  `yaml:"teams,omitempty"`
+	Webhook    *Hook  `yaml:"webhook,omitempty"`
+	DetailsURL string `yaml:"details_url,omitempty"` // a link to put in reports, e.g. the results file's location
 }
 
 // Hook is a webhook destination.
 type Hook struct {
-	URLEnv     string `yaml:"url_env"`
-	URLFile    string `yaml:"url_file"`
-	SecretEnv  string `yaml:"secret_env"`  // webhook: the HMAC signing secret
-	SecretFile string `yaml:"secret_file"` // webhook: the HMAC signing secret
+	URLEnv     string `yaml:"url_env,omitempty"`
+	URLFile    string `yaml:"url_file,omitempty"`
+	SecretEnv  string `yaml:"secret_env,omitempty"`  // webhook: the HMAC signing secret
+	SecretFile string `yaml:"secret_file,omitempty"` // webhook: the HMAC signing secret
 }
 
 // SMTP is the mail server foyer sends its own invitation emails through.
 type SMTP struct {
-	Host         string `yaml:"host"`
-	Port         int    `yaml:"port"` // default 587 (starttls), 465 (tls), 25 (none)
-	From         string `yaml:"from"`
-	Username     string `yaml:"username"`
-	PasswordEnv  string `yaml:"password_env"`
-	PasswordFile string `yaml:"password_file"`
-	TLS          string `yaml:"tls"` // starttls (default), tls or none (loopback only)
-	CAFile       string `yaml:"ca_file"`
+	Host         string `yaml:"host,omitempty"`
+	Port         int    `yaml:"port,omitempty"` // default 587 (starttls), 465 (tls), 25 (none)
+	From         string `yaml:"from,omitempty"`
+	Username     string `yaml:"username,omitempty"`
+	PasswordEnv  string `yaml:"password_env,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
+	TLS          string `yaml:"tls,omitempty"` // starttls (default), tls or none (loopback only)
+	CAFile       string `yaml:"ca_file,omitempty"`
 }
 
 // Storage is the Azure Storage account that azblob://container/blob inputs
 // are read from.
 type Storage struct {
-	AccountURL           string `yaml:"account_url"`            // https://<account>.blob.core.windows.net/
-	ConnectionStringEnv  string `yaml:"connection_string_env"`  // or a connection string, from this variable
-	ConnectionStringFile string `yaml:"connection_string_file"` // or from this file
-	Tenant               string `yaml:"tenant"`                 // else sign in with this tenant's credential (Storage Blob Data Reader)
+	AccountURL           string `yaml:"account_url,omitempty"`            // https://<account>.blob.core.windows.net/
+	ConnectionStringEnv  string `yaml:"connection_string_env,omitempty"`  // or a connection string, from this variable
+	ConnectionStringFile string `yaml:"connection_string_file,omitempty"` // or from this file
+	Tenant               string `yaml:"tenant,omitempty"`                 // else sign in with this tenant's credential (Storage Blob Data Reader)
 }
 
 // Profile is a named bundle of access; see foyer.Profile.
 type Profile struct {
-	Tenant         string      `yaml:"tenant"` // default: the only tenant
-	RedirectURL    string      `yaml:"redirect_url"`
-	Message        string      `yaml:"message"`
-	Language       string      `yaml:"language"`
-	CC             string      `yaml:"cc"`
-	Sender         string      `yaml:"sender"` // microsoft (default), foyer or none
-	Sponsors       []string    `yaml:"sponsors"`
-	Groups         []string    `yaml:"groups"`
-	AppRoles       []AppRole   `yaml:"app_roles"`
-	Licenses       []License   `yaml:"licenses"`
-	DirectoryRoles []string    `yaml:"directory_roles"`
-	AzureRoles     []AzureRole `yaml:"azure_roles"`
-	MailContact    bool        `yaml:"mail_contact"`
-	AllowDomains   []string    `yaml:"allow_domains"`
-	DenyDomains    []string    `yaml:"deny_domains"`
-	Expiry         Duration    `yaml:"expiry"`
-	Inactivity     Duration    `yaml:"inactivity"`
-	Email          *Email      `yaml:"email"`
+	Tenant         string      `yaml:"tenant,omitempty"` // default: the only tenant
+	RedirectURL    string      `yaml:"redirect_url,omitempty"`
+	Message        string      `yaml:"message,omitempty"`
+	Language       string      `yaml:"language,omitempty"`
+	CC             string      `yaml:"cc,omitempty"`
+	Sender         string      `yaml:"sender,omitempty"` // microsoft (default), foyer or none
+	Sponsors       []string    `yaml:"sponsors,omitempty"`
+	Groups         []string    `yaml:"groups,omitempty"`
+	AppRoles       []AppRole   `yaml:"app_roles,omitempty"`
+	Licenses       []License   `yaml:"licenses,omitempty"`
+	DirectoryRoles []string    `yaml:"directory_roles,omitempty"`
+	AzureRoles     []AzureRole `yaml:"azure_roles,omitempty"`
+	MailContact    bool        `yaml:"mail_contact,omitempty"`
+	AllowDomains   []string    `yaml:"allow_domains,omitempty"`
+	DenyDomains    []string    `yaml:"deny_domains,omitempty"`
+	Expiry         Duration    `yaml:"expiry,omitempty"`
+	Inactivity     Duration    `yaml:"inactivity,omitempty"`
+	Email          *Email      `yaml:"email,omitempty"`
 }
 
 // AppRole is an app role of an application's service principal.
 type AppRole struct {
-	ServicePrincipal string `yaml:"service_principal"` // display name, appId or object id
-	Role             string `yaml:"role"`              // value or id; empty for the default access role
+	ServicePrincipal string `yaml:"service_principal,omitempty"` // display name, appId or object id
+	Role             string `yaml:"role,omitempty"`              // value or id; empty for the default access role
 }
 
 // License is a license to assign.
 type License struct {
-	SKU           string   `yaml:"sku"`            // part number (ENTERPRISEPACK) or SKU id
-	UsageLocation string   `yaml:"usage_location"` // ISO 3166 alpha-2, set on the guest first
-	DisabledPlans []string `yaml:"disabled_plans"` // service plan ids or names
+	SKU           string   `yaml:"sku,omitempty"`            // part number (ENTERPRISEPACK) or SKU id
+	UsageLocation string   `yaml:"usage_location,omitempty"` // ISO 3166 alpha-2, set on the guest first
+	DisabledPlans []string `yaml:"disabled_plans,omitempty"` // service plan ids or names
 }
 
 // AzureRole is an Azure RBAC role at a scope.
 type AzureRole struct {
-	Role  string `yaml:"role"`  // role name (Reader) or definition GUID
-	Scope string `yaml:"scope"` // /subscriptions/…[/resourceGroups/…[/providers/…]] or a management group
+	Role  string `yaml:"role,omitempty"`  // role name (Reader) or definition GUID
+	Scope string `yaml:"scope,omitempty"` // /subscriptions/…[/resourceGroups/…[/providers/…]] or a management group
 }
 
 // Email customises the invitation email foyer sends (sender: foyer).
 type Email struct {
-	AppName      string `yaml:"app_name"`     // what the guest is invited to, e.g. "Contoso Partner Portal"
-	Organization string `yaml:"organization"` // who invites, e.g. "Contoso"
+	AppName      string `yaml:"app_name,omitempty"`     // what the guest is invited to, e.g. "Contoso Partner Portal"
+	Organization string `yaml:"organization,omitempty"` // who invites, e.g. "Contoso"
 	// TemplateDir holds subject.txt, invitation.txt and invitation.html
 	// (any of them; the built-in template fills the rest).
-	TemplateDir string `yaml:"template_dir"`
+	TemplateDir string `yaml:"template_dir,omitempty"`
 }
 
 // Duration is a time.Duration written as Go writes durations ("36h") or in

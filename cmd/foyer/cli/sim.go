@@ -10,6 +10,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
+	"github.com/foyer-dev/foyer/config"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/sim/chaos"
 	"github.com/foyer-dev/foyer/sim/throttle"
@@ -163,65 +164,25 @@ const configHeader = `# foyer configuration for the emulated tenant started by "
 # Its credentials are throwaway; the tenant lives as long as that process.
 `
 
-type yamlConfig struct {
-	Tenants  map[string]yamlTenant  `yaml:"tenants"`
-	Ledger   yamlLedger             `yaml:"ledger"`
-	Profiles map[string]yamlProfile `yaml:"profiles"`
-}
-
-type yamlTenant struct {
-	TenantID   string         `yaml:"tenant_id"`
-	ClientID   string         `yaml:"client_id"`
-	Cloud      string         `yaml:"cloud"`
-	Endpoints  yamlEndpoints  `yaml:"endpoints"`
-	CAFile     string         `yaml:"ca_file"`
-	Credential yamlCredential `yaml:"credential"`
-}
-
-type yamlEndpoints struct {
-	Authority string `yaml:"authority"`
-	Graph     string `yaml:"graph"`
-	ARM       string `yaml:"arm"`
-	Exchange  string `yaml:"exchange"`
-}
-
-type yamlCredential struct {
-	Type       string `yaml:"type"`
-	SecretFile string `yaml:"secret_file"`
-}
-
-type yamlLedger struct {
-	Driver string `yaml:"driver"`
-	DSN    string `yaml:"dsn"`
-}
-
-type yamlProfile struct {
-	Tenant      string   `yaml:"tenant"`
-	RedirectURL string   `yaml:"redirect_url"`
-	Sender      string   `yaml:"sender"`
-	Groups      []string `yaml:"groups,omitempty"`
-	DenyDomains []string `yaml:"deny_domains,omitempty"`
-}
-
 // simConfig is the foyer.yaml for the sim: one tenant, a SQLite ledger in
 // the directory, and an example profile granting the DemoApp group (which
 // an --empty tenant does not have).
-func simConfig(r simReady, dir string, empty bool) yamlConfig {
+func simConfig(r simReady, dir string, empty bool) config.Config {
 	// The example profile refuses a consumer mail domain, to show the
 	// verdict; the organisation's own domains are skipped without it.
-	p := yamlProfile{Tenant: "contoso", RedirectURL: "https://myapps.microsoft.com/?tenantid=" + r.TenantID, Sender: "microsoft",
-		DenyDomains: []string{"gmail.com"}}
+	p := &config.Profile{Tenant: "contoso", RedirectURL: "https://myapps.microsoft.com/?tenantid=" + r.TenantID,
+		Sender: "microsoft", DenyDomains: []string{"gmail.com"}}
 	if !empty {
 		p.Groups = []string{"DemoApp"}
 	}
-	return yamlConfig{
-		Tenants: map[string]yamlTenant{"contoso": {
+	return config.Config{
+		Tenants: map[string]*config.Tenant{"contoso": {
 			TenantID: r.TenantID, ClientID: r.ClientID, Cloud: "custom",
-			Endpoints:  yamlEndpoints{Authority: r.URL + "/", Graph: r.URL, ARM: r.URL, Exchange: r.URL},
+			Endpoints:  config.Endpoints{Authority: r.URL + "/", Graph: r.URL, ARM: r.URL, Exchange: r.URL},
 			CAFile:     r.CAFile,
-			Credential: yamlCredential{Type: "client_secret", SecretFile: r.SecretFile},
+			Credential: config.Credential{Type: config.CredClientSecret, SecretFile: r.SecretFile},
 		}},
-		Ledger:   yamlLedger{Driver: "sqlite", DSN: filepath.Join(dir, "foyer.db")},
-		Profiles: map[string]yamlProfile{"partners": p},
+		Ledger:   config.Ledger{Driver: "sqlite", DSN: filepath.Join(dir, "foyer.db")},
+		Profiles: map[string]*config.Profile{"partners": p},
 	}
 }
