@@ -3,13 +3,17 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/x509"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/engine"
@@ -18,6 +22,7 @@ import (
 	"github.com/foyer-dev/foyer/sim/simtest"
 	"github.com/foyer-dev/foyer/source"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/postgres"
 	"github.com/foyer-dev/foyer/store/sqlite"
 )
 
@@ -30,7 +35,54 @@ type world struct {
 	eng     *engine.Engine
 }
 
+// ledgers are the backends the engine's tests run on.
+var ledgers = map[string]func(t *testing.T) store.Store{
+	"sqlite": func(t *testing.T) store.Store {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	},
+	"postgres": openPostgres,
+}
+
+// openPostgres opens a ledger in a fresh schema of the database
+// FOYER_TEST_POSTGRES names, dropped when t ends.
+func openPostgres(t *testing.T) store.Store {
+	dsn := os.Getenv("FOYER_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("FOYER_TEST_POSTGRES is not set (scripts/test sets it)")
+	}
+	ctx := context.Background()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "foyer_engine_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	db, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func newWorld(t *testing.T, o sim.Options, grants ...foyer.Grant) *world {
+	return newWorldOn(t, ledgers["sqlite"], o, grants...)
+}
+
+func newWorldOn(t *testing.T, ledger func(*testing.T) store.Store, o sim.Options, grants ...foyer.Grant) *world {
 	t.Helper()
 	ctx := context.Background()
 	s := simtest.Start(t, o)
@@ -47,11 +99,7 @@ func newWorld(t *testing.T, o sim.Options, grants ...foyer.Grant) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := ledger(t)
 	if len(grants) == 0 {
 		grants = []foyer.Grant{{Kind: foyer.GrantGroup, Ref: "DemoApp"}}
 	}
@@ -130,7 +178,15 @@ func guestsCSV(t *testing.T) []byte {
 
 func TestApplyInvitesOnceAndGrants(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, sim.Options{})
+	for name, ledger := range ledgers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testApplyInvitesOnceAndGrants(t, newWorldOn(t, ledger, sim.Options{}))
+		})
+	}
+}
+
+func testApplyInvitesOnceAndGrants(t *testing.T, w *world) {
 	csv := guestsCSV(t)
 	run := w.apply(t, csv, "digest-1")
 	s := run.Summary
