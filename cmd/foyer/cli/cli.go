@@ -116,6 +116,7 @@ func commands() []func(*Env) *cobra.Command {
 		newApply,
 		newRevoke,
 		newProfiles,
+		newRuns,
 	}
 }
 

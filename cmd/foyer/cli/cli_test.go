@@ -169,6 +169,17 @@ func TestApplyWithFailedRowsExits3(t *testing.T) {
 	if n := len(s.Stats().InvitationsByEmail); n > 3+d.Summary["failed"] {
 		t.Errorf("%d addresses reached the tenant", n)
 	}
+
+	// The run can be read back from the ledger, failures and all.
+	code, out, errs = run(t, "runs", "show", "--config", config, "--output", "json", d.RunID)
+	back := decode(t, out)
+	if code != cli.ExitOK || back.RunID != d.RunID || back.Summary["failed"] != d.Summary["failed"] || len(back.Rows) != len(d.Rows) {
+		t.Errorf("runs show: exit %d %s: %v, %d rows", code, errs, back.Summary, len(back.Rows))
+	}
+	code, out, _ = run(t, "runs", "show", "--config", config, d.RunID)
+	if code != cli.ExitOK || !strings.Contains(out, "suspicious activity") || !strings.Contains(out, "Run "+d.RunID) {
+		t.Errorf("runs show (human): exit %d\n%s", code, out)
+	}
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

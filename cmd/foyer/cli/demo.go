@@ -87,6 +87,7 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 	}
 	fmt.Fprintf(out, "\nWhere to look next:\n")
 	fmt.Fprintf(out, "  the ledger (runs, requests, steps, audit log)  %s\n", filepath.Join(dir, "foyer.db"))
+	fmt.Fprintf(out, "  a run's rows, read back from the ledger        foyer runs show --config %s RUN-ID\n", ready.Config)
 	fmt.Fprintf(out, "  an emulated tenant to keep                     foyer sim --dir %s\n", filepath.Join(os.TempDir(), "foyer-sim"))
 	fmt.Fprintf(out, "  point foyer at your own tenant                 README.md, \"Use it on your tenant\"\n")
 	if !serve {

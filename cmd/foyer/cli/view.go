@@ -172,7 +172,7 @@ func (v *humanView) close() error {
 	for _, r := range resultsOf(v.cmd) {
 		fmt.Fprintf(v.w, "  %-10s %6d\n", r, s.Results[r])
 	}
-	if len(v.failed) > 0 {
+	if len(v.failed) > 0 && v.runID != "" {
 		fmt.Fprintf(v.w, "\n%d rows failed; see above, or run: foyer runs show %s\n", len(v.failed), v.runID)
 	}
 	return nil
