@@ -43,6 +43,10 @@ type Engine struct {
 	done   chan struct{}
 	lost   error // set when the lease was lost
 	sink   Sink
+	// blocked is set once Entra blocks invitations for suspicious activity:
+	// every further attempt would only prolong the block, so the rest of
+	// the run's invitations fail at once with the reason.
+	blocked error
 }
 
 // Start takes the ledger's worker lease (taking it over from a holder that
@@ -124,4 +128,31 @@ func (e *Engine) currentQueue() (store.Queue, error) {
 		return nil, errors.New("the engine is not started")
 	}
 	return e.queue, nil
+}
+
+// setBlocked records that Entra blocked invitations, first seen at line.
+func (e *Engine) setBlocked(line int, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.blocked == nil {
+		e.blocked = &directory.Error{Op: "invite", Kind: directory.ErrBlocked,
+			Message: fmt.Sprintf("Entra blocked invitations for this tenant at line %d; no more are sent in this run (only Microsoft support lifts the block): %v", line, err)}
+	}
+}
+
+func (e *Engine) blockedErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.blocked
+}
+
+// failRow records a row as failed when its request cannot be read.
+func (e *Engine) failRow(ctx context.Context, a ProvisionArgs, cause error) error {
+	row := foyer.Row{Line: a.Line, Result: foyer.ResultFailed, Error: safeMessage(cause)}
+	err := e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error { return tx.UpdateRunRow(ctx, a.RunID, row) })
+	if err != nil {
+		return fmt.Errorf("record the failure of line %d: %w", a.Line, err)
+	}
+	e.emitRow(row)
+	return nil
 }

@@ -44,10 +44,13 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	}
 	p := &provisioning{e: e, args: a, job: job}
 	if err := p.load(ctx); err != nil {
-		if p.req == nil {
+		if p.req != nil {
+			return p.finish(ctx, err)
+		}
+		if job.Attempt < job.MaxAttempts {
 			return err
 		}
-		return p.finish(ctx, err)
+		return e.failRow(ctx, a, err) // the request is gone: at least the row says why
 	}
 	err := p.run(ctx)
 	var snooze *river.JobSnoozeError
@@ -195,11 +198,17 @@ func (p *provisioning) invite(ctx context.Context) error {
 			return river.JobSnooze(wait)
 		}
 	}
+	if err := p.e.blockedErr(); err != nil {
+		return err
+	}
 	if _, err := p.startStep(ctx, stepInvite, "invite"); err != nil {
 		return err
 	}
 	inv, err := p.e.Dir.Invite(ctx, p.invitation())
 	if err != nil {
+		if errors.Is(err, directory.ErrBlocked) {
+			p.e.setBlocked(p.args.Line, err)
+		}
 		return p.failStep(ctx, stepInvite, "invite", err)
 	}
 	return p.recordInvited(ctx, inv, false)
