@@ -255,7 +255,8 @@ func (e *Engine) grantKeys(profile string, r foyer.Row) []string {
 }
 
 // wait returns when every row of the run with work has a result, sending a
-// progress event at each heartbeat.
+// progress event at each heartbeat. Job events wake it, but it counts the
+// finished rows at most five times a second, whatever the job rate.
 func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat time.Duration) error {
 	if heartbeat <= 0 {
 		heartbeat = 2 * time.Second
@@ -268,15 +269,16 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 	defer unsubscribe()
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
-	last := -1
+	var soon <-chan time.Time // armed by a job event, fires one count later
+	last, beat := -1, false
 	for {
 		done, err := e.doneRows(ctx, runID)
 		if err != nil {
 			return err
 		}
-		if done != last {
+		if done != last || beat {
 			e.emit(Event{Kind: EventProgress, At: e.Clock.Now(), RunID: runID, Done: done, Total: total})
-			last = done
+			last, beat = done, false
 		}
 		if done >= total {
 			return nil
@@ -284,12 +286,22 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 		if err := e.lostLease(); err != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-events:
-		case <-tick.C:
-			e.emit(Event{Kind: EventProgress, At: e.Clock.Now(), RunID: runID, Done: done, Total: total})
+	sleep:
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-events:
+				if soon == nil {
+					soon = time.After(200 * time.Millisecond)
+				}
+			case <-soon:
+				soon = nil
+				break sleep
+			case <-tick.C:
+				beat = true
+				break sleep
+			}
 		}
 	}
 }
