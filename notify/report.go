@@ -23,7 +23,7 @@ type Report struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	Summary    foyer.Summary
-	Failures   []Failure // every failed row in input order; notifiers show the first few
+	Failures   []Failure // the first failed rows in input order, at most KeptFailures; Summary counts them all
 	DetailsURL string    // where the full results are; "" for none
 }
 
@@ -38,9 +38,14 @@ type Failure struct {
 // "and N more".
 const ShownFailures = 10
 
-// NewReport builds the report of run from its rows: every row whose result
-// is failed becomes a Failure, with the row's error as the reason. tenant is
-// the tenant's name and detailsURL where the full results can be read.
+// KeptFailures is how many failed rows a report keeps: the most any notifier
+// lists (the webhook's default). The rest are counted in the summary, so a
+// run of a million failed rows costs a report no more than a thousand.
+const KeptFailures = 1000
+
+// NewReport builds the report of run from its rows (which may be nil, and
+// added one by one with Add). tenant is the tenant's name and detailsURL
+// where the full results can be read.
 func NewReport(run foyer.Run, tenant string, rows []foyer.Row, detailsURL string) Report {
 	r := Report{
 		RunID:      run.ID,
@@ -54,20 +59,27 @@ func NewReport(run foyer.Run, tenant string, rows []foyer.Row, detailsURL string
 		DetailsURL: detailsURL,
 	}
 	for _, row := range rows {
-		if row.Result != foyer.ResultFailed {
-			continue
-		}
-		email := string(row.Email)
-		if email == "" {
-			email = row.Raw
-		}
-		reason := row.Error
-		if reason == "" {
-			reason = row.Reason
-		}
-		r.Failures = append(r.Failures, Failure{Line: row.Line, Email: email, Reason: reason})
+		r.Add(row)
 	}
 	return r
+}
+
+// Add adds a row of the run, in input order: a failed row becomes a
+// Failure, with the row's error as the reason, while fewer than
+// KeptFailures are kept. Rows are already counted in Summary.
+func (r *Report) Add(row foyer.Row) {
+	if row.Result != foyer.ResultFailed || len(r.Failures) >= KeptFailures {
+		return
+	}
+	email := string(row.Email)
+	if email == "" {
+		email = row.Raw
+	}
+	reason := row.Error
+	if reason == "" {
+		reason = row.Reason
+	}
+	r.Failures = append(r.Failures, Failure{Line: row.Line, Email: email, Reason: reason})
 }
 
 // SafeSource returns a name for a source that can be shown anywhere: a URL

@@ -94,6 +94,29 @@ func TestShown(t *testing.T) {
 	}
 }
 
+// TestReportKeepsFewFailures: a run where every row failed costs the report
+// KeptFailures rows, and the notifiers still count every failure.
+func TestReportKeepsFewFailures(t *testing.T) {
+	t.Parallel()
+	const n = notify.KeptFailures + 500
+	run := foyer.Run{ID: "run-1", Kind: foyer.RunApply}
+	r := notify.NewReport(run, "contoso", nil, "")
+	for i := range n {
+		row := foyer.Row{Line: i + 2, Email: foyer.Address(fmt.Sprintf("p%d@x.example", i)), Action: foyer.ActionInvite,
+			Result: foyer.ResultFailed, Error: "blocked"}
+		r.Summary.Count(row)
+		r.Add(row)
+		r.Add(foyer.Row{Line: i + 2, Result: foyer.ResultInvited}) // not a failure: not kept
+	}
+	if len(r.Failures) != notify.KeptFailures || r.Failures[0].Line != 2 || r.Failures[len(r.Failures)-1].Line != notify.KeptFailures+1 {
+		t.Fatalf("kept %d failures, lines %d..%d; want the first %d", len(r.Failures), r.Failures[0].Line,
+			r.Failures[len(r.Failures)-1].Line, notify.KeptFailures)
+	}
+	if shown, more := r.Shown(notify.ShownFailures); len(shown) != notify.ShownFailures || more != n-notify.ShownFailures {
+		t.Errorf("Shown = %d, %d more; want %d, %d more", len(shown), more, notify.ShownFailures, n-notify.ShownFailures)
+	}
+}
+
 func TestFormatDuration(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]string{

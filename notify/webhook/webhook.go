@@ -125,7 +125,7 @@ type Options struct {
 	Log    *slog.Logger // nil for none; it never sees the URL or the secret
 	Clock  foyer.Clock  // the signature's timestamp; nil for the system clock
 	// MaxFailures is how many failures an event lists, at most; 0 means
-	// 1000.
+	// notify.KeptFailures, which is also the most a Report keeps.
 	MaxFailures int
 }
 
@@ -155,7 +155,7 @@ func New(endpoint, secret string, opts Options) (*Notifier, error) {
 		n.clock = foyer.SystemClock{}
 	}
 	if n.maxFailures <= 0 {
-		n.maxFailures = 1000
+		n.maxFailures = notify.KeptFailures
 	}
 	n.poster = deliver.Poster{
 		Notifier: "webhook", URL: strings.TrimSpace(endpoint), Target: notify.RedactURL(endpoint),
