@@ -94,6 +94,7 @@ type Run struct {
 	Source     string // where the rows came from: a path, a URL (without its query), a blob
 	Digest     string // SHA-256 of the input, to recognise the same file run twice
 	StartedAt  time.Time
+	SealedAt   time.Time // when every row was recorded; zero while they are being recorded
 	FinishedAt time.Time // zero while running
 	Summary    Summary
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -75,80 +76,106 @@ func (e *Engine) Apply(ctx context.Context, in ApplyInput) (*foyer.Run, error) {
 // prepare finds the unfinished run of this input or plans and records a new
 // one.
 func (e *Engine) prepare(ctx context.Context, in ApplyInput) (*foyer.Run, bool, error) {
-	open, err := e.Resumable(ctx, in.Profile, in.Digest)
+	open, err := e.openRun(ctx, in.Profile, in.Digest)
 	if err != nil {
 		return nil, false, err
 	}
-	if open != nil {
+	if open != nil && !open.SealedAt.IsZero() {
 		e.Log.Info("resuming run", "run", open.ID)
 		return open, true, nil
 	}
-	var rows []foyer.Row
-	var sum foyer.Summary
+	if open != nil {
+		// Its recording was cut off: nothing of it ran. Record it anew.
+		e.Log.Info("deleting a run whose recording was cut off", "run", open.ID)
+		if err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.DeleteRun(ctx, open.ID) }); err != nil {
+			return nil, false, fmt.Errorf("delete the unfinished recording of run %s: %w", open.ID, err)
+		}
+	}
+	run := &foyer.Run{ID: e.NewID(), Kind: foyer.RunApply, Profile: in.Profile, Source: in.Source, Digest: in.Digest}
+	if err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		run.StartedAt = tx.Now()
+		return tx.CreateRun(ctx, run)
+	}); err != nil {
+		return nil, false, fmt.Errorf("record run: %w", err)
+	}
+	// The plan is written as it comes, a batch per transaction: memory does
+	// not grow with the input, and the ledger is never held for long (the
+	// workers, and on SQLite everyone else, wait while a transaction
+	// writes). The run is sealed once every row is in; until then it is
+	// not resumed, and nothing of it runs.
+	const batch = 1000
+	rows := make([]foyer.Row, 0, batch)
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.PutRunRows(ctx, run.ID, rows) })
+		rows = rows[:0]
+		return err
+	}
 	err = in.Plan(ctx, func(r foyer.Row) error {
 		if r.Action != foyer.ActionInvite && r.Action != foyer.ActionExists {
 			r.Result = foyer.ResultSkipped
 		}
-		rows = append(rows, r)
-		sum.Count(r)
+		run.Summary.Count(r)
+		if rows = append(rows, r); len(rows) == batch {
+			return flush()
+		}
 		return nil
 	})
-	if err != nil {
-		return nil, false, err
+	if err == nil {
+		err = flush()
 	}
-	run := &foyer.Run{ID: e.NewID(), Kind: foyer.RunApply, Profile: in.Profile, Source: in.Source, Digest: in.Digest,
-		StartedAt: e.Clock.Now(), Summary: sum}
-	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		run.StartedAt = tx.Now()
-		if err := tx.CreateRun(ctx, run); err != nil {
-			return err
-		}
-		for start := 0; start < len(rows); start += 1000 {
-			if err := tx.PutRunRows(ctx, run.ID, rows[start:min(start+1000, len(rows))]); err != nil {
+	if err == nil {
+		err = e.Store.InTx(ctx, func(tx store.Tx) error {
+			if err := tx.SealRun(ctx, run.ID); err != nil {
 				return err
 			}
-		}
-		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "start run",
-			Target: in.Profile, Detail: fmt.Sprintf("%s: %d rows", in.Source, len(rows))})
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("record run: %w", err)
+			return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "start run",
+				Target: in.Profile, Detail: fmt.Sprintf("%s: %d rows", in.Source, run.Summary.Rows)})
+		})
 	}
+	if err != nil {
+		return nil, false, fmt.Errorf("record run %s: %w", run.ID, err)
+	}
+	run.SealedAt = e.Clock.Now()
 	return run, false, nil
 }
 
 // enqueue makes sure every row of the run that has work and no result yet
 // has a request in provisioning and a job of the current epoch. It is
-// idempotent, so a resumed run calls it again. It returns how many rows have
+// idempotent, so a resumed run calls it again. It reads the rows a batch at
+// a time, each batch in its own transaction so that workers start on the
+// first jobs while the rest are enqueued, and returns how many rows have
 // work in all.
 func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
-	var pending []foyer.Row
-	total := 0
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		return tx.RunRows(ctx, run.ID, func(r foyer.Row) error {
-			if r.Action == foyer.ActionInvite || r.Action == foyer.ActionExists {
-				total++
-				if r.Result == "" {
-					pending = append(pending, r)
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read the rows of run %s: %w", run.ID, err)
-	}
 	q, err := e.currentQueue()
 	if err != nil {
 		return 0, err
 	}
 	const batch = 200
-	for start := 0; start < len(pending); start += batch {
-		rows := pending[start:min(start+batch, len(pending))]
-		var refused []foyer.Row
+	errFull := errors.New("batch full")
+	var pending, refused []foyer.Row
+	for after := 0; after >= 0; {
+		next := after // the last line read; -1 once every row is
 		err := e.Store.InTx(ctx, func(tx store.Tx) error {
-			refused = refused[:0]
-			for _, r := range rows {
+			pending, refused, next = pending[:0], refused[:0], after
+			err := tx.RunRows(ctx, run.ID, after, func(r foyer.Row) error {
+				next = r.Line
+				if (r.Action == foyer.ActionInvite || r.Action == foyer.ActionExists) && r.Result == "" {
+					if pending = append(pending, r); len(pending) == batch {
+						return errFull
+					}
+				}
+				return nil
+			})
+			switch {
+			case err == nil:
+				next = -1
+			case err != errFull:
+				return fmt.Errorf("read the rows of run %s: %w", run.ID, err)
+			}
+			for _, r := range pending {
 				ok, err := e.enqueueRow(ctx, tx, q, run, r)
 				if err != nil {
 					return fmt.Errorf("line %d: %w", r.Line, err)
@@ -165,8 +192,17 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 		for _, r := range refused {
 			e.emitRow(r)
 		}
+		after = next
 	}
-	return total, nil
+	var sum foyer.Summary
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		sum, err = tx.RunSummary(ctx, run.ID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count the rows of run %s: %w", run.ID, err)
+	}
+	return sum.Actions[foyer.ActionInvite] + sum.Actions[foyer.ActionExists], nil
 }
 
 // enqueueRow brings the row's request to provisioning and inserts its job,
@@ -272,7 +308,7 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 	var soon <-chan time.Time // armed by a job event, fires one count later
 	last, beat := -1, false
 	for {
-		done, err := e.doneRows(ctx, runID)
+		done, err := e.doneRows(ctx, runID, total)
 		if err != nil {
 			return err
 		}
@@ -306,19 +342,19 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 	}
 }
 
-// doneRows counts the run's rows with work that have a result.
-func (e *Engine) doneRows(ctx context.Context, runID string) (int, error) {
-	var sum foyer.Summary
+// doneRows counts the run's rows with work that have a result: total less
+// those still pending, which the ledger counts without reading the rest.
+func (e *Engine) doneRows(ctx context.Context, runID string, total int) (int, error) {
+	var pending int
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		sum, err = tx.RunSummary(ctx, runID)
+		pending, err = tx.PendingRunRows(ctx, runID)
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count finished rows: %w", err)
 	}
-	return sum.Results[foyer.ResultInvited] + sum.Results[foyer.ResultGranted] + sum.Results[foyer.ResultUnchanged] +
-		sum.Results[foyer.ResultFailed], nil
+	return total - pending, nil
 }
 
 func (e *Engine) actor() string {
@@ -348,8 +384,19 @@ func (e *Engine) emitRow(r foyer.Row) {
 }
 
 // Resumable returns the unfinished run of the same input and profile, which
-// Apply would resume, or nil.
+// Apply would resume, or nil. A run whose recording was cut off is not
+// resumable: Apply records the input again.
 func (e *Engine) Resumable(ctx context.Context, profile, digest string) (*foyer.Run, error) {
+	run, err := e.openRun(ctx, profile, digest)
+	if err != nil || run == nil || run.SealedAt.IsZero() {
+		return nil, err
+	}
+	return run, nil
+}
+
+// openRun returns the newest unfinished run of the input and profile, sealed
+// or not, or nil.
+func (e *Engine) openRun(ctx context.Context, profile, digest string) (*foyer.Run, error) {
 	var run *foyer.Run
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.OpenRun(ctx, foyer.RunApply, profile, digest)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,11 +226,39 @@ func testApplyInvitesOnceAndGrants(t *testing.T, w *world) {
 			t.Errorf("line %d (%s, user %s) is a member %d times", r.Line, r.Email, r.UserID, members[strings.ToLower(r.UserID)])
 		}
 	}
+	// A guest who had accepted is active; one still pending, or just
+	// invited, is invited. The ledger keeps what the plan saw.
+	accepted := 0
+	err := w.store.InTx(context.Background(), func(tx store.Tx) error {
+		for _, r := range rows {
+			if r.Action != foyer.ActionInvite && r.Action != foyer.ActionExists {
+				continue
+			}
+			req, err := tx.FindRequest(context.Background(), "partners", r.Email)
+			if err != nil {
+				return err
+			}
+			want := foyer.StateInvited
+			if r.GuestState == foyer.Accepted {
+				want, accepted = foyer.StateActive, accepted+1
+			}
+			if req.State != want {
+				t.Errorf("line %d (%s, guest state %q): request is %s, want %s", r.Line, r.Email, r.GuestState, req.State, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accepted == 0 {
+		t.Errorf("examples/guests.csv has no guest who had accepted: the check above proves nothing")
+	}
 
 	// Every directory write is in the audit log: intent before, outcome
 	// after, the outcome with the service's request id.
 	intents, outcomes := 0, 0
-	err := w.store.InTx(context.Background(), func(tx store.Tx) error {
+	err = w.store.InTx(context.Background(), func(tx store.Tx) error {
 		return tx.AuditLog(context.Background(), store.AuditFilter{RunID: run.ID}, func(e store.AuditEntry) error {
 			switch e.Kind {
 			case store.AuditIntent:
@@ -266,7 +295,7 @@ func runRows(t *testing.T, s store.Store, runID string) []foyer.Row {
 	t.Helper()
 	var rows []foyer.Row
 	err := s.InTx(context.Background(), func(tx store.Tx) error {
-		return tx.RunRows(context.Background(), runID, func(r foyer.Row) error {
+		return tx.RunRows(context.Background(), runID, 0, func(r foyer.Row) error {
 			rows = append(rows, r)
 			return nil
 		})
@@ -275,4 +304,90 @@ func runRows(t *testing.T, s store.Store, runID string) []foyer.Row {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// TestApplyRecordingCutOff: a plan whose recording stops half way (the
+// input could not be read to its end) leaves a run that is not sealed.
+// Nothing of it runs, it is not resumed, and the next apply of the same
+// input deletes it and records the plan whole.
+func TestApplyRecordingCutOff(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sim.Options{})
+	ctx := context.Background()
+	rows := w.plan(t, guestsCSV(t))
+	// Enough skipped rows in front that some batches are recorded before
+	// the plan fails.
+	var long []foyer.Row
+	for i := range 2500 {
+		long = append(long, foyer.Row{Line: i + 2, Raw: "x", Action: foyer.ActionInvalid, Reason: "filler"})
+	}
+	for _, r := range rows {
+		r.Line += 2500
+		long = append(long, r)
+	}
+	cut := errors.New("the input stopped")
+	if err := w.eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer w.eng.Stop(ctx)
+	_, err := w.eng.Apply(ctx, engine.ApplyInput{Profile: "partners", Source: "test.csv", Digest: "d",
+		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
+			for _, r := range long[:2200] {
+				if err := emit(r); err != nil {
+					return err
+				}
+			}
+			return cut
+		}})
+	if !errors.Is(err, cut) {
+		t.Fatalf("Apply with a plan that fails: %v, want the plan's error", err)
+	}
+	var cutID string
+	err = w.store.InTx(ctx, func(tx store.Tx) error {
+		r, err := tx.OpenRun(ctx, foyer.RunApply, "partners", "d")
+		if err != nil {
+			return err
+		}
+		if !r.SealedAt.IsZero() || r.Summary.Rows == 0 {
+			t.Errorf("the cut run: sealed %v with %d rows recorded; want some rows, not sealed", r.SealedAt, r.Summary.Rows)
+		}
+		cutID = r.ID
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open, err := w.eng.Resumable(ctx, "partners", "d"); err != nil || open != nil {
+		t.Fatalf("Resumable = %v, %v; want no run to resume", open, err)
+	}
+	if n := len(w.sim.Stats().InvitationsByEmail); n != 0 {
+		t.Fatalf("the cut run invited %d addresses, want none", n)
+	}
+
+	run, err := w.eng.Apply(ctx, engine.ApplyInput{Profile: "partners", Source: "test.csv", Digest: "d",
+		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
+			for _, r := range long {
+				if err := emit(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.ID == cutID || run.Summary.Rows != len(long) || run.Summary.Results[foyer.ResultInvited] != run.Summary.Actions[foyer.ActionInvite] {
+		t.Errorf("the second apply: run %s (cut run %s), summary %+v; want a new run of %d rows, every invite invited",
+			run.ID, cutID, run.Summary, len(long))
+	}
+	err = w.store.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.Run(ctx, cutID)
+		if foyer.ErrorCode(err) != foyer.ENOTFOUND {
+			t.Errorf("the cut run after the second apply: %v, want it deleted", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

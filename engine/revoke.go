@@ -30,7 +30,10 @@ func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Addr
 		if err := tx.CreateRun(ctx, run); err != nil {
 			return err
 		}
-		return tx.PutRunRows(ctx, run.ID, rows)
+		if err := tx.PutRunRows(ctx, run.ID, rows); err != nil {
+			return err
+		}
+		return tx.SealRun(ctx, run.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record the revoke run: %w", err)

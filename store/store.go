@@ -81,25 +81,43 @@ type Queue interface {
 }
 
 // Runs are executions of bulk changes and their rows.
+//
+// A run's rows may be recorded over several transactions, so that a large
+// plan never holds the ledger for long; SealRun marks them all in. A run
+// that is not sealed is a recording that was cut off: nothing of it ran.
 type Runs interface {
-	// CreateRun records a new run. r.ID is set by the caller.
+	// CreateRun records a new run, not sealed. r.ID is set by the caller.
 	CreateRun(ctx context.Context, r *foyer.Run) error
+	// SealRun records that every row of a run is in; ECONFLICT if it already
+	// was.
+	SealRun(ctx context.Context, id string) error
+	// DeleteRun removes a run that was never sealed, with its rows;
+	// ECONFLICT for a sealed run, whose rows may have run.
+	DeleteRun(ctx context.Context, id string) error
 	// Run returns a run; ENOTFOUND if there is none.
 	Run(ctx context.Context, id string) (*foyer.Run, error)
 	// OpenRun returns the newest unfinished run of the same kind, profile and
-	// input digest, so that an interrupted run is resumed rather than started
-	// again; ENOTFOUND if there is none.
+	// input digest, sealed or not, so that an interrupted run is resumed
+	// rather than started again (or, not sealed, deleted and recorded
+	// again); ENOTFOUND if there is none.
 	OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error)
-	// FinishRun records the end of a run and its summary.
+	// FinishRun records the end of a sealed run and its summary; ECONFLICT
+	// for a run that is finished or not sealed.
 	FinishRun(ctx context.Context, id string, s foyer.Summary) error
 	// PutRunRows records rows of a run, replacing any with the same line.
 	PutRunRows(ctx context.Context, runID string, rows []foyer.Row) error
 	// UpdateRunRow records a row's result (Result, UserID, Grants, Error).
 	UpdateRunRow(ctx context.Context, runID string, row foyer.Row) error
-	// RunRows calls fn for each row of a run in line order.
-	RunRows(ctx context.Context, runID string, fn func(foyer.Row) error) error
+	// RunRows calls fn for each row of a run whose line is greater than
+	// after (0 for every row), in line order. It reads a page of rows at a
+	// time, so fn may use the transaction; fn's error stops it and is
+	// returned.
+	RunRows(ctx context.Context, runID string, after int, fn func(foyer.Row) error) error
 	// RunSummary counts a run's rows by action and result.
 	RunSummary(ctx context.Context, runID string) (foyer.Summary, error)
+	// PendingRunRows counts a run's rows that have no result yet, at a cost
+	// that does not grow with the rows that have one.
+	PendingRunRows(ctx context.Context, runID string) (int, error)
 }
 
 // Requests are "this person should hold this profile", one per person and

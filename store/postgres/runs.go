@@ -43,7 +43,7 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	return nil
 }
 
-const runColumns = `id, kind, profile, source, digest, started_at, finished_at, summary`
+const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary`
 
 func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	row := t.tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id)
@@ -77,13 +77,14 @@ func (t *tx) scanRun(ctx context.Context, row pgx.Row) (*foyer.Run, error) {
 		r        foyer.Run
 		kind     string
 		started  time.Time
+		sealed   *time.Time
 		finished *time.Time
 		summary  []byte
 	)
-	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &finished, &summary); err != nil {
+	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary); err != nil {
 		return nil, err
 	}
-	r.Kind, r.StartedAt, r.FinishedAt = foyer.RunKind(kind), started.UTC(), readTime(finished)
+	r.Kind, r.StartedAt, r.SealedAt, r.FinishedAt = foyer.RunKind(kind), started.UTC(), readTime(sealed), readTime(finished)
 	var err error
 	if summary != nil {
 		if err := json.Unmarshal(summary, &r.Summary); err != nil {
@@ -103,15 +104,51 @@ func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
 		return fmt.Errorf("finish run %s: encode summary: %w", id, err)
 	}
 	ok, err := changed(t.tx.Exec(ctx, `UPDATE runs SET finished_at = $1, summary = $2
-		WHERE id = $3 AND finished_at IS NULL`, t.now, b, id))
+		WHERE id = $3 AND finished_at IS NULL AND sealed_at IS NOT NULL`, t.now, b, id))
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", id, err)
+	}
+	if !ok {
+		r, err := t.Run(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.SealedAt.IsZero() {
+			return foyer.Errorf(foyer.ECONFLICT, "run %s is not sealed: its rows are not all recorded", id)
+		}
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is already finished", id)
+	}
+	return nil
+}
+
+func (t *tx) SealRun(ctx context.Context, id string) error {
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE runs SET sealed_at = $1 WHERE id = $2 AND sealed_at IS NULL`, t.now, id))
+	if err != nil {
+		return fmt.Errorf("seal run %s: %w", id, err)
 	}
 	if !ok {
 		if err := t.runExists(ctx, id); err != nil {
 			return err
 		}
-		return foyer.Errorf(foyer.ECONFLICT, "run %s is already finished", id)
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is already sealed", id)
+	}
+	return nil
+}
+
+func (t *tx) DeleteRun(ctx context.Context, id string) error {
+	if _, err := t.tx.Exec(ctx, `DELETE FROM run_rows WHERE run_id IN
+		(SELECT id FROM runs WHERE id = $1 AND sealed_at IS NULL)`, id); err != nil {
+		return fmt.Errorf("delete run %s: %w", id, err)
+	}
+	ok, err := changed(t.tx.Exec(ctx, `DELETE FROM runs WHERE id = $1 AND sealed_at IS NULL`, id))
+	if err != nil {
+		return fmt.Errorf("delete run %s: %w", id, err)
+	}
+	if !ok {
+		if err := t.runExists(ctx, id); err != nil {
+			return err
+		}
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is sealed: its rows are history", id)
 	}
 	return nil
 }
@@ -135,15 +172,15 @@ func (t *tx) PutRunRows(ctx context.Context, runID string, rows []foyer.Row) err
 	}
 	const put = `INSERT INTO run_rows (run_id, line, email, raw, display_name,
 		given_name, surname, company, profile, redirect_url, message, send_email, action, reason,
-		user_id, grants, result, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		user_id, grants, result, error, guest_state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT (run_id, line) DO UPDATE SET email = excluded.email, raw = excluded.raw,
 		display_name = excluded.display_name, given_name = excluded.given_name,
 		surname = excluded.surname, company = excluded.company, profile = excluded.profile,
 		redirect_url = excluded.redirect_url, message = excluded.message,
 		send_email = excluded.send_email, action = excluded.action, reason = excluded.reason,
 		user_id = excluded.user_id, grants = excluded.grants, result = excluded.result,
-		error = excluded.error`
+		error = excluded.error, guest_state = excluded.guest_state`
 	// Rows go in batches of pageSize statements, one round trip each.
 	for start := 0; start < len(rows); start += pageSize {
 		chunk := rows[start:min(start+pageSize, len(rows))]
@@ -154,7 +191,7 @@ func (t *tx) PutRunRows(ctx context.Context, runID string, rows []foyer.Row) err
 			}
 			b.Queue(put, runID, r.Line, string(r.Email), r.Raw, r.DisplayName, r.GivenName, r.Surname,
 				r.Company, r.Profile, r.RedirectURL, r.Message, r.SendEmail, string(r.Action), r.Reason,
-				r.UserID, list(r.Grants), string(r.Result), r.Error)
+				r.UserID, list(r.Grants), string(r.Result), r.Error, r.GuestState)
 		}
 		if err := t.tx.SendBatch(ctx, &b).Close(); err != nil {
 			return fmt.Errorf("record rows of run %s: %w", runID, err)
@@ -175,11 +212,10 @@ func (t *tx) UpdateRunRow(ctx context.Context, runID string, r foyer.Row) error 
 	return nil
 }
 
-func (t *tx) RunRows(ctx context.Context, runID string, fn func(foyer.Row) error) error {
+func (t *tx) RunRows(ctx context.Context, runID string, after int, fn func(foyer.Row) error) error {
 	if err := t.runExists(ctx, runID); err != nil {
 		return err
 	}
-	after := 0
 	for {
 		page, err := t.runRowsPage(ctx, runID, after)
 		if err != nil {
@@ -199,7 +235,7 @@ func (t *tx) RunRows(ctx context.Context, runID string, fn func(foyer.Row) error
 
 func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.Row, error) {
 	rows, err := t.tx.Query(ctx, `SELECT line, email, raw, display_name, given_name, surname,
-		company, profile, redirect_url, message, send_email, action, reason, user_id, grants, result, error
+		company, profile, redirect_url, message, send_email, action, reason, user_id, grants, result, error, guest_state
 		FROM run_rows WHERE run_id = $1 AND line > $2 ORDER BY line LIMIT $3`, runID, after, pageSize)
 	if err != nil {
 		return nil, err
@@ -214,7 +250,7 @@ func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.
 		)
 		if err := rows.Scan(&r.Line, &email, &r.Raw, &r.DisplayName, &r.GivenName, &r.Surname,
 			&r.Company, &r.Profile, &r.RedirectURL, &r.Message, &r.SendEmail, &action, &r.Reason,
-			&r.UserID, &grants, &result, &r.Error); err != nil {
+			&r.UserID, &grants, &result, &r.Error, &r.GuestState); err != nil {
 			return nil, err
 		}
 		r.Email, r.Action, r.Result, r.Grants = foyer.Address(email), foyer.Action(action), foyer.Result(result), readList(grants)
@@ -248,4 +284,15 @@ func (t *tx) RunSummary(ctx context.Context, runID string) (foyer.Summary, error
 		return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
 	}
 	return s, nil
+}
+
+func (t *tx) PendingRunRows(ctx context.Context, runID string) (int, error) {
+	if err := t.runExists(ctx, runID); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := t.tx.QueryRow(ctx, `SELECT count(*) FROM run_rows WHERE run_id = $1 AND result = ''`, runID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending rows of run %s: %w", runID, err)
+	}
+	return n, nil
 }

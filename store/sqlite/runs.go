@@ -41,7 +41,7 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	return nil
 }
 
-const runColumns = `id, kind, profile, source, digest, started_at, finished_at, summary`
+const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary`
 
 func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id)
@@ -72,16 +72,20 @@ func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest st
 // scanRun reads a run; an unfinished run's summary is counted from its rows.
 func (t *tx) scanRun(ctx context.Context, row *sql.Row) (*foyer.Run, error) {
 	var (
-		r                 foyer.Run
-		kind, started     string
-		finished, summary sql.NullString
+		r                foyer.Run
+		kind, started    string
+		sealed, finished sql.NullString
+		summary          sql.NullString
 	)
-	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &finished, &summary); err != nil {
+	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary); err != nil {
 		return nil, err
 	}
 	r.Kind = foyer.RunKind(kind)
 	var err error
 	if r.StartedAt, err = parseTime(started); err != nil {
+		return nil, err
+	}
+	if r.SealedAt, err = parseNullTime(sealed); err != nil {
 		return nil, err
 	}
 	if r.FinishedAt, err = parseNullTime(finished); err != nil {
@@ -105,15 +109,52 @@ func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
 		return fmt.Errorf("finish run %s: encode summary: %w", id, err)
 	}
 	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, summary = ?
-		WHERE id = ? AND finished_at IS NULL`, formatTime(t.now), string(b), id))
+		WHERE id = ? AND finished_at IS NULL AND sealed_at IS NOT NULL`, formatTime(t.now), string(b), id))
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", id, err)
+	}
+	if !ok {
+		r, err := t.Run(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.SealedAt.IsZero() {
+			return foyer.Errorf(foyer.ECONFLICT, "run %s is not sealed: its rows are not all recorded", id)
+		}
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is already finished", id)
+	}
+	return nil
+}
+
+func (t *tx) SealRun(ctx context.Context, id string) error {
+	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET sealed_at = ? WHERE id = ? AND sealed_at IS NULL`,
+		formatTime(t.now), id))
+	if err != nil {
+		return fmt.Errorf("seal run %s: %w", id, err)
 	}
 	if !ok {
 		if err := t.runExists(ctx, id); err != nil {
 			return err
 		}
-		return foyer.Errorf(foyer.ECONFLICT, "run %s is already finished", id)
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is already sealed", id)
+	}
+	return nil
+}
+
+func (t *tx) DeleteRun(ctx context.Context, id string) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM run_rows WHERE run_id IN
+		(SELECT id FROM runs WHERE id = ? AND sealed_at IS NULL)`, id); err != nil {
+		return fmt.Errorf("delete run %s: %w", id, err)
+	}
+	ok, err := changed(t.tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ? AND sealed_at IS NULL`, id))
+	if err != nil {
+		return fmt.Errorf("delete run %s: %w", id, err)
+	}
+	if !ok {
+		if err := t.runExists(ctx, id); err != nil {
+			return err
+		}
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is sealed: its rows are history", id)
 	}
 	return nil
 }
@@ -137,15 +178,15 @@ func (t *tx) PutRunRows(ctx context.Context, runID string, rows []foyer.Row) err
 	}
 	stmt, err := t.tx.PrepareContext(ctx, `INSERT INTO run_rows (run_id, line, email, raw, display_name,
 		given_name, surname, company, profile, redirect_url, message, send_email, action, reason,
-		user_id, grants, result, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		user_id, grants, result, error, guest_state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (run_id, line) DO UPDATE SET email = excluded.email, raw = excluded.raw,
 		display_name = excluded.display_name, given_name = excluded.given_name,
 		surname = excluded.surname, company = excluded.company, profile = excluded.profile,
 		redirect_url = excluded.redirect_url, message = excluded.message,
 		send_email = excluded.send_email, action = excluded.action, reason = excluded.reason,
 		user_id = excluded.user_id, grants = excluded.grants, result = excluded.result,
-		error = excluded.error`)
+		error = excluded.error, guest_state = excluded.guest_state`)
 	if err != nil {
 		return fmt.Errorf("record rows of run %s: %w", runID, err)
 	}
@@ -160,7 +201,7 @@ func (t *tx) PutRunRows(ctx context.Context, runID string, rows []foyer.Row) err
 		}
 		if _, err := stmt.ExecContext(ctx, runID, r.Line, string(r.Email), r.Raw, r.DisplayName,
 			r.GivenName, r.Surname, r.Company, r.Profile, r.RedirectURL, r.Message, r.SendEmail,
-			string(r.Action), r.Reason, r.UserID, grants, string(r.Result), r.Error); err != nil {
+			string(r.Action), r.Reason, r.UserID, grants, string(r.Result), r.Error, r.GuestState); err != nil {
 			return fmt.Errorf("record line %d of run %s: %w", r.Line, runID, err)
 		}
 	}
@@ -183,11 +224,10 @@ func (t *tx) UpdateRunRow(ctx context.Context, runID string, r foyer.Row) error 
 	return nil
 }
 
-func (t *tx) RunRows(ctx context.Context, runID string, fn func(foyer.Row) error) error {
+func (t *tx) RunRows(ctx context.Context, runID string, after int, fn func(foyer.Row) error) error {
 	if err := t.runExists(ctx, runID); err != nil {
 		return err
 	}
-	after := 0
 	for {
 		page, err := t.runRowsPage(ctx, runID, after)
 		if err != nil {
@@ -207,7 +247,7 @@ func (t *tx) RunRows(ctx context.Context, runID string, fn func(foyer.Row) error
 
 func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.Row, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT line, email, raw, display_name, given_name, surname,
-		company, profile, redirect_url, message, send_email, action, reason, user_id, grants, result, error
+		company, profile, redirect_url, message, send_email, action, reason, user_id, grants, result, error, guest_state
 		FROM run_rows WHERE run_id = ? AND line > ? ORDER BY line LIMIT ?`, runID, after, pageSize)
 	if err != nil {
 		return nil, err
@@ -221,7 +261,7 @@ func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.
 		)
 		if err := rows.Scan(&r.Line, &email, &r.Raw, &r.DisplayName, &r.GivenName, &r.Surname,
 			&r.Company, &r.Profile, &r.RedirectURL, &r.Message, &r.SendEmail, &action, &r.Reason,
-			&r.UserID, &grants, &result, &r.Error); err != nil {
+			&r.UserID, &grants, &result, &r.Error, &r.GuestState); err != nil {
 			return nil, err
 		}
 		r.Email, r.Action, r.Result = foyer.Address(email), foyer.Action(action), foyer.Result(result)
@@ -258,4 +298,15 @@ func (t *tx) RunSummary(ctx context.Context, runID string) (foyer.Summary, error
 		return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
 	}
 	return s, nil
+}
+
+func (t *tx) PendingRunRows(ctx context.Context, runID string) (int, error) {
+	if err := t.runExists(ctx, runID); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM run_rows WHERE run_id = ? AND result = ''`, runID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending rows of run %s: %w", runID, err)
+	}
+	return n, nil
 }

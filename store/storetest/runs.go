@@ -15,8 +15,10 @@ var runsCases = []testCase{
 	{"CreateAndRead", testRunCreate},
 	{"OpenRun", testOpenRun},
 	{"Finish", testRunFinish},
+	{"SealAndDelete", testRunSealAndDelete},
 	{"Rows", testRunRows},
 	{"RowsManyPages", testRunRowsPages},
+	{"EachRunRow", testEachRunRow},
 	{"Summary", testRunSummary},
 }
 
@@ -51,9 +53,12 @@ func testRunCreate(t *testing.T, s store.Store) {
 
 func testOpenRun(t *testing.T, s store.Store) {
 	older, newer, other := newRun("older", "d1"), newRun("newer", "d1"), newRun("other", "d2")
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, older) })
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, newer) })
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, other) })
+	for _, r := range []*foyer.Run{older, newer, other} {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			must(t, "CreateRun", tx.CreateRun(ctx, r))
+			return tx.SealRun(ctx, r.ID)
+		})
+	}
 	open := func(ctx context.Context, tx store.Tx) string {
 		r, err := tx.OpenRun(ctx, foyer.RunApply, "partners", "d1")
 		if foyer.ErrorCode(err) == foyer.ENOTFOUND {
@@ -90,7 +95,11 @@ func testOpenRun(t *testing.T, s store.Store) {
 }
 
 func testRunFinish(t *testing.T, s store.Store) {
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, newRun("run-1", "d")) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("run-1", "d")))
+		wantCode(t, "FinishRun before SealRun", tx.FinishRun(ctx, "run-1", foyer.Summary{}), foyer.ECONFLICT)
+		return tx.SealRun(ctx, "run-1")
+	})
 	sum := foyer.Summary{Rows: 3,
 		Actions: map[foyer.Action]int{foyer.ActionInvite: 2, foyer.ActionSkip: 1},
 		Results: map[foyer.Result]int{foyer.ResultInvited: 1, foyer.ResultFailed: 1}}
@@ -127,8 +136,52 @@ func sampleRows() []foyer.Row {
 func readRows(t *testing.T, ctx context.Context, tx store.Tx, runID string) []foyer.Row {
 	t.Helper()
 	var got []foyer.Row
-	must(t, "RunRows", tx.RunRows(ctx, runID, func(r foyer.Row) error { got = append(got, r); return nil }))
+	must(t, "RunRows", tx.RunRows(ctx, runID, 0, func(r foyer.Row) error { got = append(got, r); return nil }))
 	return got
+}
+
+// testRunSealAndDelete: a run is recorded unsealed, OpenRun still finds it
+// (its caller deletes it), SealRun seals it once, and a sealed run cannot be
+// deleted.
+func testRunSealAndDelete(t *testing.T, s store.Store) {
+	var created, sealed time.Time
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		created = tx.Now()
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("cut", "d")))
+		must(t, "PutRunRows", tx.PutRunRows(ctx, "cut", sampleRows()))
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("whole", "d")))
+		return tx.PutRunRows(ctx, "whole", sampleRows())
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		sealed = tx.Now()
+		r, err := tx.OpenRun(ctx, foyer.RunApply, "partners", "d")
+		must(t, "OpenRun", err)
+		if r.ID != "whole" || !r.SealedAt.IsZero() {
+			t.Errorf("OpenRun = %s sealed at %v, want the newest, whole, not sealed", r.ID, r.SealedAt)
+		}
+		return tx.SealRun(ctx, "whole")
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		r, err := tx.Run(ctx, "whole")
+		must(t, "Run", err)
+		if !r.SealedAt.Equal(sealed) || !r.StartedAt.Equal(created) {
+			t.Errorf("sealed run: started %v, sealed %v; want %v, %v", r.StartedAt, r.SealedAt, created, sealed)
+		}
+		wantCode(t, "SealRun twice", tx.SealRun(ctx, "whole"), foyer.ECONFLICT)
+		wantCode(t, "SealRun of an unknown run", tx.SealRun(ctx, "nope"), foyer.ENOTFOUND)
+		wantCode(t, "DeleteRun of a sealed run", tx.DeleteRun(ctx, "whole"), foyer.ECONFLICT)
+		wantCode(t, "DeleteRun of an unknown run", tx.DeleteRun(ctx, "nope"), foyer.ENOTFOUND)
+		must(t, "DeleteRun", tx.DeleteRun(ctx, "cut"))
+		_, err = tx.Run(ctx, "cut")
+		wantCode(t, "Run after DeleteRun", err, foyer.ENOTFOUND)
+		wantCode(t, "RunRows after DeleteRun", tx.RunRows(ctx, "cut", 0, func(foyer.Row) error { return nil }), foyer.ENOTFOUND)
+		if got := readRows(t, ctx, tx, "whole"); len(got) != len(sampleRows()) {
+			t.Errorf("DeleteRun of another run took rows of the sealed one: %d left, want %d", len(got), len(sampleRows()))
+		}
+		return nil
+	})
+	// A run of the same id can be recorded again after it was deleted.
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRun(ctx, newRun("cut", "d")) })
 }
 
 func testRunRows(t *testing.T, s store.Store) {
@@ -143,7 +196,8 @@ func testRunRows(t *testing.T, s store.Store) {
 			t.Errorf("RunRows =\n%+v\nwant, in line order,\n%+v", got, want)
 		}
 		// The same line again replaces the row.
-		want[2] = foyer.Row{Line: 4, Email: "e@example.com", Action: foyer.ActionExists, Reason: "a guest already"}
+		want[2] = foyer.Row{Line: 4, Email: "e@example.com", Action: foyer.ActionExists, Reason: "a guest already",
+			UserID: "u-4", GuestState: "Accepted"}
 		must(t, "PutRunRows again", tx.PutRunRows(ctx, "run-1", want[2:]))
 		// UpdateRunRow writes the result fields.
 		want[0].Result, want[0].UserID, want[0].Grants, want[0].Error = foyer.ResultFailed, "u-1", []string{"group A"}, "quota"
@@ -152,7 +206,7 @@ func testRunRows(t *testing.T, s store.Store) {
 		wantCode(t, "UpdateRunRow of a missing run", tx.UpdateRunRow(ctx, "run-2", foyer.Row{Line: 2}), foyer.ENOTFOUND)
 		wantCode(t, "PutRunRows with line 0", tx.PutRunRows(ctx, "run-1", []foyer.Row{{Line: 0}}), foyer.EINVALID)
 		wantCode(t, "PutRunRows of a missing run", tx.PutRunRows(ctx, "run-2", rows), foyer.ENOTFOUND)
-		wantCode(t, "RunRows of a missing run", tx.RunRows(ctx, "run-2", func(foyer.Row) error { return nil }), foyer.ENOTFOUND)
+		wantCode(t, "RunRows of a missing run", tx.RunRows(ctx, "run-2", 0, func(foyer.Row) error { return nil }), foyer.ENOTFOUND)
 		return nil
 	})
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -178,7 +232,7 @@ func testRunRowsPages(t *testing.T, s store.Store) {
 	})
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		next := 2
-		err := tx.RunRows(ctx, "run-1", func(r foyer.Row) error {
+		err := tx.RunRows(ctx, "run-1", 0, func(r foyer.Row) error {
 			if r.Line != next {
 				return fmt.Errorf("got line %d, want %d", r.Line, next)
 			}
@@ -195,14 +249,67 @@ func testRunRowsPages(t *testing.T, s store.Store) {
 		if sum.Results[foyer.ResultInvited] != n {
 			t.Errorf("after updating every row, %d are invited, want %d", sum.Results[foyer.ResultInvited], n)
 		}
+		// Starting after a line in the middle of a page reads the rest only.
+		for _, after := range []int{0, 1, 2, 501, 777, n, n + 1} {
+			first, count := 0, 0
+			must(t, "RunRows after a line", tx.RunRows(ctx, "run-1", after, func(r foyer.Row) error {
+				if count == 0 {
+					first = r.Line
+				}
+				count++
+				return nil
+			}))
+			wantFirst, wantCount := max(after+1, 2), n+1-max(after, 1)
+			if wantCount <= 0 {
+				wantFirst, wantCount = 0, 0
+			}
+			if first != wantFirst || count != wantCount {
+				t.Errorf("RunRows after %d: %d rows from line %d, want %d from line %d", after, count, first, wantCount, wantFirst)
+			}
+		}
 		stop := fmt.Errorf("stop")
 		calls := 0
-		err = tx.RunRows(ctx, "run-1", func(foyer.Row) error { calls++; return stop })
+		err = tx.RunRows(ctx, "run-1", 0, func(foyer.Row) error { calls++; return stop })
 		if err != stop || calls != 1 {
 			t.Errorf("RunRows with fn failing: err %v after %d calls, want fn's error after 1", err, calls)
 		}
 		return nil
 	})
+}
+
+// testEachRunRow reads a run of more than two of EachRunRow's pages, and
+// stops at fn's error.
+func testEachRunRow(t *testing.T, s store.Store) {
+	const n = 2001
+	rows := make([]foyer.Row, n)
+	for i := range rows {
+		rows[i] = foyer.Row{Line: i + 2, Email: foyer.Address(fmt.Sprintf("p%d@example.com", i)), Action: foyer.ActionInvite}
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("run-1", "d")))
+		return tx.PutRunRows(ctx, "run-1", rows)
+	})
+	ctx := context.Background()
+	next := 2
+	must(t, "EachRunRow", store.EachRunRow(ctx, s, "run-1", func(r foyer.Row) error {
+		if r.Line != next {
+			return fmt.Errorf("got line %d, want %d", r.Line, next)
+		}
+		next++
+		return nil
+	}))
+	if next != n+2 {
+		t.Errorf("EachRunRow stopped before line %d, want all %d rows", next, n)
+	}
+	stop := fmt.Errorf("stop")
+	calls := 0
+	if err := store.EachRunRow(ctx, s, "run-1", func(foyer.Row) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Errorf("EachRunRow with fn failing: err %v after %d calls, want fn's error after 1", err, calls)
+	}
+	err := store.EachRunRow(ctx, s, "run-2", func(foyer.Row) error { return nil })
+	if foyer.ErrorCode(err) != foyer.ENOTFOUND {
+		t.Errorf("EachRunRow of a missing run: %v, want ENOTFOUND", err)
+	}
 }
 
 func testRunSummary(t *testing.T, s store.Store) {
@@ -239,6 +346,23 @@ func testRunSummary(t *testing.T, s store.Store) {
 		}
 		_, err = tx.RunSummary(ctx, "run-2")
 		wantCode(t, "RunSummary of a missing run", err, foyer.ENOTFOUND)
+
+		// Rows 0 and 3 have no result; 1 and 2 have one.
+		n, err := tx.PendingRunRows(ctx, "run-1")
+		must(t, "PendingRunRows", err)
+		if n != 2 {
+			t.Errorf("PendingRunRows = %d, want 2", n)
+		}
+		rows[3].Result = foyer.ResultFailed
+		must(t, "UpdateRunRow", tx.UpdateRunRow(ctx, "run-1", rows[3]))
+		if n, err = tx.PendingRunRows(ctx, "run-1"); err != nil || n != 1 {
+			t.Errorf("PendingRunRows after one more result = %d, %v; want 1", n, err)
+		}
+		if n, err = tx.PendingRunRows(ctx, "empty"); err != nil || n != 0 {
+			t.Errorf("PendingRunRows of an empty run = %d, %v; want 0", n, err)
+		}
+		_, err = tx.PendingRunRows(ctx, "run-2")
+		wantCode(t, "PendingRunRows of a missing run", err, foyer.ENOTFOUND)
 		return nil
 	})
 }

@@ -91,11 +91,12 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	var planned []foyer.Row
+	var planned *planSpool
 	if open == nil {
 		if planned, err = planAndShow(ctx, p, in, v); err != nil {
 			return err
 		}
+		defer planned.remove()
 		if !yes && !confirm(env, "Apply this plan to tenant "+p.tenant.Name+"?") {
 			fmt.Fprintln(env.Stdout, "Nothing applied.")
 			return nil
@@ -109,12 +110,7 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 		Source:  in.name,
 		Digest:  in.digest,
 		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
-			for _, r := range planned {
-				if err := emit(r); err != nil {
-					return err
-				}
-			}
-			return nil
+			return planned.each(emit)
 		},
 		Events: v.event,
 	})
@@ -125,20 +121,39 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 		}
 		return withCode(ExitError, errors.Join(err, stopErr))
 	}
-	rows, err := runRows(ctx, ledger, run.ID)
+	report := notify.NewReport(*run, p.tenant.Name, nil, p.cfg.Notify.DetailsURL)
+	var (
+		resultsFile *os.File
+		results     *notify.ResultsWriter
+	)
+	if resultsPath != "" {
+		if resultsFile, err = os.OpenFile(resultsPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+			return withCode(ExitError, fmt.Errorf("write results: %w", err))
+		}
+		defer resultsFile.Close()
+		results = notify.NewResultsWriter(resultsFile)
+	}
+	err = store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+		v.result(r)
+		report.Add(r)
+		if results != nil {
+			if err := results.Write(r); err != nil {
+				return fmt.Errorf("write results to %s: %w", resultsPath, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	v.results(rows)
 	if err := v.close(); err != nil {
 		return err
 	}
-	if resultsPath != "" {
-		if err := writeResults(resultsPath, rows); err != nil {
-			return withCode(ExitError, err)
+	if results != nil {
+		if err := errors.Join(results.Flush(), resultsFile.Close()); err != nil {
+			return withCode(ExitError, fmt.Errorf("write results to %s: %w", resultsPath, err))
 		}
 	}
-	report := notify.NewReport(*run, p.tenant.Name, rows, p.cfg.Notify.DetailsURL)
 	for _, err := range notify.NotifyAll(ctx, ns, report) {
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "foyer:", err)
@@ -153,25 +168,28 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	return nil
 }
 
-// planAndShow plans the spooled input, shows each row and the summary, and
-// returns the rows.
-func planAndShow(ctx context.Context, p *planner, in *spooled, v view) ([]foyer.Row, error) {
+// planAndShow plans the spooled input and shows each row and the summary.
+// It returns the planned rows, kept on disk.
+func planAndShow(ctx context.Context, p *planner, in *spooled, v view) (*planSpool, error) {
 	f, err := in.open()
 	if err != nil {
 		return nil, withCode(ExitError, err)
 	}
 	defer f.Close()
-	var rows []foyer.Row
+	planned, err := newPlanSpool()
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
 	sum, err := p.plan(ctx, f, func(r foyer.Row) error {
-		rows = append(rows, r)
 		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
-		return nil
+		return planned.put(r)
 	})
 	if err != nil {
+		planned.remove()
 		return nil, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, err))
 	}
 	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
-	return rows, nil
+	return planned, nil
 }
 
 // confirm asks a yes/no question on the terminal.
@@ -179,40 +197,4 @@ func confirm(env *Env, question string) bool {
 	fmt.Fprintf(env.Stdout, "\n%s Only 'yes' applies: ", question)
 	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
 	return strings.TrimSpace(strings.ToLower(line)) == "yes"
-}
-
-// runRows reads a run's rows back from the ledger.
-func runRows(ctx context.Context, s store.Store, runID string) ([]foyer.Row, error) {
-	var rows []foyer.Row
-	err := s.InTx(ctx, func(tx store.Tx) error {
-		return tx.RunRows(ctx, runID, func(r foyer.Row) error {
-			rows = append(rows, r)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read the rows of run %s: %w", runID, err)
-	}
-	return rows, nil
-}
-
-// writeResults writes every row's result to a CSV file, safe to open in a
-// spreadsheet.
-func writeResults(path string, rows []foyer.Row) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("write results: %w", err)
-	}
-	w := notify.NewResultsWriter(f)
-	for _, r := range rows {
-		if err := w.Write(r); err != nil {
-			f.Close()
-			return fmt.Errorf("write results to %s: %w", path, err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write results to %s: %w", path, err)
-	}
-	return f.Close()
 }

@@ -131,7 +131,7 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 	}
 	defer db.Close()
 	err = db.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.RunRows(ctx, d.RunID, func(r foyer.Row) error {
+		if err := tx.RunRows(ctx, d.RunID, 0, func(r foyer.Row) error {
 			if r.Result != foyer.ResultInvited || r.UserID == "" {
 				t.Errorf("line %d: result %q, user %q, error %q", r.Line, r.Result, r.UserID, r.Error)
 			}

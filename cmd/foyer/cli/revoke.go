@@ -8,6 +8,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/engine"
+	"github.com/foyer-dev/foyer/store"
 )
 
 func newRevoke(env *Env) *cobra.Command {
@@ -77,11 +78,10 @@ func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	rows, err := runRows(ctx, ledger, run.ID)
+	err = store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error { v.result(r); return nil })
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	v.results(rows)
 	if err := v.close(); err != nil {
 		return err
 	}

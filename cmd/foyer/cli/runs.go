@@ -57,17 +57,16 @@ func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("run %s: %w", id, err))
 	}
-	rows, err := runRows(ctx, ledger, id)
-	if err != nil {
-		return withCode(ExitError, err)
-	}
 	v, err := newView(format, env.Stdout, string(run.Kind), verbose)
 	if err != nil {
 		return err
 	}
 	if format != "json" {
 		state := "finished " + run.FinishedAt.Format("2006-01-02 15:04:05Z07:00")
-		if run.FinishedAt.IsZero() {
+		switch {
+		case run.FinishedAt.IsZero() && run.SealedAt.IsZero():
+			state = "its plan was being recorded when it stopped, and nothing of it ran: apply the same file with the same profile to record and run it"
+		case run.FinishedAt.IsZero():
 			state = "not finished: apply the same file with the same profile to resume it"
 		}
 		fmt.Fprintf(env.Stdout, "Run %s: %s of %s with profile %s, started %s, %s.\n", run.ID, run.Kind, run.Source,
@@ -76,10 +75,15 @@ func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 	if format == "json" {
 		v.event(engine.Event{Kind: engine.EventRunStarted, RunID: run.ID})
 	}
-	for i := range rows {
-		v.event(engine.Event{Kind: engine.EventRowDone, Row: &rows[i]})
-	}
+	// The summary comes first: the JSON document opens with it.
 	v.event(engine.Event{Kind: engine.EventRunFinished, Summary: &sum})
-	v.results(rows)
+	err = store.EachRunRow(ctx, ledger, id, func(r foyer.Row) error {
+		v.event(engine.Event{Kind: engine.EventRowDone, Row: &r})
+		v.result(r)
+		return nil
+	})
+	if err != nil {
+		return withCode(ExitError, err)
+	}
 	return v.close()
 }

@@ -16,9 +16,10 @@ import (
 // progress, a summary) or as one JSON document. Both see the same events.
 type view interface {
 	event(engine.Event)
-	// results gives the view every row of a finished run, as the ledger
-	// holds them.
-	results(rows []foyer.Row)
+	// result gives the view one row of a finished run, as the ledger holds
+	// it; a finished run's rows come one by one, in line order, after its
+	// events.
+	result(foyer.Row)
 	// close writes whatever the view holds back (the JSON document) and the
 	// summary.
 	close() error
@@ -56,7 +57,7 @@ type humanView struct {
 	header  bool
 	bar     bool // a progress bar is on the screen
 	summary *foyer.Summary
-	failed  []foyer.Row
+	failed  int // rows that failed
 	runID   string
 	resumed bool
 }
@@ -102,7 +103,7 @@ func (v *humanView) event(ev engine.Event) {
 	case engine.EventRowDone:
 		r := *ev.Row
 		if r.Result == foyer.ResultFailed {
-			v.failed = append(v.failed, r)
+			v.failed++
 		}
 		if v.verbose || r.Result == foyer.ResultFailed {
 			detail := string(r.Result)
@@ -149,7 +150,7 @@ func (v *humanView) clearBar() {
 	}
 }
 
-func (v *humanView) results([]foyer.Row) {}
+func (v *humanView) result(foyer.Row) {}
 
 func (v *humanView) close() error {
 	v.clearBar()
@@ -172,8 +173,8 @@ func (v *humanView) close() error {
 	for _, r := range resultsOf(v.cmd) {
 		fmt.Fprintf(v.w, "  %-10s %6d\n", r, s.Results[r])
 	}
-	if len(v.failed) > 0 && v.runID != "" {
-		fmt.Fprintf(v.w, "\n%d rows failed; see above, or run: foyer runs show %s\n", len(v.failed), v.runID)
+	if v.failed > 0 && v.runID != "" {
+		fmt.Fprintf(v.w, "\n%d rows failed; see above, or run: foyer runs show %s\n", v.failed, v.runID)
 	}
 	return nil
 }
@@ -185,17 +186,25 @@ func clip(s string, n int) string {
 	return s[:n-1] + "…"
 }
 
-// jsonView collects the rows and writes one JSON document at the end.
+// jsonView writes one JSON document. It holds no rows: a plan's are written
+// as they are planned and the summary after them; a run's (apply, revoke,
+// runs show) are read back from the ledger after its summary. A million rows
+// cost no more memory than ten.
 type jsonView struct {
 	w       io.Writer
 	cmd     string
-	rows    []jsonRow
-	index   map[int]int // line → index in rows
 	summary *foyer.Summary
 	runID   string
 	resumed bool
-	// streaming: a plan's rows have been written as they came
-	streaming bool
+	open    bool  // the document and its rows array have been started
+	err     error // the first write that failed; close returns it
+}
+
+// printf writes to the document, until a write fails.
+func (v *jsonView) printf(format string, args ...any) {
+	if v.err == nil {
+		_, v.err = fmt.Fprintf(v.w, format, args...)
+	}
 }
 
 type jsonRow struct {
@@ -220,80 +229,63 @@ func toJSONRow(r foyer.Row) jsonRow {
 }
 
 func (v *jsonView) event(ev engine.Event) {
-	if v.index == nil {
-		v.index = map[int]int{}
-	}
 	switch ev.Kind {
 	case engine.EventPlanRow:
 		if v.cmd == "plan" {
-			v.streamRow(toJSONRow(*ev.Row))
-			return
+			v.writeRow(*ev.Row)
 		}
-		v.index[ev.Row.Line] = len(v.rows)
-		v.rows = append(v.rows, toJSONRow(*ev.Row))
 	case engine.EventPlanned, engine.EventRunFinished:
 		v.summary = ev.Summary
 	case engine.EventRunStarted:
 		v.runID, v.resumed = ev.RunID, ev.Resumed
-	case engine.EventRowDone:
-		r := *ev.Row
-		if i, ok := v.index[r.Line]; ok {
-			v.rows[i].Result, v.rows[i].Error = string(r.Result), r.Error
-			if r.UserID != "" {
-				v.rows[i].UserID = r.UserID
-			}
-			if len(r.Grants) > 0 || r.Result == foyer.ResultInvited {
-				v.rows[i].Grants = r.Grants
-			}
-		} else {
-			v.index[r.Line] = len(v.rows)
-			v.rows = append(v.rows, toJSONRow(r))
-		}
 	}
 }
 
-// streamRow writes a plan's row at once, so that a plan of a million rows
-// does not hold them: the document is opened by the first row and closed,
-// with the summary, by close.
-func (v *jsonView) streamRow(r jsonRow) {
-	b, _ := json.Marshal(r)
-	if !v.streaming {
-		fmt.Fprintf(v.w, "{\n  \"command\": %q,\n  \"rows\": [\n    %s", v.cmd, b)
-		v.streaming = true
+func (v *jsonView) result(r foyer.Row) { v.writeRow(r) }
+
+// writeRow writes a row, starting the document before the first.
+func (v *jsonView) writeRow(r foyer.Row) {
+	b, _ := json.Marshal(toJSONRow(r))
+	if v.open {
+		v.printf(",\n    %s", b)
 		return
 	}
-	fmt.Fprintf(v.w, ",\n    %s", b)
+	v.start()
+	v.printf("\n    %s", b)
 }
 
-func (v *jsonView) results(rows []foyer.Row) {
-	v.rows = make([]jsonRow, len(rows))
-	for i, r := range rows {
-		v.rows[i] = toJSONRow(r)
+// start writes the document's head up to its rows array: the command, and
+// for a run its id and summary (known by the time its rows are read).
+func (v *jsonView) start() {
+	v.printf("{\n  \"command\": %q,\n", v.cmd)
+	if v.runID != "" {
+		v.printf("  \"run_id\": %q,\n", v.runID)
 	}
+	if v.resumed {
+		v.printf("  \"resumed\": true,\n")
+	}
+	if v.cmd != "plan" {
+		b, _ := json.Marshal(v.summaryMap())
+		v.printf("  \"summary\": %s,\n", b)
+	}
+	v.printf("  \"rows\": [")
+	v.open = true
 }
 
 func (v *jsonView) close() error {
-	if v.streaming {
-		b, err := json.Marshal(v.summaryMap())
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(v.w, "\n  ],\n  \"summary\": %s\n}\n", b)
-		return err
+	if !v.open {
+		v.start()
 	}
-	doc := struct {
-		Command string         `json:"command"`
-		RunID   string         `json:"run_id,omitempty"`
-		Resumed bool           `json:"resumed,omitempty"`
-		Summary map[string]int `json:"summary"`
-		Rows    []jsonRow      `json:"rows"`
-	}{Command: v.cmd, RunID: v.runID, Resumed: v.resumed, Summary: v.summaryMap(), Rows: v.rows}
-	if doc.Rows == nil {
-		doc.Rows = []jsonRow{}
+	if v.cmd == "plan" {
+		b, _ := json.Marshal(v.summaryMap())
+		v.printf("\n  ],\n  \"summary\": %s\n}\n", b)
+	} else {
+		v.printf("\n  ]\n}\n")
 	}
-	enc := json.NewEncoder(v.w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	if v.err != nil {
+		return fmt.Errorf("write the JSON document: %w", v.err)
+	}
+	return nil
 }
 
 func (v *jsonView) summaryMap() map[string]int {
