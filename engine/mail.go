@@ -14,6 +14,9 @@ import (
 // own, with the redeem URL.
 type Mailer interface {
 	// SendInvitation sends one invitation email and returns its Message-ID.
+	// An error that sending the same email again cannot fix (the server
+	// refused it) is a *foyer.Error, so the row fails at once; any other
+	// error is retried with the row.
 	SendInvitation(ctx context.Context, m InvitationMail) (messageID string, err error)
 }
 
@@ -33,22 +36,53 @@ type InvitationMail struct {
 
 func stepMail(runID string) string { return "mail @" + runID }
 
+// mailOwed says whether steps show an invitation email that foyer tried to
+// send and never did.
+func mailOwed(steps []store.Step) bool {
+	tried := false
+	for _, s := range steps {
+		if !strings.HasPrefix(s.Name, stepMail("")) {
+			continue
+		}
+		if s.State == store.StepDone {
+			return false
+		}
+		tried = true
+	}
+	return tried
+}
+
 // mail sends foyer's invitation email for an invitation this run made,
 // unless the profile's sender is not foyer or the row said not to send.
 // The step is recorded before and after: an email whose outcome was lost
 // is sent again with the same Message-ID.
+//
+// A guest this run did not invite is sent the email only when it is owed:
+// foyer invited the guest in an earlier run, that run's email never went
+// out (the SMTP server refused it, say), no later one did, and the guest has
+// not redeemed. Without it the guest has no way in, and applying the same
+// file again after fixing the mail server must not leave them waiting.
 func (p *provisioning) mail(ctx context.Context) error {
-	if p.profile.Sender != foyer.SenderFoyer || !p.args.Invite || sendEmailOff(p.args.SendEmail) {
+	if p.profile.Sender != foyer.SenderFoyer || sendEmailOff(p.args.SendEmail) {
+		return nil
+	}
+	steps, err := p.steps(ctx)
+	if err != nil {
+		return err
+	}
+	if !p.args.Invite && (p.args.Accepted || !mailOwed(steps)) {
 		return nil
 	}
 	if p.e.Mailer == nil {
 		return foyer.Errorf(foyer.EINVALID, "profile %s sends its own invitation emails, but no SMTP server is configured", p.profile.Name)
 	}
 	name := stepMail(p.args.RunID)
-	prev, err := p.step(ctx, name)
-	if err != nil || prev.State == store.StepDone {
-		return err
+	for _, s := range steps {
+		if s.Name == name && s.State == store.StepDone {
+			return nil
+		}
 	}
+	p.mailed = !p.args.Invite
 	if _, err := p.startStep(ctx, name, "send the invitation email"); err != nil {
 		return err
 	}

@@ -87,6 +87,7 @@ type provisioning struct {
 	req     *foyer.Request
 	profile *foyer.Profile
 	invited bool     // this request's invitation was made by this job or an earlier attempt
+	mailed  bool     // this job sends an invitation email an earlier run owed the guest
 	granted []string // grants given by this job, as Grant.String
 }
 
@@ -253,20 +254,28 @@ func (p *provisioning) recordInvited(ctx context.Context, inv directory.Invited,
 // step returns a request's step as recorded, without starting it (zero
 // State if it never started).
 func (p *provisioning) step(ctx context.Context, name string) (store.Step, error) {
-	var found store.Step
-	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
-		steps, err := tx.RequestSteps(ctx, p.req.ID)
-		for _, s := range steps {
-			if s.Name == name {
-				found = s
-			}
+	steps, err := p.steps(ctx)
+	for _, s := range steps {
+		if s.Name == name {
+			return s, err
 		}
+	}
+	return store.Step{}, err
+}
+
+// steps returns the request's steps, of every run, in the order they first
+// started.
+func (p *provisioning) steps(ctx context.Context) ([]store.Step, error) {
+	var steps []store.Step
+	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		steps, err = tx.RequestSteps(ctx, p.req.ID)
 		return err
 	})
 	if err != nil {
-		return found, fmt.Errorf("read the steps of request %s: %w", p.req.ID, err)
+		return nil, fmt.Errorf("read the steps of request %s: %w", p.req.ID, err)
 	}
-	return found, nil
+	return steps, nil
 }
 
 // graceLeft is how long to keep looking for a guest that an unanswered
@@ -402,7 +411,7 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 	case cause != nil:
 		row.Result, row.Error, next = foyer.ResultFailed, safeMessage(cause), foyer.StateFailed
 		p.req.Failure = &foyer.Failure{Code: directory.Code(cause), Message: safeMessage(cause), Retryable: directory.Retryable(cause)}
-	case p.invited || p.args.Invite:
+	case p.invited || p.args.Invite || p.mailed:
 		row.Result = foyer.ResultInvited
 	case len(p.granted) > 0:
 		row.Result = foyer.ResultGranted

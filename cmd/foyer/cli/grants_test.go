@@ -3,12 +3,14 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,8 +67,13 @@ profiles:
 
 func newGrantsWorld(t *testing.T) *grantsWorld {
 	t.Helper()
+	return newGrantsWorldWith(t, smtptest.Options{})
+}
+
+func newGrantsWorldWith(t *testing.T, smtpOpts smtptest.Options) *grantsWorld {
+	t.Helper()
 	s := simtest.Start(t, sim.Options{ReplicationDelay: 300 * time.Millisecond})
-	srv := smtptest.Start(t, smtptest.Options{})
+	srv := smtptest.Start(t, smtpOpts)
 	dir := t.TempDir()
 	if _, err := cli.WriteSimFiles(s, dir); err != nil {
 		t.Fatal(err)
@@ -254,4 +261,76 @@ func mapWith(m map[string]int, k string, v int) map[string]int {
 		out[kk] = vv
 	}
 	return out
+}
+
+// TestOwedInvitationEmailSentOnNextApply: the mail server refuses one
+// guest's invitation email; the invitation exists but the guest has no way
+// in. Once the server takes it, applying the same file again sends that
+// email, without a second invitation, and a third apply sends nothing.
+func TestOwedInvitationEmailSentOnNextApply(t *testing.T) {
+	t.Parallel()
+	var refuse atomic.Bool
+	refuse.Store(true)
+	w := newGrantsWorldWith(t, smtptest.Options{RejectRcpt: func(addr string) error {
+		if refuse.Load() && strings.EqualFold(addr, "eve@partner.example") {
+			return errors.New("mailbox unavailable")
+		}
+		return nil
+	}})
+	csv := filepath.Join(w.dir, "two.csv")
+	if err := os.WriteFile(csv, []byte("name,email\nEve Example,eve@partner.example\nFinn Field,finn@partner.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results := func(out string) map[string]string {
+		got := map[string]string{}
+		for _, r := range decode(t, out).Rows {
+			got[r.Email] = r.Result
+		}
+		return got
+	}
+	sentTo := func(addr string) int {
+		n := 0
+		for _, m := range w.smtp.Messages() {
+			for _, to := range m.To {
+				if strings.EqualFold(to, addr) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+
+	code, out, errs := w.run(t, "apply", "--profile", "full", "--output", "json", "--yes", csv)
+	if code != cli.ExitRowsFail {
+		t.Fatalf("first apply: exit %d, want %d (a row failed)\n%s\n%s", code, cli.ExitRowsFail, errs, out)
+	}
+	if got := results(out); got["eve@partner.example"] != "failed" || got["finn@partner.example"] != "invited" {
+		t.Fatalf("first apply: results %v, want eve failed (email refused), finn invited", got)
+	}
+	if n := w.sim.Stats().InvitationsByEmail["eve@partner.example"]; n != 1 || sentTo("eve@partner.example") != 0 {
+		t.Fatalf("first apply: eve invited %d times, emailed %d times; want invited once, never emailed", n, sentTo("eve@partner.example"))
+	}
+
+	refuse.Store(false)
+	code, out, errs = w.run(t, "apply", "--profile", "full", "--output", "json", "--yes", csv)
+	if code != cli.ExitOK {
+		t.Fatalf("second apply: exit %d\n%s\n%s", code, errs, out)
+	}
+	if got := results(out); got["eve@partner.example"] != "invited" || got["finn@partner.example"] != "unchanged" {
+		t.Errorf("second apply: results %v, want eve invited (her email sent), finn unchanged", got)
+	}
+	if sentTo("eve@partner.example") != 1 || sentTo("finn@partner.example") != 1 {
+		t.Errorf("after the second apply: eve emailed %d times, finn %d; want once each",
+			sentTo("eve@partner.example"), sentTo("finn@partner.example"))
+	}
+
+	code, out, errs = w.run(t, "apply", "--profile", "full", "--output", "json", "--yes", csv)
+	if code != cli.ExitOK || decode(t, out).Summary["unchanged"] != 2 {
+		t.Errorf("third apply: exit %d, summary %v; want both unchanged\n%s", code, decode(t, out).Summary, errs)
+	}
+	for _, addr := range []string{"eve@partner.example", "finn@partner.example"} {
+		if n := w.sim.Stats().InvitationsByEmail[addr]; n != 1 || sentTo(addr) != 1 {
+			t.Errorf("after three applies %s was invited %d times and emailed %d; want once each", addr, n, sentTo(addr))
+		}
+	}
 }

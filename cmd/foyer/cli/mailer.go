@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -65,5 +66,14 @@ func (m *smtpMailer) SendInvitation(ctx context.Context, im engine.InvitationMai
 		return "", fmt.Errorf("render the invitation email for %s: %w", im.To, err)
 	}
 	msg.ID = im.ID
-	return m.sender.Send(ctx, msg)
+	id, err := m.sender.Send(ctx, msg)
+	var ee *email.Error
+	if errors.As(err, &ee) && !ee.Temporary {
+		// A 5xx refusal, a message the server will never take, or
+		// credentials it no longer accepts: the same email fails again,
+		// so the row fails now instead of after every retry. (4xx replies
+		// and network failures are Temporary and retried.)
+		return "", foyer.Errorf(foyer.EINVALID, "%v", err)
+	}
+	return id, err
 }
