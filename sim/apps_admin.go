@@ -20,6 +20,12 @@ type App struct {
 	AzureRoles    []AzureRoleGrant `json:"azure_roles,omitempty"`
 	AppRoles      []AppRole        `json:"app_roles,omitempty"` // roles the app defines, for assignments to it
 	RedirectURIs  []string         `json:"redirect_uris,omitempty"`
+	// ManagedIdentity makes it a managed identity of the host foyer runs on
+	// ("system" or "user") instead of an app registration: it has no secret
+	// and gets tokens from IdentityEndpoint.
+	ManagedIdentity string `json:"managed_identity,omitempty"`
+	// ResourceID is a user-assigned identity's ARM id; made up when empty.
+	ResourceID string `json:"resource_id,omitempty"`
 }
 
 // AzureRoleGrant gives an app's service principal an Azure role at a scope
@@ -58,18 +64,39 @@ func (s *Server) addApp(t *tenant, a App, isDefault bool) (App, error) {
 	if a.ObjectID == "" {
 		a.ObjectID = s.ids.guid()
 	}
-	if a.Secret == "" {
-		a.Secret = s.newSecret()
-	}
 	if a.DisplayName == "" {
 		a.DisplayName = "app " + a.ClientID[:8]
+	}
+	var secrets []string
+	switch a.ManagedIdentity {
+	case "":
+		if a.Secret == "" {
+			a.Secret = s.newSecret()
+		}
+		secrets = []string{a.Secret}
+	case login.ManagedSystem, login.ManagedUser:
+		if a.Secret != "" || len(a.RedirectURIs) > 0 {
+			return App{}, fmt.Errorf("add app %s: a managed identity has no secret and no redirect URIs", a.DisplayName)
+		}
+		if a.ManagedIdentity == login.ManagedUser && a.ResourceID == "" {
+			sub := ""
+			t.mu.RLock()
+			for _, sb := range t.azure.subscriptions {
+				sub = sb.ID
+			}
+			t.mu.RUnlock()
+			a.ResourceID = "/subscriptions/" + sub + "/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" +
+				strings.ReplaceAll(strings.ToLower(a.DisplayName), " ", "-")
+		}
+	default:
+		return App{}, fmt.Errorf("add app %s: managed identity %q: want system or user", a.DisplayName, a.ManagedIdentity)
 	}
 	if !isGUID(a.ClientID) || !isGUID(a.ObjectID) {
 		return App{}, fmt.Errorf("add app: client id and object id must be GUIDs")
 	}
 	la := login.App{
 		TenantID: t.id, ClientID: a.ClientID, DisplayName: a.DisplayName, ObjectID: a.ObjectID,
-		Secrets: []string{a.Secret}, RedirectURIs: a.RedirectURIs,
+		Secrets: secrets, RedirectURIs: a.RedirectURIs, ManagedIdentity: a.ManagedIdentity, ResourceID: a.ResourceID,
 		Permissions: map[string][]string{
 			"https://graph.microsoft.com":   a.Permissions,
 			"https://outlook.office365.com": a.ExchangeRoles,
@@ -109,6 +136,9 @@ func (t *tenant) addAppObjects(a App, g *ids) error {
 		DisplayName:            a.DisplayName,
 		ServicePrincipalNames:  []string{a.ClientID},
 		ServicePrincipalType:   "Application",
+	}
+	if a.ManagedIdentity != "" {
+		sp.ServicePrincipalType = "ManagedIdentity" // servicePrincipalType's documented value for one
 	}
 	for _, r := range a.AppRoles {
 		sp.AppRoles = append(sp.AppRoles, appRole{AllowedMemberTypes: []string{"User"}, Description: r.Description, DisplayName: r.DisplayName, ID: r.ID, IsEnabled: true, Origin: "Application", Value: r.Value})

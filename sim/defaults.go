@@ -73,7 +73,9 @@ func (s *Server) addTenant(empty bool) (*tenant, error) {
 	now := s.clock.Now()
 	t := newTenant(s.ids.guid(), defaultTenantName, initialDomainName, now.AddDate(-2, 0, 0))
 	t.seedTime = now.AddDate(0, -3, 0)
-	err := s.auth.AddTenant(login.Tenant{ID: t.id, DisplayName: t.displayName, Domains: []string{initialDomainName, defaultDomainName}})
+	t.identityHeader = s.newSecret()
+	err := s.auth.AddTenant(login.Tenant{ID: t.id, DisplayName: t.displayName, Domains: []string{initialDomainName, defaultDomainName},
+		IdentityHeader: t.identityHeader})
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}

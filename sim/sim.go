@@ -287,6 +287,15 @@ func (s *Server) ClientID() string { return s.appInfo().ClientID }
 // is fine).
 func (s *Server) ClientSecret() string { return s.appInfo().Secret }
 
+// IdentityEndpoint is the default tenant's managed identity endpoint, the
+// IDENTITY_ENDPOINT an App Service host would set for the code it runs;
+// IdentityHeader is its IDENTITY_HEADER. Identities are added with AddApp
+// (ManagedIdentity "system" or "user").
+func (s *Server) IdentityEndpoint() string { return s.url + "/" + s.def.id + "/msi/token" }
+
+// IdentityHeader is the secret IdentityEndpoint requires as X-IDENTITY-HEADER.
+func (s *Server) IdentityHeader() string { return s.def.identityHeader }
+
 // DefaultApp returns the default app's registration.
 func (s *Server) DefaultApp() App { return s.appInfo() }
 

@@ -132,14 +132,15 @@ func (m multiIndex[T]) get(key string) []T {
 type tenant struct {
 	mu sync.RWMutex
 
-	id            string
-	displayName   string
-	initialDomain string // contoso.onmicrosoft.com
-	domains       []*domain
-	created       time.Time
-	seedTime      time.Time // creation time of seeded objects
-	seq           int64
-	generation    atomic.Int64 // changes on reset, so old page tokens are refused
+	id             string
+	displayName    string
+	initialDomain  string // contoso.onmicrosoft.com
+	identityHeader string // the managed identity endpoint's X-IDENTITY-HEADER
+	domains        []*domain
+	created        time.Time
+	seedTime       time.Time // creation time of seeded objects
+	seq            int64
+	generation     atomic.Int64 // changes on reset, so old page tokens are refused
 
 	users       ordered[*user]
 	groups      ordered[*group]

@@ -150,6 +150,7 @@ const (
 	routeAuthorize
 	routeSignIn
 	routeLogout
+	routeIdentity
 )
 
 // match maps a URL path to an endpoint and the tenant segment it names.
@@ -159,6 +160,7 @@ const (
 //	/{tenant}/discovery/instance          (MSAL calls it on /common)
 //	/{tenant}/oauth2/v2.0/token|authorize|logout
 //	/{tenant}/login                       (the sign-in form posts here, as on Entra)
+//	/{tenant}/msi/token                   (a host's managed identity endpoint, identity.go)
 func match(path string) (route, string) {
 	p, ok := strings.CutPrefix(path, "/")
 	if !ok {
@@ -183,6 +185,8 @@ func match(path string) (route, string) {
 		return routeLogout, tenant
 	case "login":
 		return routeSignIn, tenant
+	case "msi/token":
+		return routeIdentity, tenant
 	}
 	return routeNone, ""
 }
@@ -226,6 +230,8 @@ func (a *Authority) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveSignIn(w, r, tenant)
 	case routeLogout:
 		a.serveLogout(w, r, tenant)
+	case routeIdentity:
+		a.serveIdentity(w, r, tenant)
 	default:
 		http.NotFound(w, r)
 	}

@@ -133,6 +133,18 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// with changes v by pairs of key and value: an empty value deletes the key.
+func with(v url.Values, kv ...string) url.Values {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return v
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

@@ -24,6 +24,10 @@ type Tenant struct {
 	ID          string   // the tenant id, a GUID
 	DisplayName string   // the directory's name, as AADSTS700016 quotes it
 	Domains     []string // verified domains; each also names the tenant in URLs
+	// IdentityHeader is the secret a host's code sends as X-IDENTITY-HEADER
+	// to the managed identity endpoint (App Service's IDENTITY_HEADER);
+	// "" turns the endpoint off for the tenant.
+	IdentityHeader string
 }
 
 // App is an app registration with its service principal in its tenant.
@@ -39,7 +43,20 @@ type App struct {
 	// app, by resource: "https://graph.microsoft.com" → ["User.Invite.All", ...].
 	// A resource may be named by any of its identifier URIs or its app id.
 	Permissions map[string][]string
+	// ManagedIdentity makes the service principal a managed identity's:
+	// ManagedSystem (the host's own, one per tenant) or ManagedUser. It gets
+	// tokens only from the managed identity endpoint, and has no secrets.
+	ManagedIdentity string
+	// ResourceID is a user-assigned identity's ARM id
+	// (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME).
+	ResourceID string
 }
+
+// Kinds of managed identity.
+const (
+	ManagedSystem = "system"
+	ManagedUser   = "user"
+)
 
 // User is a member who can sign in on the authorize page.
 type User struct {
@@ -128,6 +145,13 @@ func (a *Authority) AddApp(app App) error {
 	key := strings.ToLower(as.ClientID)
 	if _, ok := ts.apps[key]; ok {
 		return fmt.Errorf("add app %s: %w", as.ClientID, ErrExists)
+	}
+	if as.ManagedIdentity == ManagedSystem {
+		for _, other := range ts.apps {
+			if other.ManagedIdentity == ManagedSystem {
+				return fmt.Errorf("add app %s: the tenant's host already has a system-assigned identity, %s: %w", as.ClientID, other.ClientID, ErrExists)
+			}
+		}
 	}
 	ts.apps[key] = as
 	return nil
@@ -221,6 +245,21 @@ func (a *Authority) checkApp(app App) (*appState, error) {
 		if s == "" {
 			return nil, fmt.Errorf("secret %d is empty: %w", i, ErrInvalid)
 		}
+	}
+	switch app.ManagedIdentity {
+	case "":
+		if app.ResourceID != "" {
+			return nil, fmt.Errorf("resource id %q on an app that is not a managed identity: %w", app.ResourceID, ErrInvalid)
+		}
+	case ManagedSystem, ManagedUser:
+		if len(app.Secrets) > 0 || len(app.Certificates) > 0 || len(app.RedirectURIs) > 0 {
+			return nil, fmt.Errorf("a managed identity has no secrets, certificates or redirect URIs: %w", ErrInvalid)
+		}
+		if (app.ManagedIdentity == ManagedUser) != (app.ResourceID != "") {
+			return nil, fmt.Errorf("a user-assigned identity, and only one, has a resource id: %w", ErrInvalid)
+		}
+	default:
+		return nil, fmt.Errorf("managed identity %q: want %q or %q: %w", app.ManagedIdentity, ManagedSystem, ManagedUser, ErrInvalid)
 	}
 	as := &appState{roles: make(map[string][]string)}
 	for i, c := range app.Certificates {

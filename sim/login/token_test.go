@@ -256,15 +256,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	cc := func(kv ...string) url.Values {
-		v := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secretVal}, "scope": {graph + "/.default"}}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if kv[i+1] == "" {
-				v.Del(kv[i])
-			} else {
-				v.Set(kv[i], kv[i+1])
-			}
-		}
-		return v
+		return with(url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secretVal}, "scope": {graph + "/.default"}}, kv...)
 	}
 	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(clientID)+":"+url.QueryEscape(secretVal)))}}
 	cases := []struct {

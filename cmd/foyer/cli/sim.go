@@ -69,6 +69,11 @@ type simReady struct {
 	SecretFile      string `json:"secret_file"`
 	CertificateFile string `json:"certificate_file"`
 	Dir             string `json:"dir"`
+	// The managed identity endpoint, for credential type managed_identity:
+	// set IDENTITY_ENDPOINT and IDENTITY_HEADER to these, as App Service
+	// does, after adding an identity with POST /_sim/apps.
+	IdentityEndpoint string `json:"identity_endpoint"`
+	IdentityHeader   string `json:"identity_header"`
 }
 
 func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
@@ -134,6 +139,7 @@ func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
 		URL: s.URL(), TenantID: s.TenantID(), ClientID: s.ClientID(), ClientSecret: s.ClientSecret(), Dir: dir,
 		Config: filepath.Join(dir, "foyer.yaml"), CAFile: filepath.Join(dir, "ca.pem"),
 		SecretFile: filepath.Join(dir, "client-secret"), CertificateFile: filepath.Join(dir, "client.pem"),
+		IdentityEndpoint: s.IdentityEndpoint(), IdentityHeader: s.IdentityHeader(),
 	}
 	conf, err := yaml.Marshal(simConfig(r, dir, empty))
 	if err != nil {
