@@ -87,6 +87,8 @@ func TestProblems(t *testing.T) {
 			[]string{"duration \"90x\""}},
 		{"profile problems all at once", minimal + "    sender: foyer\n    groups: [A, a]\n    licenses: [{sku: E5}]\n    azure_roles: [{role: Reader, scope: rg1}]\n    deny_domains: [bad_domain]\n",
 			[]string{"9:13:", "sender foyer needs an smtp", "10:17:", "listed twice", "11:16:", "usage_location", "12:41:", "must start with /subscriptions/", "13:20:", "has no dot"}},
+		{"a domain that is no IDN", minimal + "    allow_domains: ['xn--.example', 'ok.example', 'münchen-.example']\n",
+			[]string{"9:21:", "9:51:", "not a valid internationalised domain name"}},
 		{"postgres password in dsn", minimal + "ledger: {driver: postgres, dsn: 'postgres://u:pw@h/db'}\n", []string{"dsn_env"}},
 		{"no tenant for profile", strings.Replace(minimal, "    redirect_url", "    tenant: other\n    redirect_url", 1), []string{"8:13:", "tenant \"other\" is not in tenants"}},
 		{"empty", "{}\n", []string{"no tenants", "no profiles"}},
@@ -119,6 +121,39 @@ func TestProblems(t *testing.T) {
 				t.Errorf("error repeats the secret: %s", msg)
 			}
 		})
+	}
+}
+
+// TestDomainLists: a profile's domain lists and a tenant's internal domains
+// may be written as people write them: any case, an @ in front, and an
+// internationalised name, which becomes the ASCII form addresses compare in.
+func TestDomainLists(t *testing.T) {
+	t.Parallel()
+	yaml := strings.Replace(minimal, "    credential:", "    internal_domains: ['@Contoso-Labs.example', 'münchen.example']\n    credential:", 1) +
+		"    allow_domains: ['Bücher.example', '@Fabrikam.EXAMPLE']\n    deny_domains: ['例え.example']\n"
+	c, err := config.Parse("foyer.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := c.Profile("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Allow, " "); got != "xn--bcher-kva.example fabrikam.example" {
+		t.Errorf("Allow = %q", got)
+	}
+	if got := strings.Join(p.Deny, " "); got != "xn--r8jz45g.example" {
+		t.Errorf("Deny = %q", got)
+	}
+	tn, err := c.Tenant("t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tn.Domains, " "); got != "contoso-labs.example xn--mnchen-3ya.example" {
+		t.Errorf("internal domains = %q", got)
+	}
+	if !foyer.Address("jose@xn--bcher-kva.example").InDomains(p.Allow) {
+		t.Error("an address at bücher.example is not in the allow list")
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/idna"
+
 	"github.com/foyer-dev/foyer"
 )
 
@@ -91,10 +93,39 @@ func checkList(k *checker, at, profile, what string, items []string) {
 
 func checkDomains(k *checker, at, profile string, ds []string) {
 	for i, d := range ds {
-		if err := foyer.CheckDomain(strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))); err != nil {
+		if _, err := domainName(d); err != nil {
 			k.add(fmt.Sprintf("%s[%d]", at, i), "profile %s: %s", profile, err.Message)
 		}
 	}
+}
+
+// domainName reads a domain as a configuration lists it: "@" in front and
+// case do not matter, and an internationalised name (bücher.example) becomes
+// its ASCII form (xn--bcher-kva.example), which is how addresses compare.
+func domainName(d string) (string, *foyer.Error) {
+	d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+	if strings.ContainsFunc(d, func(r rune) bool { return r > 0x7f }) {
+		ascii, err := idna.Lookup.ToASCII(d)
+		if err != nil {
+			return "", foyer.Errorf(foyer.EINVALID, "domain %q is not a valid internationalised domain name (%s)", d, strings.TrimPrefix(err.Error(), "idna: "))
+		}
+		d = ascii
+	}
+	if err := foyer.CheckDomain(d); err != nil {
+		return "", err
+	}
+	return d, nil
+}
+
+// domainNames returns the ASCII form of each valid domain of ds.
+func domainNames(ds []string) []string {
+	var out []string
+	for _, d := range ds {
+		if n, err := domainName(d); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Profile returns the named profile as foyer's domain type, with its grants
@@ -115,8 +146,8 @@ func (c *Config) Profile(name string) (p *foyer.Profile, grantPaths []string, er
 		CC:          cp.CC,
 		Sender:      foyer.Sender(cp.Sender),
 		Sponsors:    cp.Sponsors,
-		Allow:       cp.AllowDomains,
-		Deny:        cp.DenyDomains,
+		Allow:       domainNames(cp.AllowDomains),
+		Deny:        domainNames(cp.DenyDomains),
 		Expiry:      time.Duration(cp.Expiry),
 		Inactivity:  time.Duration(cp.Inactivity),
 	}
@@ -151,9 +182,5 @@ func (c *Config) Tenant(name string) (*foyer.Tenant, error) {
 	if !ok {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no tenant %q in %s", name, c.Name())
 	}
-	domains := make([]string, len(t.InternalDomains))
-	for i, d := range t.InternalDomains {
-		domains[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
-	}
-	return &foyer.Tenant{Name: name, ID: t.TenantID, ClientID: t.ClientID, Cloud: t.Cloud, Domains: domains}, nil
+	return &foyer.Tenant{Name: name, ID: t.TenantID, ClientID: t.ClientID, Cloud: t.Cloud, Domains: domainNames(t.InternalDomains)}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strings"
 
 	"github.com/foyer-dev/foyer"
 )
@@ -123,7 +122,7 @@ func (c *Config) checkTenant(k *checker, name string) {
 		}
 	}
 	for i, d := range t.InternalDomains {
-		if err := foyer.CheckDomain(strings.ToLower(strings.TrimPrefix(d, "@"))); err != nil {
+		if _, err := domainName(d); err != nil {
 			k.add(fmt.Sprintf("%s.internal_domains[%d]", at, i), "tenant %s: %s", name, err.Message)
 		}
 	}
