@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -128,6 +127,7 @@ func (e *Engine) prepare(ctx context.Context, in ApplyInput) (*foyer.Run, bool, 
 	}
 	if err == nil {
 		err = e.Store.InTx(ctx, func(tx store.Tx) error {
+			run.SealedAt = tx.Now()
 			if err := tx.SealRun(ctx, run.ID); err != nil {
 				return err
 			}
@@ -138,7 +138,6 @@ func (e *Engine) prepare(ctx context.Context, in ApplyInput) (*foyer.Run, bool, 
 	if err != nil {
 		return nil, false, fmt.Errorf("record run %s: %w", run.ID, err)
 	}
-	run.SealedAt = e.Clock.Now()
 	return run, false, nil
 }
 
@@ -154,28 +153,19 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 		return 0, err
 	}
 	const batch = 200
-	errFull := errors.New("batch full")
-	var pending, refused []foyer.Row
-	for after := 0; after >= 0; {
-		next := after // the last line read; -1 once every row is
+	pending := func(r foyer.Row) bool {
+		return (r.Action == foyer.ActionInvite || r.Action == foyer.ActionExists) && r.Result == ""
+	}
+	for after, end := 0, false; !end; {
+		var refused []foyer.Row
+		last := after
 		err := e.Store.InTx(ctx, func(tx store.Tx) error {
-			pending, refused, next = pending[:0], refused[:0], after
-			err := tx.RunRows(ctx, run.ID, after, func(r foyer.Row) error {
-				next = r.Line
-				if (r.Action == foyer.ActionInvite || r.Action == foyer.ActionExists) && r.Result == "" {
-					if pending = append(pending, r); len(pending) == batch {
-						return errFull
-					}
-				}
-				return nil
-			})
-			switch {
-			case err == nil:
-				next = -1
-			case err != errFull:
+			rows, l, done, err := store.ReadRunRows(ctx, tx, run.ID, after, batch, pending)
+			if err != nil {
 				return fmt.Errorf("read the rows of run %s: %w", run.ID, err)
 			}
-			for _, r := range pending {
+			last, end, refused = l, done, refused[:0]
+			for _, r := range rows {
 				ok, err := e.enqueueRow(ctx, tx, q, run, r)
 				if err != nil {
 					return fmt.Errorf("line %d: %w", r.Line, err)
@@ -192,7 +182,7 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 		for _, r := range refused {
 			e.emitRow(r)
 		}
-		after = next
+		after = last
 	}
 	var sum foyer.Summary
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {

@@ -310,6 +310,25 @@ func testEachRunRow(t *testing.T, s store.Store) {
 	if foyer.ErrorCode(err) != foyer.ENOTFOUND {
 		t.Errorf("EachRunRow of a missing run: %v, want ENOTFOUND", err)
 	}
+
+	// ReadRunRows keeps what keep accepts, stops at the limit, and says
+	// where it stopped. Lines run from 2 to n+1; keep the multiples of 700.
+	every700 := func(r foyer.Row) bool { return r.Line%700 == 0 }
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		rows, last, end, err := store.ReadRunRows(ctx, tx, "run-1", 0, 2, every700)
+		must(t, "ReadRunRows", err)
+		if len(rows) != 2 || rows[0].Line != 700 || rows[1].Line != 1400 || last != 1400 || end {
+			t.Errorf("ReadRunRows(after 0, limit 2) = %d rows, last %d, end %v; want lines 700 and 1400, last 1400, not the end", len(rows), last, end)
+		}
+		rows, last, end, err = store.ReadRunRows(ctx, tx, "run-1", last, 2, every700)
+		must(t, "ReadRunRows", err)
+		if len(rows) != 0 || last != n+1 || !end {
+			t.Errorf("ReadRunRows(after 1400) = %d rows, last %d, end %v; want none, last %d, the end", len(rows), last, end, n+1)
+		}
+		_, _, _, err = store.ReadRunRows(ctx, tx, "run-2", 0, 2, nil)
+		wantCode(t, "ReadRunRows of a missing run", err, foyer.ENOTFOUND)
+		return nil
+	})
 }
 
 func testRunSummary(t *testing.T, s store.Store) {
