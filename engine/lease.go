@@ -2,15 +2,14 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/internal/proc"
 	"github.com/foyer-dev/foyer/store"
 )
 
@@ -57,8 +56,7 @@ func (o Owner) dead(self Owner) bool {
 	if o.Host != self.Host || o.PID <= 0 || o.PID == self.PID {
 		return false
 	}
-	err := syscall.Kill(o.PID, 0)
-	return errors.Is(err, syscall.ESRCH)
+	return proc.Ended(o.PID)
 }
 
 // acquire takes the lease, taking it over from a holder that is dead.
