@@ -59,6 +59,7 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	if err != nil {
 		return err
 	}
+	removeOrphanSpools(os.TempDir(), log)
 	p, err := preparePlan(cmd, env)
 	if err != nil {
 		return err

@@ -64,7 +64,7 @@ func spoolInput(ctx context.Context, spec string, c *config.Config, env *Env) (*
 		return nil, err
 	}
 	defer in.Close()
-	f, err := os.CreateTemp("", "foyer-input-*.csv")
+	f, err := createSpool("input", ".csv")
 	if err != nil {
 		return nil, fmt.Errorf("copy %s: %w", in.Name, err)
 	}

@@ -57,6 +57,10 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", file}
+	// Its own temporary directory, to see that the spools of killed runs
+	// do not pile up.
+	tmp := t.TempDir()
+	env := append(os.Environ(), "TMPDIR="+tmp)
 
 	rnd := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
 	for kill := range 10 {
@@ -65,6 +69,7 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 			break
 		}
 		cmd := exec.Command(bin, args...)
+		cmd.Env = env
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
@@ -103,6 +108,7 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 
 	// Resume to the end.
 	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -111,6 +117,10 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 	d := decode(t, stdout.String())
 	if d.Summary["invited"] != 500 || d.Summary["failed"] != 0 {
 		t.Errorf("final run summary %v", d.Summary)
+	}
+
+	if left, _ := filepath.Glob(filepath.Join(tmp, "foyer-*")); len(left) > 0 {
+		t.Errorf("temporary files left after the final apply: %v", left)
 	}
 
 	got := s.Stats().InvitationsByEmail

@@ -23,7 +23,7 @@ type planSpool struct {
 }
 
 func newPlanSpool() (*planSpool, error) {
-	f, err := os.CreateTemp("", "foyer-plan-*.gob")
+	f, err := createSpool("plan", ".gob")
 	if err != nil {
 		return nil, fmt.Errorf("keep the plan: %w", err)
 	}
