@@ -154,18 +154,23 @@ func (w *world) apply(t *testing.T, csv []byte, digest string) *foyer.Run {
 	}
 	defer w.eng.Stop(ctx)
 	run, err := w.eng.Apply(ctx, engine.ApplyInput{Profile: "partners", Source: "test.csv", Digest: digest,
-		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
-			for _, r := range rows {
-				if err := emit(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		}})
+		Plan: planOf(rows)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// planOf is an ApplyInput.Plan that emits rows.
+func planOf(rows []foyer.Row) func(context.Context, func(foyer.Row) error) error {
+	return func(_ context.Context, emit func(foyer.Row) error) error {
+		for _, r := range rows {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func guestsCSV(t *testing.T) []byte {
@@ -365,14 +370,7 @@ func TestApplyRecordingCutOff(t *testing.T) {
 	}
 
 	run, err := w.eng.Apply(ctx, engine.ApplyInput{Profile: "partners", Source: "test.csv", Digest: "d",
-		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
-			for _, r := range long {
-				if err := emit(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		}})
+		Plan: planOf(long)})
 	if err != nil {
 		t.Fatal(err)
 	}

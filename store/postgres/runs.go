@@ -127,10 +127,7 @@ func (t *tx) SealRun(ctx context.Context, id string) error {
 		return fmt.Errorf("seal run %s: %w", id, err)
 	}
 	if !ok {
-		if err := t.runExists(ctx, id); err != nil {
-			return err
-		}
-		return foyer.Errorf(foyer.ECONFLICT, "run %s is already sealed", id)
+		return t.runConflict(ctx, id, "run %s is already sealed")
 	}
 	return nil
 }
@@ -145,12 +142,18 @@ func (t *tx) DeleteRun(ctx context.Context, id string) error {
 		return fmt.Errorf("delete run %s: %w", id, err)
 	}
 	if !ok {
-		if err := t.runExists(ctx, id); err != nil {
-			return err
-		}
-		return foyer.Errorf(foyer.ECONFLICT, "run %s is sealed: its rows are history", id)
+		return t.runConflict(ctx, id, "run %s is sealed: its rows are history")
 	}
 	return nil
+}
+
+// runConflict explains why a change to run id matched no row: ENOTFOUND if
+// there is no such run, else ECONFLICT with format (given the id).
+func (t *tx) runConflict(ctx context.Context, id, format string) error {
+	if err := t.runExists(ctx, id); err != nil {
+		return err
+	}
+	return foyer.Errorf(foyer.ECONFLICT, format, id)
 }
 
 // runExists returns ENOTFOUND if there is no run id.
