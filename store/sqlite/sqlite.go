@@ -78,6 +78,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 5 * time.Second
 	}
+	if path != ":memory:" {
+		if err := createPrivate(path, opts.Logger); err != nil {
+			return nil, err
+		}
+	}
 	sdb, err := sql.Open("sqlite", dsn(path, opts.BusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
@@ -104,11 +109,18 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 // every transaction BEGIN IMMEDIATE: it takes the write lock when it starts,
 // so two processes on one file queue on the busy timeout instead of failing
 // when a reader tries to become a writer.
+//
+// synchronous(FULL): in WAL mode, NORMAL syncs the log only at checkpoints,
+// so a transaction committed just before a power loss (or a kernel panic, or
+// a VM stopped hard) can be gone when the machine comes back. The ledger
+// records the intent of an invitation before sending it; an intent that
+// vanished would let the next attempt invite without looking the person up.
+// FULL syncs the log at every commit (docs/benchmarks.md measures the cost).
 func dsn(path string, busy time.Duration) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous(FULL)")
 	if path != ":memory:" {
 		q.Add("_pragma", "journal_mode(WAL)")
 	}
