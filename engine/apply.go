@@ -243,7 +243,7 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Epoch: e.generation(), Line: r.Line,
 		Invite: r.Action == foyer.ActionInvite, Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
 		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
-	if _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
+	if _, _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
 		return false, fmt.Errorf("insert the job: %w", err)
 	}
 	return true, nil

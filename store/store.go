@@ -56,14 +56,16 @@ type Tx interface {
 	Grants
 	Audit
 	Leases
+	Jobs
+	Blocks
 }
 
 // Queue is River running over the ledger's database.
 type Queue interface {
 	// InsertTx inserts a job inside the ledger transaction tx: the job exists
 	// if and only if tx commits. With unique options, a job already present
-	// is not inserted again and inserted is false.
-	InsertTx(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) (inserted bool, err error)
+	// is not inserted again: inserted is false and id is that job's.
+	InsertTx(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) (id int64, inserted bool, err error)
 
 	// CompleteTx marks a running job completed inside tx, together with the
 	// ledger writes that finish its work. ctx must be (or derive from) the
@@ -118,6 +120,57 @@ type Runs interface {
 	// PendingRunRows counts a run's rows that have no result yet, at a cost
 	// that does not grow with the rows that have one.
 	PendingRunRows(ctx context.Context, runID string) (int, error)
+
+	// A row with work names the one job that does it, so that a resumed run
+	// holds one live job per unfinished row, however often it was resumed,
+	// and a job can tell whether it is still the row's.
+
+	// SetRunRowJob records the job that does a row's work; 0 records none
+	// (the row is to be enqueued again). ENOTFOUND if there is no such row.
+	SetRunRowJob(ctx context.Context, runID string, line int, jobID int64) error
+	// RunRowJob returns the job recorded for a row, 0 if none; ENOTFOUND if
+	// there is no such row.
+	RunRowJob(ctx context.Context, runID string, line int) (int64, error)
+	// UnqueuedRunRows returns, in line order, up to limit rows of a run after
+	// line after that have work (action invite or exists), no result, and no
+	// live job: never enqueued, or their job ended without giving the row a
+	// result (cancelled, discarded, or already removed by River's cleaner).
+	UnqueuedRunRows(ctx context.Context, runID string, after, limit int) ([]foyer.Row, error)
+}
+
+// Jobs is what the ledger knows of River's jobs besides inserting them.
+// A job is live while it is available, pending, retryable, running or
+// scheduled.
+type Jobs interface {
+	// ReclaimJobs makes every running job of a queue available again at
+	// once and returns how many there were. Call it only in the transaction
+	// that takes the worker lease: a job running then was started by a
+	// process that has died or lost the lease, and River itself would wait
+	// an hour before rescuing it.
+	ReclaimJobs(ctx context.Context, queue string) (int, error)
+	// LiveJobs counts a queue's live jobs.
+	LiveJobs(ctx context.Context, queue string) (int, error)
+}
+
+// Block records that Entra blocked a tenant's invitations for suspicious
+// activity. Only Microsoft support lifts such a block, so foyer stops
+// inviting into the tenant until an operator says it was lifted.
+type Block struct {
+	Tenant string    // the tenant's id
+	Since  time.Time // when foyer first saw the block
+	RunID  string    // the run that saw it, if any
+	Reason string    // what the service answered, user-safe
+}
+
+// Blocks are the tenants whose invitations are blocked.
+type Blocks interface {
+	// PutBlock records a block; a tenant already blocked keeps its first
+	// record.
+	PutBlock(ctx context.Context, b Block) error
+	// TenantBlock returns a tenant's block; ENOTFOUND if it is not blocked.
+	TenantBlock(ctx context.Context, tenant string) (Block, error)
+	// ClearBlock forgets a tenant's block; ENOTFOUND if it was not blocked.
+	ClearBlock(ctx context.Context, tenant string) error
 }
 
 // Requests are "this person should hold this profile", one per person and

@@ -236,13 +236,22 @@ func (t *tx) RunRows(ctx context.Context, runID string, after int, fn func(foyer
 	}
 }
 
+// runRowColumns are the columns scanRunRows reads, as r.*.
+const runRowColumns = `r.line, r.email, r.raw, r.display_name, r.given_name, r.surname,
+	r.company, r.profile, r.redirect_url, r.message, r.send_email, r.action, r.reason, r.user_id,
+	r.grants, r.result, r.error, r.guest_state`
+
 func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.Row, error) {
-	rows, err := t.tx.Query(ctx, `SELECT line, email, raw, display_name, given_name, surname,
-		company, profile, redirect_url, message, send_email, action, reason, user_id, grants, result, error, guest_state
-		FROM run_rows WHERE run_id = $1 AND line > $2 ORDER BY line LIMIT $3`, runID, after, pageSize)
+	rows, err := t.tx.Query(ctx, `SELECT `+runRowColumns+`
+		FROM run_rows r WHERE r.run_id = $1 AND r.line > $2 ORDER BY r.line LIMIT $3`, runID, after, pageSize)
 	if err != nil {
 		return nil, err
 	}
+	return scanRunRows(rows)
+}
+
+// scanRunRows reads rows of runRowColumns and closes them.
+func scanRunRows(rows pgx.Rows) ([]foyer.Row, error) {
 	defer rows.Close()
 	var page []foyer.Row
 	for rows.Next() {

@@ -56,7 +56,7 @@ func Example() {
 			} else if err != nil {
 				return err
 			}
-			inserted, err := q.InsertTx(ctx, tx, provisionArgs{RequestID: r.ID}, unique)
+			_, inserted, err := q.InsertTx(ctx, tx, provisionArgs{RequestID: r.ID}, unique)
 			fmt.Printf("%s is %s; job inserted: %v\n", r.ID, r.State, inserted)
 			return err
 		})

@@ -248,19 +248,29 @@ func (t *tx) RunRows(ctx context.Context, runID string, after int, fn func(foyer
 	}
 }
 
+// runRowColumns are the columns scanRunRows reads, as r.*.
+const runRowColumns = `r.line, r.email, r.raw, r.display_name, r.given_name, r.surname,
+	r.company, r.profile, r.redirect_url, r.message, r.send_email, r.action, r.reason, r.user_id,
+	r.grants, r.result, r.error, r.guest_state`
+
 func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.Row, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT line, email, raw, display_name, given_name, surname,
-		company, profile, redirect_url, message, send_email, action, reason, user_id, grants, result, error, guest_state
-		FROM run_rows WHERE run_id = ? AND line > ? ORDER BY line LIMIT ?`, runID, after, pageSize)
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+runRowColumns+`
+		FROM run_rows r WHERE r.run_id = ? AND r.line > ? ORDER BY r.line LIMIT ?`, runID, after, pageSize)
 	if err != nil {
 		return nil, err
 	}
+	return scanRunRows(rows)
+}
+
+// scanRunRows reads rows of runRowColumns and closes them.
+func scanRunRows(rows *sql.Rows) ([]foyer.Row, error) {
 	defer rows.Close()
 	var page []foyer.Row
 	for rows.Next() {
 		var (
 			r                             foyer.Row
 			email, action, grants, result string
+			err                           error
 		)
 		if err := rows.Scan(&r.Line, &email, &r.Raw, &r.DisplayName, &r.GivenName, &r.Surname,
 			&r.Company, &r.Profile, &r.RedirectURL, &r.Message, &r.SendEmail, &action, &r.Reason,

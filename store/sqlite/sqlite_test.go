@@ -290,7 +290,7 @@ func TestQueueOtherLedger(t *testing.T) {
 	}
 	ctx := t.Context()
 	err = other.InTx(ctx, func(tx store.Tx) error {
-		_, err := q.InsertTx(ctx, tx, storetestArgs{}, nil)
+		_, _, err := q.InsertTx(ctx, tx, storetestArgs{}, nil)
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "another ledger") {

@@ -52,7 +52,7 @@ func Benchmark(b *testing.B, s store.Store, batch int) {
 					return err
 				}
 				args := benchArgs{RunID: r.RunID, RequestID: r.ID, Line: line, Grants: []string{"group:g1", "app:a1/r1"}}
-				if _, err := q.InsertTx(ctx, tx, args, unique); err != nil {
+				if _, _, err := q.InsertTx(ctx, tx, args, unique); err != nil {
 					return err
 				}
 			}

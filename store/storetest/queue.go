@@ -63,11 +63,16 @@ func testLogger(t *testing.T) *slog.Logger {
 // (so jobs are worked one at a time, oldest first) and subscribes to
 // completed jobs before starting. It stops the queue when the test ends.
 func startQueue(t *testing.T, s store.Store, w *echoWorker) (store.Queue, <-chan *river.Event) {
+	return startQueueOn(t, s, w, river.QueueDefault)
+}
+
+// startQueueOn is startQueue on the named queue.
+func startQueueOn(t *testing.T, s store.Store, w *echoWorker, queue string) (store.Queue, <-chan *river.Event) {
 	t.Helper()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
 	q, err := s.Queue(&river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}},
+		Queues:            map[string]river.QueueConfig{queue: {MaxWorkers: 1}},
 		Workers:           workers,
 		FetchCooldown:     10 * time.Millisecond,
 		FetchPollInterval: 50 * time.Millisecond,
@@ -87,6 +92,22 @@ func startQueue(t *testing.T, s store.Store, w *echoWorker) (store.Queue, <-chan
 		}
 	})
 	return q, events
+}
+
+// waitFor polls cond until it holds, failing the test after the suite's
+// timeout.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	ctx := testContext(t)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("condition not met: %v", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // waitJob waits for the event of the job with the marker and fails the
@@ -118,7 +139,7 @@ func insert(t *testing.T, s store.Store, q store.Queue, args echoArgs, opts *riv
 	t.Helper()
 	var inserted bool
 	inTx(t, s, func(ctx context.Context, tx store.Tx) (err error) {
-		inserted, err = q.InsertTx(ctx, tx, args, opts)
+		_, inserted, err = q.InsertTx(ctx, tx, args, opts)
 		return err
 	})
 	return inserted
@@ -132,7 +153,7 @@ func testJobCommitted(t *testing.T, s store.Store) {
 		if err := tx.CreateRequest(ctx, newRequest(t, "req-1", "ann@example.com", "partners")); err != nil {
 			return err
 		}
-		inserted, err := q.InsertTx(ctx, tx, echoArgs{Marker: "committed"}, nil)
+		_, inserted, err := q.InsertTx(ctx, tx, echoArgs{Marker: "committed"}, nil)
 		if err == nil && !inserted {
 			t.Errorf("InsertTx of a new job reported it not inserted")
 		}
@@ -158,7 +179,7 @@ func testJobRolledBack(t *testing.T, s store.Store) {
 		if err := tx.CreateRequest(ctx, newRequest(t, "req-1", "ann@example.com", "partners")); err != nil {
 			return err
 		}
-		if _, err := q.InsertTx(ctx, tx, echoArgs{Marker: "rolled back"}, unique); err != nil {
+		if _, _, err := q.InsertTx(ctx, tx, echoArgs{Marker: "rolled back"}, unique); err != nil {
 			return err
 		}
 		return errRollback
@@ -190,12 +211,15 @@ func testJobUnique(t *testing.T, s store.Store) {
 		t.Errorf("the second insert of a unique job, in another transaction, inserted it again")
 	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		first, err := q.InsertTx(ctx, tx, echoArgs{Marker: "two"}, unique)
+		id1, first, err := q.InsertTx(ctx, tx, echoArgs{Marker: "two"}, unique)
 		must(t, "InsertTx", err)
-		second, err := q.InsertTx(ctx, tx, echoArgs{Marker: "two"}, unique)
+		id2, second, err := q.InsertTx(ctx, tx, echoArgs{Marker: "two"}, unique)
 		must(t, "InsertTx", err)
 		if !first || second {
 			t.Errorf("a unique job inserted twice in one transaction: inserted %v then %v, want true then false", first, second)
+		}
+		if id1 == 0 || id2 != id1 {
+			t.Errorf("a unique job inserted twice: ids %d then %d, want the same job's id twice", id1, id2)
 		}
 		return nil
 	})
@@ -242,7 +266,7 @@ func testForeignTx(t *testing.T, s store.Store) {
 	q, err := s.Queue(nil)
 	must(t, "Queue(nil)", err)
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		if _, err := q.InsertTx(ctx, foreignTx{tx}, echoArgs{Marker: "x"}, nil); err == nil {
+		if _, _, err := q.InsertTx(ctx, foreignTx{tx}, echoArgs{Marker: "x"}, nil); err == nil {
 			t.Errorf("InsertTx with a Tx the store did not make succeeded")
 		}
 		if err := q.CompleteTx(ctx, foreignTx{tx}, nil); err == nil {

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Leases", leasesCases},
 		{"Tx", txCases},
 		{"Queue", queueCases},
+		{"Jobs", jobsCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -41,16 +41,16 @@ func New[TTx any, TDriver riverdriver.Driver[TTx]](driver TDriver, cfg *river.Co
 var _ store.Queue = (*Queue[any, riverdriver.Driver[any]])(nil)
 
 // InsertTx inserts a job inside the ledger transaction t.
-func (q *Queue[TTx, TDriver]) InsertTx(ctx context.Context, t store.Tx, args river.JobArgs, opts *river.InsertOpts) (bool, error) {
+func (q *Queue[TTx, TDriver]) InsertTx(ctx context.Context, t store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, bool, error) {
 	tx, err := q.own(t)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	res, err := q.client.InsertTx(ctx, tx, args, opts)
 	if err != nil {
-		return false, fmt.Errorf("insert %s job: %w", args.Kind(), err)
+		return 0, false, fmt.Errorf("insert %s job: %w", args.Kind(), err)
 	}
-	return !res.UniqueSkippedAsDuplicate, nil
+	return res.Job.ID, !res.UniqueSkippedAsDuplicate, nil
 }
 
 // completeArgs stands for any job's arguments: JobCompleteTx needs a type

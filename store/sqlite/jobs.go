@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+var (
+	_ store.Jobs   = (*tx)(nil)
+	_ store.Blocks = (*tx)(nil)
+)
+
+// liveStates are River's job states in which a job may still run.
+const liveStates = `('available', 'pending', 'retryable', 'running', 'scheduled')`
+
+func (t *tx) ReclaimJobs(ctx context.Context, queue string) (int, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND queue = ?`, queue)
+	if err != nil {
+		return 0, fmt.Errorf("reclaim the running jobs of queue %s: %w", queue, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (t *tx) LiveJobs(ctx context.Context, queue string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE queue = ? AND state IN `+liveStates, queue).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count the live jobs of queue %s: %w", queue, err)
+	}
+	return n, nil
+}
+
+func (t *tx) SetRunRowJob(ctx context.Context, runID string, line int, jobID int64) error {
+	var id any
+	if jobID != 0 {
+		id = jobID
+	}
+	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE run_rows SET job_id = ? WHERE run_id = ? AND line = ?`, id, runID, line))
+	if err != nil {
+		return fmt.Errorf("record the job of line %d of run %s: %w", line, runID, err)
+	}
+	if !ok {
+		return foyer.Errorf(foyer.ENOTFOUND, "run %s has no line %d", runID, line)
+	}
+	return nil
+}
+
+func (t *tx) RunRowJob(ctx context.Context, runID string, line int) (int64, error) {
+	var id sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT job_id FROM run_rows WHERE run_id = ? AND line = ?`, runID, line).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, foyer.Errorf(foyer.ENOTFOUND, "run %s has no line %d", runID, line)
+	case err != nil:
+		return 0, fmt.Errorf("read the job of line %d of run %s: %w", line, runID, err)
+	}
+	return id.Int64, nil
+}
+
+func (t *tx) UnqueuedRunRows(ctx context.Context, runID string, after, limit int) ([]foyer.Row, error) {
+	if err := t.runExists(ctx, runID); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+runRowColumns+` FROM run_rows r
+		LEFT JOIN river_job j ON j.id = r.job_id
+		WHERE r.run_id = ? AND r.line > ? AND r.result = '' AND r.action IN ('invite', 'exists')
+		AND (j.id IS NULL OR j.state NOT IN `+liveStates+`)
+		ORDER BY r.line LIMIT ?`, runID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the rows of run %s to enqueue: %w", runID, err)
+	}
+	page, err := scanRunRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read the rows of run %s to enqueue: %w", runID, err)
+	}
+	return page, nil
+}
+
+func (t *tx) PutBlock(ctx context.Context, b store.Block) error {
+	if b.Tenant == "" {
+		return foyer.Errorf(foyer.EINVALID, "a tenant block names no tenant")
+	}
+	if b.Since.IsZero() {
+		b.Since = t.now
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO tenant_blocks (tenant, since, run_id, reason) VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant) DO NOTHING`, b.Tenant, formatTime(b.Since), b.RunID, b.Reason)
+	if err != nil {
+		return fmt.Errorf("record the block of tenant %s: %w", b.Tenant, err)
+	}
+	return nil
+}
+
+func (t *tx) TenantBlock(ctx context.Context, tenant string) (store.Block, error) {
+	b := store.Block{Tenant: tenant}
+	var since string
+	err := t.tx.QueryRowContext(ctx, `SELECT since, run_id, reason FROM tenant_blocks WHERE tenant = ?`, tenant).
+		Scan(&since, &b.RunID, &b.Reason)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return b, foyer.Errorf(foyer.ENOTFOUND, "tenant %s is not blocked", tenant)
+	case err != nil:
+		return b, fmt.Errorf("read the block of tenant %s: %w", tenant, err)
+	}
+	if b.Since, err = parseTime(since); err != nil {
+		return b, fmt.Errorf("read the block of tenant %s: %w", tenant, err)
+	}
+	return b, nil
+}
+
+func (t *tx) ClearBlock(ctx context.Context, tenant string) error {
+	ok, err := changed(t.tx.ExecContext(ctx, `DELETE FROM tenant_blocks WHERE tenant = ?`, tenant))
+	if err != nil {
+		return fmt.Errorf("clear the block of tenant %s: %w", tenant, err)
+	}
+	if !ok {
+		return foyer.Errorf(foyer.ENOTFOUND, "tenant %s is not blocked", tenant)
+	}
+	return nil
+}
