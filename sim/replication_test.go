@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,5 +88,32 @@ func TestReplicationDelayRealTime(t *testing.T) {
 	// and the first attempt may not show the failure; any other must.
 	if failures == 0 && firstTry.Sub(invited) < delay/2 {
 		t.Errorf("no 404 before the delay ran out")
+	}
+}
+
+// TestAnswerDelay: with an answer delay, a write is carried out at once and
+// its answer held back, so a client that gives up before it comes has
+// invited the person without knowing it; reads are answered at once.
+func TestAnswerDelay(t *testing.T) {
+	t.Parallel()
+	tn := start(t, sim.Options{AnswerDelay: time.Minute})
+	body := `{"invitedUserEmailAddress":"slow@fabrikam.example","inviteRedirectUrl":"https://myapps.microsoft.com"}`
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tn.s.URL()+"/v1.0/invitations", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := tn.graph.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the invitation was answered (%d) before its answer delay", resp.StatusCode)
+	}
+	if n := tn.s.Stats().InvitationsByEmail["slow@fabrikam.example"]; n != 1 {
+		t.Fatalf("the tenant counted %d invitations; want the unanswered one carried out", n)
+	}
+	got := tn.g("GET", "/users/slow_fabrikam.example%23EXT%23@contoso.onmicrosoft.com", nil)
+	if got.status != 200 {
+		t.Fatalf("the new guest read by its UPN: %d %s", got.status, got.raw)
 	}
 }

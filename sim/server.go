@@ -90,6 +90,16 @@ func (s *Server) withChaos(w http.ResponseWriter, r *http.Request, shape errorSh
 		return
 	}
 	rep := handle(c)
+	if d := time.Duration(s.answerDelay.Load()); d > 0 && r.Method != http.MethodGet {
+		// The write is done; its answer is slow to come.
+		t := time.NewTimer(d)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 	if a.Fault != chaos.None {
 		s.stats.fault()
 		s.chaos.WriteFault(w, r, a)

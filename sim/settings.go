@@ -19,6 +19,7 @@ type Settings struct {
 	Throttle         throttle.Config
 	ReplicationDelay time.Duration
 	InvitesPerMinute int
+	AnswerDelay      time.Duration
 }
 
 type settingsJSON struct {
@@ -27,12 +28,13 @@ type settingsJSON struct {
 	Throttle         *throttle.Config `json:"throttle,omitempty"`
 	ReplicationDelay *string          `json:"replication_delay,omitempty"`
 	InvitesPerMinute *int             `json:"invites_per_minute,omitempty"`
+	AnswerDelay      *string          `json:"answer_delay,omitempty"`
 }
 
 // MarshalJSON writes every setting.
 func (v Settings) MarshalJSON() ([]byte, error) {
-	d := v.ReplicationDelay.String()
-	return json.Marshal(settingsJSON{&v.Latency, &v.Faults, &v.Throttle, &d, &v.InvitesPerMinute})
+	d, a := v.ReplicationDelay.String(), v.AnswerDelay.String()
+	return json.Marshal(settingsJSON{&v.Latency, &v.Faults, &v.Throttle, &d, &v.InvitesPerMinute, &a})
 }
 
 // UnmarshalJSON changes the settings named in the JSON and keeps the others.
@@ -62,6 +64,13 @@ func (v *Settings) UnmarshalJSON(b []byte) error {
 	if in.InvitesPerMinute != nil {
 		v.InvitesPerMinute = *in.InvitesPerMinute
 	}
+	if in.AnswerDelay != nil {
+		d, err := time.ParseDuration(*in.AnswerDelay)
+		if err != nil || d < 0 {
+			return fmt.Errorf("settings: answer_delay %q: want a duration such as 2s", *in.AnswerDelay)
+		}
+		v.AnswerDelay = d
+	}
 	return nil
 }
 
@@ -73,6 +82,7 @@ func (s *Server) Settings() Settings {
 		Throttle:         s.limiter.Config(),
 		ReplicationDelay: s.replicationDelay(),
 		InvitesPerMinute: s.invites.Limit(),
+		AnswerDelay:      time.Duration(s.answerDelay.Load()),
 	}
 }
 
@@ -91,6 +101,9 @@ func (s *Server) SetSettings(v Settings) error {
 	if v.ReplicationDelay < 0 {
 		return fmt.Errorf("sim: replication delay %s is negative", v.ReplicationDelay)
 	}
+	if v.AnswerDelay < 0 {
+		return fmt.Errorf("sim: answer delay %s is negative", v.AnswerDelay)
+	}
 	if v.InvitesPerMinute < 0 || v.InvitesPerMinute > throttle.MaxLimitN {
 		return fmt.Errorf("sim: invites per minute %d: want 0 (no cap) to %d", v.InvitesPerMinute, throttle.MaxLimitN)
 	}
@@ -99,5 +112,6 @@ func (s *Server) SetSettings(v Settings) error {
 	_ = s.limiter.SetConfig(v.Throttle)
 	_ = s.invites.SetLimit(v.InvitesPerMinute)
 	s.replication.Store(int64(v.ReplicationDelay))
+	s.answerDelay.Store(int64(v.AnswerDelay))
 	return nil
 }

@@ -45,8 +45,12 @@ type Options struct {
 	Throttle         throttle.Config // zero = off; throttle.Published() = published limits
 	ReplicationDelay time.Duration   // new objects invisible to writes referencing them for this long
 	InvitesPerMinute int             // 0 = no cap; above it: the "suspicious activity" 403
-	Now              func() time.Time
-	Logger           *slog.Logger
+	// AnswerDelay holds the answer of every write this long after it was
+	// carried out, as a slow service does: a client that dies or gives up
+	// meanwhile does not know that its write happened.
+	AnswerDelay time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
 	// ClientCertificate makes the default app's client certificate while
 	// the server starts (foyer sim does), instead of on the first call to
 	// Server.ClientCertificate: an RSA key takes a noticeable fraction of a
@@ -70,6 +74,7 @@ type Server struct {
 	stats   *stats
 
 	replication atomic.Int64 // nanoseconds
+	answerDelay atomic.Int64 // nanoseconds
 
 	principals     sync.Map // *login.Claims → *principal
 	principalCount atomic.Int64
@@ -144,6 +149,7 @@ func newServer(o Options) (*Server, error) {
 	}
 	s := &Server{log: o.Logger, clock: newClock(o.Now), wall: wall, ids: newIDs(o.Seed), seed: o.Seed, stats: newStats(), tenants: map[string]*tenant{}}
 	s.replication.Store(int64(o.ReplicationDelay))
+	s.answerDelay.Store(int64(o.AnswerDelay))
 	s.graphV1, s.graphBeta = graphRoutes("/v1.0"), graphRoutes("/beta")
 	if err := s.newModels(o); err != nil {
 		return nil, err
@@ -161,6 +167,9 @@ func newServer(o Options) (*Server, error) {
 
 func (s *Server) newModels(o Options) error {
 	var err error
+	if o.AnswerDelay < 0 {
+		return fmt.Errorf("sim: answer delay %s is negative", o.AnswerDelay)
+	}
 	if o.ReplicationDelay < 0 {
 		return errors.New("sim: replication delay must not be negative")
 	}
