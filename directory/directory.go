@@ -30,9 +30,19 @@ type Directory interface {
 	// addresses it reads all guests once instead of once per address.
 	Find(ctx context.Context, emails []foyer.Address) (map[string]Person, error)
 
-	// Invite invites a person, or re-invites one who exists. A failed or
-	// unanswered invitation is never sent again blindly: the person is looked
-	// up first.
+	// Lookup finds one person the way the outcome of an invitation is
+	// checked: as Find does, and also by a direct read of the user principal
+	// name Entra gives a guest it invites, which sees a guest created moments
+	// ago that list queries do not show until it replicates. Call it before
+	// every invitation.
+	Lookup(ctx context.Context, email foyer.Address) (Person, bool, error)
+
+	// Invite invites a person, or re-invites one who exists. It is never
+	// sent twice by one call: if its answer is lost (a 5xx, a dropped
+	// connection, a timeout), the person is looked up; found, the call
+	// returns them as Existing; not found, it fails with an *Error whose
+	// Unknown is true, because the invitation may still show once it
+	// replicates. Writes pass the Gate of ctx (see WithGate).
 	Invite(ctx context.Context, inv Invitation) (Invited, error)
 
 	// Resolve fills a configured grant's ids from its Ref (a display name, a
@@ -47,10 +57,11 @@ type Directory interface {
 
 	// Grant gives a resolved grant to a person. A grant already held is
 	// success. Writes that reference a guest invited moments ago wait for
-	// replication, bounded by ctx.
+	// replication, bounded by ctx. Writes pass the Gate of ctx.
 	Grant(ctx context.Context, to Grantee, g foyer.Grant) error
 
 	// Revoke takes a resolved grant back. A grant not held is success.
+	// Writes pass the Gate of ctx.
 	Revoke(ctx context.Context, from Grantee, g foyer.Grant) error
 }
 

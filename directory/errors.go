@@ -37,7 +37,11 @@ type Error struct {
 	RequestID  string        // Graph's request-id header
 	Permission string        // for ErrForbidden: the permission the call needs
 	RetryAfter time.Duration // for ErrThrottled: what the service asked
-	Err        error         // the underlying error, if any
+	// Unknown says a write's outcome is unknown: its answer was lost, so it
+	// may have been carried out. An invitation whose outcome is unknown is
+	// not sent again until a look-up has had time to show its guest.
+	Unknown bool
+	Err     error // the underlying error, if any
 }
 
 func (e *Error) Error() string {
@@ -85,6 +89,13 @@ func Code(err error) string {
 	default:
 		return foyer.ErrorCode(err)
 	}
+}
+
+// OutcomeUnknown reports whether err is a write that may have been carried
+// out although it failed: its answer was lost.
+func OutcomeUnknown(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Unknown
 }
 
 // Retryable reports whether trying the same call later may succeed.

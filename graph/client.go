@@ -93,6 +93,7 @@ func (c *Client) pipeline(cred azcore.TokenCredential, s service, hc *http.Clien
 			&pacePolicy{p: c.pacer},
 			runtime.NewBearerTokenPolicy(cred, []string{s.scope}, nil),
 			&logPolicy{log: c.log},
+			gatePolicy{},
 		},
 	}, &policy.ClientOptions{
 		Transport: hc,
@@ -234,6 +235,10 @@ func (c *Client) request(ctx context.Context, k call, base string) (*policy.Requ
 
 // transportError types an error that came without an answer.
 func transportError(ctx context.Context, op string, err error) error {
+	var ge *directory.GateError
+	if errors.As(err, &ge) {
+		return ge // not sent: the caller's gate refused it
+	}
 	if ctx.Err() != nil {
 		return &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: ctx.Err()}
 	}

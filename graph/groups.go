@@ -38,6 +38,7 @@ type groupBatch struct {
 type waiter struct {
 	done chan error
 	log  *directory.RequestLog
+	gate directory.Gate
 }
 
 func newGroupAdder(c *Client) *groupAdder {
@@ -57,7 +58,7 @@ func (ga *groupAdder) add(ctx context.Context, group, userID string) error {
 	if _, ok := b.members[userID]; !ok {
 		b.order = append(b.order, userID)
 	}
-	b.members[userID] = append(b.members[userID], waiter{done: done, log: directory.RequestLogFrom(ctx)})
+	b.members[userID] = append(b.members[userID], waiter{done: done, log: directory.RequestLogFrom(ctx), gate: directory.GateFrom(ctx)})
 	if len(b.order) == batchMax {
 		delete(ga.pending, group)
 		close(b.full)
@@ -86,6 +87,14 @@ func (ga *groupAdder) flushAfter(b *groupBatch) {
 	ctx, cancel := context.WithTimeout(context.Background(), ga.c.o.Pacing.ReplicationWait)
 	defer cancel()
 	ctx, log := directory.WithRequestLog(ctx)
+	// The shared request goes out only if every caller's gate admits it.
+	var gates directory.Gates
+	for _, id := range b.order {
+		for _, w := range b.members[id] {
+			gates = append(gates, w.gate)
+		}
+	}
+	ctx = directory.WithGate(ctx, gates)
 	results := ga.c.addMembers(ctx, b.group, b.order)
 	ids := log.IDs()
 	for _, id := range b.order {

@@ -47,11 +47,13 @@ type idRef struct {
 // Invite sends POST /invitations. The address is checked with
 // foyer.ParseAddress first, so characters Entra refuses never reach it.
 //
-// An invitation is not idempotent, so it is never repeated blindly: after a
-// 5xx, a dropped connection or a timeout the person is looked up; if found,
-// the invitation happened and the person is returned as Existing (without a
-// redeem URL: that answer was lost); if not, it is sent again, up to
-// MaxRetries times. A reset (resetRedemption) is sent again without the
+// An invitation is not idempotent, so one call never sends it twice: after a
+// 5xx, a dropped connection or a timeout the person is looked up (Lookup,
+// which sees a new guest at once); found, the invitation happened and the
+// person is returned as Existing (without a redeem URL: that answer was
+// lost); not found, the call fails with Unknown set, since the invitation
+// may yet show once it replicates: the caller decides when it is safe to
+// invite again. A reset (resetRedemption) is sent again without the
 // look-up, since the person always exists and a second reset changes
 // nothing. 429s are retried by the pipeline: a throttled request was not
 // carried out.
@@ -69,7 +71,7 @@ func (c *Client) Invite(ctx context.Context, inv directory.Invitation) (director
 		if err == nil {
 			if res.InvitedUser == nil || res.InvitedUser.ID == "" {
 				return directory.Invited{}, &directory.Error{Op: op, Kind: directory.ErrUnavailable, Status: r.status,
-					RequestID: r.requestID, Message: "the invitation answer has no invitedUser.id"}
+					RequestID: r.requestID, Message: "the invitation answer has no invitedUser.id", Unknown: true}
 			}
 			return directory.Invited{UserID: res.InvitedUser.ID, RedeemURL: res.InviteRedeemURL,
 				Status: res.Status, RequestID: r.requestID}, nil
@@ -78,23 +80,33 @@ func (c *Client) Invite(ctx context.Context, inv directory.Invitation) (director
 		switch {
 		case e == nil:
 			return directory.Invited{}, err
-		case e.Kind == directory.ErrUnavailable && ctx.Err() == nil:
-			if !inv.Reset {
-				p, ok, ferr := c.existing(ctx, addr)
-				if ferr != nil {
-					e.Message = strings.TrimSpace(e.Message + " (outcome unknown: the look-up afterwards failed too; look the person up before inviting again)")
-					return directory.Invited{}, e
-				}
-				if ok {
-					return directory.Invited{UserID: p.ID, Status: p.ExternalUserState, Existing: true}, nil
-				}
-			}
+		case e.Kind == directory.ErrUnavailable && inv.Reset && ctx.Err() == nil:
 			if attempt >= c.o.Pacing.MaxRetries {
 				return directory.Invited{}, e
 			}
 			if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
 				return directory.Invited{}, e
 			}
+		case e.Kind == directory.ErrUnavailable:
+			// The answer was lost: the invitation may have happened.
+			e.Unknown = true
+			lctx := ctx
+			if ctx.Err() != nil {
+				// Cut off by our own deadline: the look-up still tells.
+				var cancel context.CancelFunc
+				lctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+			}
+			p, ok, ferr := c.Lookup(lctx, addr)
+			switch {
+			case ferr != nil:
+				e.Message = strings.TrimSpace(e.Message + " (outcome unknown: the look-up afterwards failed too; look the person up before inviting again)")
+			case ok:
+				return directory.Invited{UserID: p.ID, Status: p.ExternalUserState, Existing: true}, nil
+			default:
+				e.Message = strings.TrimSpace(e.Message + " (outcome unknown: the person is not found yet; the invitation may still show once it replicates)")
+			}
+			return directory.Invited{}, e
 		case e.Status == http.StatusNotFound && c.o.Clock.Now().Before(deadline):
 			// The invitation names an object not replicated yet (a reset
 			// of a guest invited moments ago): refused, so safe to send
@@ -190,7 +202,7 @@ func (c *Client) sponsorID(ctx context.Context, op, s string) (string, error) {
 	return u.ID, nil
 }
 
-// existing looks up a person whose invitation may have just happened. A
+// Lookup looks up a person whose invitation may have just happened. A
 // new guest may be missing from list queries until it replicates
 // ("New/changed users may not appear in list queries immediately",
 // api-reference/v1.0/api/user-list.md), so after the filtered look-up
@@ -199,7 +211,7 @@ func (c *Client) sponsorID(ctx context.Context, op, s string) (string, error) {
 // external-id/user-properties.md), which reads the object at once. A guest
 // whose UPN needed a numeric suffix to be unique is found by the first
 // look-up only.
-func (c *Client) existing(ctx context.Context, addr foyer.Address) (directory.Person, bool, error) {
+func (c *Client) Lookup(ctx context.Context, addr foyer.Address) (directory.Person, bool, error) {
 	found, err := c.Find(ctx, []foyer.Address{addr})
 	if err != nil {
 		return directory.Person{}, false, err

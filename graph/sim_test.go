@@ -215,9 +215,9 @@ func TestExistingFindsAGuestBeforeItReplicates(t *testing.T) {
 		if err != nil || len(found) != 0 {
 			t.Fatalf("the sim lists %s before replication (%v, %v): this test needs the lag", a, found, err)
 		}
-		p, ok, err := c.existing(ctx, a)
+		p, ok, err := c.Lookup(ctx, a)
 		if err != nil || !ok || p.ID != inv.UserID {
-			t.Fatalf("existing(%s) = %+v, %v, %v; want %s", a, p, ok, err, inv.UserID)
+			t.Fatalf("Lookup(%s) = %+v, %v, %v; want %s", a, p, ok, err, inv.UserID)
 		}
 	}
 }

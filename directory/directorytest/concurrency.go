@@ -43,7 +43,7 @@ func concurrentInvitesAndGroupAdds(t *testing.T, newHarness func(t *testing.T) H
 		a := addr(t, fmt.Sprintf("crowd%d", i))
 		addrs = append(addrs, a)
 		wg.Go(func() {
-			inv, err := d.Invite(ctx, directory.Invitation{Email: a, RedirectURL: redirectURL})
+			inv, err := inviteOnce(ctx, d, directory.Invitation{Email: a, RedirectURL: redirectURL})
 			if err != nil {
 				t.Errorf("invite %s: %v", a, err)
 				return

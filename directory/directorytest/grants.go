@@ -58,7 +58,7 @@ func holderKey(g foyer.Grant, to directory.Grantee) string {
 func invited(ctx context.Context, t *testing.T, d directory.Directory, local string) directory.Grantee {
 	t.Helper()
 	a := addr(t, local)
-	inv, err := d.Invite(ctx, directory.Invitation{Email: a, DisplayName: local, RedirectURL: redirectURL})
+	inv, err := inviteOnce(ctx, d, directory.Invitation{Email: a, DisplayName: local, RedirectURL: redirectURL})
 	if err != nil {
 		t.Fatalf("invite %s: %v", a, err)
 	}
