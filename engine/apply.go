@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
@@ -40,11 +43,24 @@ func (e *Engine) Apply(ctx context.Context, in ApplyInput) (*foyer.Run, error) {
 	e.setSink(sink)
 	defer e.setSink(nil)
 
+	if err := e.CheckLease(ctx); err != nil {
+		return nil, err
+	}
 	run, resumed, err := e.prepare(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	sink(Event{Kind: EventRunStarted, At: e.Clock.Now(), RunID: run.ID, Resumed: resumed, Summary: &run.Summary})
+	if b, err := e.tenantBlock(ctx); err != nil {
+		return run, err
+	} else if b != nil {
+		sink(Event{Kind: EventNotice, At: e.Clock.Now(), RunID: run.ID, Message: blockNotice(*b)})
+	}
+	e.setActive(run.ID, true)
+	defer e.setActive(run.ID, false)
+	if err := e.startWork(ctx); err != nil {
+		return run, err
+	}
 	total, err := e.enqueue(ctx, run)
 	if err != nil {
 		return run, err
@@ -141,31 +157,36 @@ func (e *Engine) prepare(ctx context.Context, in ApplyInput) (*foyer.Run, bool, 
 	return run, false, nil
 }
 
-// enqueue makes sure every row of the run that has work and no result yet
-// has a request in provisioning and a job of the current epoch. It is
-// idempotent, so a resumed run calls it again. It reads the rows a batch at
-// a time, each batch in its own transaction so that workers start on the
-// first jobs while the rest are enqueued, and returns how many rows have
-// work in all.
+// enqueue makes sure every row of the run that has work and no result has
+// a request in provisioning and one live job, recorded as the row's. It is
+// idempotent: a resumed run calls it again, and it enqueues only the rows
+// whose job is gone or ended without a result, so the ledger never holds
+// more live jobs than unfinished rows, and the jobs a previous process left
+// (reclaimed when the lease was taken) are worked at once, in line order,
+// while the rest are enqueued. Each batch is its own transaction. It returns
+// how many rows have work in all.
 func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 	q, err := e.currentQueue()
 	if err != nil {
 		return 0, err
 	}
 	const batch = 200
-	pending := func(r foyer.Row) bool {
-		return (r.Action == foyer.ActionInvite || r.Action == foyer.ActionExists) && r.Result == ""
-	}
-	for after, end := 0, false; !end; {
-		var refused []foyer.Row
-		last := after
+	for after := 0; ; {
+		var (
+			refused []foyer.Row
+			n       int
+		)
 		err := e.Store.InTx(ctx, func(tx store.Tx) error {
-			rows, l, done, err := store.ReadRunRows(ctx, tx, run.ID, after, batch, pending)
-			if err != nil {
-				return fmt.Errorf("read the rows of run %s: %w", run.ID, err)
+			if err := e.holdLease(ctx, tx); err != nil {
+				return err
 			}
-			last, end, refused = l, done, refused[:0]
+			rows, err := tx.UnqueuedRunRows(ctx, run.ID, after, batch)
+			if err != nil {
+				return err
+			}
+			n, refused = len(rows), refused[:0]
 			for _, r := range rows {
+				after = r.Line
 				ok, err := e.enqueueRow(ctx, tx, q, run, r)
 				if err != nil {
 					return fmt.Errorf("line %d: %w", r.Line, err)
@@ -182,7 +203,9 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 		for _, r := range refused {
 			e.emitRow(r)
 		}
-		after = last
+		if n < batch {
+			break
+		}
 	}
 	var sum foyer.Summary
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
@@ -195,9 +218,10 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 	return sum.Actions[foyer.ActionInvite] + sum.Actions[foyer.ActionExists], nil
 }
 
-// enqueueRow brings the row's request to provisioning and inserts its job,
-// in tx. A row whose request may not be provisioned (it was rejected) gets
-// its failed result instead, and ok is false.
+// enqueueRow brings the row's request to provisioning, inserts its job and
+// records it as the row's, in tx. A row whose request may not be
+// provisioned (it was rejected) gets its failed result instead, and ok is
+// false.
 func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) (ok bool, err error) {
 	req, err := tx.FindRequest(ctx, run.Profile, r.Email)
 	switch foyer.ErrorCode(err) {
@@ -224,8 +248,9 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	if req.RunID != run.ID {
 		// First time this run takes the request. The plan's view of the
 		// directory wins over what an older run remembered: an invite row
-		// means nobody has the address now (a guest the request knew was
-		// deleted); an exists row names the guest.
+		// means nobody had the address when the plan was made (a guest the
+		// request knew was deleted); an exists row names the guest. Either
+		// way the job looks the person up again right before inviting.
 		switch r.Action {
 		case foyer.ActionInvite:
 			req.UserID, req.RedeemURL = "", ""
@@ -240,11 +265,19 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	if err := tx.UpdateRequest(ctx, req); err != nil {
 		return false, err
 	}
-	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Epoch: e.generation(), Line: r.Line,
+	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line,
 		Invite: r.Action == foyer.ActionInvite, Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
 		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
-	if _, _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
+	opts := args.InsertOpts()
+	if e.MaxAttempts > 0 {
+		opts.MaxAttempts = e.MaxAttempts
+	}
+	id, _, err := q.InsertTx(ctx, tx, args, &opts)
+	if err != nil {
 		return false, fmt.Errorf("insert the job: %w", err)
+	}
+	if err := tx.SetRunRowJob(ctx, run.ID, r.Line, id); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -293,6 +326,7 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 	}
 	events, unsubscribe := q.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
 	defer unsubscribe()
+	work := e.workContext()
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	var soon <-chan time.Time // armed by a job event, fires one count later
@@ -317,7 +351,15 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-events:
+			case <-work.Done():
+				if err := e.lostLease(); err != nil {
+					return err
+				}
+				return errors.New("the engine was stopped")
+			case ev := <-events:
+				if err := e.discarded(ctx, runID, ev); err != nil {
+					return err
+				}
 				if soon == nil {
 					soon = time.After(200 * time.Millisecond)
 				}
@@ -331,6 +373,52 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 		}
 	}
 }
+
+// discarded gives the row of a job River discarded (its attempts ran out
+// without the worker recording a result: a panic, say) a failed result,
+// unless it has one, so that a run never waits for ever on a row whose job
+// is gone.
+func (e *Engine) discarded(ctx context.Context, runID string, ev *river.Event) error {
+	if ev == nil || ev.Job == nil || ev.Job.State != rivertype.JobStateDiscarded || ev.Job.Kind != (ProvisionArgs{}).Kind() {
+		return nil
+	}
+	var a ProvisionArgs
+	if err := json.Unmarshal(ev.Job.EncodedArgs, &a); err != nil || a.RunID != runID {
+		return nil
+	}
+	reason := "its job was given up after its last attempt"
+	if n := len(ev.Job.Errors); n > 0 {
+		reason += ": " + ev.Job.Errors[n-1].Error
+	}
+	var row foyer.Row
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		job, err := tx.RunRowJob(ctx, runID, a.Line)
+		if err != nil || job != ev.Job.ID {
+			return err
+		}
+		var pending bool
+		err = tx.RunRows(ctx, runID, a.Line-1, func(r foyer.Row) error {
+			if r.Line == a.Line {
+				pending, row = r.Result == "", r
+			}
+			return errStopRows
+		})
+		if err != nil && !errors.Is(err, errStopRows) || !pending {
+			return err
+		}
+		row.Result, row.Error = foyer.ResultFailed, reason
+		return tx.UpdateRunRow(ctx, runID, row)
+	})
+	if err != nil {
+		return fmt.Errorf("record the failure of line %d: %w", a.Line, err)
+	}
+	if row.Result == foyer.ResultFailed {
+		e.emitRow(row)
+	}
+	return nil
+}
+
+var errStopRows = errors.New("stop reading rows")
 
 // doneRows counts the run's rows with work that have a result: total less
 // those still pending, which the ledger counts without reading the rest.

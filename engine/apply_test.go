@@ -85,6 +85,19 @@ func newWorld(t *testing.T, o sim.Options, grants ...foyer.Grant) *world {
 
 func newWorldOn(t *testing.T, ledger func(*testing.T) store.Store, o sim.Options, grants ...foyer.Grant) *world {
 	t.Helper()
+	return newWorldPaced(t, ledger, o, graph.Pacing{}, grants...)
+}
+
+// newWorldPaced is newWorldOn with the directory client's pacing (its
+// retry delay and group window are set for tests if zero).
+func newWorldPaced(t *testing.T, ledger func(*testing.T) store.Store, o sim.Options, pacing graph.Pacing, grants ...foyer.Grant) *world {
+	t.Helper()
+	if pacing.RetryDelay == 0 {
+		pacing.RetryDelay = 20 * time.Millisecond
+	}
+	if pacing.GroupWindow == 0 {
+		pacing.GroupWindow = 50 * time.Millisecond
+	}
 	ctx := context.Background()
 	s := simtest.Start(t, o)
 	pool := x509.NewCertPool()
@@ -95,7 +108,7 @@ func newWorldOn(t *testing.T, ledger func(*testing.T) store.Store, o sim.Options
 		RootCAs:    pool,
 		Credential: graph.Credential{Type: graph.CredentialClientSecret, SecretEnv: "SECRET"},
 		Getenv:     func(string) string { return s.ClientSecret() },
-		Pacing:     graph.Pacing{RetryDelay: 20 * time.Millisecond, GroupWindow: 50 * time.Millisecond},
+		Pacing:     pacing,
 	})
 	if err != nil {
 		t.Fatal(err)

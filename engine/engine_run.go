@@ -17,6 +17,10 @@ import (
 
 // Engine applies plans: it records them in the ledger and works their rows as
 // River jobs. One Engine serves one ledger and one tenant.
+//
+// Start takes the ledger's worker lease; from then until Stop, every
+// directory write the engine sends passes a fence that checks, right before
+// the write goes out, that the lease is still this engine's.
 type Engine struct {
 	Store    store.Store
 	Dir      directory.Directory
@@ -26,6 +30,9 @@ type Engine struct {
 	Log      *slog.Logger
 	NewID    func() string // ids for runs and requests
 	Owner    Owner         // this process, for the ledger lease
+	// Tenant is the id of the tenant Dir acts on: a block of its
+	// invitations is recorded in the ledger under it.
+	Tenant string
 	// Workers is how many rows are worked at once. The directory client paces
 	// the writes; this only bounds how many wait on it. Zero means 32.
 	Workers int
@@ -33,24 +40,50 @@ type Engine struct {
 	Actor string
 	// UnknownOutcomeGrace is how long after an invitation whose answer was
 	// lost the engine keeps looking the person up before inviting again, to
-	// let replication show a guest it may have created. Zero means 30 s.
+	// let replication show a guest it may have created. It runs from when
+	// the invitation was sent. Zero means DefaultUnknownOutcomeGrace.
 	UnknownOutcomeGrace time.Duration
+	// AttemptTimeout bounds one attempt of a row's job, pacing waits
+	// included. Zero means 10 minutes.
+	AttemptTimeout time.Duration
+	// MaxAttempts is how many times a row's job is tried before its row
+	// fails. Zero means 8.
+	MaxAttempts int
 
-	mu     sync.Mutex
-	epoch  int64 // the lease generation while started
-	queue  store.Queue
-	cancel context.CancelFunc
-	done   chan struct{}
-	lost   error // set when the lease was lost
-	sink   Sink
-	// blocked is set once Entra blocks invitations for suspicious activity:
-	// every further attempt would only prolong the block, so the rest of
-	// the run's invitations fail at once with the reason.
+	mu      sync.Mutex
+	epoch   int64 // the lease generation while started
+	queue   store.Queue
+	running bool               // the queue works jobs
+	active  map[string]bool    // runs being applied: only their jobs are worked
+	work    context.Context    // every job's work ends with it
+	stop    context.CancelFunc // ends work and the lease's renewal
+	done    chan struct{}      // closed when the renewal ended
+	lost    error              // set when the lease was lost
+	sink    Sink
+	// blocked is set once Entra blocks invitations for suspicious activity
+	// (and recorded in the ledger): every further attempt would only prolong
+	// the block, so the rest of the run's invitations fail at once with the
+	// reason.
 	blocked error
 }
 
+// DefaultUnknownOutcomeGrace is how long, by default, an invitation whose
+// answer was lost and whose guest no look-up shows waits before it is sent
+// again. A direct read of the guest's user principal name finds a new
+// guest at once, so the grace matters only when that read misses (a guest
+// whose name needed a suffix); list queries have been seen to lag by more
+// than 30 seconds, so the default leaves minutes.
+const DefaultUnknownOutcomeGrace = 5 * time.Minute
+
+// ErrLeaseLost is returned by work that stopped because another process
+// took the ledger's worker lease: this one must not write to the
+// directory any more.
+var ErrLeaseLost = errors.New("the ledger's worker lease was lost")
+
 // Start takes the ledger's worker lease (taking it over from a holder that
-// is provably dead) and starts working jobs. Stop stops.
+// is provably dead), makes the jobs a previous holder left running
+// available again, and keeps the lease until Stop. Jobs are worked once a
+// run is applied.
 func (e *Engine) Start(ctx context.Context) error {
 	if e.Clock == nil {
 		e.Clock = foyer.SystemClock{}
@@ -58,52 +91,90 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.Log == nil {
 		e.Log = slog.New(slog.DiscardHandler)
 	}
-	lease, err := e.acquire(ctx)
-	if err != nil {
-		return err
-	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &provisionWorker{e: e})
-	n := e.Workers
-	if n <= 0 {
-		n = 32
-	}
 	q, err := e.Store.Queue(&river.Config{
-		Queues:      map[string]river.QueueConfig{queueProvision: {MaxWorkers: n}},
+		Queues:      map[string]river.QueueConfig{queueProvision: {MaxWorkers: e.workers()}},
 		Workers:     workers,
 		RetryPolicy: retryPolicy{now: e.Clock.Now},
-		JobTimeout:  10 * time.Minute,
-		Logger:      e.Log.With("component", "river"),
+		// The worker bounds each attempt itself (AttemptTimeout), so that
+		// a last attempt cut off by its deadline still gives its row a
+		// result; River's own timeout would discard the job silently.
+		JobTimeout: -1,
+		Logger:     e.Log.With("component", "river"),
 	})
 	if err != nil {
 		return fmt.Errorf("set up the job queue: %w", err)
 	}
-	if err := q.Start(ctx); err != nil {
-		return fmt.Errorf("start the job queue: %w", err)
+	lease, reclaimed, err := e.acquire(ctx)
+	if err != nil {
+		return err
 	}
-	leaseCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	work, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.mu.Lock()
-	e.epoch, e.queue, e.cancel, e.done = lease.Generation, q, cancel, make(chan struct{})
+	e.epoch, e.queue, e.work, e.stop, e.done = lease.Generation, q, work, stop, make(chan struct{})
+	e.lost, e.running, e.active = nil, false, map[string]bool{}
 	e.mu.Unlock()
-	go e.keepLease(leaseCtx)
-	e.Log.Info("working jobs", "lease_generation", lease.Generation, "workers", n)
+	go e.keepLease(work)
+	e.Log.Info("took the ledger's worker lease", "lease_generation", lease.Generation, "reclaimed_jobs", reclaimed)
 	return nil
 }
 
-// Stop stops working jobs, waiting for running ones until ctx ends, and
-// gives the lease up.
+func (e *Engine) workers() int {
+	if e.Workers <= 0 {
+		return 32
+	}
+	return e.Workers
+}
+
+// work starts working jobs of the runs marked active, once.
+func (e *Engine) startWork(ctx context.Context) error {
+	e.mu.Lock()
+	q, running := e.queue, e.running
+	e.mu.Unlock()
+	if q == nil {
+		return errors.New("the engine is not started")
+	}
+	if running {
+		return nil
+	}
+	if err := q.Start(ctx); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
+	}
+	e.mu.Lock()
+	e.running = true
+	e.mu.Unlock()
+	e.Log.Info("working jobs", "workers", e.workers())
+	return nil
+}
+
+// Stop stops working jobs, waiting for running ones until ctx ends (they
+// are cancelled if it does), and gives the lease up.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
-	q, cancel, done := e.queue, e.cancel, e.done
-	e.queue = nil
+	q, running, stop, done := e.queue, e.running, e.stop, e.done
+	e.queue, e.running = nil, false
 	e.mu.Unlock()
 	if q == nil {
 		return nil
 	}
-	err := q.Stop(ctx)
-	cancel()
+	var err error
+	if running {
+		stopped := make(chan struct{})
+		go func() {
+			select {
+			case <-ctx.Done():
+				stop() // cancel the jobs still working
+			case <-stopped:
+			}
+		}()
+		err = q.Stop(context.WithoutCancel(ctx))
+		close(stopped)
+	}
+	stop()
 	<-done
-	rerr := e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	ctx = context.WithoutCancel(ctx)
+	rerr := e.Store.InTx(ctx, func(tx store.Tx) error {
 		return tx.ReleaseLease(ctx, leaseName, e.Owner.String())
 	})
 	return errors.Join(err, rerr)
@@ -121,6 +192,25 @@ func (e *Engine) lostLease() error {
 	return e.lost
 }
 
+// loseLease records that the lease is gone and ends every job's work.
+func (e *Engine) loseLease(cause error) error {
+	err := fmt.Errorf("%w: %w", ErrLeaseLost, cause)
+	e.mu.Lock()
+	first := e.lost == nil
+	if first {
+		e.lost = err
+	}
+	stop := e.stop
+	e.mu.Unlock()
+	if first {
+		e.Log.Error("lost the ledger's worker lease; no more directory writes from this process", "err", cause)
+		if stop != nil {
+			stop()
+		}
+	}
+	return err
+}
+
 func (e *Engine) currentQueue() (store.Queue, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -130,14 +220,35 @@ func (e *Engine) currentQueue() (store.Queue, error) {
 	return e.queue, nil
 }
 
-// setBlocked records that Entra blocked invitations, first seen at line.
-func (e *Engine) setBlocked(line int, err error) {
+// workContext is the context every job's work ends with: Stop, or the
+// lease lost.
+func (e *Engine) workContext() context.Context {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.blocked == nil {
-		e.blocked = &directory.Error{Op: "invite", Kind: directory.ErrBlocked,
-			Message: fmt.Sprintf("Entra blocked invitations for this tenant at line %d; no more are sent in this run (only Microsoft support lifts the block): %v", line, err)}
+	if e.work == nil {
+		return context.Background()
 	}
+	return e.work
+}
+
+// setActive marks a run as being applied (its jobs are worked) or not.
+func (e *Engine) setActive(runID string, on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.active == nil {
+		e.active = map[string]bool{}
+	}
+	if on {
+		e.active[runID] = true
+	} else {
+		delete(e.active, runID)
+	}
+}
+
+func (e *Engine) isActive(runID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.active[runID]
 }
 
 func (e *Engine) blockedErr() error {
@@ -148,8 +259,9 @@ func (e *Engine) blockedErr() error {
 
 // failRow records a row as failed when its request cannot be read.
 func (e *Engine) failRow(ctx context.Context, a ProvisionArgs, cause error) error {
+	ctx = context.WithoutCancel(ctx)
 	row := foyer.Row{Line: a.Line, Result: foyer.ResultFailed, Error: safeMessage(cause)}
-	err := e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error { return tx.UpdateRunRow(ctx, a.RunID, row) })
+	err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpdateRunRow(ctx, a.RunID, row) })
 	if err != nil {
 		return fmt.Errorf("record the failure of line %d: %w", a.Line, err)
 	}

@@ -9,15 +9,12 @@ import (
 
 // ProvisionArgs is the job that invites one person (if needed) and gives
 // them a profile's grants. It is inserted in the same transaction that moves
-// the request to provisioning.
+// the request to provisioning and records the job as its row's (run_rows'
+// job_id): a job that is no longer its row's does nothing.
 type ProvisionArgs struct {
 	RunID     string `json:"run_id" river:"unique"`
 	RequestID string `json:"request_id" river:"unique"`
-	// Epoch is the ledger lease generation the job was inserted under: a job
-	// of an older epoch was orphaned by a process that died, its request has
-	// been enqueued again, and it does nothing.
-	Epoch int64 `json:"epoch" river:"unique"`
-	Line  int   `json:"line"`
+	Line      int    `json:"line"`
 	// Invite says the plan found nobody at the address: the row's result is
 	// invited once its work is done, whichever attempt sent the invitation.
 	Invite bool `json:"invite,omitempty"`
@@ -37,18 +34,23 @@ type ProvisionArgs struct {
 func (ProvisionArgs) Kind() string { return "foyer.provision" }
 
 // InsertOpts puts provisioning jobs on their own queue and makes them unique
-// by run, request and epoch, so that enqueueing a row twice inserts one job.
+// by run and request among live jobs, so that enqueueing a row twice
+// inserts one job, and a row whose job ended without a result (cancelled
+// or discarded) can be enqueued again.
 func (ProvisionArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       queueProvision,
-		MaxAttempts: maxAttempts,
-		UniqueOpts:  river.UniqueOpts{ByArgs: true},
+		MaxAttempts: defaultMaxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		}},
 	}
 }
 
 const (
-	queueProvision = "provision"
-	maxAttempts    = 8
+	queueProvision     = "provision"
+	defaultMaxAttempts = 8
 )
 
 // retryPolicy retries a failed job after 1, 2, 4, ... seconds (at most a

@@ -16,6 +16,10 @@ import (
 const (
 	leaseName = "workers"
 	leaseTTL  = 15 * time.Second
+	// fenceMargin is how long the lease must still run when a write is
+	// admitted: less, and the fence renews it first, so that no other
+	// process can take it while the write is on its way.
+	fenceMargin = 5 * time.Second
 )
 
 // Owner identifies a process holding the ledger lease.
@@ -51,7 +55,8 @@ func parseOwner(s string) (Owner, bool) {
 }
 
 // dead reports whether the holder is a process on this host that no longer
-// exists. A holder on another host is never known dead: its lease must lapse.
+// exists. A holder on another host is never known dead: its lease must
+// lapse. A stopped process (SIGSTOP, a laptop asleep) is not dead either.
 func (o Owner) dead(self Owner) bool {
 	if o.Host != self.Host || o.PID <= 0 || o.PID == self.PID {
 		return false
@@ -59,10 +64,11 @@ func (o Owner) dead(self Owner) bool {
 	return proc.Ended(o.PID)
 }
 
-// acquire takes the lease, taking it over from a holder that is dead.
-func (e *Engine) acquire(ctx context.Context) (store.Lease, error) {
-	var lease store.Lease
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+// acquire takes the lease, taking it over from a holder that is dead, and
+// in the same transaction makes the jobs left running available again:
+// with the lease taken, nobody else may be working them.
+func (e *Engine) acquire(ctx context.Context) (lease store.Lease, reclaimed int, err error) {
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		takeOver := ""
 		if cur, err := tx.GetLease(ctx, leaseName); err == nil && cur.Owner != e.Owner.String() && cur.Until.After(tx.Now()) {
 			if o, ok := parseOwner(cur.Owner); ok && o.dead(e.Owner) {
@@ -72,16 +78,19 @@ func (e *Engine) acquire(ctx context.Context) (store.Lease, error) {
 			return err
 		}
 		var err error
-		lease, err = tx.AcquireLease(ctx, leaseName, e.Owner.String(), takeOver, tx.Now().Add(leaseTTL))
+		if lease, err = tx.AcquireLease(ctx, leaseName, e.Owner.String(), takeOver, tx.Now().Add(leaseTTL)); err != nil {
+			return err
+		}
+		reclaimed, err = tx.ReclaimJobs(ctx, queueProvision)
 		return err
 	})
 	if foyer.ErrorCode(err) == foyer.ECONFLICT {
-		return lease, fmt.Errorf("another foyer process is working this ledger (%s); wait for it or stop it: %w", foyer.ErrorMessage(err), err)
+		return lease, 0, fmt.Errorf("another foyer process is working this ledger (%s); wait for it or stop it: %w", foyer.ErrorMessage(err), err)
 	}
 	if err != nil {
-		return lease, fmt.Errorf("take the ledger's worker lease: %w", err)
+		return lease, 0, fmt.Errorf("take the ledger's worker lease: %w", err)
 	}
-	return lease, nil
+	return lease, reclaimed, nil
 }
 
 // keepLease renews the lease until ctx ends. If it is lost, the engine stops
@@ -105,13 +114,58 @@ func (e *Engine) keepLease(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case foyer.ErrorCode(err) == foyer.ECONFLICT:
-			e.mu.Lock()
-			e.lost = fmt.Errorf("lost the ledger's worker lease: %w", err)
-			e.mu.Unlock()
-			e.Log.Error("lost the ledger's worker lease; stopping", "err", err)
+			_ = e.loseLease(err)
 			return
 		default:
 			e.Log.Warn("renew the ledger's worker lease", "err", err)
 		}
 	}
+}
+
+// holdLease checks, in tx, that this engine still holds the lease at the
+// generation it started under, renewing it if it would lapse within
+// fenceMargin. Every intent recorded and every directory write sent is
+// fenced by it: a process paused past its lease (Ctrl-Z, a laptop asleep, a
+// VM paused) and resumed after another process took over learns it here,
+// before it writes anything.
+func (e *Engine) holdLease(ctx context.Context, tx store.Tx) error {
+	gen := e.generation()
+	if gen == 0 {
+		return fmt.Errorf("the engine is not started: it holds no lease")
+	}
+	if err := e.lostLease(); err != nil {
+		return err
+	}
+	l, err := tx.GetLease(ctx, leaseName)
+	if err != nil {
+		return fmt.Errorf("read the ledger's worker lease: %w", err)
+	}
+	if l.Owner != e.Owner.String() || l.Generation != gen {
+		holder := l.Owner
+		if holder == "" {
+			holder = "nobody"
+		}
+		return e.loseLease(fmt.Errorf("lease generation %d is held by %s, not generation %d by this process", l.Generation, holder, gen))
+	}
+	if l.Until.Before(tx.Now().Add(fenceMargin)) {
+		if _, err := tx.RenewLease(ctx, leaseName, e.Owner.String(), tx.Now().Add(leaseTTL)); err != nil {
+			return e.loseLease(err)
+		}
+	}
+	return nil
+}
+
+// fence is the gate of every directory write the engine sends: the lease
+// is checked (in a transaction of its own) right before the write goes out.
+type fence struct{ e *Engine }
+
+func (f fence) Admit(ctx context.Context) error {
+	return f.e.Store.InTx(ctx, func(tx store.Tx) error { return f.e.holdLease(ctx, tx) })
+}
+
+// CheckLease reports whether the engine still holds the lease it took at
+// Start; a caller that waited (a plan shown at a prompt) checks it before
+// going on. It returns ErrLeaseLost if another process took it.
+func (e *Engine) CheckLease(ctx context.Context) error {
+	return fence{e}.Admit(ctx)
 }

@@ -70,7 +70,7 @@ func (p *provisioning) mail(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !p.args.Invite && (p.args.Accepted || !mailOwed(steps)) {
+	if !p.invited && (p.args.Accepted || !mailOwed(steps)) {
 		return nil
 	}
 	if p.e.Mailer == nil {
@@ -82,7 +82,7 @@ func (p *provisioning) mail(ctx context.Context) error {
 			return nil
 		}
 	}
-	p.mailed = !p.args.Invite
+	p.mailed = !p.invited
 	if _, err := p.startStep(ctx, name, "send the invitation email"); err != nil {
 		return err
 	}
@@ -95,8 +95,38 @@ func (p *provisioning) mail(ctx context.Context) error {
 		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone, Result: id}); err != nil {
 			return err
 		}
+		// The email is out: the ledger need not keep its redeem URL, which
+		// would let whoever reads the ledger redeem the invitation.
+		p.req.RedeemURL = ""
+		if err := tx.UpdateRequest(ctx, p.req); err != nil {
+			return err
+		}
 		return p.audit(ctx, tx, store.AuditOutcome, "send the invitation email", p.req.Email.String(), "", "", "Message-ID "+id)
 	})
+}
+
+// mailOwedFor says whether foyer sends this request's invitation email
+// itself, so that the invitation's redeem URL must be kept until it is
+// sent.
+func (p *provisioning) mailOwedFor() bool {
+	return p.profile.Sender == foyer.SenderFoyer && !sendEmailOff(p.args.SendEmail)
+}
+
+// checkMail makes sure, before anyone is invited, that foyer can send the
+// invitation email it owes for this row: a profile that sends its own
+// needs a mail server, and an email that cannot be built fails the row
+// before the invitation rather than after it.
+func (p *provisioning) checkMail() error {
+	if !p.mailOwedFor() {
+		return nil
+	}
+	if p.e.Mailer == nil {
+		return foyer.Errorf(foyer.EINVALID, "profile %s sends its own invitation emails, but no SMTP server is configured", p.profile.Name)
+	}
+	if c, ok := p.e.Mailer.(interface{ Check(InvitationMail) error }); ok {
+		return c.Check(p.invitationMail())
+	}
+	return nil
 }
 
 func (p *provisioning) invitationMail() InvitationMail {

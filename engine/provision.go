@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -34,37 +35,99 @@ func stepGrant(runID, key string) string { return "grant " + key + " @" + runID 
 
 func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs]) error {
 	e, a := w.e, job.Args
-	if a.Epoch != e.generation() {
-		// Orphaned by a process that died: its request was enqueued again
-		// under the current lease.
-		return nil
-	}
 	if err := e.lostLease(); err != nil {
 		return err
 	}
+	// The attempt ends with its deadline, and with the engine's work (Stop,
+	// or the lease lost). Every directory write it sends passes the fence.
+	ctx, cancel := context.WithTimeoutCause(ctx, e.attemptTimeout(), errAttemptTimedOut)
+	defer cancel()
+	defer context.AfterFunc(e.workContext(), cancel)()
+	ctx = directory.WithGate(ctx, fence{e})
+	mine, err := e.claim(ctx, job)
+	if err != nil || !mine {
+		return err
+	}
 	p := &provisioning{e: e, args: a, job: job}
+	last := job.Attempt >= job.MaxAttempts
 	if err := p.load(ctx); err != nil {
 		if p.req != nil {
 			return p.finish(ctx, err)
 		}
-		if job.Attempt < job.MaxAttempts {
+		if !last {
 			return err
 		}
 		return e.failRow(ctx, a, err) // the request is gone: at least the row says why
 	}
-	err := p.run(ctx)
+	err = p.run(ctx)
 	var snooze *river.JobSnoozeError
 	switch {
 	case err == nil:
 		return p.finish(ctx, nil)
-	case ctx.Err() != nil, errors.As(err, &snooze):
-		return err // shutting down, or waiting: River puts the job back
-	case !permanent(err) && job.Attempt < job.MaxAttempts:
+	case errors.As(err, &snooze):
+		return err // waiting: River puts the job back
+	case errors.Is(err, ErrLeaseLost):
+		return err // another process works the row now
+	case context.Cause(ctx) == errAttemptTimedOut && !last:
+		e.Log.Info("row attempt timed out; it will be retried", "line", a.Line, "attempt", job.Attempt)
+		return err
+	case context.Cause(ctx) == errAttemptTimedOut:
+		return p.finish(ctx, foyer.Errorf(foyer.EINTERNAL, "gave up after %d attempts, the last cut off after %s: %s",
+			job.Attempt, e.attemptTimeout(), safeMessage(err)))
+	case ctx.Err() != nil:
+		return err // shutting down: River puts the job back
+	case !permanent(err) && !last:
 		e.Log.Info("row will be retried", "line", a.Line, "attempt", job.Attempt, "err", err)
 		return err
 	default:
 		return p.finish(ctx, err)
 	}
+}
+
+// errAttemptTimedOut is the cause of an attempt cut off by AttemptTimeout.
+var errAttemptTimedOut = errors.New("the attempt timed out")
+
+func (e *Engine) attemptTimeout() time.Duration {
+	if e.AttemptTimeout <= 0 {
+		return 10 * time.Minute
+	}
+	return e.AttemptTimeout
+}
+
+// claim says whether job is still the job its row names and its run is
+// being applied by this engine. A job its row no longer names (a newer job
+// replaced it) is completed doing nothing. A job of a run this engine is not
+// applying (an interrupted run of another profile, left in the queue) is
+// given back: its row forgets it, so the next apply of that run enqueues it
+// again, and the job is completed.
+func (e *Engine) claim(ctx context.Context, job *river.Job[ProvisionArgs]) (bool, error) {
+	q, err := e.currentQueue()
+	if err != nil {
+		return false, err
+	}
+	a := job.Args
+	active := e.isActive(a.RunID)
+	mine := false
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		id, err := tx.RunRowJob(ctx, a.RunID, a.Line)
+		switch {
+		case foyer.ErrorCode(err) == foyer.ENOTFOUND:
+		case err != nil:
+			return err
+		case id == job.ID && active:
+			mine = true
+			return nil
+		case id == job.ID:
+			if err := tx.SetRunRowJob(ctx, a.RunID, a.Line, 0); err != nil {
+				return err
+			}
+		}
+		return q.CompleteTx(ctx, tx, job.JobRow)
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim the job of line %d of run %s: %w", a.Line, a.RunID, err)
+	}
+	return mine, nil
 }
 
 // permanent reports whether trying again cannot help: the directory refused
@@ -86,16 +149,27 @@ type provisioning struct {
 	job     *river.Job[ProvisionArgs]
 	req     *foyer.Request
 	profile *foyer.Profile
-	invited bool     // this request's invitation was made by this job or an earlier attempt
+	invited bool     // this run invited the person (this attempt, or an earlier one of this run)
 	mailed  bool     // this job sends an invitation email an earlier run owed the guest
 	granted []string // grants given by this job, as Grant.String
+	// runStarted is when the run was recorded: an invite step finished
+	// since was this run's.
+	runStarted time.Time
 }
 
 func (p *provisioning) load(ctx context.Context) error {
 	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.Request(ctx, p.args.RequestID)
 		p.req = r
-		return err
+		if err != nil {
+			return err
+		}
+		run, err := tx.Run(ctx, p.args.RunID)
+		if err != nil {
+			return err
+		}
+		p.runStarted = run.StartedAt
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("load request %s: %w", p.args.RequestID, err)
@@ -173,28 +247,38 @@ func (p *provisioning) share(ctx context.Context, held []foyer.Grant) error {
 }
 
 // invite creates the invitation unless the request already knows its
-// guest. If an earlier attempt recorded the intent but no answer (it died,
-// or the answer was lost), the person is looked up first: the invitation
-// may have been created. A lookup is not a write, so it starts no step; a
-// person not found is looked up again until a grace period after the
-// earlier attempt, so that replication can show a guest it created, and
-// only then invited.
+// guest. Whatever the ledger says, the person is looked up right before:
+// the plan may be stale (another apply invited them since), or an earlier
+// attempt may have invited them and lost the answer (it died, or the
+// answer never came). The look-up includes the direct read that sees a new
+// guest at once. Found, the guest is recorded; not found after an attempt
+// whose outcome is unknown, the job waits until a grace period after that
+// attempt was sent, so that replication can show a guest it created, and
+// only then invites again. The invitation's intent is recorded by its gate,
+// once the pacer let it go and the lease is checked, so that the grace runs
+// from when it was really sent.
 func (p *provisioning) invite(ctx context.Context) error {
-	if p.req.UserID != "" {
-		return nil
-	}
 	prev, err := p.step(ctx, stepInvite)
 	if err != nil {
 		return err
 	}
-	if prev.State == store.StepStarted || prev.State == store.StepFailed {
-		found, err := p.e.Dir.Find(ctx, []foyer.Address{p.req.Email})
-		if err != nil {
-			return fmt.Errorf("look %s up before inviting again: %w", p.req.Email, err)
-		}
-		if person, ok := found[p.req.Email.Key()]; ok {
-			return p.recordInvited(ctx, directory.Invited{UserID: person.ID, Existing: true}, true)
-		}
+	if p.req.UserID != "" {
+		// An earlier attempt of this run may have invited them and died
+		// before recording the row's result.
+		p.invited = prev.State == store.StepDone && !prev.FinishedAt.Before(p.runStarted)
+		return nil
+	}
+	if err := p.checkMail(); err != nil {
+		return err
+	}
+	person, found, err := p.e.Dir.Lookup(ctx, p.req.Email)
+	if err != nil {
+		return fmt.Errorf("look %s up before inviting: %w", p.req.Email, err)
+	}
+	if found {
+		return p.recordFound(ctx, person, prev.State == store.StepStarted)
+	}
+	if prev.State == store.StepStarted {
 		if wait := p.graceLeft(prev); wait > 0 {
 			return river.JobSnooze(wait)
 		}
@@ -202,53 +286,121 @@ func (p *provisioning) invite(ctx context.Context) error {
 	if err := p.e.blockedErr(); err != nil {
 		return err
 	}
-	if _, err := p.startStep(ctx, stepInvite, "invite"); err != nil {
-		return err
-	}
-	inv, err := p.e.Dir.Invite(ctx, p.invitation())
-	if err != nil {
-		if errors.Is(err, directory.ErrBlocked) {
-			p.e.setBlocked(p.args.Line, err)
-		}
+	gate := &inviteGate{p: p}
+	inv, err := p.e.Dir.Invite(directory.WithGate(ctx, gate), p.invitation())
+	switch {
+	case err == nil:
+		return p.recordInvited(ctx, inv)
+	case !gate.sent():
+		return err // nothing was sent: refused before (an invalid invitation) or by the gate
+	case directory.OutcomeUnknown(err):
+		// The step stays started: the next attempt looks the person up
+		// and waits out the grace before inviting again.
+		wctx := context.WithoutCancel(ctx)
+		return errors.Join(err, p.e.Store.InTx(wctx, func(tx store.Tx) error {
+			return p.audit(wctx, tx, store.AuditOutcome, "invite", p.req.Email.String(), "", safeMessage(err), "outcome unknown")
+		}))
+	case errors.Is(err, directory.ErrBlocked):
+		return errors.Join(p.failStep(ctx, stepInvite, "invite", err), p.e.block(ctx, p.args, err))
+	default:
 		return p.failStep(ctx, stepInvite, "invite", err)
 	}
-	return p.recordInvited(ctx, inv, false)
+}
+
+// inviteGate records an invitation's intent right before it is sent, in the
+// transaction that checks the lease and the tenant's block: the intent's
+// time is when the invitation went out, not when it began to wait for the
+// pacer.
+type inviteGate struct {
+	p     *provisioning
+	tries atomic.Int32
+}
+
+func (g *inviteGate) Admit(ctx context.Context) error {
+	p := g.p
+	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := p.e.holdLease(ctx, tx); err != nil {
+			return err
+		}
+		if err := p.e.checkBlock(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.StartStep(ctx, p.req.ID, stepInvite); err != nil {
+			return err
+		}
+		return p.audit(ctx, tx, store.AuditIntent, "invite", p.req.Email.String(), "", "", "")
+	})
+	if err == nil {
+		g.tries.Add(1)
+	}
+	return err
+}
+
+// sent reports whether the invitation went out at least once.
+func (g *inviteGate) sent() bool { return g.tries.Load() > 0 }
+
+// recordFound records a person found by the look-up before an invitation.
+// ours says an earlier attempt of this request invited and lost the
+// answer: the guest is the one it created, so the invite step is done.
+// Otherwise the person came another way since the plan (another run, the
+// portal): the request takes the guest without an invitation of its own.
+// A member with the address is not invited and gets no guest's grants.
+func (p *provisioning) recordFound(ctx context.Context, person directory.Person, ours bool) error {
+	if !person.Guest() {
+		return foyer.Errorf(foyer.ECONFLICT, "a member of the tenant has this address now (%s): not invited", person.UserPrincipalName)
+	}
+	inv := directory.Invited{UserID: person.ID, Existing: true}
+	if ours {
+		return p.recordInvited(ctx, inv)
+	}
+	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := p.e.holdLease(ctx, tx); err != nil {
+			return err
+		}
+		p.req.UserID = person.ID
+		if err := tx.UpdateRequest(ctx, p.req); err != nil {
+			return err
+		}
+		if err := p.putGuest(ctx, tx, person.ID); err != nil {
+			return err
+		}
+		return p.audit(ctx, tx, store.AuditChange, "find before inviting", person.ID, "", "",
+			"the person exists already (invited since the plan was made): not invited again")
+	})
 }
 
 // recordInvited records the invitation's outcome: the step done, the
-// request's guest, the guest. found says the person was found by a lookup
-// after an attempt whose answer was lost, so the step is started anew to be
-// finished.
-func (p *provisioning) recordInvited(ctx context.Context, inv directory.Invited, found bool) error {
-	// The plan found nobody at this address, so whoever the directory
-	// returns now came from this request's invitation (or its lost answer).
+// request's guest, the guest. inv.Existing says the guest was found by a
+// look-up after an attempt whose answer was lost.
+func (p *provisioning) recordInvited(ctx context.Context, inv directory.Invited) error {
 	p.invited = true
 	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
-		if found {
-			if _, err := tx.StartStep(ctx, p.req.ID, stepInvite); err != nil {
-				return err
-			}
+		p.req.UserID = inv.UserID
+		p.req.RedeemURL = ""
+		if p.mailOwedFor() {
+			// Kept only until foyer's own invitation email is sent.
+			p.req.RedeemURL = inv.RedeemURL
 		}
-		p.req.UserID, p.req.RedeemURL = inv.UserID, inv.RedeemURL
 		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: stepInvite, State: store.StepDone, Result: inv.UserID, GraphID: inv.RequestID}); err != nil {
 			return err
 		}
 		if err := tx.UpdateRequest(ctx, p.req); err != nil {
 			return err
 		}
-		if err := tx.PutGuest(ctx, &foyer.Guest{UserID: inv.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName,
-			Redemption: foyer.PendingAcceptance, Enabled: true, InvitedAt: tx.Now()}); err != nil {
+		if err := p.putGuest(ctx, tx, inv.UserID); err != nil {
 			return err
 		}
 		detail := "new invitation"
-		switch {
-		case found:
-			detail = "found by a lookup after an attempt whose answer was lost"
-		case inv.Existing:
-			detail = "the person already existed"
+		if inv.Existing {
+			detail = "found by a look-up after an attempt whose answer was lost"
 		}
 		return p.audit(ctx, tx, store.AuditOutcome, "invite", inv.UserID, inv.RequestID, "", detail)
 	})
+}
+
+func (p *provisioning) putGuest(ctx context.Context, tx store.Tx, userID string) error {
+	return tx.PutGuest(ctx, &foyer.Guest{UserID: userID, Email: p.req.Email, DisplayName: p.req.DisplayName,
+		Redemption: foyer.PendingAcceptance, Enabled: true, InvitedAt: tx.Now()})
 }
 
 // step returns a request's step as recorded, without starting it (zero
@@ -283,7 +435,7 @@ func (p *provisioning) steps(ctx context.Context) ([]store.Step, error) {
 func (p *provisioning) graceLeft(prev store.Step) time.Duration {
 	grace := p.e.UnknownOutcomeGrace
 	if grace == 0 {
-		grace = 30 * time.Second
+		grace = DefaultUnknownOutcomeGrace
 	}
 	return prev.StartedAt.Add(grace).Sub(p.e.Clock.Now())
 }
@@ -358,6 +510,9 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 func (p *provisioning) startStep(ctx context.Context, name, op string) (store.Step, error) {
 	var prev store.Step
 	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := p.e.holdLease(ctx, tx); err != nil {
+			return err
+		}
 		var err error
 		if prev, err = tx.StartStep(ctx, p.req.ID, name); err != nil {
 			return err
@@ -376,12 +531,13 @@ func (p *provisioning) startStep(ctx context.Context, name, op string) (store.St
 
 // failStep records that a directory call failed and returns its error.
 func (p *provisioning) failStep(ctx context.Context, name, op string, cause error) error {
+	ctx = context.WithoutCancel(ctx) // recorded even if the attempt's time ran out
 	var de *directory.Error
 	graphID := ""
 	if errors.As(cause, &de) {
 		graphID = de.RequestID
 	}
-	err := p.e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepFailed, GraphID: graphID, Error: safeMessage(cause)}); err != nil {
 			return err
 		}
@@ -402,6 +558,8 @@ func (p *provisioning) audit(ctx context.Context, tx store.Tx, kind store.AuditK
 // finish records the row's result and the request's new state, and
 // completes the job in the same transaction.
 func (p *provisioning) finish(ctx context.Context, cause error) error {
+	// The result is recorded even if the attempt's time ran out.
+	ctx = context.WithoutCancel(ctx)
 	row := foyer.Row{Line: p.args.Line, Email: p.req.Email, UserID: p.req.UserID, Grants: p.granted}
 	next := foyer.StateInvited
 	if p.args.Accepted {
@@ -411,7 +569,7 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 	case cause != nil:
 		row.Result, row.Error, next = foyer.ResultFailed, safeMessage(cause), foyer.StateFailed
 		p.req.Failure = &foyer.Failure{Code: directory.Code(cause), Message: safeMessage(cause), Retryable: directory.Retryable(cause)}
-	case p.invited || p.args.Invite || p.mailed:
+	case p.invited || p.mailed:
 		row.Result = foyer.ResultInvited
 	case len(p.granted) > 0:
 		row.Result = foyer.ResultGranted
@@ -421,11 +579,17 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 	if cause == nil {
 		p.req.Failure = nil
 	}
+	if p.args.Accepted {
+		p.req.RedeemURL = "" // redeemed: the link is spent
+	}
 	q, err := p.e.currentQueue()
 	if err != nil {
 		return err
 	}
-	err = p.e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	err = p.e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := p.e.holdLease(ctx, tx); err != nil {
+			return err
+		}
 		if p.args.RunID != "" {
 			if err := tx.UpdateRunRow(ctx, p.args.RunID, row); err != nil {
 				return err

@@ -15,11 +15,17 @@ import (
 // foyer, and only that: a grant that another profile also gave them stays.
 // It records a revoke run with one row per address, each directory write as
 // a step with its intent and outcome, and moves each request to revoked.
-// It does not need the engine to be started: it runs in the caller.
+// It runs in the caller, under the ledger's lease: the engine must be
+// started, so that a revoke and an apply never race, and every write passes
+// the lease's fence.
 func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Address, sink Sink) (*foyer.Run, error) {
 	if sink == nil {
 		sink = func(Event) {}
 	}
+	if err := e.CheckLease(ctx); err != nil {
+		return nil, err
+	}
+	ctx = directory.WithGate(ctx, fence{e})
 	run := &foyer.Run{ID: e.NewID(), Kind: foyer.RunRevoke, Profile: profile, Source: "command line"}
 	rows := make([]foyer.Row, len(emails))
 	for i, a := range emails {
@@ -134,6 +140,9 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	name := "revoke " + h.Key + " @" + run.ID
 	op := "revoke " + h.Grant
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := e.holdLease(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.StartStep(ctx, req.ID, name); err != nil {
 			return err
 		}
@@ -149,7 +158,8 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 		dirErr = e.Dir.Revoke(rctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
 		graphIDs = strings.Join(log.IDs(), " ")
 	}
-	err = e.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	ctx = context.WithoutCancel(ctx) // the outcome is recorded whatever happens to ctx
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		step := store.Step{RequestID: req.ID, Name: name, State: store.StepDone, GraphID: graphIDs}
 		entry := store.AuditEntry{Kind: store.AuditOutcome, Actor: e.actor(), RunID: run.ID, RequestID: req.ID, Op: op, Target: req.UserID, GraphID: graphIDs}
 		if shared {

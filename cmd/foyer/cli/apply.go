@@ -82,7 +82,7 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	eng := &engine.Engine{
 		Store: ledger, Dir: p.dir, Profiles: map[string]*foyer.Profile{p.profile.Name: p.profile},
 		Clock: env.Clock, Log: log.With("component", "engine"), NewID: uuid.NewString,
-		Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: p.cfg.Pacing.Concurrency, Actor: "cli:apply",
+		Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: p.cfg.Pacing.Concurrency, Actor: "cli:apply", Tenant: p.tenant.ID,
 		UnknownOutcomeGrace: time.Duration(p.cfg.Pacing.LookupGrace),
 	}
 	if p.mailer != nil {

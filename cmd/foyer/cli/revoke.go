@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -73,8 +74,15 @@ func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 	}
 	defer ledger.Close()
 	eng := &engine.Engine{Store: ledger, Dir: dir, Clock: env.Clock, Log: log.With("component", "engine"),
-		NewID: uuid.NewString, Actor: "cli:revoke"}
+		NewID: uuid.NewString, Actor: "cli:revoke", Owner: engine.NewOwner(uuid.NewString()[:8]), Tenant: tenant.ID}
+	// Revoke takes the ledger's lease as apply does: the two never race.
+	if err := eng.Start(ctx); err != nil {
+		return withCode(ExitError, err)
+	}
 	run, err := eng.Revoke(ctx, profile, emails, v.event)
+	if stopErr := eng.Stop(context.WithoutCancel(ctx)); stopErr != nil {
+		log.Warn("give the ledger's lease back", "err", stopErr)
+	}
 	if err != nil {
 		return withCode(ExitError, err)
 	}
