@@ -11,6 +11,7 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -279,6 +280,22 @@ func (s *Sender) Send(ctx context.Context, m Message) (string, error) {
 	}
 	s.log.Info("email sent", "server", s.addr, "message_id", id, "to_domain", m.To.Domain())
 	return id, nil
+}
+
+// Build makes the message Send would send for m, headers and body, without
+// connecting to anything: a message that builds here is one Send will not
+// refuse as ErrInvalid (the Date and, when m.ID is empty, the Message-ID
+// may differ). Errors are *Error of kind ErrInvalid.
+func (s *Sender) Build(m Message) ([]byte, error) {
+	msg, _, err := s.build(m)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := msg.WriteTo(&b); err != nil {
+		return nil, &Error{Op: "build", Kind: ErrInvalid, Err: err}
+	}
+	return b.Bytes(), nil
 }
 
 // build makes the go-mail message from m and returns its Message-ID.
