@@ -184,7 +184,9 @@ func VerifyRequest(secret []byte, h http.Header, body []byte, now time.Time, tol
 			continue // another scheme (v1a: asymmetric) or a malformed entry
 		}
 		v1++
-		got, err := base64.StdEncoding.DecodeString(value)
+		// Strict: a signature has one encoding, so a receiver that compares
+		// the text (as some Standard Webhooks libraries do) agrees.
+		got, err := base64.StdEncoding.Strict().DecodeString(value)
 		if err == nil && hmac.Equal(got, want) {
 			matched = true
 		}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -393,4 +394,32 @@ func TestVerifyRequest(t *testing.T) {
 			t.Errorf("%s: VerifyRequest = %q, %v; want %v", tt.name, id, err, tt.want)
 		}
 	}
+}
+
+// FuzzVerifyRequest checks that VerifyRequest accepts a delivery only when
+// its webhook-signature holds the v1 signature of its id, timestamp and
+// body, and returns that id.
+func FuzzVerifyRequest(f *testing.F) {
+	body := `{"id":"apply_finished_r1"}`
+	f.Add("apply_finished_r1", "1772442300", webhook.SignStandard([]byte(secret), "apply_finished_r1", now, []byte(body)), body, "")
+	f.Add("apply_finished_r1", "1772442300", "v1,AAAA v1a,BBBB", body, "apply_finished_r1")
+	f.Add("a.b", "01772442300", "v1,", `{"id":"a.b"}`, "x")
+	f.Fuzz(func(t *testing.T, id, ts, sig, body, key string) {
+		h := http.Header{}
+		h.Set(webhook.HeaderWebhookID, id)
+		h.Set(webhook.HeaderWebhookTimestamp, ts)
+		h.Set(webhook.HeaderWebhookSignature, sig)
+		if key != "" {
+			h.Set(webhook.HeaderIdempotency, key)
+		}
+		got, err := webhook.VerifyRequest([]byte(secret), h, []byte(body), now, 0)
+		if err != nil {
+			return
+		}
+		sec, _ := strconv.ParseInt(ts, 10, 64)
+		want := webhook.SignStandard([]byte(secret), id, time.Unix(sec, 0), []byte(body))
+		if got != h.Get(webhook.HeaderWebhookID) || !slices.Contains(strings.Fields(sig), want) {
+			t.Errorf("VerifyRequest accepted id %q ts %q sig %q body %q as %q", id, ts, sig, body, got)
+		}
+	})
 }
