@@ -13,6 +13,18 @@ import (
 // invites, so those profiles invite without Entra's email and send their
 // own, with the redeem URL.
 type Mailer interface {
+	// Check builds the email SendInvitation would send for m, with the
+	// profile's templates, and checks every header (addresses, the
+	// recipient's name, subject, Message-ID, language), without any I/O
+	// and without sending. It is meant to run before the invitation, so
+	// that a row whose email can never be built fails before anyone is
+	// invited. m.RedeemURL may be empty (Graph gives the redeem URL only
+	// in its answer to the invitation): a stand-in https URL is used; when
+	// it is set, it is checked too. It returns nil or a *foyer.Error with
+	// code EINVALID saying what is wrong. When Check passes, SendInvitation
+	// of the same m with Graph's https redeem URL does not fail for the
+	// message itself; the server may still refuse it.
+	Check(m InvitationMail) error
 	// SendInvitation sends one invitation email and returns its Message-ID.
 	// An error that sending the same email again cannot fix (the server
 	// refused it) is a *foyer.Error, so the row fails at once; any other

@@ -139,6 +139,36 @@ func Truncate(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
+// ID is the report's stable id, for receivers to drop repeats by: the same
+// for every delivery and every retry of the report of one run, to every
+// notifier, and different for the report of any other run. It is
+// "<kind>_finished_<run id>" ("apply_finished_0f8c2c1e-…"), made only of
+// letters, digits, '-' and '_': any other byte of the kind or the run id is
+// written as _XX in hex, '_' included, so that no two runs share an id, and
+// the id holds no '.' (Standard Webhooks signs "id.timestamp.body", and a
+// '.' in the id would make that string ambiguous).
+func (r Report) ID() string {
+	var b strings.Builder
+	idPart(&b, string(r.Kind))
+	b.WriteString("_finished_")
+	idPart(&b, r.RunID)
+	return b.String()
+}
+
+func idPart(b *strings.Builder, s string) {
+	const hexDigits = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('_')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+}
+
 // Failed returns how many rows failed.
 func (r Report) Failed() int { return r.Summary.Results[foyer.ResultFailed] }
 

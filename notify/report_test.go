@@ -167,3 +167,40 @@ func TestTruncateAndOneLine(t *testing.T) {
 		t.Errorf("OneLine = %q", got)
 	}
 }
+
+// TestReportID checks the id receivers drop repeats by: the same for the
+// same run and kind, different for any other, and made only of letters,
+// digits, '-' and '_' (Standard Webhooks signs "id.timestamp.body", so an
+// id must hold no '.').
+func TestReportID(t *testing.T) {
+	t.Parallel()
+	report := func(run string, kind foyer.RunKind) notify.Report {
+		return notify.Report{RunID: run, Kind: kind, Summary: foyer.Summary{Rows: 3}}
+	}
+	uuid := "0f8c2c1e-7d1b-4a3e-9c55-2b7c1d9e4f60"
+	if got := report(uuid, foyer.RunApply).ID(); got != "apply_finished_"+uuid {
+		t.Errorf("ID = %q", got)
+	}
+	same := report(uuid, foyer.RunApply)
+	same.Summary.Rows, same.FinishedAt = 9, time.Now()
+	if same.ID() != report(uuid, foyer.RunApply).ID() {
+		t.Errorf("the id depends on more than the run and its kind")
+	}
+	seen := map[string]notify.Report{}
+	for _, r := range []notify.Report{
+		report(uuid, foyer.RunApply), report(uuid, foyer.RunRevoke), report("run-0042", foyer.RunApply),
+		report("a.b", foyer.RunApply), report("a_2Eb", foyer.RunApply), report("a_b", foyer.RunApply), report("a b", foyer.RunApply),
+		report("x", "apply_finished_x"), report("finished_x", "apply"), report("", foyer.RunApply), report("é\r\n", foyer.RunApply),
+	} {
+		id := r.ID()
+		if prev, ok := seen[id]; ok {
+			t.Errorf("runs %q/%q and %q/%q share the id %q", prev.RunID, prev.Kind, r.RunID, r.Kind, id)
+		}
+		seen[id] = r
+		for _, c := range id {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				t.Errorf("id %q holds %q", id, c)
+			}
+		}
+	}
+}

@@ -2,14 +2,16 @@
 // templates render an Invitation (the redeem URL, the inviter's words, the
 // app's name) into a text and an HTML part, and a Sender delivers it over
 // SMTP with STARTTLS and AUTH, giving each message its own Message-ID for
-// the ledger. Names and subjects cannot add headers; addresses are checked
-// with foyer.ParseAddress.
+// the ledger. Names and subjects cannot add headers; names are written as
+// quoted-strings or RFC 2047 encoded-words and read back as written;
+// addresses are checked with foyer.ParseAddress.
 //
 // It is built on github.com/wneessen/go-mail. Only cmd/foyer/cli and this
 // package's tests import it; email/smtptest is the SMTP server tests use.
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -19,16 +21,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	mail "github.com/wneessen/go-mail"
 
 	"github.com/foyer-dev/foyer"
-	"github.com/foyer-dev/foyer/notify"
 )
 
 // TLS modes.
@@ -100,7 +103,10 @@ func New(opts Options) (*Sender, error) {
 	} else {
 		opts.From = from
 	}
-	opts.FromName = notify.OneLine(opts.FromName)
+	opts.FromName = displayName(opts.FromName)
+	if n := utf8.RuneCountInString(opts.FromName); n > maxName {
+		bad("the sender's name has %d characters, over %d", n, maxName)
+	}
 	if opts.Username != "" && opts.Password == "" {
 		bad("a username is set without a password")
 	}
@@ -276,6 +282,22 @@ func (s *Sender) Send(ctx context.Context, m Message) (string, error) {
 	return id, nil
 }
 
+// Build makes the message Send would send for m, headers and body, without
+// connecting to anything: a message that builds here is one Send will not
+// refuse as ErrInvalid (the Date and, when m.ID is empty, the Message-ID
+// may differ). Errors are *Error of kind ErrInvalid.
+func (s *Sender) Build(m Message) ([]byte, error) {
+	msg, _, err := s.build(m)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := msg.WriteTo(&b); err != nil {
+		return nil, &Error{Op: "build", Kind: ErrInvalid, Err: err}
+	}
+	return b.Bytes(), nil
+}
+
 // build makes the go-mail message from m and returns its Message-ID.
 func (s *Sender) build(m Message) (*mail.Msg, string, error) {
 	m.Cc = slices.Clone(m.Cc)
@@ -293,17 +315,17 @@ func (s *Sender) build(m Message) (*mail.Msg, string, error) {
 	id := "<" + left + "@" + s.opts.From.Domain() + ">"
 
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	var errs []error
-	errs = append(errs, msg.FromFormat(s.opts.FromName, string(s.opts.From)))
-	errs = append(errs, msg.AddToFormat(m.ToName, string(m.To)))
-	for _, c := range m.Cc {
-		errs = append(errs, msg.AddCc(string(c)))
+	msg.SetAddrHeaderFromMailAddress(mail.HeaderFrom, &netmail.Address{Name: s.opts.FromName, Address: string(s.opts.From)})
+	msg.SetAddrHeaderFromMailAddress(mail.HeaderTo, &netmail.Address{Name: m.ToName, Address: string(m.To)})
+	if len(m.Cc) > 0 {
+		cc := make([]*netmail.Address, len(m.Cc))
+		for i, c := range m.Cc {
+			cc[i] = &netmail.Address{Address: string(c)}
+		}
+		msg.SetAddrHeaderFromMailAddress(mail.HeaderCc, cc...)
 	}
 	if m.ReplyTo != "" {
-		errs = append(errs, msg.ReplyTo(string(m.ReplyTo)))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, "", &Error{Op: "build", Kind: ErrInvalid, Err: err}
+		msg.SetAddrHeaderFromMailAddress(mail.HeaderReplyTo, &netmail.Address{Address: string(m.ReplyTo)})
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(left + "@" + s.opts.From.Domain())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/notify"
@@ -27,16 +28,19 @@ type Message struct {
 }
 
 // Header values longer than this are refused: they are a sign of a wrong
-// field, and RFC 5322 lines stop at 998 characters.
+// field. A display name may be as long as Entra lets a user's displayName
+// be, 256 characters, so that any guest foyer can invite can also be sent
+// its email (the header is folded and encoded, so its lines stay short).
 const (
 	maxSubject = 400
-	maxName    = 200
+	maxName    = 256 // characters
 )
 
 // clean returns m checked and made safe for headers. Names and the subject
 // lose every control character (CR and LF above all), which become spaces,
 // so that no value can end a header line and add one of its own:
-// "Eve\r\nBcc: x@evil.example" becomes the name "Eve  Bcc: x@evil.example".
+// "Eve\r\nBcc: x@evil.example" becomes the name "Eve Bcc: x@evil.example"
+// (see displayName).
 // Addresses must pass foyer.ParseAddress. Every problem is reported.
 func (m Message) clean() (Message, error) {
 	var errs []error
@@ -55,7 +59,7 @@ func (m Message) clean() (Message, error) {
 	if m.ReplyTo != "" {
 		m.ReplyTo = addr("Reply-To", m.ReplyTo)
 	}
-	m.ToName = notify.OneLine(m.ToName)
+	m.ToName = displayName(m.ToName)
 	m.Subject = notify.OneLine(m.Subject)
 	m.Language = notify.OneLine(m.Language)
 	switch {
@@ -64,8 +68,8 @@ func (m Message) clean() (Message, error) {
 	case len(m.Subject) > maxSubject:
 		bad("the subject has %d bytes, over %d", len(m.Subject), maxSubject)
 	}
-	if len(m.ToName) > maxName {
-		bad("the recipient's name has %d bytes, over %d", len(m.ToName), maxName)
+	if n := utf8.RuneCountInString(m.ToName); n > maxName {
+		bad("the recipient's name has %d characters, over %d", n, maxName)
 	}
 	if strings.TrimSpace(m.Text) == "" {
 		bad("the text part is empty")
@@ -77,6 +81,29 @@ func (m Message) clean() (Message, error) {
 		return m, &Error{Op: "build", Kind: ErrInvalid, Err: errors.Join(errs...)}
 	}
 	return m, nil
+}
+
+// displayName returns s as a header carries it: control characters (CR and
+// LF above all) become spaces, so that no name can end a header line;
+// invalid UTF-8 becomes U+FFFD; runs of spaces become one space and the ends
+// are trimmed. That last rule is what lets every name read back exactly: a
+// long To header is folded at a space, and readers unfold by joining the
+// lines with one space (net/textproto trims each line), so a run of spaces
+// where a line folds would come back shorter.
+func displayName(s string) string {
+	s = notify.OneLine(strings.ToValidUTF8(s, "\uFFFD"))
+	if !strings.Contains(s, "  ") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' && i > 0 && s[i-1] == ' ' {
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // isLanguageTag accepts the shape of a BCP 47 tag: letters, digits and

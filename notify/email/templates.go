@@ -150,7 +150,7 @@ func (t *Templates) Render(inv Invitation) (Message, error) {
 		return Message{}, &Error{Op: "build", Kind: ErrInvalid, Err: err}
 	}
 	v := view{
-		To: string(to), ToName: notify.OneLine(inv.ToName), AppName: notify.OneLine(inv.AppName),
+		To: string(to), ToName: displayName(inv.ToName), AppName: notify.OneLine(inv.AppName),
 		Organization: notify.OneLine(inv.Organization), InviterName: notify.OneLine(inv.InviterName),
 		InviterMessage: normalizeMessage(inv.InviterMessage), RedeemURL: inv.RedeemURL,
 		Language: notify.OneLine(inv.Language), Lang: "en",

@@ -26,7 +26,7 @@ func TestDefaultTemplates(t *testing.T) {
 	if !strings.Contains(m.Text, "You have been invited to a shared workspace.") || !strings.Contains(m.HTML, `lang="en"`) {
 		t.Errorf("defaults without names:\n%s\n%s", m.Text, m.HTML)
 	}
-	if m.ToName != "Ann Lee  Bcc: evil@attacker.example" || m.To != "Ann.Lee@partner.example" {
+	if m.ToName != "Ann Lee Bcc: evil@attacker.example" || m.To != "Ann.Lee@partner.example" {
 		t.Errorf("to %q name %q", m.To, m.ToName)
 	}
 }
@@ -87,7 +87,7 @@ func TestLoadTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Subject != "Access to Contoso Partner Portal for Ann Lee  Bcc: evil@attacker.example" {
+	if m.Subject != "Access to Contoso Partner Portal for Ann Lee Bcc: evil@attacker.example" {
 		t.Errorf("subject %q", m.Subject)
 	}
 	if !strings.HasPrefix(m.HTML, "<p>Welcome aboard!\n&lt;script&gt;") {

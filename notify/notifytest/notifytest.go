@@ -3,7 +3,8 @@
 // notifier under test, and checks what arrives and what comes back.
 //
 // The promises: the payload carries the title, the counts, the failures
-// (the first ones, with how many more) and the details link; a huge failure
+// (the first ones, with how many more), the details link and the report's
+// stable id (the same on every retry, for receivers to drop repeats); a huge failure
 // list is cut, not refused; 4xx is never retried; 5xx and 429 are retried
 // within the context; a Retry-After past the deadline ends at once; a
 // cancelled context ends delivery; redirects are not followed; and no error
@@ -41,6 +42,7 @@ const (
 type Seen struct {
 	Text       string   // every text a person would read, joined
 	RunID      string   // the run id the payload names
+	ReportID   string   // the report's stable id (notify.Report.ID) the payload carries
 	DetailsURL string   // the link to the details
 	Failures   []string // the addresses of the failures listed, in order
 	More       int      // how many failures the payload says it left out
@@ -223,6 +225,9 @@ func checkSeen(t *testing.T, seen Seen, r notify.Report) {
 	if seen.RunID != r.RunID {
 		t.Errorf("payload names run %q, want %q", seen.RunID, r.RunID)
 	}
+	if seen.ReportID != r.ID() {
+		t.Errorf("payload carries the report id %q, want %q", seen.ReportID, r.ID())
+	}
 	if seen.DetailsURL != r.DetailsURL {
 		t.Errorf("payload links %q, want %q", seen.DetailsURL, r.DetailsURL)
 	}
@@ -294,11 +299,18 @@ func (s suite) clientError(t *testing.T) {
 
 func (s suite) serverError(t *testing.T) {
 	srv := newServer(t, reply{status: 500, body: "rollup_error"}, ok)
-	if err := s.notify(t, srv, t.Context(), Report(1)); err != nil {
+	r := Report(1)
+	if err := s.notify(t, srv, t.Context(), r); err != nil {
 		t.Fatalf("Notify after one 500: %v", err)
 	}
-	if n := len(srv.requests()); n != 2 {
+	bodies := srv.requests()
+	if n := len(bodies); n != 2 {
 		t.Errorf("%d requests, want 2", n)
+	}
+	for i, b := range bodies {
+		if id := s.decode(t, b).ReportID; id != r.ID() {
+			t.Errorf("attempt %d carries the report id %q, want %q", i+1, id, r.ID())
+		}
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 // Block Kit limits (docs.slack.dev/reference/block-kit/blocks): a message
 // holds at most 50 blocks; a header's plain text at most 150 characters; a
 // section's text at most 3000 and its fields at most 10 of 2000 each; a
-// context at most 10 elements. Slack cuts a message's top-level text past
-// 40,000 characters.
+// context at most 10 elements; a block_id at most 255 characters, unique in
+// the message. Slack cuts a message's top-level text past 40,000
+// characters.
 const (
 	MaxBlocks        = 50
 	MaxHeaderText    = 150
@@ -23,6 +24,7 @@ const (
 	MaxFieldText     = 2000
 	MaxContextItems  = 10
 	MaxFallbackText  = 40000
+	MaxBlockID       = 255
 	maxReason        = 300
 	failuresHeadline = "*Failures*"
 )
@@ -35,7 +37,11 @@ type Message struct {
 
 // Block is a Block Kit layout block: header, section, context or divider.
 type Block struct {
-	Type     string  `json:"type"`
+	Type string `json:"type"`
+	// BlockID names the block in the message Slack keeps, for apps that
+	// read the channel (conversations.history): the context block carries
+	// the report's stable id (notify.Report.ID).
+	BlockID  string  `json:"block_id,omitempty"`
 	Text     *Text   `json:"text,omitempty"`
 	Fields   []*Text `json:"fields,omitempty"`
 	Elements []*Text `json:"elements,omitempty"`
@@ -90,7 +96,14 @@ func Build(r notify.Report, maxFailures int) Message {
 	if !r.FinishedAt.IsZero() {
 		ctx += " · finished " + r.FinishedAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
-	m.Blocks = append(m.Blocks, Block{Type: "context", Elements: []*Text{mrkdwn(notify.Truncate(ctx, MaxSectionText))}})
+	context := Block{Type: "context", Elements: []*Text{mrkdwn(notify.Truncate(ctx, MaxSectionText))}}
+	if id := r.ID(); len(id) <= MaxBlockID {
+		// Incoming webhooks have no idempotency key: Slack shows a
+		// message sent again after a lost answer twice. The id lets an
+		// app that reads the channel tell the two apart.
+		context.BlockID = id
+	}
+	m.Blocks = append(m.Blocks, context)
 	return m
 }
 
@@ -147,8 +160,17 @@ func (m Message) Check() error {
 	if len(m.Blocks) > MaxBlocks {
 		bad("%d blocks, over %d", len(m.Blocks), MaxBlocks)
 	}
+	ids := map[string]bool{}
 	for i, b := range m.Blocks {
 		where := "block " + strconv.Itoa(i+1) + " (" + b.Type + ")"
+		switch {
+		case b.BlockID == "":
+		case len(b.BlockID) > MaxBlockID:
+			bad("%s: block_id has %d characters, over %d", where, len(b.BlockID), MaxBlockID)
+		case ids[b.BlockID]:
+			bad("%s: block_id %q is not unique", where, b.BlockID)
+		}
+		ids[b.BlockID] = true
 		switch b.Type {
 		case "header":
 			checkText(bad, where, b.Text, "plain_text", MaxHeaderText)

@@ -62,6 +62,9 @@ func decode(t *testing.T, body []byte) notifytest.Seen {
 		}
 	}
 	for _, b := range m.Blocks {
+		if b.Type == "context" {
+			seen.ReportID = b.BlockID
+		}
 		add(b.Text)
 		for _, f := range b.Fields {
 			add(f)
@@ -157,12 +160,16 @@ func TestCheckFindsEveryProblem(t *testing.T) {
 		{Type: "section"},
 		{Type: "section", Text: &slack.Text{Type: "mrkdwn", Text: strings.Repeat("a", 3001)}},
 		{Type: "video"},
+		{Type: "divider", BlockID: "same"},
+		{Type: "divider", BlockID: "same"},
+		{Type: "divider", BlockID: strings.Repeat("b", 256)},
 	}}
-	for range 50 {
+	for range 47 {
 		m.Blocks = append(m.Blocks, slack.Block{Type: "divider"})
 	}
 	err := m.Check()
-	for _, want := range []string{"fallback text is empty", "54 blocks", "block 1 (header) text is mrkdwn", "block 2 (section) has neither", "3001 characters", "unknown block type"} {
+	for _, want := range []string{"fallback text is empty", "54 blocks", "block 1 (header) text is mrkdwn", "block 2 (section) has neither", "3001 characters", "unknown block type",
+		`block 6 (divider): block_id "same" is not unique`, "block_id has 256 characters"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Check() = %v, want it to mention %q", err, want)
 		}

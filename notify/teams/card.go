@@ -55,7 +55,10 @@ type MSTeams struct {
 
 // Element is a TextBlock or a FactSet.
 type Element struct {
-	Type     string `json:"type"`
+	Type string `json:"type"`
+	// ID names the element (Adaptive Cards' "id"): the footer carries the
+	// report's stable id (notify.Report.ID), for flows that read the card.
+	ID       string `json:"id,omitempty"`
 	Text     string `json:"text,omitempty"`
 	Wrap     bool   `json:"wrap,omitempty"`
 	Size     string `json:"size,omitempty"`
@@ -167,7 +170,10 @@ func build(r notify.Report, shown []notify.Failure, more int) Message {
 	if !r.FinishedAt.IsZero() {
 		foot += " · finished " + r.FinishedAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
-	body = append(body, Element{Type: "TextBlock", Text: foot, Wrap: true, IsSubtle: true, Size: "Small", Spacing: "Medium"})
+	// Workflows take no idempotency key: a card sent again after a lost
+	// answer is posted twice. The id lets a flow or a reader of the
+	// channel tell the two apart.
+	body = append(body, Element{Type: "TextBlock", ID: r.ID(), Text: foot, Wrap: true, IsSubtle: true, Size: "Small", Spacing: "Medium"})
 	card := Card{
 		Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: CardVersion,
 		MSTeams: &MSTeams{Width: "Full"}, Body: body, Fallback: notify.Truncate(notify.OneLine(r.Title()), 300),
@@ -211,8 +217,13 @@ func (m Message) Check() error {
 		if len(c.Body) == 0 {
 			bad("the card has no body")
 		}
+		ids := map[string]bool{}
 		for i, e := range c.Body {
 			checkElement(bad, "body["+strconv.Itoa(i)+"]", e)
+			if e.ID != "" && ids[e.ID] {
+				bad("body[%d]: id %q is not unique", i, e.ID)
+			}
+			ids[e.ID] = true
 		}
 		for i, act := range c.Actions {
 			if act.Type != "Action.OpenUrl" || act.Title == "" || notify.SafeLink(act.URL) == "" {

@@ -71,6 +71,7 @@ func decode(t *testing.T, body []byte) notifytest.Seen {
 		}
 		if mm := runRe.FindStringSubmatch(text); mm != nil {
 			seen.RunID = mm[1]
+			seen.ReportID = e.ID
 		}
 	}
 	if len(card.Actions) > 0 {
@@ -134,11 +135,12 @@ func TestCheckFindsEveryProblem(t *testing.T) {
 	t.Parallel()
 	m := teams.Message{Type: "card", Attachments: []teams.Attachment{{ContentType: "text/plain", Content: teams.Card{
 		Type: "Card", Version: "2.0",
-		Body:    []teams.Element{{Type: "TextBlock"}, {Type: "FactSet"}, {Type: "Image"}},
+		Body: []teams.Element{{Type: "TextBlock"}, {Type: "FactSet"}, {Type: "Image"},
+			{Type: "TextBlock", ID: "same", Text: "a"}, {Type: "TextBlock", ID: "same", Text: "b"}},
 		Actions: []teams.Action{{Type: "Action.Submit"}},
 	}}}}
 	err := m.Check()
-	for _, want := range []string{"type is \"card\"", "content type", "card type", "version \"2.0\"", "TextBlock without text", "FactSet without facts", "\"Image\"", "actions[0]"} {
+	for _, want := range []string{"type is \"card\"", "content type", "card type", "version \"2.0\"", "TextBlock without text", "FactSet without facts", "\"Image\"", "actions[0]", `body[4]: id "same" is not unique`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Check() = %v, want it to mention %q", err, want)
 		}

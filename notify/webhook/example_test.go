@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,9 +13,10 @@ import (
 )
 
 // A receiver checks every delivery before it trusts it: read the body,
-// verify the signature against the shared secret, then drop repeats of an
-// Idempotency-Key it has already handled.
-func ExampleVerify() {
+// verify the signatures against the shared secret, then drop a delivery
+// whose id, which the signature covers, it has already handled. A delivery
+// whose id was changed to look new is refused.
+func ExampleVerifyRequest() {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	handled := map[string]bool{}
 	receiver := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -23,29 +25,33 @@ func ExampleVerify() {
 			http.Error(w, "read", http.StatusBadRequest)
 			return
 		}
-		if err := webhook.Verify(secret, r.Header.Get(webhook.HeaderSignature), body, time.Now(), 0); err != nil {
+		id, err := webhook.VerifyRequest(secret, r.Header, body, time.Now(), 0)
+		if err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		key := r.Header.Get(webhook.HeaderIdempotency)
-		if handled[key] {
+		if handled[id] {
 			w.WriteHeader(http.StatusOK) // already done: say yes, do nothing
 			return
 		}
-		handled[key] = true
+		handled[id] = true
 		w.WriteHeader(http.StatusAccepted)
 	})
 
-	body := `{"type":"foyer.run.finished","version":1,"id":"run-1"}`
-	for _, sig := range []string{webhook.Sign(secret, time.Now(), []byte(body)), "t=1,v1=00"} {
+	const id = "apply_finished_run-1"
+	body := `{"type":"foyer.run.finished","version":1,"id":"` + id + `"}`
+	sent := time.Now()
+	for _, deliveryID := range []string{id, id, "apply_finished_run-2"} {
 		req := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(body))
-		req.Header.Set(webhook.HeaderSignature, sig)
-		req.Header.Set(webhook.HeaderIdempotency, "run-1")
+		req.Header.Set(webhook.HeaderWebhookID, deliveryID)
+		req.Header.Set(webhook.HeaderWebhookTimestamp, strconv.FormatInt(sent.Unix(), 10))
+		req.Header.Set(webhook.HeaderWebhookSignature, webhook.SignStandard(secret, id, sent, []byte(body)))
 		w := httptest.NewRecorder()
 		receiver.ServeHTTP(w, req)
 		fmt.Println(w.Code)
 	}
 	// Output:
 	// 202
+	// 200
 	// 401
 }

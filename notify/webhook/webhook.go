@@ -1,8 +1,12 @@
 // Package webhook posts run reports to any HTTPS endpoint as versioned JSON
 // (schema "foyer.run.finished" version 1, see Event), signed with
-// HMAC-SHA256 in the Foyer-Signature header, with the run id as the
-// Idempotency-Key. Verify is what a receiver written in Go calls to check a
-// delivery; docs/notify.md says how to check it in any language.
+// HMAC-SHA256 twice: the body in the Foyer-Signature header, and the
+// delivery's id, timestamp and body the Standard Webhooks way (webhook-id,
+// webhook-timestamp, webhook-signature). The id is the report's
+// (notify.Report.ID), the same on every retry and also in the body's "id":
+// receivers drop repeats by it, never by an unsigned header.
+// VerifyRequest is what a receiver written in Go calls to check a delivery
+// and get its id; docs/notify.md says how to check it in any language.
 //
 // Only cmd/foyer/cli, this package's tests and receivers import it.
 package webhook
@@ -32,10 +36,19 @@ const (
 
 // Headers of a delivery.
 const (
-	HeaderSignature   = "Foyer-Signature" // t=<unix seconds>,v1=<hex HMAC-SHA256>
-	HeaderEvent       = "Foyer-Event"     // the event type
-	HeaderIdempotency = "Idempotency-Key" // the run id: the same for every retry of one report
-	HeaderAttempt     = "Foyer-Attempt"   // 1 for the first try, 2 for the first retry, …
+	HeaderSignature = "Foyer-Signature" // t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
+	HeaderEvent     = "Foyer-Event"     // the event type
+	// HeaderIdempotency is the report's id, as in webhook-id and the body's
+	// "id". It is not signed: a receiver that reads it must check it
+	// against a signed one (VerifyRequest does).
+	HeaderIdempotency = "Idempotency-Key"
+	HeaderAttempt     = "Foyer-Attempt" // 1 for the first try, 2 for the first retry, …
+	// The Standard Webhooks headers: the report's id, the unix seconds of
+	// the attempt, and "v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">"
+	// (SignStandard).
+	HeaderWebhookID        = "Webhook-Id"
+	HeaderWebhookTimestamp = "Webhook-Timestamp"
+	HeaderWebhookSignature = "Webhook-Signature"
 )
 
 // MinSecretLen is the shortest signing secret New accepts, in bytes.
@@ -43,10 +56,13 @@ const MinSecretLen = 16
 
 // Event is the JSON body of a delivery.
 type Event struct {
-	Type    string  `json:"type"`    // EventRunFinished
-	Version int     `json:"version"` // SchemaVersion
-	ID      string  `json:"id"`      // the run id; also the Idempotency-Key
-	Title   string  `json:"title"`   // the line a person reads first
+	Type    string `json:"type"`    // EventRunFinished
+	Version int    `json:"version"` // SchemaVersion
+	// ID is the report's id (notify.Report.ID): the same on every retry of
+	// the report and in the webhook-id header, and different for any
+	// other report. It is signed with the body: drop repeats by it.
+	ID      string  `json:"id"`
+	Title   string  `json:"title"` // the line a person reads first
 	Run     Run     `json:"run"`
 	Summary Summary `json:"summary"`
 	// Failures lists the failed rows in input order, at most
@@ -89,7 +105,7 @@ type Failure struct {
 // NewEvent renders r as an Event listing at most maxFailures failures.
 func NewEvent(r notify.Report, maxFailures int) Event {
 	e := Event{
-		Type: EventRunFinished, Version: SchemaVersion, ID: r.RunID, Title: r.Title(),
+		Type: EventRunFinished, Version: SchemaVersion, ID: r.ID(), Title: r.Title(),
 		Run: Run{ID: r.RunID, Kind: string(r.Kind), Profile: r.Profile, Tenant: r.Tenant, Source: notify.SafeSource(r.Source),
 			DurationSeconds: r.Duration().Seconds(), Outcome: r.Outcome(), DetailsURL: notify.SafeLink(r.DetailsURL)},
 		Summary:  Summary{Rows: r.Summary.Rows, Actions: map[string]int{}, Results: map[string]int{}},
@@ -170,21 +186,25 @@ func (n *Notifier) Name() string { return "webhook" }
 // Target returns the endpoint with its path and query masked.
 func (n *Notifier) Target() string { return n.poster.Target }
 
-// Notify posts the report as an Event. Every attempt carries a fresh
-// signature and the same Idempotency-Key, so a receiver can drop repeats.
+// Notify posts the report as an Event. Every attempt carries fresh
+// signatures over the same body and the same id (in the body, webhook-id
+// and Idempotency-Key), so a receiver can drop repeats by a signed value.
 func (n *Notifier) Notify(ctx context.Context, r notify.Report) error {
-	body, err := json.Marshal(NewEvent(r, n.maxFailures))
+	ev := NewEvent(r, n.maxFailures)
+	body, err := json.Marshal(ev)
 	if err != nil {
 		return &notify.Error{Notifier: "webhook", Target: n.poster.Target, Err: fmt.Errorf("encode the event: %w", err)}
 	}
 	p := n.poster
 	p.Prepare = func(req *http.Request, attempt int) error {
+		now := n.clock.Now()
 		req.Header.Set(HeaderEvent, EventRunFinished)
-		if r.RunID != "" {
-			req.Header.Set(HeaderIdempotency, notify.OneLine(r.RunID))
-		}
+		req.Header.Set(HeaderIdempotency, ev.ID)
 		req.Header.Set(HeaderAttempt, strconv.Itoa(attempt))
-		req.Header.Set(HeaderSignature, Sign(n.secret, n.clock.Now(), body))
+		req.Header.Set(HeaderSignature, Sign(n.secret, now, body))
+		req.Header.Set(HeaderWebhookID, ev.ID)
+		req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
+		req.Header.Set(HeaderWebhookSignature, SignStandard(n.secret, ev.ID, now, body))
 		return nil
 	}
 	return p.Post(ctx, body)

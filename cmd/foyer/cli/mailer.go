@@ -53,7 +53,12 @@ func newMailer(ctx context.Context, c *config.Config, profile string, env *Env, 
 	return &smtpMailer{sender: sender, templates: t, profile: p}, nil
 }
 
-func (m *smtpMailer) SendInvitation(ctx context.Context, im engine.InvitationMail) (string, error) {
+// standInRedeemURL stands for the redeem URL when Check runs before the
+// invitation: an https URL on the host Graph's redeem URLs use.
+const standInRedeemURL = "https://login.microsoftonline.com/redeem?rd=https%3a%2f%2finvitations.microsoft.com&ticket=check"
+
+// message renders im with the profile's templates.
+func (m *smtpMailer) message(im engine.InvitationMail) (email.Message, error) {
 	inv := email.Invitation{To: im.To, ToName: im.ToName, InviterMessage: im.Message, RedeemURL: im.RedeemURL, Language: im.Language}
 	if im.CC != "" {
 		inv.Cc = []foyer.Address{foyer.Address(im.CC)}
@@ -63,9 +68,41 @@ func (m *smtpMailer) SendInvitation(ctx context.Context, im engine.InvitationMai
 	}
 	msg, err := m.templates.Render(inv)
 	if err != nil {
-		return "", fmt.Errorf("render the invitation email for %s: %w", im.To, err)
+		return email.Message{}, err
 	}
 	msg.ID = im.ID
+	return msg, nil
+}
+
+// invalid turns an error of building im's email into the EINVALID
+// *foyer.Error the engine fails the row with.
+func invalid(im engine.InvitationMail, err error) error {
+	return foyer.Errorf(foyer.EINVALID, "the invitation email to %s cannot be built: %v", im.To, err)
+}
+
+// Check renders and builds im's email in memory, as SendInvitation would;
+// see engine.Mailer.
+func (m *smtpMailer) Check(im engine.InvitationMail) error {
+	if im.RedeemURL == "" {
+		im.RedeemURL = standInRedeemURL
+	}
+	msg, err := m.message(im)
+	if err == nil {
+		_, err = m.sender.Build(msg)
+	}
+	if err != nil {
+		return invalid(im, err)
+	}
+	return nil
+}
+
+func (m *smtpMailer) SendInvitation(ctx context.Context, im engine.InvitationMail) (string, error) {
+	msg, err := m.message(im)
+	if err != nil {
+		// Templates that fail on this row, or a value no header can
+		// carry: the same email fails again, so the row fails now.
+		return "", invalid(im, err)
+	}
 	id, err := m.sender.Send(ctx, msg)
 	var ee *email.Error
 	if errors.As(err, &ee) && !ee.Temporary {

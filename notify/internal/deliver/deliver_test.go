@@ -22,6 +22,7 @@ import (
 type plain struct{ p *deliver.Poster }
 
 type plainBody struct {
+	ID       string   `json:"id"`
 	RunID    string   `json:"run_id"`
 	Details  string   `json:"details"`
 	Text     string   `json:"text"`
@@ -32,7 +33,7 @@ type plainBody struct {
 func (n plain) Name() string { return "plain" }
 func (n plain) Notify(ctx context.Context, r notify.Report) error {
 	shown, more := r.Shown(notify.ShownFailures)
-	b := plainBody{RunID: r.RunID, Details: r.DetailsURL, Text: r.Text(), More: more}
+	b := plainBody{ID: r.ID(), RunID: r.RunID, Details: r.DetailsURL, Text: r.Text(), More: more}
 	for _, f := range shown {
 		b.Failures = append(b.Failures, f.Email)
 	}
@@ -51,7 +52,7 @@ func TestPosterConformance(t *testing.T) {
 		if err := json.Unmarshal(body, &b); err != nil {
 			t.Fatalf("decode: %v", err)
 		}
-		return notifytest.Seen{Text: b.Text, RunID: b.RunID, DetailsURL: b.Details, Failures: b.Failures, More: b.More}
+		return notifytest.Seen{Text: b.Text, RunID: b.RunID, ReportID: b.ID, DetailsURL: b.Details, Failures: b.Failures, More: b.More}
 	})
 }
 
