@@ -331,3 +331,66 @@ func TestRevokeNeedsLease(t *testing.T) {
 		w.eng.Stop(ctx)
 	}
 }
+
+// checkingMailer is a Mailer whose messages for one address cannot be
+// built, and which counts what it sends.
+type checkingMailer struct {
+	mu   sync.Mutex
+	bad  foyer.Address
+	sent []foyer.Address
+}
+
+func (m *checkingMailer) Check(im engine.InvitationMail) error {
+	if im.To == m.bad {
+		return foyer.Errorf(foyer.EINVALID, "the invitation email to %s cannot be built", im.To)
+	}
+	return nil
+}
+
+func (m *checkingMailer) SendInvitation(_ context.Context, im engine.InvitationMail) (string, error) {
+	if err := m.Check(im); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, im.To)
+	return "<" + im.ID + "@test>", nil
+}
+
+// TestMailBuiltBeforeInviting: for a profile that sends its own invitation
+// emails, an email that cannot be built fails its row before the person is
+// invited, not after (when the guest would be left with no way in).
+func TestMailBuiltBeforeInviting(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sim.Options{})
+	w.profile.Sender = foyer.SenderFoyer
+	m := &checkingMailer{bad: "bad.001@partner1.example"}
+	w.eng.Mailer = m
+	run := w.apply(t, people(3, "bad"), "d")
+	if n := w.sim.Stats().InvitationsByEmail["bad.001@partner1.example"]; n != 0 {
+		t.Errorf("the person whose email cannot be built was invited %d times", n)
+	}
+	for _, r := range runRows(t, w.store, run.ID) {
+		switch {
+		case r.Email == m.bad && (r.Result != foyer.ResultFailed || !strings.Contains(r.Error, "cannot be built")):
+			t.Errorf("line %d (%s): %s %q; want failed with the reason", r.Line, r.Email, r.Result, r.Error)
+		case r.Email != m.bad && r.Result != foyer.ResultInvited:
+			t.Errorf("line %d (%s): %s %q; want invited", r.Line, r.Email, r.Result, r.Error)
+		}
+	}
+	if len(m.sent) != 2 {
+		t.Errorf("sent %v; want the two others' emails", m.sent)
+	}
+	// The redeem URL is kept only until the email is sent.
+	err := w.store.InTx(context.Background(), func(tx store.Tx) error {
+		return tx.Requests(context.Background(), store.RequestFilter{Profile: "partners"}, func(r *foyer.Request) error {
+			if r.RedeemURL != "" {
+				t.Errorf("the request for %s still holds its redeem URL after its email was sent", r.Email)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

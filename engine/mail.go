@@ -135,10 +135,11 @@ func (p *provisioning) checkMail() error {
 	if p.e.Mailer == nil {
 		return foyer.Errorf(foyer.EINVALID, "profile %s sends its own invitation emails, but no SMTP server is configured", p.profile.Name)
 	}
-	if c, ok := p.e.Mailer.(interface{ Check(InvitationMail) error }); ok {
-		return c.Check(p.invitationMail())
-	}
-	return nil
+	m := p.invitationMail()
+	// The redeem URL comes with the invitation; until then the message is
+	// built with a stand-in.
+	m.RedeemURL = p.req.RedeemURL
+	return p.e.Mailer.Check(m)
 }
 
 func (p *provisioning) invitationMail() InvitationMail {
