@@ -91,6 +91,11 @@ func openDirectory(ctx context.Context, c *config.Config, profile string, env *E
 	if err != nil {
 		return nil, nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
 	}
+	// Sign in before anything else: a credential, tenant or network that
+	// does not work is told once, with what to fix, not once per call.
+	if err := dir.SignIn(ctx); err != nil {
+		return nil, nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
+	}
 	ft, err := c.Tenant(name)
 	if err != nil {
 		return nil, nil, withCode(ExitError, err)
