@@ -131,19 +131,21 @@ func (c *Client) tokenRefusal(op string, resp *http.Response) *directory.Error {
 		desc = ae.Message
 	}
 	code := 0
-	if len(ae.Codes) > 0 {
+	if len(ae.Codes) > 0 && ae.Codes[0] > 0 {
 		code = ae.Codes[0]
+		e.Code = "AADSTS" + strconv.Itoa(code)
 	}
 	if m := aadstsCode.FindStringSubmatch(desc); m != nil {
-		if code == 0 {
-			code, _ = strconv.Atoi(m[1])
+		if e.Code == "" {
+			e.Code = "AADSTS" + m[1]
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				code = n
+			}
 		}
 		desc = desc[len(m[0]):]
 	}
-	if code != 0 {
-		e.Code = "AADSTS" + strconv.Itoa(code)
-	} else {
-		e.Code = ae.Error
+	if e.Code == "" {
+		e.Code = oneLine(ae.Error)
 	}
 	e.Message = firstSentence(desc)
 	if e.Message == "" {
@@ -158,6 +160,9 @@ func (c *Client) tokenRefusal(op string, resp *http.Response) *directory.Error {
 	return e
 }
 
+// oneLine is s with its white space runs made single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 // firstSentence is s up to its first full stop (or line end), on one line.
 func firstSentence(s string) string {
 	s, _, _ = strings.Cut(s, "\r\n")
@@ -165,7 +170,7 @@ func firstSentence(s string) string {
 	if i := strings.Index(s, ". "); i >= 0 {
 		s = s[:i+1]
 	}
-	return strings.TrimSpace(s)
+	return oneLine(s)
 }
 
 // credentialText is a credential error's text on one line, without

@@ -1,10 +1,12 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -215,4 +217,36 @@ func TestClassifyNet(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
+}
+
+// FuzzTokenRefusal: whatever a token endpoint answers, the refusal is one
+// line of message and one of fix, and names an AADSTS code only when the
+// answer had one.
+func FuzzTokenRefusal(f *testing.F) {
+	f.Add(401, []byte(`{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret...\r\nTrace ID: 1\r\nCorrelation ID: 2","error_codes":[7000215]}`))
+	f.Add(400, []byte(`{"error":"invalid_tenant","error_description":"AADSTS90002: Tenant 'x' not found."}`))
+	f.Add(400, []byte(`{"error_description":"AADSTS99999999999999999999: overflow"}`))
+	f.Add(500, []byte(`<html>oops</html>`))
+	f.Add(403, []byte(`{"message":"managed identity\nnot here"}`))
+	c, err := New(context.Background(), Options{TenantID: "t", Cloud: CloudCustom,
+		Endpoints: Endpoints{Authority: "https://127.0.0.1:1", Graph: "https://127.0.0.1:1"}, TokenCredential: staticCred{}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if status < 100 || status > 999 {
+			t.Skip()
+		}
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
+		e := c.tokenRefusal("sign in", resp)
+		if strings.ContainsAny(e.Message, "\r\n") || strings.ContainsAny(e.Code, "\r\n") || strings.ContainsAny(e.Fix, "\r\n") {
+			t.Fatalf("a line break in %q / %q / %q", e.Code, e.Message, e.Fix)
+		}
+		if n := strings.Count(e.Error(), "\n"); n != 1 {
+			t.Fatalf("%d line breaks in %q, want 1 (before the fix)", n, e.Error())
+		}
+		if strings.HasPrefix(e.Code, "AADSTS") && !bytes.Contains(body, []byte(strings.TrimPrefix(e.Code, "AADSTS"))) {
+			t.Fatalf("code %s not in the answer %q", e.Code, body)
+		}
+	})
 }
