@@ -67,7 +67,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		}
 	}
 	c := &Client{o: o, ep: ep, log: o.Logger, sponsors: map[string]string{}, cred: tokenCredential{cred}}
-	c.pacer = newPacer(o.Pacing, o.Clock.Now, o.After)
+	c.pacer = newPacer(o.Pacing, o.Pacing.governed(o.cloudName()), o.Clock.Now, o.After, o.Logger)
 	c.graph = c.pipeline(c.cred, ep.graph, hc)
 	if ep.arm.base != "" {
 		c.arm, c.hasARM = c.pipeline(c.cred, ep.arm, hc), true
@@ -175,7 +175,11 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 		directory.RequestLogFrom(ctx).Add(r.requestID)
 	}
 	if r.status/100 != 2 {
-		return r, serviceError(k.op, k.perm, r)
+		e := serviceError(k.op, k.perm, r)
+		if e.Kind == directory.ErrBlocked {
+			c.pacer.block()
+		}
+		return r, e
 	}
 	return r, nil
 }
