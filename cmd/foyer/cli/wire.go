@@ -74,6 +74,7 @@ func graphOptions(c *config.Config, t *config.Tenant, env *Env, log *slog.Logger
 		},
 		Pacing: graph.Pacing{
 			InvitesPerMinute: c.Pacing.InvitationsPerMinute,
+			Invitations:      graph.InvitePacing(c.Pacing.Invitations),
 		},
 		Logger: log.With("component", "graph"),
 		Clock:  clock,
