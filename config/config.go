@@ -84,6 +84,10 @@ type Pacing struct {
 	// foyer keeps looking the person up (replication can hide a new guest)
 	// before inviting again. 0: 30 s.
 	LookupGrace Duration `yaml:"lookup_grace,omitempty"`
+	// Invitations is "governed" (start slow, speed up to the ceiling while
+	// Entra blocks nothing) or "ceiling" (at the ceiling at once). Empty:
+	// governed on Microsoft's clouds, ceiling on cloud: custom.
+	Invitations string `yaml:"invitations,omitempty"`
 }
 
 // Notify lists where run reports go. URLs are secrets (they carry tokens),

@@ -72,6 +72,11 @@ func (c *Config) validate() Problems {
 	if c.Pacing.InvitationsPerMinute < 0 {
 		k.add("$.pacing.invitations_per_minute", "invitations_per_minute may not be negative")
 	}
+	switch c.Pacing.Invitations {
+	case "", "governed", "ceiling":
+	default:
+		k.add("$.pacing.invitations", "invitations must be governed (start slow, the default on Microsoft's clouds) or ceiling (at invitations_per_minute at once), not %q", c.Pacing.Invitations)
+	}
 	if c.Pacing.Concurrency < 0 || c.Pacing.Concurrency > 64 {
 		k.add("$.pacing.concurrency", "concurrency must be between 0 (the default) and 64")
 	}

@@ -24,6 +24,17 @@ var (
 	// tenant ("suspicious activity"). It does not lift by waiting (only
 	// Microsoft support lifts it), so it is not retryable: stop inviting.
 	ErrBlocked = errors.New("invitations blocked by Entra for suspicious activity")
+	// ErrSignIn: the token endpoint refused foyer's credential (a wrong
+	// secret, tenant or client id, an expired certificate, ...). Code
+	// holds the AADSTS code. Not retryable: the configuration must change.
+	ErrSignIn = errors.New("sign-in refused")
+	// ErrNetwork: the service could not be reached: its name does not
+	// resolve, or nothing answers at its address (connection refused,
+	// unreachable). Retried briefly by the client, not by callers.
+	ErrNetwork = errors.New("network: cannot reach the service")
+	// ErrCertificate: the service's TLS certificate is not trusted here (an
+	// unknown authority, a wrong name, expired). Never retried.
+	ErrCertificate = errors.New("certificate not trusted")
 )
 
 // Error is a failed directory call: what was being done, its kind, and what
@@ -37,6 +48,7 @@ type Error struct {
 	RequestID  string        // Graph's request-id header
 	Permission string        // for ErrForbidden: the permission the call needs
 	RetryAfter time.Duration // for ErrThrottled: what the service asked
+	Fix        string        // what the operator can change, for errors only the configuration mends
 	// Unknown says a write's outcome is unknown: its answer was lost, so it
 	// may have been carried out. An invitation whose outcome is unknown is
 	// not sent again until a look-up has had time to show its guest.
@@ -61,6 +73,9 @@ func (e *Error) Error() string {
 	if e.Err != nil && e.Status == 0 {
 		s += ": " + e.Err.Error()
 	}
+	if e.Fix != "" {
+		s += "\n  fix: " + e.Fix
+	}
 	return s
 }
 
@@ -82,7 +97,7 @@ func Code(err error) string {
 		return foyer.ECONFLICT
 	case errors.Is(err, ErrInvalidAddress), errors.Is(err, ErrInvalid):
 		return foyer.EINVALID
-	case errors.Is(err, ErrForbidden), errors.Is(err, ErrBlocked):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrBlocked), errors.Is(err, ErrSignIn):
 		return foyer.EFORBIDDEN
 	case errors.Is(err, ErrThrottled):
 		return foyer.ETHROTTLED

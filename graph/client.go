@@ -17,7 +17,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/foyer-dev/foyer/directory"
 )
@@ -30,6 +29,7 @@ type Client struct {
 	ep    endpoints
 	pacer *pacer
 	log   *slog.Logger
+	cred  azcore.TokenCredential // its errors are *tokenError
 
 	graph, arm, exchange runtime.Pipeline
 	hasARM, hasExchange  bool
@@ -66,14 +66,14 @@ func New(ctx context.Context, o Options) (*Client, error) {
 			return nil, err
 		}
 	}
-	c := &Client{o: o, ep: ep, log: o.Logger, sponsors: map[string]string{}}
-	c.pacer = newPacer(o.Pacing, o.Clock.Now, o.After)
-	c.graph = c.pipeline(cred, ep.graph, hc)
+	c := &Client{o: o, ep: ep, log: o.Logger, sponsors: map[string]string{}, cred: tokenCredential{cred}}
+	c.pacer = newPacer(o.Pacing, o.Pacing.governed(o.cloudName()), o.Clock.Now, o.After, o.Logger)
+	c.graph = c.pipeline(c.cred, ep.graph, hc)
 	if ep.arm.base != "" {
-		c.arm, c.hasARM = c.pipeline(cred, ep.arm, hc), true
+		c.arm, c.hasARM = c.pipeline(c.cred, ep.arm, hc), true
 	}
 	if ep.exchange.base != "" {
-		c.exchange, c.hasExchange = c.pipeline(cred, ep.exchange, hc), true
+		c.exchange, c.hasExchange = c.pipeline(c.cred, ep.exchange, hc), true
 	}
 	c.groups = newGroupAdder(c)
 	return c, nil
@@ -158,13 +158,14 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx, _ = withNetTrace(ctx) // a token fetched for this call records its transport errors here
 	req, err := c.request(ctx, k, base)
 	if err != nil {
 		return nil, err
 	}
 	raw, err := pl.Do(req)
 	if err != nil {
-		return nil, transportError(ctx, k.op, err)
+		return nil, c.transportError(ctx, k.op, err)
 	}
 	body, err := runtime.Payload(raw)
 	if err != nil {
@@ -175,7 +176,11 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 		directory.RequestLogFrom(ctx).Add(r.requestID)
 	}
 	if r.status/100 != 2 {
-		return r, serviceError(k.op, k.perm, r)
+		e := serviceError(k.op, k.perm, r)
+		if e.Kind == directory.ErrBlocked {
+			c.pacer.block()
+		}
+		return r, e
 	}
 	return r, nil
 }
@@ -233,8 +238,11 @@ func (c *Client) request(ctx context.Context, k call, base string) (*policy.Requ
 	return req, nil
 }
 
-// transportError types an error that came without an answer.
-func transportError(ctx context.Context, op string, err error) error {
+// transportError types an error that came without an answer: a refusal
+// from the pacer (passed on), a failure to get a token (signInError), a
+// host that cannot be reached or whose certificate is not trusted, or else
+// a dropped connection (ErrUnavailable).
+func (c *Client) transportError(ctx context.Context, op string, err error) error {
 	var ge *directory.GateError
 	if errors.As(err, &ge) {
 		return ge // not sent: the caller's gate refused it
@@ -247,11 +255,12 @@ func transportError(ctx context.Context, op string, err error) error {
 		de.Op = op
 		return de
 	}
-	var authErr *azidentity.AuthenticationFailedError
-	if errors.As(err, &authErr) {
-		// The token endpoint refused the credential. Its answer names the
-		// problem (an AADSTS code); it never holds the secret.
-		return &directory.Error{Op: op, Kind: directory.ErrForbidden, Message: "sign-in failed", Err: err}
+	var te *tokenError
+	if errors.As(err, &te) {
+		return c.signInError(ctx, op, te.err)
+	}
+	if e := c.o.netError(op, scrub(err)); e != nil {
+		return e
 	}
 	return &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: scrub(err)}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
@@ -87,6 +88,14 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 		return nil, err
 	}
 	copts := azcore.ClientOptions{Cloud: ep.cloud, Transport: hc}
+	// The credentials that talk to Entra's token endpoint record their
+	// transport errors (signin.go: azidentity keeps only their text) and do
+	// not retry what no retry mends: a name that does not exist, a
+	// certificate not trusted. Managed identity keeps azidentity's own
+	// transport and retries, which its endpoints need.
+	entra := copts
+	entra.Transport = traceTransport{hc}
+	entra.Retry = policy.RetryOptions{MaxRetries: 3, RetryDelay: o.Pacing.RetryDelay, MaxRetryDelay: o.Pacing.MaxRetryDelay, ShouldRetry: tokenRetry}
 	// Instance discovery asks login.microsoftonline.com about the authority;
 	// a custom authority (the sim, a disconnected cloud) cannot answer it.
 	noDiscovery := o.cloudName() == CloudCustom
@@ -98,15 +107,15 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 			return nil, err
 		}
 		cred, err := azidentity.NewClientSecretCredential(o.TenantID, o.ClientID, secret,
-			&azidentity.ClientSecretCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: noDiscovery})
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: entra, DisableInstanceDiscovery: noDiscovery})
 		return cred, wrapCredErr(c, err)
 	case CredentialCertificate:
-		return c.certificate(o, copts, noDiscovery)
+		return c.certificate(o, entra, noDiscovery)
 	case CredentialManagedIdentity:
 		return c.managedIdentity(copts)
 	case CredentialWorkloadIdentity:
 		cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-			ClientOptions: copts, ClientID: o.ClientID, TenantID: o.TenantID,
+			ClientOptions: entra, ClientID: o.ClientID, TenantID: o.TenantID,
 			TokenFilePath: c.TokenFile, DisableInstanceDiscovery: noDiscovery,
 		})
 		return cred, wrapCredErr(c, err)

@@ -65,6 +65,11 @@ type Pacing struct {
 	// rate. Bulk invitations in a tight burst are what
 	// Entra's abuse detection blocks for good; keep this modest in production.
 	InvitesPerMinute int
+	// Invitations says whether invitations start slow and speed up to
+	// that ceiling while Entra does not block them (InvitesGoverned), or go
+	// at the ceiling at once (InvitesCeiling). Default: governed on
+	// Microsoft's clouds, ceiling on a custom cloud (governor.go).
+	Invitations InvitePacing
 	// MaxConcurrency bounds requests in flight. Default 16.
 	MaxConcurrency int
 	// MaxRetries bounds retries of one request after 5xx, dropped
@@ -173,6 +178,11 @@ func (o *Options) validate() error {
 	}
 	if o.Pacing.InvitesPerMinute < 0 {
 		problems = append(problems, "pacing: invites per minute may not be negative")
+	}
+	switch o.Pacing.Invitations {
+	case InvitesDefault, InvitesGoverned, InvitesCeiling:
+	default:
+		problems = append(problems, fmt.Sprintf("pacing: invitations %q: want %q or %q", o.Pacing.Invitations, InvitesGoverned, InvitesCeiling))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("graph options: %s", strings.Join(problems, "; "))

@@ -2,12 +2,15 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/foyer-dev/foyer/directory"
 )
 
 // pacer is the client's shared throttling controller (docs/graph.md
@@ -16,7 +19,10 @@ import (
 //   - writes pass a token bucket filled at the current write rate, which
 //     starts at Pacing.WritesPerSecond (the published 3,000 writes per 150 s
 //     per app and tenant, graph reference §7);
-//   - invitations also pass a bucket of Pacing.InvitesPerMinute, burst 1;
+//   - invitations also pass a bucket, burst 1, filled at the governor's
+//     rate (governor.go): on a real tenant it starts slow and doubles while
+//     no block answer comes, up to Pacing.InvitesPerMinute (else the write
+//     rate); a block answer stops invitations for good;
 //   - at most `limit` requests are in flight;
 //   - Retry-After on a 429 pauses the throttled scope (writes, or
 //     everything) until then, and halves the write rate and the limit;
@@ -28,6 +34,7 @@ type pacer struct {
 	cfg   Pacing
 	now   func() time.Time
 	after func(time.Duration) <-chan time.Time
+	log   *slog.Logger
 
 	mu           sync.Mutex
 	rate         float64 // writes per second now
@@ -35,6 +42,7 @@ type pacer struct {
 	last         time.Time
 	invTokens    float64
 	invLast      time.Time
+	gov          governor
 	pausedAll    time.Time
 	pausedWrites time.Time
 	limit        float64 // concurrency now
@@ -53,21 +61,33 @@ type Stats struct {
 	Throttled int64 // answers 429 (inner $batch answers included)
 	Retries   int64 // tries after the first
 	Warned    int64 // answers carrying x-ms-throttle-limit-percentage
+
+	InvitesPerMinute float64 // the invitation rate allowed now; 0: none but the write rate
+	InvitesBlocked   bool    // Entra blocked invitations; this client sends no more
 }
 
-func newPacer(cfg Pacing, now func() time.Time, after func(time.Duration) <-chan time.Time) *pacer {
+// newPacer paces for cfg (with its defaults); governed starts invitations
+// slow (governor.go).
+func newPacer(cfg Pacing, governed bool, now func() time.Time, after func(time.Duration) <-chan time.Time, log *slog.Logger) *pacer {
 	t := now()
+	ceiling := float64(cfg.InvitesPerMinute)
+	if governed && ceiling <= 0 {
+		ceiling = cfg.WritesPerSecond * 60
+	}
 	return &pacer{
-		cfg: cfg, now: now, after: after,
+		cfg: cfg, now: now, after: after, log: log,
 		rate: cfg.WritesPerSecond, tokens: float64(cfg.WriteBurst), last: t,
-		invTokens: 1, invLast: t,
+		invTokens: 1, invLast: t, gov: newGovernor(governed, ceiling, t),
 		limit: float64(cfg.MaxConcurrency), changed: make(chan struct{}),
 	}
 }
 
 func (p *pacer) stats() Stats {
+	p.mu.Lock()
+	perMinute, blocked := p.gov.perMinute(), p.gov.blocked
+	p.mu.Unlock()
 	return Stats{Requests: p.requests.Load(), Writes: p.writes.Load(), Throttled: p.throttled.Load(),
-		Retries: p.retries.Load(), Warned: p.warned.Load()}
+		Retries: p.retries.Load(), Warned: p.warned.Load(), InvitesPerMinute: perMinute, InvitesBlocked: blocked}
 }
 
 // refill adds the tokens earned since the last call. Caller holds mu.
@@ -76,7 +96,7 @@ func (p *pacer) refill(now time.Time) {
 		p.tokens = min(p.tokens+dt*p.rate, float64(p.cfg.WriteBurst))
 		p.last = now
 	}
-	if p.cfg.InvitesPerMinute > 0 {
+	if p.invitesLimited() {
 		if dt := now.Sub(p.invLast).Seconds(); dt > 0 {
 			p.invTokens = min(p.invTokens+dt*p.inviteRate(), 1)
 			p.invLast = now
@@ -90,6 +110,11 @@ func (p *pacer) refill(now time.Time) {
 func (p *pacer) acquire(ctx context.Context, k reqKind, writes int) error {
 	for {
 		p.mu.Lock()
+		if k == kindInvite && p.gov.blocked {
+			p.mu.Unlock()
+			return &directory.Error{Kind: directory.ErrBlocked, Message: "an earlier invitation was answered " +
+				"\"blocked for suspicious activity\": this client sends no more invitations (only Microsoft support lifts the block)"}
+		}
 		now := p.now()
 		p.refill(now)
 		wait := time.Duration(0)
@@ -103,7 +128,7 @@ func (p *pacer) acquire(ctx context.Context, k reqKind, writes int) error {
 			if p.tokens < 1 {
 				wait = max(wait, time.Duration((1-p.tokens)/p.rate*float64(time.Second))+time.Millisecond)
 			}
-			if k == kindInvite && p.cfg.InvitesPerMinute > 0 && p.invTokens < 1 {
+			if k == kindInvite && p.invitesLimited() && p.invTokens < 1 {
 				wait = max(wait, time.Duration((1-p.invTokens)/p.inviteRate()*float64(time.Second))+time.Millisecond)
 			}
 		}
@@ -112,7 +137,7 @@ func (p *pacer) acquire(ctx context.Context, k reqKind, writes int) error {
 			if k != kindRead {
 				p.tokens -= float64(writes) // may go below zero: a $batch of writes pays in full
 				p.writes.Add(int64(writes))
-				if k == kindInvite && p.cfg.InvitesPerMinute > 0 {
+				if k == kindInvite && p.invitesLimited() {
 					p.invTokens--
 				}
 			}
@@ -141,9 +166,42 @@ func (p *pacer) acquire(ctx context.Context, k reqKind, writes int) error {
 // the service. 5% absorbs 3 s of jitter per minute.
 const inviteMargin = 1.05
 
-// inviteRate is invitations per second.
+// invitesLimited reports whether invitations pass their own bucket.
+// Caller holds mu.
+func (p *pacer) invitesLimited() bool { return p.gov.perMinute() > 0 }
+
+// inviteRate is invitations per second. Caller holds mu.
 func (p *pacer) inviteRate() float64 {
-	return float64(p.cfg.InvitesPerMinute) / 60 / inviteMargin
+	return p.gov.perMinute() / 60 / inviteMargin
+}
+
+// govern tells the governor what an invitation's answer was. Caller holds
+// mu.
+func (p *pacer) govern(status int) {
+	now := p.now()
+	p.refill(now) // tokens earned so far, at the rate they were earned at
+	switch {
+	case status/100 == 2:
+		if p.gov.accepted(now) {
+			p.log.Info("invitation pace raised", "per_minute", p.gov.rate, "ceiling", p.gov.ceiling)
+		}
+	case status == http.StatusTooManyRequests:
+		if p.gov.throttled(now) {
+			p.log.Info("invitation pace lowered after a 429", "per_minute", p.gov.rate)
+		}
+	}
+}
+
+// block stops invitations: Entra answered that it blocked them for
+// suspicious activity. Waiting invitations are woken to be refused.
+func (p *pacer) block() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.gov.blocked {
+		p.gov.blocked = true
+		p.log.Warn("Entra blocked invitations for suspicious activity: no more invitations are sent")
+	}
+	p.wake()
 }
 
 // release frees the slot taken by acquire and adapts to the answer.
@@ -153,6 +211,9 @@ func (p *pacer) release(k reqKind, resp *http.Response) {
 	p.inflight--
 	if resp != nil {
 		p.observe(k, resp.StatusCode, resp.Header)
+		if k == kindInvite {
+			p.govern(resp.StatusCode)
+		}
 	}
 	p.wake()
 }

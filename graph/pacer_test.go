@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 
 func newTestPacer(cfg Pacing) (*pacer, *vclock) {
 	vc := newVClock()
-	return newPacer(cfg.withDefaults(), vc.Now, vc.After), vc
+	return newPacer(cfg.withDefaults(), cfg.governed(CloudCustom), vc.Now, vc.After, slog.New(slog.DiscardHandler)), vc
 }
 
 func ok200() *http.Response { return &http.Response{StatusCode: 200, Header: http.Header{}} }

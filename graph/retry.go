@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/foyer-dev/foyer/directory"
 )
 
 type policyRequest = policy.Request
@@ -20,9 +22,19 @@ type policyRequest = policy.Request
 //     a non-idempotent POST such as an invitation comes back to its caller,
 //     which looks the person up before trying again.
 //
+// A name that does not resolve and a certificate not trusted are never
+// retried; a connection refused (nothing listens, or the route is missing)
+// only unreachableRetries times.
+//
 // Backoff doubles from Pacing.RetryDelay with equal jitter, honouring a
 // Retry-After on 5xx too, up to MaxRetryDelay; MaxRetries bounds the tries.
 type retryPolicy struct{ c *Client }
+
+// unreachableRetries bounds retries after a connection refused: a server
+// restarting is back within a second or two (about 1.75 s of backoff at
+// the default RetryDelay); one that is stopped, or a firewall, is not, and
+// waiting minutes for it only hides the cause.
+const unreachableRetries = 3
 
 func (rp *retryPolicy) Do(req *policy.Request) (*http.Response, error) {
 	var m meta
@@ -58,10 +70,20 @@ func (rp *retryPolicy) Do(req *policy.Request) (*http.Response, error) {
 func (rp *retryPolicy) decide(m meta, resp *http.Response, err error, try int) (bool, time.Duration) {
 	if err != nil {
 		// Sign-in failures and other errors azcore marks final are not
-		// retried (azcore's errorinfo.NonRetriable).
+		// retried (azcore's errorinfo.NonRetriable), nor the pacer's
+		// refusals (a *directory.Error).
 		var final interface{ NonRetriable() }
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &final) {
+		var refused *directory.Error
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &final) || errors.As(err, &refused) {
 			return false, 0
+		}
+		switch classifyNet(err) {
+		case netNoHost, netCertificate:
+			return false, 0 // waiting does not create a name or trust a certificate
+		case netUnreachable:
+			if try >= unreachableRetries {
+				return false, 0
+			}
 		}
 		return !m.noRetry, rp.c.backoff(try)
 	}

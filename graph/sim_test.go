@@ -189,8 +189,8 @@ func TestCredentialsGetTokensFromTheSim(t *testing.T) {
 		const wrong = "not-the-secret-4f2a"
 		c := simClient(t, s, s.ClientID(), wrong)
 		_, err := c.Domains(context.Background())
-		if !errors.Is(err, directory.ErrForbidden) {
-			t.Fatalf("err = %v, want ErrForbidden", err)
+		if !errors.Is(err, directory.ErrSignIn) {
+			t.Fatalf("err = %v, want ErrSignIn", err)
 		}
 		if strings.Contains(err.Error(), wrong) || strings.Contains(err.Error(), s.ClientSecret()) {
 			t.Fatalf("a secret is in the error: %v", err)

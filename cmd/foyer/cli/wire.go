@@ -74,6 +74,7 @@ func graphOptions(c *config.Config, t *config.Tenant, env *Env, log *slog.Logger
 		},
 		Pacing: graph.Pacing{
 			InvitesPerMinute: c.Pacing.InvitationsPerMinute,
+			Invitations:      graph.InvitePacing(c.Pacing.Invitations),
 		},
 		Logger: log.With("component", "graph"),
 		Clock:  clock,
@@ -89,6 +90,11 @@ func openDirectory(ctx context.Context, c *config.Config, profile string, env *E
 	}
 	dir, err := graph.New(ctx, graphOptions(c, t, env, log, env.Clock))
 	if err != nil {
+		return nil, nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
+	}
+	// Sign in before anything else: a credential, tenant or network that
+	// does not work is told once, with what to fix, not once per call.
+	if err := dir.SignIn(ctx); err != nil {
 		return nil, nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
 	}
 	ft, err := c.Tenant(name)
