@@ -100,9 +100,30 @@ func newWorldPaced(t *testing.T, ledger func(*testing.T) store.Store, o sim.Opti
 	}
 	ctx := context.Background()
 	s := simtest.Start(t, o)
+	dir := newDirectory(t, s, pacing)
+	db := ledger(t)
+	if len(grants) == 0 {
+		grants = []foyer.Grant{{Kind: foyer.GrantGroup, Ref: "DemoApp"}}
+	}
+	p := &foyer.Profile{Name: "partners", RedirectURL: "https://myapps.microsoft.com", Sender: foyer.SenderMicrosoft,
+		Deny: []string{"gmail.com"}}
+	var err error
+	if p.Grants, err = engine.ResolveGrants(ctx, dir, grants, nil); err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	eng := &engine.Engine{Store: db, Dir: dir, Profiles: map[string]*foyer.Profile{"partners": p},
+		NewID: func() string { return "id-" + itoa(n.Add(1)) }, Owner: engine.NewOwner("test"), Workers: 8,
+		UnknownOutcomeGrace: time.Second}
+	return &world{sim: s, dir: dir, store: db, profile: p, eng: eng}
+}
+
+// newDirectory is a Graph client on the sim, as a new process would make.
+func newDirectory(t *testing.T, s *sim.Server, pacing graph.Pacing) *graph.Client {
+	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(s.CAPEM())
-	dir, err := graph.New(ctx, graph.Options{
+	dir, err := graph.New(context.Background(), graph.Options{
 		TenantID: s.TenantID(), ClientID: s.ClientID(), Cloud: graph.CloudCustom,
 		Endpoints:  graph.Endpoints{Authority: s.URL(), Graph: s.URL(), ARM: s.URL(), Exchange: s.URL()},
 		RootCAs:    pool,
@@ -113,20 +134,7 @@ func newWorldPaced(t *testing.T, ledger func(*testing.T) store.Store, o sim.Opti
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := ledger(t)
-	if len(grants) == 0 {
-		grants = []foyer.Grant{{Kind: foyer.GrantGroup, Ref: "DemoApp"}}
-	}
-	p := &foyer.Profile{Name: "partners", RedirectURL: "https://myapps.microsoft.com", Sender: foyer.SenderMicrosoft,
-		Deny: []string{"gmail.com"}}
-	if p.Grants, err = engine.ResolveGrants(ctx, dir, grants, nil); err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	eng := &engine.Engine{Store: db, Dir: dir, Profiles: map[string]*foyer.Profile{"partners": p},
-		NewID: func() string { return "id-" + itoa(n.Add(1)) }, Owner: engine.NewOwner("test"), Workers: 8,
-		UnknownOutcomeGrace: time.Second}
-	return &world{sim: s, dir: dir, store: db, profile: p, eng: eng}
+	return dir
 }
 
 func itoa(n int64) string { return strings.TrimLeft(time.Duration(n).String(), "") }

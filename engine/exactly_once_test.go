@@ -226,7 +226,8 @@ func TestBlockRememberedUntilCleared(t *testing.T) {
 	// but foyer remembers the block and sends nothing.
 	w.sim.Advance(2 * time.Minute)
 	before := posts()
-	later := &engine.Engine{Store: w.store, Dir: w.dir, Profiles: w.eng.Profiles, NewID: w.eng.NewID,
+	dir := newDirectory(t, w.sim, graph.Pacing{RetryDelay: 20 * time.Millisecond, GroupWindow: 50 * time.Millisecond})
+	later := &engine.Engine{Store: w.store, Dir: dir, Profiles: w.eng.Profiles, NewID: w.eng.NewID,
 		Owner: engine.Owner{Host: "test", PID: 2, Nonce: "later"}, Tenant: "tenant-1", Workers: 1}
 	if err := later.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -392,5 +393,18 @@ func TestMailBuiltBeforeInviting(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWaitingForTheInvitationPaceIsNoFailedAttempt: rows that spend a
+// whole attempt waiting for their invitation's turn (a slow pace, as the
+// governor sets on a real tenant) are not failed for it.
+func TestWaitingForTheInvitationPaceIsNoFailedAttempt(t *testing.T) {
+	t.Parallel()
+	w := newWorldPaced(t, ledgers["sqlite"], sim.Options{}, graph.Pacing{InvitesPerMinute: 150})
+	w.eng.AttemptTimeout, w.eng.MaxAttempts, w.eng.Workers = 300*time.Millisecond, 2, 8
+	run := w.apply(t, people(8, "paced"), "d")
+	if n := run.Summary.Results[foyer.ResultInvited]; n != 8 {
+		t.Errorf("results %v; want all 8 invited, however long they waited for their turn", run.Summary.Results)
 	}
 }

@@ -75,7 +75,9 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		return p.finish(ctx, foyer.Errorf(foyer.EINTERNAL, "gave up after %d attempts, the last cut off after %s: %s",
 			job.Attempt, e.attemptTimeout(), safeMessage(err)))
 	case ctx.Err() != nil:
-		return err // shutting down: River puts the job back
+		// Shutting down: the job is available again at once, without
+		// counting an attempt.
+		return river.JobSnooze(0)
 	case !permanent(err) && !last:
 		e.Log.Info("row will be retried", "line", a.Line, "attempt", job.Attempt, "err", err)
 		return err
@@ -291,6 +293,10 @@ func (p *provisioning) invite(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return p.recordInvited(ctx, inv)
+	case !gate.sent() && context.Cause(ctx) == errAttemptTimedOut:
+		// The whole attempt went waiting for the invitation's turn (a slow
+		// pace, such as a real tenant's first minutes): not a failure.
+		return river.JobSnooze(0)
 	case !gate.sent():
 		return err // nothing was sent: refused before (an invalid invitation) or by the gate
 	case directory.OutcomeUnknown(err):
