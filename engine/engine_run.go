@@ -55,6 +55,7 @@ type Engine struct {
 	queue   store.Queue
 	running bool               // the queue works jobs
 	active  map[string]bool    // runs being applied: only their jobs are worked
+	busy    map[string]bool    // requests a job of this process is working now
 	work    context.Context    // every job's work ends with it
 	stop    context.CancelFunc // ends work and the lease's renewal
 	done    chan struct{}      // closed when the renewal ended
@@ -243,6 +244,31 @@ func (e *Engine) setActive(runID string, on bool) {
 	} else {
 		delete(e.active, runID)
 	}
+}
+
+// take marks a request as worked by the calling job; false if another job
+// of this process works it now. A job can be fetched twice while its first
+// fetch still runs: a process that lost the lease, when it stops, has its
+// River client record its jobs as retryable or available, jobs the new
+// holder is working, which then fetches them again. Two workers on one
+// request would both look the person up before either invites.
+func (e *Engine) take(requestID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.busy == nil {
+		e.busy = map[string]bool{}
+	}
+	if e.busy[requestID] {
+		return false
+	}
+	e.busy[requestID] = true
+	return true
+}
+
+func (e *Engine) release(requestID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.busy, requestID)
 }
 
 func (e *Engine) isActive(runID string) bool {

@@ -48,6 +48,10 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	if err != nil || !mine {
 		return err
 	}
+	if !e.take(a.RequestID) {
+		return river.JobSnooze(time.Second) // its other fetch is still at work here
+	}
+	defer e.release(a.RequestID)
 	p := &provisioning{e: e, args: a, job: job}
 	last := job.Attempt >= job.MaxAttempts
 	if err := p.load(ctx); err != nil {

@@ -88,23 +88,31 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	if p.mailer != nil {
 		eng.Mailer = p.mailer
 	}
+	// The ledger's lease is taken before planning: no other apply or revoke
+	// can change the tenant while this plan is made and shown, and the
+	// plan is checked after the question, in case the lease was lost while
+	// the answer was awaited (a laptop asleep at the prompt).
+	if err := eng.Start(ctx); err != nil {
+		return withCode(ExitError, err)
+	}
 	open, err := eng.Resumable(ctx, p.profile.Name, in.digest)
 	if err != nil {
-		return withCode(ExitError, err)
+		return withCode(ExitError, errors.Join(err, eng.Stop(context.WithoutCancel(ctx))))
 	}
 	var planned *planSpool
 	if open == nil {
 		if planned, err = planAndShow(ctx, p, in, v); err != nil {
-			return err
+			return errors.Join(err, eng.Stop(context.WithoutCancel(ctx)))
 		}
 		defer planned.remove()
 		if !yes && !confirm(env, "Apply this plan to tenant "+p.tenant.Name+"?") {
 			fmt.Fprintln(env.Stdout, "Nothing applied.")
-			return nil
+			return eng.Stop(context.WithoutCancel(ctx))
 		}
-	}
-	if err := eng.Start(ctx); err != nil {
-		return withCode(ExitError, err)
+		if err := eng.CheckLease(ctx); err != nil {
+			err = fmt.Errorf("the plan went stale while it waited for an answer: %w; run apply again to plan anew", err)
+			return withCode(ExitError, errors.Join(err, eng.Stop(context.WithoutCancel(ctx))))
+		}
 	}
 	run, err := eng.Apply(ctx, engine.ApplyInput{
 		Profile: p.profile.Name,

@@ -31,10 +31,7 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 		t.Skip("builds foyer and runs it 11 times")
 	}
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "foyer")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/foyer-dev/foyer/cmd/foyer").CombinedOutput(); err != nil {
-		t.Fatalf("build foyer: %v\n%s", err, out)
-	}
+	bin := foyerBinary(t)
 	s := simtest.Start(t, sim.Options{Seed: 7, Latency: chaos.Latency{Median: 4 * time.Millisecond, P99: 30 * time.Millisecond}})
 	dir := t.TempDir()
 	config, err := cli.WriteSimFiles(s, dir)
