@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 
 func TestLoadFull(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load("testdata/full.yaml")
+	c, err := config.Load(context.Background(), "testdata/full.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -83,24 +86,66 @@ func parentPath(p string) string {
 	return ""
 }
 
-// Load reads and checks the configuration file at path.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+// Load reads and checks the configuration file at path. It returns when
+// ctx is done even if the file never finishes arriving (a FIFO no one
+// writes to); what it was waiting on is then abandoned.
+func Load(ctx context.Context, path string) (*Config, error) {
+	type loaded struct {
+		c   *Config
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		c, err := load(ctx, path)
+		done <- loaded{c, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil && ctx.Err() != nil { // the read was cut short
+			break
+		}
+		return r.c, r.err
+	case <-ctx.Done():
+	}
+	return nil, fmt.Errorf("read configuration %s: %w", path, context.Cause(ctx))
+}
+
+func load(ctx context.Context, path string) (*Config, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	defer f.Close()
+	// A pipe's Read returns when the file is closed.
+	defer context.AfterFunc(ctx, func() { f.Close() })()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	if len(data) > maxFileSize {
+		return nil, tooLarge(path, len(data))
 	}
 	return Parse(path, data)
 }
 
 // Parse reads and checks a configuration. name is the file's path, used in
-// messages and to resolve relative paths in the file.
+// messages and to resolve relative paths in the file. It reads no file.
 func Parse(name string, data []byte) (*Config, error) {
-	src := &source{name: name, dir: filepath.Dir(name)}
-	f, err := parser.ParseBytes(data, 0)
+	if len(data) > maxFileSize {
+		return nil, tooLarge(name, len(data))
+	}
+	if tokenBound(data, maxTokens) > maxTokens {
+		return nil, Problems{{File: name, Msg: fmt.Sprintf("the file has more than %s YAML tokens (keys, values, brackets); a configuration has a few hundred", commas(maxTokens))}}
+	}
+	tokens := lexer.Tokenize(string(data))
+	if ps := checkTokens(name, tokens); len(ps) > 0 {
+		return nil, ps
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, Problems{yamlProblem(name, err)}
 	}
-	src.file = f
+	src := &source{name: name, dir: filepath.Dir(name), file: f}
 	if ps := inlineSecrets(src); len(ps) > 0 {
 		return nil, ps
 	}

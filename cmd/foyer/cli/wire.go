@@ -31,7 +31,7 @@ func loadConfig(cmd *cobra.Command, env *Env) (*config.Config, error) {
 	if path == "" {
 		path = "foyer.yaml"
 	}
-	c, err := config.Load(path)
+	c, err := config.Load(cmd.Context(), path)
 	if err != nil {
 		return nil, withCode(ExitError, err)
 	}
