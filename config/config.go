@@ -1,9 +1,11 @@
 // Package config reads foyer's configuration file (YAML): the tenants foyer
 // acts on and how it signs in to them, the ledger, pacing, notifications,
-// SMTP and the profiles. Unknown keys are refused; every problem is reported
-// with its line and column, all at once where the file could be read. The
-// file is bounded (1 MiB, 32 levels, no YAML anchors or aliases; see
-// limits.go and docs/config.md) before go-yaml parses it.
+// SMTP and the profiles. Every problem is reported at once, with its line,
+// column and field: unknown keys (with the key that was probably meant),
+// values of the wrong type, durations it cannot read, then the checks of
+// each part whose shape is sound. The file is bounded (1 MiB, 32 levels,
+// no YAML anchors or aliases; see limits.go and docs/config.md) before
+// go-yaml parses it.
 //
 // Secrets are never written in the file: it names the environment variable
 // or the file that holds each one. This package reads neither; the CLI does,

@@ -24,6 +24,8 @@ type Problem struct {
 	Line   int // 0 when the problem has no place in the file
 	Column int
 	Msg    string
+
+	path string // the go-yaml path the problem is about, if known
 }
 
 func (p Problem) String() string {
@@ -38,9 +40,14 @@ func (p Problem) String() string {
 type Problems []Problem
 
 func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
+	const shown = 50 // a file that is not a configuration at all has thousands
+	lines := make([]string, 0, min(len(ps), shown+1))
 	for i, p := range ps {
-		lines[i] = p.String()
+		if i == shown {
+			lines = append(lines, fmt.Sprintf("… and %d more", len(ps)-shown))
+			break
+		}
+		lines = append(lines, p.String())
 	}
 	if len(ps) == 1 {
 		return "configuration: " + lines[0]
@@ -146,19 +153,39 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, Problems{yamlProblem(name, err)}
 	}
 	src := &source{name: name, dir: filepath.Dir(name), file: f}
-	if ps := inlineSecrets(src); len(ps) > 0 {
-		return nil, ps
-	}
-	var c Config
-	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField()); err != nil {
-		return nil, Problems{yamlProblem(name, err)}
-	}
-	c.src = src
+	c := &Config{src: src}
+	shape := append(inlineSecrets(src), decodeFile(name, f, c)...)
 	c.defaults()
-	if ps := c.validate(); len(ps) > 0 {
+	ps := append(shape, judged(c.validate(), shape)...)
+	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool {
+			if ps[i].Line != ps[j].Line {
+				return ps[i].Line < ps[j].Line
+			}
+			return ps[i].Column < ps[j].Column
+		})
 		return nil, ps
 	}
-	return &c, nil
+	return c, nil
+}
+
+// judged returns the problems of checks whose part of the file has a sound
+// shape: a tenant with a misspelt key is not also told that a key is
+// missing.
+func judged(checks, shape Problems) Problems {
+	broken := map[string]bool{} // every path at or above a shape problem
+	for _, s := range shape {
+		for p := s.path; p != "" && !broken[p]; p = parentPath(p) {
+			broken[p] = true
+		}
+	}
+	var out Problems
+	for _, p := range checks {
+		if !broken[p.path] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func yamlProblem(name string, err error) Problem {
@@ -193,7 +220,7 @@ func inlineSecrets(src *source) Problems {
 			key := strings.ToLower(mv.Key.String())
 			if msg, bad := secretKeys[key]; bad {
 				tk := mv.Key.GetToken()
-				ps = append(ps, Problem{File: src.name, Line: tk.Position.Line, Column: tk.Position.Column,
+				ps = append(ps, Problem{File: src.name, Line: tk.Position.Line, Column: tk.Position.Column, path: mv.GetPath(),
 					Msg: fmt.Sprintf("%q: secrets are not written in the configuration; %s", key, msg)})
 			}
 		}), doc)

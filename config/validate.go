@@ -57,7 +57,7 @@ type checker struct {
 
 func (k *checker) add(path, format string, args ...any) {
 	line, col := k.c.src.pos(path)
-	k.ps = append(k.ps, Problem{File: k.c.src.name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
+	k.ps = append(k.ps, Problem{File: k.c.src.name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...), path: path})
 }
 
 func (c *Config) validate() Problems {
