@@ -165,10 +165,8 @@ func (c *Config) checkLedger(k *checker) {
 		if (l.DSN == "") == (l.DSNEnv == "") {
 			k.add("$.ledger", "ledger: postgres needs exactly one of dsn or dsn_env")
 		}
-		if u, err := url.Parse(l.DSN); err == nil && u.User != nil {
-			if _, has := u.User.Password(); has {
-				k.add("$.ledger.dsn", "ledger: the dsn holds a password; put the whole DSN in an environment variable and name it in dsn_env")
-			}
+		if where := dsnPassword(l.DSN, 0); where != "" {
+			k.add("$.ledger.dsn", "ledger.dsn holds a password (%s); put the whole DSN in an environment variable and name it in dsn_env", where)
 		}
 	default:
 		k.add("$.ledger.driver", "ledger driver %q: want sqlite or postgres", l.Driver)
