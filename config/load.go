@@ -95,7 +95,9 @@ func parentPath(p string) string {
 
 // Load reads and checks the configuration file at path. It returns when
 // ctx is done even if the file never finishes arriving (a FIFO no one
-// writes to); what it was waiting on is then abandoned.
+// writes to); what it was waiting on is then abandoned. Risky things that
+// are allowed (a file others may change, secret files others may read)
+// are in the Config's Warnings.
 func Load(ctx context.Context, path string) (*Config, error) {
 	type loaded struct {
 		c   *Config
@@ -132,7 +134,16 @@ func load(ctx context.Context, path string) (*Config, error) {
 	if len(data) > maxFileSize {
 		return nil, tooLarge(path, len(data))
 	}
-	return Parse(path, data)
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.warnings = append(fileModeWarnings(path, fi.Mode()), c.secretFileWarnings()...)
+	return c, nil
 }
 
 // Parse reads and checks a configuration. name is the file's path, used in
