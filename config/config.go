@@ -1,11 +1,15 @@
 // Package config reads foyer's configuration file (YAML): the tenants foyer
 // acts on and how it signs in to them, the ledger, pacing, notifications,
-// SMTP and the profiles. Unknown keys are refused; every problem is reported
-// with its line and column, all at once where the file could be read.
+// SMTP and the profiles. Every problem is reported at once, with its line,
+// column and field: unknown keys (with the key that was probably meant),
+// values of the wrong type, durations it cannot read, then the checks of
+// each part whose shape is sound. The file is bounded (1 MiB, 32 levels,
+// no YAML anchors or aliases; see limits.go) before go-yaml parses it.
 //
 // Secrets are never written in the file: it names the environment variable
-// or the file that holds each one. This package reads neither; the CLI does,
-// when it builds the clients.
+// or the file that holds each one. This package reads neither (it only
+// looks at the files' permissions, for Warnings); the CLI does, when it
+// builds the clients. docs/config.md has the details.
 //
 // The CLI imports this package; nothing else should.
 package config
@@ -24,7 +28,8 @@ type Config struct {
 	Storage  *Storage            `yaml:"storage,omitempty"`
 	Profiles map[string]*Profile `yaml:"profiles,omitempty"`
 
-	src *source // where each key is, for messages
+	src      *source   // where each key is, for messages
+	warnings []Problem // see Warnings
 }
 
 // Tenant is one Entra directory and how foyer signs in to it.

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 
 func TestLoadFull(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load("testdata/full.yaml")
+	c, err := config.Load(context.Background(), "testdata/full.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +78,14 @@ func TestProblems(t *testing.T) {
 		want []string // "line:col: text" fragments, one per expected problem
 	}{
 		{"minimal is fine", minimal, nil},
-		{"unknown key", minimal + "    colour: blue\n", []string{"9:5:", "unknown field \"colour\""}},
+		{"unknown key", minimal + "    colour: blue\n", []string{"9:5:", "unknown key \"colour\""}},
 		{"syntax", "tenants: [\n", []string{"1:"}},
 		{"inline secret", strings.Replace(minimal, "secret_file: s", "secret: hunter2", 1), []string{"5:39:", "secrets are not written"}},
 		{"inline webhook url", minimal + "notify:\n  slack: {url: https://hooks.slack.com/services/T/B/X}\n", []string{"10:11:", "url_env or url_file"}},
 		{"bad credential and cloud", strings.Replace(strings.Replace(minimal, "type: client_secret", "type: password_manager", 1), "credential:", "cloud: mars\n    credential:", 1),
 			[]string{"5:12:", "cloud \"mars\"", "6:24:", "credential type \"password_manager\""}},
 		{"profile problems", minimal + "    sender: foyer\n    groups: [A, a]\n    licenses: [{sku: E5}]\n    azure_roles: [{role: Reader, scope: rg1}]\n    deny_domains: [bad_domain]\n    expiry: 90x\n",
-			[]string{"duration \"90x\""}},
+			[]string{"14:13:", "\"90x\" is not a duration"}},
 		{"profile problems all at once", minimal + "    sender: foyer\n    groups: [A, a]\n    licenses: [{sku: E5}]\n    azure_roles: [{role: Reader, scope: rg1}]\n    deny_domains: [bad_domain]\n",
 			[]string{"9:13:", "sender foyer needs an smtp", "10:17:", "listed twice", "11:16:", "usage_location", "12:41:", "must start with /subscriptions/", "13:20:", "has no dot"}},
 		{"a domain that is no IDN", minimal + "    allow_domains: ['xn--.example', 'ok.example', 'münchen-.example']\n",

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -21,6 +24,8 @@ type Problem struct {
 	Line   int // 0 when the problem has no place in the file
 	Column int
 	Msg    string
+
+	path string // the go-yaml path the problem is about, if known
 }
 
 func (p Problem) String() string {
@@ -35,9 +40,14 @@ func (p Problem) String() string {
 type Problems []Problem
 
 func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
+	const shown = 50 // a file that is not a configuration at all has thousands
+	lines := make([]string, 0, min(len(ps), shown+1))
 	for i, p := range ps {
-		lines[i] = p.String()
+		if i == shown {
+			lines = append(lines, fmt.Sprintf("… and %d more", len(ps)-shown))
+			break
+		}
+		lines = append(lines, p.String())
 	}
 	if len(ps) == 1 {
 		return "configuration: " + lines[0]
@@ -83,37 +93,110 @@ func parentPath(p string) string {
 	return ""
 }
 
-// Load reads and checks the configuration file at path.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+// Load reads and checks the configuration file at path. It returns when
+// ctx is done even if the file never finishes arriving (a FIFO no one
+// writes to); what it was waiting on is then abandoned. Risky things that
+// are allowed (a file others may change, secret files others may read)
+// are in the Config's Warnings.
+func Load(ctx context.Context, path string) (*Config, error) {
+	type loaded struct {
+		c   *Config
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		c, err := load(ctx, path)
+		done <- loaded{c, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil && ctx.Err() != nil { // the read was cut short
+			break
+		}
+		return r.c, r.err
+	case <-ctx.Done():
+	}
+	return nil, fmt.Errorf("read configuration %s: %w", path, context.Cause(ctx))
+}
+
+func load(ctx context.Context, path string) (*Config, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
-	return Parse(path, data)
+	defer f.Close()
+	// A pipe's Read returns when the file is closed.
+	defer context.AfterFunc(ctx, func() { f.Close() })()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	if len(data) > maxFileSize {
+		return nil, tooLarge(path, len(data))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.warnings = append(fileModeWarnings(path, fi.Mode()), c.secretFileWarnings()...)
+	return c, nil
 }
 
 // Parse reads and checks a configuration. name is the file's path, used in
-// messages and to resolve relative paths in the file.
+// messages and to resolve relative paths in the file. It reads no file.
 func Parse(name string, data []byte) (*Config, error) {
-	src := &source{name: name, dir: filepath.Dir(name)}
-	f, err := parser.ParseBytes(data, 0)
+	if len(data) > maxFileSize {
+		return nil, tooLarge(name, len(data))
+	}
+	if tokenBound(data, maxTokens) > maxTokens {
+		return nil, Problems{{File: name, Msg: fmt.Sprintf("the file has more than %s YAML tokens (keys, values, brackets); a configuration has a few hundred", commas(maxTokens))}}
+	}
+	tokens := lexer.Tokenize(string(data))
+	if ps := checkTokens(name, tokens); len(ps) > 0 {
+		return nil, ps
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, Problems{yamlProblem(name, err)}
 	}
-	src.file = f
-	if ps := inlineSecrets(src); len(ps) > 0 {
-		return nil, ps
-	}
-	var c Config
-	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField()); err != nil {
-		return nil, Problems{yamlProblem(name, err)}
-	}
-	c.src = src
+	src := &source{name: name, dir: filepath.Dir(name), file: f}
+	c := &Config{src: src}
+	shape := append(inlineSecrets(src), decodeFile(name, f, c)...)
 	c.defaults()
-	if ps := c.validate(); len(ps) > 0 {
+	ps := append(shape, judged(c.validate(), shape)...)
+	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool {
+			if ps[i].Line != ps[j].Line {
+				return ps[i].Line < ps[j].Line
+			}
+			return ps[i].Column < ps[j].Column
+		})
 		return nil, ps
 	}
-	return &c, nil
+	return c, nil
+}
+
+// judged returns the problems of checks whose part of the file has a sound
+// shape: a tenant with a misspelt key is not also told that a key is
+// missing.
+func judged(checks, shape Problems) Problems {
+	broken := map[string]bool{} // every path at or above a shape problem
+	for _, s := range shape {
+		for p := s.path; p != "" && !broken[p]; p = parentPath(p) {
+			broken[p] = true
+		}
+	}
+	var out Problems
+	for _, p := range checks {
+		if !broken[p.path] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func yamlProblem(name string, err error) Problem {
@@ -148,7 +231,7 @@ func inlineSecrets(src *source) Problems {
 			key := strings.ToLower(mv.Key.String())
 			if msg, bad := secretKeys[key]; bad {
 				tk := mv.Key.GetToken()
-				ps = append(ps, Problem{File: src.name, Line: tk.Position.Line, Column: tk.Position.Column,
+				ps = append(ps, Problem{File: src.name, Line: tk.Position.Line, Column: tk.Position.Column, path: mv.GetPath(),
 					Msg: fmt.Sprintf("%q: secrets are not written in the configuration; %s", key, msg)})
 			}
 		}), doc)

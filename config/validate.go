@@ -57,7 +57,7 @@ type checker struct {
 
 func (k *checker) add(path, format string, args ...any) {
 	line, col := k.c.src.pos(path)
-	k.ps = append(k.ps, Problem{File: k.c.src.name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
+	k.ps = append(k.ps, Problem{File: k.c.src.name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...), path: path})
 }
 
 func (c *Config) validate() Problems {
@@ -170,10 +170,8 @@ func (c *Config) checkLedger(k *checker) {
 		if (l.DSN == "") == (l.DSNEnv == "") {
 			k.add("$.ledger", "ledger: postgres needs exactly one of dsn or dsn_env")
 		}
-		if u, err := url.Parse(l.DSN); err == nil && u.User != nil {
-			if _, has := u.User.Password(); has {
-				k.add("$.ledger.dsn", "ledger: the dsn holds a password; put the whole DSN in an environment variable and name it in dsn_env")
-			}
+		if where := dsnPassword(l.DSN, 0); where != "" {
+			k.add("$.ledger.dsn", "ledger.dsn holds a password (%s); put the whole DSN in an environment variable and name it in dsn_env", where)
 		}
 	default:
 		k.add("$.ledger.driver", "ledger driver %q: want sqlite or postgres", l.Driver)

@@ -55,7 +55,7 @@ func TestSim(t *testing.T) {
 	if b, _ := os.ReadFile(ready.SecretFile); strings.TrimSpace(string(b)) != ready.ClientSecret {
 		t.Error("client-secret does not hold the secret")
 	}
-	cfg, err := config.Load(ready.Config)
+	cfg, err := config.Load(context.Background(), ready.Config)
 	if err != nil {
 		t.Fatalf("foyer.yaml: %v", err)
 	}

@@ -22,7 +22,7 @@ func configFlag(cmd *cobra.Command) {
 	cmd.Flags().StringP("config", "c", "", "configuration file (default $FOYER_CONFIG, else foyer.yaml)")
 }
 
-// loadConfig reads the file --config names.
+// loadConfig reads the file --config names and prints its warnings.
 func loadConfig(cmd *cobra.Command, env *Env) (*config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
 	if path == "" {
@@ -31,9 +31,12 @@ func loadConfig(cmd *cobra.Command, env *Env) (*config.Config, error) {
 	if path == "" {
 		path = "foyer.yaml"
 	}
-	c, err := config.Load(path)
+	c, err := config.Load(cmd.Context(), path)
 	if err != nil {
 		return nil, withCode(ExitError, err)
+	}
+	for _, w := range c.Warnings() {
+		fmt.Fprintln(env.Stderr, "foyer: warning:", w)
 	}
 	return c, nil
 }
