@@ -332,7 +332,8 @@ func TestLeakNoSecretInOutput(t *testing.T) {
 			if c.getenv != nil {
 				env.Getenv = c.getenv
 			}
-			var stdout, stderr bytes.Buffer
+			// The command's loggers write from several goroutines.
+			var stdout, stderr lockedBuffer
 			env.Stdout, env.Stderr = &stdout, &stderr
 			code := cli.Run(ctx, env)
 			cancel()
@@ -356,6 +357,24 @@ func (w *leakWorld) check(t *testing.T, c leakCase, cmd string, code int, stdout
 	case c.want != "" && (code != cli.ExitError || !containsAny(stderr, strings.Split(c.want, "|"))):
 		t.Errorf("%s: %s: exit %d, want %d and %q in stderr:\n%s", c.name, cmd, code, cli.ExitError, c.want, stderr)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func containsAny(s string, subs []string) bool {
