@@ -9,10 +9,14 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,11 +65,12 @@ type Input struct {
 	// Size is the input's size in bytes when known before reading, else -1.
 	Size int64
 
-	body io.ReadCloser
-	h    hash.Hash
-	n    int64
-	max  int64
-	done bool
+	body    io.ReadCloser
+	h       hash.Hash
+	n       int64
+	max     int64
+	done    bool
+	secrets []string // parts of the spec no error may show
 }
 
 // Open opens the input spec names:
@@ -104,6 +109,8 @@ func Open(ctx context.Context, spec string, o OpenOptions) (*Input, error) {
 		obj, err = openBlob(ctx, rest, o.Blobs)
 	case hasScheme && isScheme(scheme):
 		return nil, foyer.Errorf(foyer.EINVALID, "%s: scheme %q is not supported: use a file path, \"-\", https:// or azblob://", safeURL(spec), scheme)
+	case mangledURL(spec) && !exists(spec):
+		return nil, foyer.Errorf(foyer.EINVALID, "%s is not a valid URL: write https://host/path or azblob://container/blob", safeURL(spec))
 	default:
 		obj, err = openFile(spec)
 	}
@@ -114,7 +121,43 @@ func Open(ctx context.Context, spec string, o OpenOptions) (*Input, error) {
 		obj.Body.Close()
 		return nil, tooLarge(obj.Name, max)
 	}
-	return &Input{Name: obj.Name, Size: obj.Size, body: obj.Body, h: sha256.New(), max: max}, nil
+	return &Input{Name: obj.Name, Size: obj.Size, body: obj.Body, h: sha256.New(), max: max, secrets: secretsOf(spec)}, nil
+}
+
+// Name returns a name for the input spec names, safe to show and store,
+// without opening it: a path, "stdin", or a URL without its user
+// information, query and fragment. (Open may name an input more precisely:
+// a blob by its account's URL.)
+func Name(spec string) string {
+	scheme, _, hasScheme := strings.Cut(spec, "://")
+	switch {
+	case spec == "-":
+		return "stdin"
+	case hasScheme && isScheme(scheme), mangledURL(spec):
+		return safeURL(spec)
+	}
+	return spec
+}
+
+// mangledURL reports whether spec starts like an input URL whose "//" is
+// missing or mistyped ("https:/host/guests.csv?sig=..."): rather than a
+// local file it names nothing, and its query may be a secret.
+func mangledURL(spec string) bool {
+	scheme, rest, ok := strings.Cut(spec, ":")
+	if !ok || strings.HasPrefix(rest, "//") {
+		return false
+	}
+	for _, s := range []string{"https", "http", "azblob"} {
+		if strings.EqualFold(scheme, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // isScheme reports whether s looks like a URL scheme rather than the start
@@ -155,7 +198,7 @@ func (in *Input) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		in.done = true
 	case err != nil && !errors.As(err, &fe):
-		err = fmt.Errorf("read %s: %w", in.Name, scrub(err))
+		err = fmt.Errorf("read %s: %w", in.Name, Scrub(err, in.secrets))
 	}
 	return n, err
 }
@@ -226,7 +269,9 @@ func openBlob(ctx context.Context, rest string, b Blobs) (Object, error) {
 // safeURL returns raw without its user information, query and fragment.
 func safeURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.Host == "" {
+		// Not a URL with a host ("https:/host/x", "https://[::1/x"): what
+		// was written, up to its query.
 		s, _, _ := strings.Cut(raw, "?")
 		s, _, _ = strings.Cut(s, "#")
 		if at := strings.LastIndexByte(s, '@'); at >= 0 {
@@ -239,23 +284,111 @@ func safeURL(raw string) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
-// scrub removes URLs (and so their queries) from an HTTP client error: a
-// *url.Error's text is `Get "https://...?sig=...": cause`.
-func scrub(err error) error {
+// Scrub rebuilds an error, such as an HTTP client's, so that its text shows
+// no secret. A *url.Error's text is `Get "https://...?sig=...": cause`, and
+// its cause may quote another URL (a Location header that does not parse);
+// a server may have put a query anywhere. Scrub names the URL without its
+// query, drops the query, fragment and user information of any URL in the
+// text, and blanks each of secrets (see QuerySecrets). The result unwraps to
+// the cause, for errors.Is (context.Canceled, timeouts); do not print what
+// errors.As finds in it.
+func Scrub(err error, secrets []string) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return &scrubbed{op: ue.Op + " " + safeURL(ue.URL), err: ue.Err}
+		return &scrubbed{text: ue.Op + " " + safeURL(ue.URL) + ": " + redact(ue.Err.Error(), secrets), err: ue.Err}
 	}
-	return err
+	return &scrubbed{text: redact(err.Error(), secrets), err: err}
 }
 
 type scrubbed struct {
-	op  string
-	err error
+	text string
+	err  error
 }
 
-func (s *scrubbed) Error() string { return s.op + ": " + scrub(s.err).Error() }
+func (s *scrubbed) Error() string { return s.text }
 func (s *scrubbed) Unwrap() error { return s.err }
+
+// quoted matches a Go-quoted string (%q), as net/http and net/url quote
+// URLs in their errors.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// urlQuery matches a URL with a query or fragment; its first group is the
+// URL without them.
+var urlQuery = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://[^\s"'?#]*)[?#][^\s"']*`)
+
+// redact removes from an error's text every query and fragment of a URL,
+// quoted or not, and then every secret.
+func redact(text string, secrets []string) string {
+	text = quoted.ReplaceAllStringFunc(text, func(q string) string {
+		s, err := strconv.Unquote(q)
+		if err != nil || !strings.ContainsAny(s, "?#@") {
+			return q
+		}
+		return strconv.Quote(safeURL(s))
+	})
+	text = urlQuery.ReplaceAllString(text, "$1")
+	for _, s := range secrets {
+		text = strings.ReplaceAll(text, s, "REDACTED")
+	}
+	return text
+}
+
+// secretsOf returns the parts of an input spec that no message may show:
+// its user information, query and fragment, and their values.
+func secretsOf(spec string) []string {
+	_, rest, ok := strings.Cut(spec, "://")
+	if !ok {
+		return nil
+	}
+	var out []string
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		out = QuerySecrets(rest[i+1:])
+		rest = rest[:i]
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		userinfo := host[:at]
+		_, password, _ := strings.Cut(userinfo, ":")
+		for _, s := range []string{userinfo, password} {
+			if s != "" {
+				out = append(out, s)
+			}
+			if u, err := url.PathUnescape(s); err == nil && u != s {
+				out = append(out, u)
+			}
+		}
+	}
+	return longestFirst(out)
+}
+
+// QuerySecrets returns what of a URL query (or fragment) must not be shown:
+// the whole query and each value, raw and unescaped. Values shorter than 8
+// bytes are left out: they are not secrets (sv=2022-11-02 is, sp=r is not)
+// and blanking them would blank unrelated words.
+func QuerySecrets(query string) []string {
+	var out []string
+	add := func(s string) {
+		if len(s) >= 8 {
+			out = append(out, s)
+		}
+	}
+	add(query)
+	for _, part := range strings.FieldsFunc(query, func(r rune) bool { return strings.ContainsRune("&;?#", r) }) {
+		_, v, _ := strings.Cut(part, "=")
+		add(v)
+		if u, err := url.QueryUnescape(v); err == nil {
+			add(u)
+		}
+	}
+	return longestFirst(out)
+}
+
+// longestFirst sorts secrets longest first, so that none is half blanked
+// by a part of it.
+func longestFirst(s []string) []string {
+	sort.Slice(s, func(i, j int) bool { return len(s[i]) > len(s[j]) })
+	return s
+}
 
 func defaultHTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{
@@ -269,6 +402,7 @@ func defaultHTTPClient() *http.Client {
 
 func openURL(ctx context.Context, raw string, c *http.Client) (Object, error) {
 	name := safeURL(raw)
+	secrets := secretsOf(raw)
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return Object{}, foyer.Errorf(foyer.EINVALID, "%s is not a valid URL", name)
@@ -301,11 +435,17 @@ func openURL(ctx context.Context, raw string, c *http.Client) (Object, error) {
 		if errors.As(err, &fe) {
 			return Object{}, foyer.Errorf(fe.Code, "get %s: %s", name, fe.Message)
 		}
-		return Object{}, fmt.Errorf("get %s: %w", name, scrub(err))
+		return Object{}, fmt.Errorf("get %s: %w", name, Scrub(err, secrets))
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
 		return Object{}, statusError(name, resp)
+	}
+	if isHTML(resp.Header.Get("Content-Type")) {
+		// A sign-in page, a proxy's or a portal's: not the file, and it
+		// may quote the URL it was asked for.
+		resp.Body.Close()
+		return Object{}, foyer.Errorf(foyer.EINVALID, "get %s: the server answered with an HTML page, not a CSV file: check the URL and its SAS token", name)
 	}
 	return Object{Body: resp.Body, Size: resp.ContentLength, Name: name}, nil
 }
@@ -333,6 +473,12 @@ func statusError(name string, resp *http.Response) error {
 		return foyer.Errorf(foyer.EINTERNAL, "%s", msg)
 	}
 	return foyer.Errorf(foyer.EINVALID, "%s", msg)
+}
+
+// isHTML reports whether a Content-Type names an HTML page.
+func isHTML(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
 }
 
 func isToken(s string) bool {

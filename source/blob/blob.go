@@ -51,7 +51,8 @@ type Options struct {
 // Store opens blobs in one storage account.
 type Store struct {
 	client  *azblob.Client
-	account string // the service URL without its query: safe to show
+	account string   // the service URL without its query: safe to show
+	secrets []string // what no error may show: the key, the SAS and its values
 }
 
 var _ source.Blobs = (*Store)(nil)
@@ -97,7 +98,26 @@ func New(o Options) (*Store, error) {
 			return nil, foyer.Errorf(foyer.EINVALID, "blob storage: account URL %s: %s", safe(o.AccountURL), strings.ReplaceAll(err.Error(), o.AccountURL, safe(o.AccountURL)))
 		}
 	}
-	return &Store{client: c, account: strings.TrimSuffix(safe(c.URL()), "/")}, nil
+	return &Store{client: c, account: strings.TrimSuffix(safe(c.URL()), "/"), secrets: secretsOf(o)}, nil
+}
+
+// secretsOf returns the secrets in o: a connection string's AccountKey and
+// SharedAccessSignature (and the values in it), an account URL's query.
+func secretsOf(o Options) []string {
+	var out []string
+	for _, part := range strings.Split(o.ConnectionString, ";") {
+		k, v, _ := strings.Cut(part, "=")
+		switch strings.TrimSpace(strings.ToLower(k)) {
+		case "accountkey":
+			out = append(out, v)
+		case "sharedaccesssignature":
+			out = append(out, source.QuerySecrets(v)...)
+		}
+	}
+	if _, q, ok := strings.Cut(o.AccountURL, "?"); ok {
+		out = append(out, source.QuerySecrets(q)...)
+	}
+	return out
 }
 
 // Account returns the blob service URL the store reaches, without any SAS
@@ -111,27 +131,28 @@ func (s *Store) OpenBlob(ctx context.Context, container, name string) (source.Ob
 	where := s.account + "/" + container + "/" + name
 	resp, err := s.client.DownloadStream(ctx, container, name, nil)
 	if err != nil {
-		return source.Object{}, describe(where, err)
+		return source.Object{}, describe(where, err, s.secrets)
 	}
 	size := int64(-1)
 	if resp.ContentLength != nil {
 		size = *resp.ContentLength
 	}
 	body := resp.NewRetryReader(ctx, &blob.RetryReaderOptions{MaxRetries: 3})
-	return source.Object{Body: &safeBody{rc: body, where: where}, Size: size, Name: where}, nil
+	return source.Object{Body: &safeBody{rc: body, where: where, secrets: s.secrets}, Size: size, Name: where}, nil
 }
 
 // safeBody reports read errors without the request URL, which may carry a
 // SAS token.
 type safeBody struct {
-	rc    io.ReadCloser
-	where string
+	rc      io.ReadCloser
+	where   string
+	secrets []string
 }
 
 func (b *safeBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if err != nil && err != io.EOF {
-		err = describe(b.where, err)
+		err = describe(b.where, err, b.secrets)
 	}
 	return n, err
 }
@@ -139,16 +160,26 @@ func (b *safeBody) Read(p []byte) (int, error) {
 func (b *safeBody) Close() error { return b.rc.Close() }
 
 // describe turns an SDK error into a *foyer.Error, or an error whose text
-// holds no URL, naming the blob and Storage's error code (fixed strings
-// such as BlobNotFound or AuthorizationPermissionMismatch, see
-// azure-rest-api-specs storage data-plane blob.json "StorageErrorCode").
-func describe(where string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("read %s: %w", where, err)
+// holds no URL query and none of secrets, naming the blob and Storage's
+// error code (fixed strings such as BlobNotFound or
+// AuthorizationPermissionMismatch, see azure-rest-api-specs storage
+// data-plane blob.json "StorageErrorCode").
+func describe(where string, err error, secrets []string) error {
+	// The context's own error, not the *url.Error around it, whose text is
+	// the request's URL and so its SAS.
+	for _, ctxErr := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, ctxErr) {
+			return fmt.Errorf("read %s: %w", where, ctxErr)
+		}
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
-		msg := fmt.Sprintf("read %s: %d %s (%s)", where, re.StatusCode, http.StatusText(re.StatusCode), re.ErrorCode)
+		// The status code's standard text; the error code only when it is
+		// one (the header comes from the server, which may echo the query).
+		msg := fmt.Sprintf("read %s: %d %s", where, re.StatusCode, http.StatusText(re.StatusCode))
+		if isCode(re.ErrorCode) {
+			msg += " (" + re.ErrorCode + ")"
+		}
 		switch {
 		case re.StatusCode == http.StatusNotFound:
 			return foyer.Errorf(foyer.ENOTFOUND, "%s", msg)
@@ -166,28 +197,35 @@ func describe(where string, err error) error {
 		// azidentity's text spans many lines: keep its first and the
 		// directory's AADSTS code, which says what went wrong.
 		first, _, _ := strings.Cut(ae.Error(), "\n")
-		msg := fmt.Sprintf("read %s: no token for Azure Storage: %s", where, strings.TrimSpace(first))
+		msg := fmt.Sprintf("read %s: no token for Azure Storage: %s", where, source.Scrub(errors.New(strings.TrimSpace(first)), secrets))
 		if m := aadsts.FindString(ae.Error()); m != "" {
 			msg += " " + m
 		}
 		return foyer.Errorf(foyer.EFORBIDDEN, "%s", msg)
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("read %s: %s: %w", where, ue.Op, ue.Err)
+	// A transport error (*url.Error) names the request's URL, and its cause
+	// may quote a Location header; anything else keeps its text but loses
+	// URL queries and secrets.
+	return fmt.Errorf("read %s: %w", where, source.Scrub(err, secrets))
+}
+
+// isCode reports whether s looks like a Storage error code: letters and
+// digits, not too long.
+func isCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
 	}
-	// Credential failures (azidentity) name the token endpoint, not the
-	// blob's URL; anything else keeps its text but loses URL queries.
-	return fmt.Errorf("read %s: %s", where, urlQuery.ReplaceAllString(err.Error(), "$1"))
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // aadsts matches the Microsoft identity platform's error code and text in
 // a token error ("AADSTS7000215: Invalid client secret provided.").
 var aadsts = regexp.MustCompile(`AADSTS\d+: [^"\n]*`)
-
-// urlQuery matches a URL with a query or fragment; its first group is the
-// URL without them.
-var urlQuery = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://[^\s"'?#]*)[?#][^\s"']*`)
 
 // safe returns a URL without its user information, query and fragment.
 func safe(raw string) string {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
@@ -31,6 +32,10 @@ type Env struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Clock  foyer.Clock // nil means the system clock
+	// InputClient fetches https:// and azblob:// inputs; nil uses a client
+	// with timeouts that trusts the system's CAs. (Graph's client is built
+	// from the configuration.)
+	InputClient *http.Client
 }
 
 // exitError carries an exit code out of a command.

@@ -41,6 +41,11 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 	if dir, err = simDir(dir); err != nil {
 		return withCode(ExitError, err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	defer unlock()
 	s, err := sim.Start(ctx, sim.Options{Seed: 1, Logger: log.With("component", "sim")})
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("start the emulated tenant: %w", err))
@@ -51,7 +56,7 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 		return withCode(ExitError, err)
 	}
 	csv := filepath.Join(dir, "guests.csv")
-	if err := os.WriteFile(csv, examples.GuestsCSV, 0o644); err != nil {
+	if err := writeDemoFile(dir, "guests.csv", examples.GuestsCSV); err != nil {
 		return withCode(ExitError, fmt.Errorf("write the example guest list: %w", err))
 	}
 	out := env.Stdout
@@ -98,4 +103,15 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 	fmt.Fprintf(out, "  curl --cacert %s %s/_sim/stats\n", ready.CAFile, s.URL())
 	<-ctx.Done()
 	return nil
+}
+
+// writeDemoFile writes a file into the checked directory, as the sim's
+// files are written (writeNewFile).
+func writeDemoFile(dir, name string, data []byte) error {
+	root, err := openSimDir(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return writeNewFile(root, name, data, 0o644)
 }

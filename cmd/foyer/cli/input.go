@@ -15,7 +15,7 @@ import (
 // openInput opens the rows spec names: a path, "-", an https URL or
 // azblob://container/blob (with the configuration's storage account).
 func openInput(ctx context.Context, spec string, c *config.Config, env *Env) (*source.Input, error) {
-	o := source.OpenOptions{Stdin: env.Stdin}
+	o := source.OpenOptions{Stdin: env.Stdin, HTTPClient: env.InputClient}
 	if c.Storage != nil {
 		b, err := blobStore(c, env)
 		if err != nil {
@@ -25,7 +25,8 @@ func openInput(ctx context.Context, spec string, c *config.Config, env *Env) (*s
 	}
 	in, err := source.Open(ctx, spec, o)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", spec, err)
+		// Never the spec itself: an https URL's query is a SAS token.
+		return nil, fmt.Errorf("open %s: %w", source.Name(spec), err)
 	}
 	return in, nil
 }
@@ -37,7 +38,7 @@ func blobStore(c *config.Config, env *Env) (*blob.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := blob.Options{AccountURL: s.AccountURL, ConnectionString: cs}
+	o := blob.Options{AccountURL: s.AccountURL, ConnectionString: cs, HTTPClient: env.InputClient}
 	if cs == "" {
 		t := c.Tenants[s.Tenant]
 		cred, err := graph.NewCredential(graphOptions(c, t, env, nil, env.Clock))

@@ -39,7 +39,11 @@ Resource Manager role assignments, Exchange mail contacts) over HTTPS on
 loopback, until SIGINT or SIGTERM. It writes DIR/ca.pem, DIR/client-secret,
 DIR/client.pem and a ready configuration DIR/foyer.yaml, prints one JSON
 line with the URL and the throwaway credentials, and serves. The side door
-under /_sim/ is described in docs/sim.md.`,
+under /_sim/ is described in docs/sim.md.
+
+DIR must be yours: a directory (not a symbolic link) that you own and that
+neither group nor others may write to. While it serves, DIR/sim.pid names
+the process, and a second sim or demo on DIR is refused.`,
 		Example: `  foyer sim --dir /tmp/sim
   foyer sim --dir /tmp/sim --throttle published --latency 80ms,400ms --faults 0.02 --replication-delay 5s`,
 		Args: cobra.NoArgs,
@@ -88,6 +92,11 @@ func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
 	if err != nil {
 		return withCode(ExitError, err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	defer unlock()
 	s, err := sim.Start(cmd.Context(), sim.Options{
 		Addr: f.addr, Seed: f.seed, Empty: f.empty, Latency: f.latency, Faults: f.faults, Throttle: f.throttle,
 		ReplicationDelay: f.replication, InvitesPerMinute: f.inviteCap, Logger: log, ClientCertificate: true,
@@ -110,26 +119,22 @@ func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
 	return nil
 }
 
-// simDir makes the output directory, or a temporary one.
-func simDir(dir string) (string, error) {
-	if dir == "" {
-		d, err := os.MkdirTemp("", "foyer-sim-")
-		if err != nil {
-			return "", fmt.Errorf("make a directory for the sim's files: %w", err)
-		}
-		return d, nil
-	}
-	abs, err := filepath.Abs(dir)
+// lockDir claims dir for this process (lockSimDir) until unlock.
+func lockDir(dir string) (unlock func(), err error) {
+	root, err := openSimDir(dir)
 	if err != nil {
-		return "", fmt.Errorf("--dir %s: %w", dir, err)
+		return nil, err
 	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return "", fmt.Errorf("--dir %s: %w", dir, err)
+	release, err := lockSimDir(root, dir)
+	if err != nil {
+		root.Close()
+		return nil, err
 	}
-	return abs, nil
+	return func() { release(); root.Close() }, nil
 }
 
-// writeSimFiles writes the CA, the credentials and foyer.yaml.
+// writeSimFiles writes the CA, the credentials and foyer.yaml into dir,
+// which it checks first (openSimDir).
 func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
 	certPEM, keyPEM := s.ClientCertificate()
 	if certPEM == nil {
@@ -145,6 +150,11 @@ func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
 	if err != nil {
 		return r, fmt.Errorf("write foyer.yaml: %w", err)
 	}
+	root, err := openSimDir(dir)
+	if err != nil {
+		return r, err
+	}
+	defer root.Close()
 	files := []struct {
 		path string
 		data []byte
@@ -156,11 +166,8 @@ func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
 		{r.Config, append([]byte(configHeader), conf...), 0o644},
 	}
 	for _, f := range files {
-		if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
-			return r, fmt.Errorf("write %s: %w", f.path, err)
-		}
-		if err := os.Chmod(f.path, f.mode); err != nil {
-			return r, fmt.Errorf("write %s: %w", f.path, err)
+		if err := writeNewFile(root, filepath.Base(f.path), f.data, f.mode); err != nil {
+			return r, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
 	return r, nil
