@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"database/sql"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,24 +23,6 @@ import (
 // binaries against the emulated tenant, killed, paused and racing each
 // other, with the tenant's own count of invitations per address as the
 // judge.
-
-// lockedBuffer is an io.Writer that a test may read while a process writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // proc is a foyer process the test started.
 type proc struct {
