@@ -201,10 +201,11 @@ func TestOptionsCheck(t *testing.T) {
 		{Options{Delimiter: '|'}, "delimiter '|' is not supported"},
 		{Options{EmailColumn: "0"}, "column numbers start at 1"},
 		{Options{EmailColumn: "  "}, "empty"},
+		{Options{Encoding: "klingon", EmailColumn: "-1"}, `unknown encoding "klingon" (use e.g. utf-8, utf-16le, windows-1252, iso-8859-15); email column -1: column numbers start at 1`},
 	}
 	for _, tt := range tests {
 		err := tt.o.Check()
-		if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(err.Error(), tt.want) {
+		if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(foyer.ErrorMessage(err), tt.want) {
 			t.Errorf("%+v.Check() = %v, want %q", tt.o, err, tt.want)
 		}
 	}

@@ -67,23 +67,34 @@ func fileError(option, format string, args ...any) *FileError {
 }
 
 // Check reports options that can never work (an unknown encoding, an
-// unsupported delimiter, a column number below 1) before any file is read.
+// unsupported delimiter, a column number below 1) before any file is read:
+// one *FileError that names every problem.
 func (o Options) Check() error {
-	var problems []error
+	var msgs []string
+	option := ""
+	add := func(err error) {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			msgs, option = append(msgs, fe.err.Message), fe.Option
+		}
+	}
 	if f := strings.TrimSpace(o.Encoding); f != "" {
-		if _, err := encodingNamed(f); err != nil {
-			problems = append(problems, err)
-		}
+		_, err := encodingNamed(f)
+		add(err)
 	}
-	if _, _, err := sniff(nil, o.Delimiter); err != nil {
-		problems = append(problems, err)
-	}
+	_, _, err := sniff(nil, o.Delimiter)
+	add(err)
 	if o.EmailColumn != "" {
-		if _, err := parseColumnChoice(o.EmailColumn); err != nil {
-			problems = append(problems, err)
-		}
+		_, err := parseColumnChoice(o.EmailColumn)
+		add(err)
 	}
-	return errors.Join(problems...)
+	switch len(msgs) {
+	case 0:
+		return nil
+	case 1:
+		return fileError(option, "%s", msgs[0])
+	}
+	return fileError("", "%s", strings.Join(msgs, "; "))
 }
 
 // Stats says what Read recognised in a file and how many rows got each

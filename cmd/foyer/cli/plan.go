@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -100,7 +99,7 @@ func sourceFlags(cmd *cobra.Command) (source.Options, error) {
 	o.Encoding, _ = cmd.Flags().GetString("encoding")
 	o.EmailColumn, _ = cmd.Flags().GetString("email-column")
 	if err := o.Check(); err != nil {
-		return o, usageError("%s", strings.ReplaceAll(foyer.ErrorMessage(err), "\n", "; "))
+		return o, usageError("%s", foyer.ErrorMessage(err))
 	}
 	return o, nil
 }
