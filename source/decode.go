@@ -11,8 +11,6 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
-
-	"github.com/foyer-dev/foyer"
 )
 
 const (
@@ -39,15 +37,15 @@ func decode(r io.Reader, forced string) (text, error) {
 		return text{}, err
 	}
 	if msg := notText(head); msg != "" {
-		return text{}, foyer.Errorf(foyer.EINVALID, "%s", msg)
+		return text{}, fileError("", "%s", msg)
 	}
 	var dec *encoding.Decoder
 	name := "utf-8"
 	switch f := strings.ToLower(strings.TrimSpace(forced)); {
 	case f != "" && f != "utf-8" && f != "utf8":
-		e, err := htmlindex.Get(f)
+		e, err := encodingNamed(f)
 		if err != nil {
-			return text{}, foyer.Errorf(foyer.EINVALID, "unknown encoding %q (use e.g. utf-8, utf-16le, windows-1252, iso-8859-15)", forced)
+			return text{}, err
 		}
 		name, _ = htmlindex.Name(e)
 		if bom := utf16BOM(head); bom != "" && strings.HasPrefix(name, "utf-16") {
@@ -80,12 +78,22 @@ func decode(r io.Reader, forced string) (text, error) {
 		return text{}, err
 	}
 	if i := bytes.IndexByte(sample, 0); i >= 0 {
-		return text{}, foyer.Errorf(foyer.EINVALID, "the file holds a NUL byte on line %d: it is not CSV text, or it is in an encoding foyer does not recognise (save it as CSV UTF-8)", 1+bytes.Count(sample[:i], []byte{'\n'}))
+		return text{}, fileError(OptionEncoding, "the file holds a NUL byte on line %d: it is not CSV text, or it is in an encoding foyer does not recognise (save it as CSV UTF-8)", 1+bytes.Count(sample[:i], []byte{'\n'}))
 	}
 	if i := invalidUTF8(sample); i >= 0 {
-		return text{}, foyer.Errorf(foyer.EINVALID, "the file is not UTF-8 (byte 0x%02X on line %d): save it from Excel as \"CSV UTF-8 (Comma delimited)\", or name its encoding (e.g. windows-1252)", sample[i], 1+bytes.Count(sample[:i], []byte{'\n'}))
+		return text{}, fileError(OptionEncoding, "the file is not UTF-8 (byte 0x%02X on line %d): save it from Excel as \"CSV UTF-8 (Comma delimited)\", or name its encoding (e.g. windows-1252)", sample[i], 1+bytes.Count(sample[:i], []byte{'\n'}))
 	}
 	return t, nil
+}
+
+// encodingNamed returns the encoding a WHATWG label names ("windows-1252",
+// "latin1", "utf-16le", "shift_jis", ...).
+func encodingNamed(label string) (encoding.Encoding, error) {
+	e, err := htmlindex.Get(strings.ToLower(strings.TrimSpace(label)))
+	if err != nil {
+		return nil, fileError(OptionEncoding, "unknown encoding %q (use e.g. utf-8, utf-16le, windows-1252, iso-8859-15)", label)
+	}
+	return e, nil
 }
 
 // notText recognises files that are often uploaded in place of a CSV.

@@ -65,7 +65,7 @@ func ExampleRead_fileError() {
 	fmt.Println(foyer.ErrorMessage(err))
 	// Output:
 	// invalid
-	// no column holds email addresses; columns found on line 1: "name", "company"; foyer reads a column named email, e-mail, mail, email address, invitedUserEmailAddress or the template's [inviteeEmail]
+	// no column holds email addresses; columns found on line 1: "name", "company"; foyer reads a column named email, e-mail, mail, email address, invitedUserEmailAddress or the template's [inviteeEmail] (or their German, French, Spanish, Portuguese, Dutch or Italian names); or choose the column that holds them
 }
 
 func ExampleNormalizeAddress() {

@@ -3,9 +3,12 @@ package source
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -68,4 +71,54 @@ func isPreamble(rec []string) bool {
 		return true
 	}
 	return len(rec) <= 2 && len(rec[0]) == 4 && (rec[0] == "sep=" || rec[0] == "SEP=")
+}
+
+// FuzzReadOptions reads any bytes with a chosen encoding and email column:
+// Read never panics; rows keep checkRows's invariants; a problem with the
+// whole file is a *FileError before any row; and a file that is read has
+// exactly one email column, the one chosen when a column was.
+func FuzzReadOptions(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.*")
+	for i, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, []string{"", "windows-1252", "utf-16le", "latin1"}[i%4], []string{"", "2", "Email", "E-Mail-Adresse"}[i%4])
+	}
+	f.Add([]byte("Vorname;Name;E-Mail-Adresse\nJ\xfcrgen;M\xfcller;juergen@fabrikam.example\n"), "windows-1252", "")
+	f.Add([]byte("a,b\nAna,ana@x.example\n"), "", "2")
+	f.Add([]byte("Ana,ana@x.example\n"), "", "2")
+	f.Add([]byte("mail,Mail\n"), "", "mail")
+	f.Fuzz(func(t *testing.T, in []byte, encoding, column string) {
+		o := testOptions()
+		o.Encoding, o.EmailColumn = encoding, column
+		checkErr := o.Check()
+		rows, st, err := readAll(t, in, o)
+		if checkErr != nil {
+			if err == nil {
+				t.Fatalf("Check refused the options (%v) but Read read the file", checkErr)
+			}
+			return
+		}
+		if err != nil {
+			var fe *FileError
+			if len(rows) == 0 && !errors.As(err, &fe) && !strings.HasPrefix(err.Error(), "read line") {
+				t.Fatalf("a file-level error that is not a FileError: %v", err)
+			}
+			return
+		}
+		email := 0
+		for _, c := range st.Columns {
+			if c.Field == FieldEmail {
+				email++
+				if n, perr := strconv.Atoi(strings.TrimSpace(column)); perr == nil && c.Index != n {
+					t.Fatalf("column %d is the email column, but column %d was chosen", c.Index, n)
+				}
+			}
+		}
+		if email != 1 {
+			t.Fatalf("%d email columns in %+v", email, st.Columns)
+		}
+	})
 }

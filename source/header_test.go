@@ -31,7 +31,7 @@ func TestMapHeader(t *testing.T) {
 		{names: []string{"email", "E-mail"}, err: `columns 1 ("email") and 2 ("E-mail") both look like the email address`},
 	}
 	for _, tt := range tests {
-		l, cols, msg := mapHeader(tt.names)
+		l, cols, msg := mapHeader(tt.names, 0)
 		if msg != "" || tt.err != "" {
 			if tt.err == "" || !strings.Contains(msg, tt.err) {
 				t.Errorf("mapHeader(%q): %q, want %q", tt.names, msg, tt.err)

@@ -32,6 +32,69 @@ type Options struct {
 	Encoding string
 	// Delimiter is ',', ';' or '\t'; 0 detects it from the header line.
 	Delimiter rune
+	// EmailColumn chooses the column that holds the addresses: its name
+	// in the header (compared as written, ignoring case, else as header
+	// names are matched: see docs/csv.md) or its 1-based number. Empty
+	// finds it by the header's names. A number whose column holds an "@"
+	// on the first line means the file has no header.
+	EmailColumn string
+}
+
+// Options fields that settle problems with a whole file; FileError.Option
+// names them.
+const (
+	OptionEncoding    = "Encoding"
+	OptionEmailColumn = "EmailColumn"
+)
+
+// FileError is a problem with a whole file: Read returns it before any
+// row. It unwraps to a *foyer.Error with code EINVALID, whose message says
+// what is wrong and how to fix the file.
+type FileError struct {
+	// Option is the Options field that would settle the problem by naming
+	// what foyer could not recognise (OptionEncoding, OptionEmailColumn), or
+	// "" when only the file can be fixed.
+	Option string
+	err    *foyer.Error
+}
+
+func (e *FileError) Error() string { return e.err.Error() }
+func (e *FileError) Unwrap() error { return e.err }
+
+// fileError returns a *FileError that option may settle.
+func fileError(option, format string, args ...any) *FileError {
+	return &FileError{Option: option, err: foyer.Errorf(foyer.EINVALID, format, args...)}
+}
+
+// Check reports options that can never work (an unknown encoding, an
+// unsupported delimiter, a column number below 1) before any file is read:
+// one *FileError that names every problem.
+func (o Options) Check() error {
+	var msgs []string
+	option := ""
+	add := func(err error) {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			msgs, option = append(msgs, fe.err.Message), fe.Option
+		}
+	}
+	if f := strings.TrimSpace(o.Encoding); f != "" {
+		_, err := encodingNamed(f)
+		add(err)
+	}
+	_, _, err := sniff(nil, o.Delimiter)
+	add(err)
+	if o.EmailColumn != "" {
+		_, err := parseColumnChoice(o.EmailColumn)
+		add(err)
+	}
+	switch len(msgs) {
+	case 0:
+		return nil
+	case 1:
+		return fileError(option, "%s", msgs[0])
+	}
+	return fileError("", "%s", strings.Join(msgs, "; "))
 }
 
 // Stats says what Read recognised in a file and how many rows got each
@@ -80,8 +143,8 @@ func (s *Stats) count(r *foyer.Row) {
 // carry foyer.ActionInvalid, ActionDuplicate or ActionSkip and a Reason.
 //
 // Problems with the whole file (unreadable encoding, no email column, an
-// ambiguous header) are returned as a *foyer.Error with code EINVALID before
-// fn is called. An error from fn stops reading and is returned as is; so is
+// ambiguous header) are returned as a *FileError, which unwraps to a
+// *foyer.Error with code EINVALID, before fn is called. An error from fn stops reading and is returned as is; so is
 // ctx's error. An error from r is returned wrapped.
 func Read(ctx context.Context, r io.Reader, opts Options, fn func(foyer.Row) error) (Stats, error) {
 	var st Stats
@@ -137,7 +200,7 @@ type file struct {
 func open(r io.Reader, opts Options, st *Stats) (*file, error) {
 	t, err := decode(r, opts.Encoding)
 	if err != nil {
-		var fe *foyer.Error
+		var fe *FileError
 		if errors.As(err, &fe) {
 			return nil, fe
 		}
@@ -156,13 +219,26 @@ func open(r io.Reader, opts Options, st *Stats) (*file, error) {
 		return nil, err
 	}
 	if rec.err != "" {
-		return nil, foyer.Errorf(foyer.EINVALID, "the header cannot be read: %s", rec.err)
+		return nil, fileError("", "the header cannot be read: %s", rec.err)
 	}
 	names := append([]string(nil), rec.fields...)
-	l, cols, msg := mapHeader(names)
+	choice, err := parseColumnChoice(opts.EmailColumn)
+	if err != nil {
+		return nil, err
+	}
+	chosen, err := choice.find(names, rec.line)
+	if err != nil {
+		return nil, err
+	}
+	if choice.number > 0 && strings.Contains(names[chosen-1], "@") {
+		// The chosen column holds an address on the first line: it is a
+		// row, and the file has no header.
+		return f.headerless(rec, names, chosen, st), nil
+	}
+	l, cols, msg := mapHeader(names, chosen)
 	if msg != "" {
 		st.Columns = cols
-		return nil, foyer.Errorf(foyer.EINVALID, "%s", msg)
+		return nil, fileError(OptionEmailColumn, "%s", msg)
 	}
 	if l[iEmail] != 0 {
 		st.HeaderLine, st.Columns = rec.line, cols
@@ -171,15 +247,11 @@ func open(r io.Reader, opts Options, st *Stats) (*file, error) {
 	}
 	if f.template {
 		st.Columns = cols
-		return nil, foyer.Errorf(foyer.EINVALID, "the file starts like the portal's bulk-invite template (version:%s) but no column holds [inviteeEmail]; columns found: %s", st.Template, describeColumns(names))
+		return nil, fileError(OptionEmailColumn, "the file starts like the portal's bulk-invite template (version:%s) but no column holds [inviteeEmail]; columns found: %s", st.Template, describeColumns(names))
 	}
 	// No header: read the file as addresses when the first value is one.
 	if strings.Contains(names[0], "@") {
-		rec.fields = names
-		f.first = rec
-		f.layout[iEmail], f.layout[iDisplayName] = 1, 2
-		st.Columns = []Column{{Index: 1, Name: "(no header)", Field: FieldEmail}, {Index: 2, Name: "(no header)", Field: FieldDisplayName}}
-		return f, nil
+		return f.headerless(rec, names, 1, st), nil
 	}
 	st.Columns = cols
 	hint := ""
@@ -189,8 +261,35 @@ func open(r io.Reader, opts Options, st *Stats) (*file, error) {
 			break
 		}
 	}
-	return nil, foyer.Errorf(foyer.EINVALID, "no column holds email addresses%s; columns found on line %d: %s; foyer reads a column named email, e-mail, mail, email address, invitedUserEmailAddress or the template's [inviteeEmail]",
+	return nil, fileError(OptionEmailColumn, "no column holds email addresses%s; columns found on line %d: %s; foyer reads a column named email, e-mail, mail, email address, invitedUserEmailAddress or the template's [inviteeEmail] (or their German, French, Spanish, Portuguese, Dutch or Italian names); or choose the column that holds them",
 		hint, rec.line, describeColumns(names))
+}
+
+// headerless sets f up for a file without a header whose first record,
+// rec, is a row: column email holds the address, and the column beside it
+// the display name when the address is in column 1 or 2.
+func (f *file) headerless(rec record, names []string, email int, st *Stats) *file {
+	rec.fields = names
+	f.first = rec
+	f.layout[iEmail] = email
+	switch email {
+	case 1:
+		f.layout[iDisplayName] = 2
+	case 2:
+		f.layout[iDisplayName] = 1
+	}
+	n := max(len(names), f.layout[iDisplayName])
+	st.Columns = make([]Column, n)
+	for i := range st.Columns {
+		st.Columns[i] = Column{Index: i + 1, Name: "(no header)"}
+		switch i + 1 {
+		case f.layout[iEmail]:
+			st.Columns[i].Field = FieldEmail
+		case f.layout[iDisplayName]:
+			st.Columns[i].Field = FieldDisplayName
+		}
+	}
+	return f
 }
 
 // headerRecord reads past an Excel "sep=" line and the portal template's
@@ -199,7 +298,7 @@ func (f *file) headerRecord(st *Stats) (record, error) {
 	for {
 		rec, err := f.rr.next()
 		if err == io.EOF {
-			return record{}, foyer.Errorf(foyer.EINVALID, "the file is empty: there is no header line")
+			return record{}, fileError("", "the file is empty: there is no header line")
 		}
 		if err != nil {
 			return record{}, fmt.Errorf("read the header: %w", err)
@@ -256,7 +355,7 @@ func sniff(sample []byte, forced rune) (rune, byte, error) {
 	case ',', ';', '\t':
 		return forced, eol, nil
 	default:
-		return 0, 0, foyer.Errorf(foyer.EINVALID, "delimiter %q is not supported: use a comma, a semicolon or a tab", forced)
+		return 0, 0, fileError("", "delimiter %q is not supported: use a comma, a semicolon or a tab", forced)
 	}
 	lines := strings.Split(string(sample), string(eol))
 	for i, line := range lines {

@@ -98,6 +98,10 @@ type Runs interface {
 	DeleteRun(ctx context.Context, id string) error
 	// Run returns a run; ENOTFOUND if there is none.
 	Run(ctx context.Context, id string) (*foyer.Run, error)
+	// RunIDs returns the ids of the runs whose id starts with prefix, in
+	// order, at most limit of them (limit > 0), so that a run can be named
+	// by a prefix of its id.
+	RunIDs(ctx context.Context, prefix string, limit int) ([]string, error)
 	// OpenRun returns the newest unfinished run of the same kind, profile and
 	// input digest, sealed or not, so that an interrupted run is resumed
 	// rather than started again (or, not sealed, deleted and recorded

@@ -57,6 +57,21 @@ func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	return r, nil
 }
 
+func (t *tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, foyer.Errorf(foyer.EINVALID, "run ids: limit %d is not positive", limit)
+	}
+	rows, err := t.tx.Query(ctx, `SELECT id FROM runs WHERE left(id, char_length($1)) = $1 ORDER BY id COLLATE "C" LIMIT $2`, prefix, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find runs whose id starts with %q: %w", prefix, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find runs whose id starts with %q: %w", prefix, err)
+	}
+	return ids, nil
+}
+
 func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error) {
 	row := t.tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
 		WHERE kind = $1 AND profile = $2 AND digest = $3 AND finished_at IS NULL

@@ -55,6 +55,29 @@ func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	return r, nil
 }
 
+func (t *tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, foyer.Errorf(foyer.EINVALID, "run ids: limit %d is not positive", limit)
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY id LIMIT ?`, prefix, prefix, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find runs whose id starts with %q: %w", prefix, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find runs whose id starts with %q: %w", prefix, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find runs whose id starts with %q: %w", prefix, err)
+	}
+	return ids, nil
+}
+
 func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
 		WHERE kind = ? AND profile = ? AND digest = ? AND finished_at IS NULL

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 var runsCases = []testCase{
 	{"CreateAndRead", testRunCreate},
 	{"OpenRun", testOpenRun},
+	{"RunIDs", testRunIDs},
 	{"Finish", testRunFinish},
 	{"SealAndDelete", testRunSealAndDelete},
 	{"Rows", testRunRows},
@@ -47,6 +49,43 @@ func testRunCreate(t *testing.T, s store.Store) {
 		wantCode(t, "CreateRun with an id in use", tx.CreateRun(ctx, newRun("run-1", "d2")), foyer.ECONFLICT)
 		wantCode(t, "CreateRun without id", tx.CreateRun(ctx, newRun("", "d2")), foyer.EINVALID)
 		wantCode(t, "CreateRun of nil", tx.CreateRun(ctx, nil), foyer.EINVALID)
+		return nil
+	})
+}
+
+func testRunIDs(t *testing.T, s store.Store) {
+	ids := []string{"7f3a0c1e-1", "7f3a0c1e-2", "7f3b9d20-1", "a100", "A100", "run_%1"}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, id := range ids {
+			must(t, "CreateRun", tx.CreateRun(ctx, newRun(id, "d")))
+		}
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, tt := range []struct {
+			prefix string
+			limit  int
+			want   []string
+		}{
+			{"7f3a", 10, []string{"7f3a0c1e-1", "7f3a0c1e-2"}},
+			{"7f3", 10, []string{"7f3a0c1e-1", "7f3a0c1e-2", "7f3b9d20-1"}},
+			{"7f3", 2, []string{"7f3a0c1e-1", "7f3a0c1e-2"}},
+			{"7f3b9d20-1", 10, []string{"7f3b9d20-1"}},
+			{"7f3b9d20-12", 10, nil},
+			{"a1", 10, []string{"a100"}}, // prefixes are compared as written
+			{"run_", 10, []string{"run_%1"}},
+			{"run%", 10, nil}, // no wildcards
+			{"r_n", 10, nil},
+			{"0", 10, nil},
+		} {
+			got, err := tx.RunIDs(ctx, tt.prefix, tt.limit)
+			must(t, "RunIDs", err)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("RunIDs(%q, %d) = %q, want %q", tt.prefix, tt.limit, got, tt.want)
+			}
+		}
+		_, err := tx.RunIDs(ctx, "7f", 0)
+		wantCode(t, "RunIDs with limit 0", err, foyer.EINVALID)
 		return nil
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 
 	"github.com/spf13/cobra"
@@ -16,32 +15,54 @@ import (
 	"github.com/foyer-dev/foyer"
 )
 
-// Exit codes. They are never overloaded: each means one thing.
+// Exit codes. They are never overloaded: each means one thing. README.md
+// ("Exit codes") and every command's --help list them.
 const (
-	ExitOK       = 0 // everything asked was done
-	ExitError    = 1 // an error before anything ran (config, connection, input)
-	ExitUsage    = 2 // the command line is wrong
-	ExitRowsFail = 3 // the run finished and some rows failed
+	ExitOK          = 0   // everything asked was done (or there was nothing to do)
+	ExitError       = 1   // an error stopped the command; the message says what, and whether anything ran
+	ExitUsage       = 2   // the command line is wrong
+	ExitRowsFail    = 3   // the run finished and some rows failed
+	ExitInvalidRows = 4   // the file has invalid rows (the others were planned, or applied); none failed
+	ExitDeclined    = 5   // the plan was shown and the answer was not "yes": nothing was applied
+	ExitInterrupted = 130 // interrupted (SIGINT; main turns SIGTERM into 143): the same apply resumes
 )
 
 // Env is everything a command reads from or writes to the outside world.
 type Env struct {
 	Args   []string
 	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	Stdout io.Writer // data: tables, summaries, the JSON document
+	Stderr io.Writer // progress, prompts, messages and logs
 	Getenv func(string) string
 	Clock  foyer.Clock // nil means the system clock
 	// InputClient fetches https:// and azblob:// inputs; nil uses a client
 	// with timeouts that trusts the system's CAs. (Graph's client is built
 	// from the configuration.)
 	InputClient *http.Client
+	// Program is how the binary was invoked (os.Args[0]); hints name it so
+	// ("./foyer runs show ...", "go run ./cmd/foyer ..."). Empty is "foyer".
+	Program string
+	// Terminal reports whether f (Stdin, Stdout or Stderr) is a terminal
+	// and, if it is, its width in columns (0 when unknown). Nil looks at
+	// the file descriptor.
+	Terminal func(f any) (ok bool, width int)
+	// OpenTerminal opens the controlling terminal, to read the answer to a
+	// question when standard input carries the guest list. Nil opens
+	// /dev/tty (CONIN$ on Windows).
+	OpenTerminal func() (io.ReadCloser, error)
+}
+
+// isTerminal reports whether f is a terminal.
+func (env *Env) isTerminal(f any) bool {
+	ok, _ := env.Terminal(f)
+	return ok
 }
 
 // exitError carries an exit code out of a command.
 type exitError struct {
-	code int
-	err  error
+	code   int
+	err    error
+	silent bool // the command has said it already
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -60,6 +81,11 @@ func withCode(code int, err error) error {
 	return &exitError{code: code, err: err}
 }
 
+// said returns an exit code whose reason the command has already shown.
+func said(code int, format string, args ...any) error {
+	return &exitError{code: code, err: fmt.Errorf(format, args...), silent: true}
+}
+
 // Run runs the command line in env and returns the process's exit code.
 func Run(ctx context.Context, env Env) int {
 	if env.Clock == nil {
@@ -67,6 +93,12 @@ func Run(ctx context.Context, env Env) int {
 	}
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
+	}
+	if env.Terminal == nil {
+		env.Terminal = fileTerminal(env.Getenv)
+	}
+	if env.OpenTerminal == nil {
+		env.OpenTerminal = openControllingTerminal
 	}
 	root := newRoot(&env)
 	root.SetArgs(env.Args)
@@ -78,29 +110,35 @@ func Run(ctx context.Context, env Env) int {
 		return ExitOK
 	}
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.code != ExitRowsFail {
-			fmt.Fprintln(env.Stderr, "foyer:", ee.err)
+	if !errors.As(err, &ee) {
+		// cobra's own parse errors (unknown flag, wrong argument count) are
+		// usage errors; everything else returned a plain error.
+		ee = &exitError{code: ExitError, err: err}
+		if isCobraUsage(err) {
+			ee.code = ExitUsage
 		}
-		return ee.code
 	}
-	fmt.Fprintln(env.Stderr, "foyer:", err)
-	// cobra's own parse errors (unknown flag, wrong argument count) are usage
-	// errors; everything else returned a plain error before it could run.
-	if isCobraUsage(err) {
-		return ExitUsage
+	if ctx.Err() != nil && ee.code != ExitInterrupted {
+		// The command stopped because it was interrupted; its error (a
+		// cancelled context, in whatever words) says nothing more.
+		ee = &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
 	}
-	return ExitError
+	if !ee.silent {
+		fmt.Fprintln(env.Stderr, "foyer:", ee.err)
+	}
+	return ee.code
 }
 
 func newRoot(env *Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "foyer",
 		Short:         "Let outside people into your Entra tenant as guests, with exactly the access granted",
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error")
+	root.SetVersionTemplate("foyer {{.Version}}\n")
+	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error (any level set here also shows the job queue's own logs)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%w (see %s --help)", err, c.CommandPath())
 	})
@@ -115,6 +153,7 @@ func newRoot(env *Env) *cobra.Command {
 func commands() []func(*Env) *cobra.Command {
 	return []func(*Env) *cobra.Command{
 		newVersion,
+		newInit,
 		newSim,
 		newDemo,
 		newPlan,
@@ -128,22 +167,11 @@ func commands() []func(*Env) *cobra.Command {
 func newVersion(env *Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print foyer's version",
+		Short: "Print foyer's version and the commit it was built from",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(env.Stdout, "foyer", version())
+			_, err := fmt.Fprintln(env.Stdout, "foyer", versionLine())
 			return err
 		},
 	}
-}
-
-// logger returns the logger for a command, writing to stderr at the level the
-// --log-level flag names.
-func logger(cmd *cobra.Command, env *Env) (*slog.Logger, error) {
-	name, _ := cmd.Flags().GetString("log-level")
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(name)); err != nil {
-		return nil, usageError("--log-level %q: want debug, info, warn or error", name)
-	}
-	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})), nil
 }

@@ -69,9 +69,11 @@ func decode(t *testing.T, s string) doc {
 func TestPlanAndApplyJSON(t *testing.T) {
 	t.Parallel()
 	s, config, csv := tenant(t, sim.Options{})
+	// The example list has 6 invalid rows: exit code 4 says so, the
+	// summary counts them, and the rest is planned and applied.
 	code, out, errs := run(t, "plan", "--config", config, "--profile", "partners", "--output", "json", csv)
-	if code != cli.ExitOK {
-		t.Fatalf("plan exit %d: %s", code, errs)
+	if code != cli.ExitInvalidRows || !strings.Contains(errs, "6 rows of the file are invalid") {
+		t.Fatalf("plan exit %d, want %d: %s", code, cli.ExitInvalidRows, errs)
 	}
 	plan := decode(t, out)
 	want := map[string]int{"rows": 30, "invite": 15, "exists": 4, "skip": 3, "duplicate": 2, "invalid": 6}
@@ -93,11 +95,11 @@ func TestPlanAndApplyJSON(t *testing.T) {
 	}
 
 	code, out, errs = run(t, "apply", "--config", config, "--profile", "partners", "--output", "json", "--yes", csv)
-	if code != cli.ExitOK {
-		t.Fatalf("apply exit %d: %s\n%s", code, errs, out)
+	if code != cli.ExitInvalidRows {
+		t.Fatalf("apply exit %d, want %d: %s\n%s", code, cli.ExitInvalidRows, errs, out)
 	}
 	applied := decode(t, out)
-	if applied.RunID == "" || applied.Summary["invited"] != 15 || applied.Summary["failed"] != 0 {
+	if applied.RunID == "" || applied.Summary["invited"] != 15 || applied.Summary["failed"] != 0 || applied.Summary["invalid"] != 6 {
 		t.Errorf("apply summary %v, run %q", applied.Summary, applied.RunID)
 	}
 	for _, r := range applied.Rows {

@@ -59,12 +59,12 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 	if err := writeDemoFile(dir, "guests.csv", examples.GuestsCSV); err != nil {
 		return withCode(ExitError, fmt.Errorf("write the example guest list: %w", err))
 	}
-	out := env.Stdout
+	out, prog := env.Stdout, env.program()
 	fmt.Fprintf(out, "An emulated Entra tenant (contoso.example) is running at %s.\n", s.URL())
 	fmt.Fprintf(out, "Its configuration is %s; the example guest list is %s.\n\n", ready.Config, csv)
 
 	step := func(args ...string) int {
-		fmt.Fprintf(out, "$ foyer %s\n", strings.Join(args, " "))
+		fmt.Fprintf(out, "$ %s %s\n", prog, strings.Join(args, " "))
 		sub := *env
 		sub.Args = args
 		code := Run(ctx, sub)
@@ -72,11 +72,13 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 		return code
 	}
 	common := []string{"--config", ready.Config, "--profile", "partners", csv}
-	if code := step(append([]string{"apply", "--yes"}, common...)...); code != ExitOK {
+	// The example list has invalid rows on purpose: exit code 4 is the
+	// answer expected.
+	if code := step(append([]string{"apply", "--yes"}, common...)...); code != ExitOK && code != ExitInvalidRows {
 		return &exitError{code: code, err: fmt.Errorf("the demo's apply failed")}
 	}
 	fmt.Fprintln(out, "The same file again invites nobody twice: everyone is there now.")
-	if code := step(append([]string{"plan"}, common...)...); code != ExitOK {
+	if code := step(append([]string{"plan"}, common...)...); code != ExitOK && code != ExitInvalidRows {
 		return &exitError{code: code, err: fmt.Errorf("the demo's second plan failed")}
 	}
 
@@ -86,20 +88,21 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 		emails = append(emails, e)
 	}
 	sort.Strings(emails)
-	fmt.Fprintf(out, "The tenant counted %d invitations (GET /_sim/stats, invitations_by_email):\n", len(emails))
+	fmt.Fprintf(out, "The tenant counted %s (GET /_sim/stats, invitations_by_email):\n", plural(len(emails), "invitation", "invitations"))
 	for _, e := range emails {
 		fmt.Fprintf(out, "  %-40s %d\n", e, stats.InvitationsByEmail[e])
 	}
 	fmt.Fprintf(out, "\nWhere to look next:\n")
 	fmt.Fprintf(out, "  the ledger (runs, requests, steps, audit log)  %s\n", filepath.Join(dir, "foyer.db"))
-	fmt.Fprintf(out, "  a run's rows, read back from the ledger        foyer runs show --config %s RUN-ID\n", ready.Config)
-	fmt.Fprintf(out, "  an emulated tenant to keep                     foyer sim --dir %s\n", filepath.Join(os.TempDir(), "foyer-sim"))
+	fmt.Fprintf(out, "  a run's rows, read back from the ledger        %s runs show --config %s RUN-ID\n", prog, ready.Config)
+	fmt.Fprintf(out, "  an emulated tenant to keep                     %s sim --dir %s\n", prog, filepath.Join(os.TempDir(), "foyer-sim"))
+	fmt.Fprintf(out, "  a configuration for your own tenant            %s init\n", prog)
 	fmt.Fprintf(out, "  point foyer at your own tenant                 README.md, \"Use it on your tenant\"\n")
 	if !serve {
 		return nil
 	}
 	fmt.Fprintf(out, "\nThe tenant keeps running at %s until you press Ctrl-C; try:\n", s.URL())
-	fmt.Fprintf(out, "  go run ./cmd/foyer plan --config %s --profile partners %s\n", ready.Config, csv)
+	fmt.Fprintf(out, "  %s plan --config %s --profile partners %s\n", prog, ready.Config, csv)
 	fmt.Fprintf(out, "  curl --cacert %s %s/_sim/stats\n", ready.CAFile, s.URL())
 	<-ctx.Done()
 	return nil

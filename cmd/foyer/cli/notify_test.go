@@ -53,8 +53,8 @@ func TestApplyNotifies(t *testing.T) {
 	code := cli.Run(context.Background(), cli.Env{
 		Args:  []string{"apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", csv},
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
-	if code != cli.ExitOK {
-		t.Fatalf("apply: exit %d\n%s", code, errb.String())
+	if code != cli.ExitInvalidRows {
+		t.Fatalf("apply: exit %d, want %d (the example list has invalid rows)\n%s", code, cli.ExitInvalidRows, errb.String())
 	}
 	if s := out.String() + errb.String(); strings.Contains(s, "slacktoken") || strings.Contains(s, "hooktoken") || strings.Contains(s, secret) {
 		t.Errorf("a secret reached the output:\n%s", s)

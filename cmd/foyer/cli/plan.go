@@ -29,22 +29,95 @@ the people up in the tenant, and prints what apply would do with each row:
   duplicate  the address appeared on an earlier line
   invalid    the row cannot be read as a person (the reason says why)
 
-It writes nothing, to the tenant or to the ledger.`,
+It writes nothing, to the tenant or to the ledger.
+
+The file's encoding (UTF-8 or UTF-16) and its email column (a header such as
+Email, E-Mail-Adresse, Courriel or Correo electrónico) are recognised; name
+them with --encoding and --email-column when they are not.
+
+The table goes to standard output, cut to the terminal's width (--wide cuts
+nothing; neither is anything cut off a terminal); messages go to standard
+error. --output json writes one JSON document instead, whose summary counts
+each action ("summary": {"invalid": 6, ...}).
+
+Exit codes: 0 every row can be applied, 1 an error (configuration, sign-in,
+input), 2 a usage error, 4 the file has invalid rows (the others are
+planned; see the reasons), 130 interrupted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlan(cmd, env, args[0])
 		},
 	}
 	configFlag(cmd)
-	planFlags(cmd)
+	planFlags(cmd, env)
 	return cmd
 }
 
-func planFlags(cmd *cobra.Command) {
+func planFlags(cmd *cobra.Command, env *Env) {
 	cmd.Flags().StringP("profile", "p", "", "the profile to grant (required)")
-	cmd.Flags().StringP("output", "o", "human", "output format: human or json")
+	outputFlags(cmd)
 	cmd.Flags().BoolP("verbose", "v", false, "show every row, also guests who already have every grant")
+	cmd.Flags().String("encoding", "", "the file's encoding when it is not UTF-8 or UTF-16, e.g. windows-1252 (Excel's plain CSV on Western Windows) or iso-8859-15")
+	cmd.Flags().String("email-column", "", "the column that holds the addresses: its name in the header, or its number from 1")
 	_ = cmd.MarkFlagRequired("profile")
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(env))
+	_ = cmd.RegisterFlagCompletionFunc("encoding", cobra.FixedCompletions([]string{"utf-8", "utf-16le", "utf-16be", "windows-1252", "iso-8859-1", "iso-8859-15", "windows-1250", "shift_jis", "gb18030"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// outputFlags adds --output and --wide.
+func outputFlags(cmd *cobra.Command) {
+	cmd.Flags().StringP("output", "o", "human", "output format: human or json")
+	cmd.Flags().Bool("wide", false, "show every column in full, whatever the terminal's width")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"human", "json"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// viewFlags reads the flags that shape the view of cmd.
+func viewFlags(cmd *cobra.Command, name string) viewOptions {
+	o := viewOptions{cmd: name}
+	o.format, _ = cmd.Flags().GetString("output")
+	o.verbose, _ = cmd.Flags().GetBool("verbose")
+	o.wide, _ = cmd.Flags().GetBool("wide")
+	return o
+}
+
+// completeProfiles completes --profile with the profiles of the
+// configuration --config names.
+func completeProfiles(env *Env) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := loadConfig(cmd, env)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cfg.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// sourceFlags reads --encoding and --email-column, and refuses values that
+// can never work before anything is read or signed in to.
+func sourceFlags(cmd *cobra.Command) (source.Options, error) {
+	var o source.Options
+	o.Encoding, _ = cmd.Flags().GetString("encoding")
+	o.EmailColumn, _ = cmd.Flags().GetString("email-column")
+	if err := o.Check(); err != nil {
+		return o, usageError("%s", foyer.ErrorMessage(err))
+	}
+	return o, nil
+}
+
+// sourceHint adds to a problem with the whole file the flag that settles
+// it, when the flag was not given.
+func sourceHint(cmd *cobra.Command, err error) error {
+	var fe *source.FileError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	switch {
+	case fe.Option == source.OptionEncoding && !cmd.Flags().Changed("encoding"):
+		return fmt.Errorf("%w (name the encoding with --encoding, e.g. --encoding windows-1252)", err)
+	case fe.Option == source.OptionEmailColumn && !cmd.Flags().Changed("email-column"):
+		return fmt.Errorf("%w (choose the column with --email-column NAME or --email-column NUMBER)", err)
+	}
+	return err
 }
 
 // planner is everything a plan needs, ready.
@@ -55,7 +128,8 @@ type planner struct {
 	profile  *foyer.Profile
 	verified []string
 	held     engine.Holdings
-	mailer   *smtpMailer // for a profile whose sender is foyer
+	mailer   *smtpMailer    // for a profile whose sender is foyer
+	src      source.Options // --encoding, --email-column
 }
 
 // preparePlan loads the configuration, signs in, resolves the profile and
@@ -63,6 +137,10 @@ type planner struct {
 // read.
 func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
 	ctx := cmd.Context()
+	src, err := sourceFlags(cmd)
+	if err != nil {
+		return nil, err
+	}
 	log, err := logger(cmd, env)
 	if err != nil {
 		return nil, err
@@ -76,7 +154,7 @@ func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &planner{cfg: cfg, dir: dir, tenant: tenant}
+	p := &planner{cfg: cfg, dir: dir, tenant: tenant, src: src}
 	// Every problem of the profile at once: its grants, and its SMTP server
 	// when it sends its own invitation emails.
 	var problems []error
@@ -108,7 +186,9 @@ func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
 func (p *planner) plan(ctx context.Context, r io.Reader, emit func(foyer.Row) error) (foyer.Summary, error) {
 	var sum foyer.Summary
 	rows := func(yield func(foyer.Row) error) error {
-		_, err := source.Read(ctx, r, source.Options{VerifiedDomains: p.verified, InternalDomains: p.tenant.Domains, Profile: p.profile}, yield)
+		o := p.src
+		o.VerifiedDomains, o.InternalDomains, o.Profile = p.verified, p.tenant.Domains, p.profile
+		_, err := source.Read(ctx, r, o, yield)
 		return err
 	}
 	pl := &engine.Planner{Dir: p.dir, Profile: p.profile}
@@ -121,9 +201,7 @@ func (p *planner) plan(ctx context.Context, r io.Reader, emit func(foyer.Row) er
 
 func runPlan(cmd *cobra.Command, env *Env, spec string) error {
 	ctx := cmd.Context()
-	format, _ := cmd.Flags().GetString("output")
-	verbose, _ := cmd.Flags().GetBool("verbose")
-	v, err := newView(format, env.Stdout, "plan", verbose)
+	v, err := newView(env, viewFlags(cmd, "plan"))
 	if err != nil {
 		return err
 	}
@@ -141,8 +219,27 @@ func runPlan(cmd *cobra.Command, env *Env, spec string) error {
 		return nil
 	})
 	if err != nil {
-		return withCode(ExitError, fmt.Errorf("plan %s: %w", in.Name, err))
+		return withCode(ExitError, fmt.Errorf("plan %s: %w", in.Name, sourceHint(cmd, err)))
 	}
 	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
-	return v.close()
+	if err := v.close(); err != nil {
+		return err
+	}
+	return invalidRows(v.status(), sum, "apply would skip them")
+}
+
+// invalidRows returns exit code 4 when the file had invalid rows, saying so
+// on stderr: automation sees them without reading the output. what says
+// what became of them.
+func invalidRows(st *status, sum foyer.Summary, what string) error {
+	n := sum.Actions[foyer.ActionInvalid]
+	if n == 0 {
+		return nil
+	}
+	verb := "are"
+	if n == 1 {
+		verb = "is"
+	}
+	st.say("foyer: %s of the file %s invalid (%s; each has its reason): exit code %d", plural(n, "row", "rows"), verb, what, ExitInvalidRows)
+	return said(ExitInvalidRows, "%d invalid rows", n)
 }

@@ -21,25 +21,29 @@ profile (group memberships, app roles, licenses, directory and Azure roles,
 the mail contact), as recorded in the ledger. A grant that another profile
 also gave them stays. The guest account itself stays.
 
-Exit codes: 0 done, 1 an error before anything ran, 2 usage, 3 some people
-failed.`,
+The question is asked on the terminal; --yes revokes without asking.
+
+Exit codes: 0 done, 1 an error, 2 a usage error, 3 some people failed, 5 the
+answer was not yes (nothing was revoked), 130 interrupted.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRevoke(cmd, env, args) },
 	}
 	configFlag(cmd)
 	cmd.Flags().StringP("profile", "p", "", "the profile to take back (required)")
-	cmd.Flags().StringP("output", "o", "human", "output format: human or json")
+	outputFlags(cmd)
 	cmd.Flags().BoolP("yes", "y", false, "revoke without asking")
 	_ = cmd.MarkFlagRequired("profile")
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(env))
 	return cmd
 }
 
 func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 	ctx := cmd.Context()
 	profile, _ := cmd.Flags().GetString("profile")
-	format, _ := cmd.Flags().GetString("output")
 	yes, _ := cmd.Flags().GetBool("yes")
-	v, err := newView(format, env.Stdout, "revoke", true)
+	vo := viewFlags(cmd, "revoke")
+	vo.verbose = true
+	v, err := newView(env, vo)
 	if err != nil {
 		return err
 	}
@@ -49,8 +53,12 @@ func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 			return usageError("%s", foyer.ErrorMessage(err))
 		}
 	}
-	if !yes && !isTerminal(env.Stdout) {
-		return usageError("not on a terminal: pass --yes to revoke without being asked")
+	var ask *asker
+	if !yes {
+		if ask, err = newAsker(env, false, "revoke"); err != nil {
+			return err
+		}
+		defer ask.close()
 	}
 	log, err := logger(cmd, env)
 	if err != nil {
@@ -64,9 +72,15 @@ func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !yes && !confirm(env, fmt.Sprintf("Take profile %s back from %d people in tenant %s?", profile, len(emails), tenant.Name)) {
-		fmt.Fprintln(env.Stdout, "Nothing revoked.")
-		return nil
+	if ask != nil {
+		ok, err := ask.ask(ctx, fmt.Sprintf("Take profile %s back from %s in tenant %s?", profile, plural(len(emails), "person", "people"), tenant.Name))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			v.status().say("Nothing revoked.")
+			return said(ExitDeclined, "declined")
+		}
 	}
 	ledger, err := openLedger(ctx, cfg, env, log)
 	if err != nil {
@@ -94,7 +108,7 @@ func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 		return err
 	}
 	if n := run.Summary.Results[foyer.ResultFailed]; n > 0 {
-		return &exitError{code: ExitRowsFail, err: fmt.Errorf("%d people failed", n)}
+		return said(ExitRowsFail, "%d people failed", n)
 	}
 	return nil
 }

@@ -4,16 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/engine"
 )
 
-// A view renders the engine's event stream: for people (a table of rows,
-// progress, a summary) or as one JSON document. Both see the same events.
+// A view renders the engine's event stream: for people (a table of rows
+// and a summary) or as one JSON document. Both see the same events. Data
+// (the table, the summary, the document) goes to stdout; progress and
+// messages go to stderr through the view's status, so that stdout can be
+// redirected or piped and still hold only data.
 type view interface {
 	event(engine.Event)
 	// result gives the view one row of a finished run, as the ledger holds
@@ -23,58 +24,62 @@ type view interface {
 	// close writes whatever the view holds back (the JSON document) and the
 	// summary.
 	close() error
+	// status is where progress and messages go.
+	status() *status
+}
+
+// viewOptions are the flags that shape a view.
+type viewOptions struct {
+	format  string // --output: human or json
+	cmd     string // plan, apply, revoke
+	verbose bool   // plan: every row; apply: every finished row
+	wide    bool   // never clip the table to the terminal
 }
 
 // newView returns the view the --output flag names.
-func newView(format string, out io.Writer, cmd string, verbose bool) (view, error) {
-	switch format {
+func newView(env *Env, o viewOptions) (view, error) {
+	errTTY, errWidth := env.Terminal(env.Stderr)
+	st := &status{w: env.Stderr, tty: errTTY, width: errWidth}
+	switch o.format {
 	case "", "human", "text":
-		return &humanView{w: out, cmd: cmd, tty: isTerminal(out), verbose: verbose}, nil
+		width := 0 // off a terminal, nothing is clipped
+		if ok, w := env.Terminal(env.Stdout); ok && !o.wide {
+			width = w
+			if width <= 0 {
+				width = 80
+			}
+		}
+		return &humanView{w: env.Stdout, st: st, cmd: o.cmd, verbose: o.verbose, table: newTable(env.Stdout, width), program: env.program()}, nil
 	case "json":
-		return &jsonView{w: out, cmd: cmd}, nil
+		return &jsonView{w: env.Stdout, st: st, cmd: o.cmd}, nil
 	default:
-		return nil, usageError("--output %q: want human or json", format)
+		return nil, usageError("--output %q: want human or json", o.format)
 	}
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// humanView writes rows as they come and, on a terminal, a progress bar
-// that redraws in place; elsewhere, one progress line per heartbeat.
+// humanView writes rows as they come, then a summary.
 type humanView struct {
 	w       io.Writer
+	st      *status
 	cmd     string
-	tty     bool
 	verbose bool // plan: every row; apply: every finished row
-	started time.Time
-	header  bool
-	bar     bool // a progress bar is on the screen
+	table   *table
+	program string
 	summary *foyer.Summary
-	failed  int // rows that failed
+	planned bool // the plan's line is on the screen
+	failed  int  // rows that failed
 	runID   string
-	resumed bool
 }
 
-const rowFormat = "%6s  %-9s  %-34s  %s\n"
+func (v *humanView) status() *status { return v.st }
 
-func (v *humanView) row(r foyer.Row, what, detail string) {
-	v.clearBar()
-	if !v.header {
-		fmt.Fprintf(v.w, rowFormat, "line", what, "email", "detail")
-		v.header = true
-	}
+func (v *humanView) row(r foyer.Row, detail string) {
+	v.st.clear()
 	email := r.Email.String()
 	if email == "" {
 		email = r.Raw
 	}
-	fmt.Fprintf(v.w, rowFormat, fmt.Sprint(r.Line), r.Action, clip(email, 34), detail)
+	v.table.row(fmt.Sprint(r.Line), string(r.Action), email, detail)
 }
 
 func (v *humanView) event(ev engine.Event) {
@@ -88,18 +93,15 @@ func (v *humanView) event(ev engine.Event) {
 			} else if len(r.Grants) > 0 {
 				detail += ": " + strings.Join(r.Grants, ", ")
 			}
-			v.row(r, "action", detail)
+			v.row(r, detail)
 		}
 	case engine.EventPlanned:
-		v.summary = ev.Summary
+		v.summary, v.planned = ev.Summary, true
+		v.st.clear()
+		fmt.Fprintf(v.w, "\n%s\n", planLine(*ev.Summary))
 	case engine.EventRunStarted:
-		v.runID, v.resumed, v.started = ev.RunID, ev.Resumed, ev.At
-		v.clearBar()
-		if ev.Resumed {
-			fmt.Fprintf(v.w, "Resuming run %s where it stopped.\n", ev.RunID)
-		} else {
-			fmt.Fprintf(v.w, "Run %s started.\n", ev.RunID)
-		}
+		v.runID = ev.RunID
+		v.st.runStarted(ev)
 	case engine.EventRowDone:
 		r := *ev.Row
 		if r.Result == foyer.ResultFailed {
@@ -112,78 +114,55 @@ func (v *humanView) event(ev engine.Event) {
 			} else if len(r.Grants) > 0 {
 				detail += ": " + strings.Join(r.Grants, ", ")
 			}
-			v.row(r, "action", detail)
+			v.row(r, detail)
 		}
 	case engine.EventProgress:
-		v.progress(ev)
+		v.st.progress(ev)
 	case engine.EventRunFinished:
-		v.clearBar()
+		v.st.clear()
 		v.summary = ev.Summary
 	case engine.EventNotice:
-		v.clearBar()
-		fmt.Fprintln(v.w, ev.Message)
+		v.st.say("%s", ev.Message)
 	}
 }
 
-func (v *humanView) progress(ev engine.Event) {
-	rate := ""
-	if el := ev.At.Sub(v.started).Seconds(); el > 0 && ev.Done > 0 {
-		rate = fmt.Sprintf("  %.1f rows/s", float64(ev.Done)/el)
+// planLine is a plan's counts in one sentence.
+func planLine(s foyer.Summary) string {
+	var parts []string
+	for _, a := range foyer.Actions() {
+		parts = append(parts, fmt.Sprintf("%d %s", s.Actions[a], a))
 	}
-	if !v.tty {
-		fmt.Fprintf(v.w, "progress: %d of %d rows done%s\n", ev.Done, ev.Total, rate)
-		return
-	}
-	const width = 30
-	filled := width
-	if ev.Total > 0 {
-		filled = width * ev.Done / ev.Total
-	}
-	fmt.Fprintf(v.w, "\r[%s%s] %d/%d%s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), ev.Done, ev.Total, rate)
-	v.bar = true
-}
-
-func (v *humanView) clearBar() {
-	if v.bar {
-		fmt.Fprint(v.w, "\r\033[K")
-		v.bar = false
-	}
+	return fmt.Sprintf("Plan: %s: %s.", plural(s.Rows, "row", "rows"), strings.Join(parts, ", "))
 }
 
 func (v *humanView) result(foyer.Row) {}
 
 func (v *humanView) close() error {
-	v.clearBar()
+	v.st.clear()
 	s := v.summary
-	if s == nil {
+	if s == nil || v.cmd == "plan" {
 		return nil
 	}
-	fmt.Fprintln(v.w)
-	if v.cmd != "revoke" {
-		var parts []string
-		for _, a := range foyer.Actions() {
-			parts = append(parts, fmt.Sprintf("%d %s", s.Actions[a], a))
-		}
-		fmt.Fprintf(v.w, "Plan: %d rows: %s.\n", s.Rows, strings.Join(parts, ", "))
-	}
-	if v.cmd == "plan" {
-		return nil
+	if v.cmd == "apply" && !v.planned {
+		// A resumed run, or one read back from the ledger: its plan was
+		// shown by the apply that recorded it.
+		fmt.Fprintf(v.w, "\n%s\n", planLine(*s))
 	}
 	fmt.Fprintf(v.w, "\n  %-10s %6s\n", "result", "rows")
 	for _, r := range resultsOf(v.cmd) {
 		fmt.Fprintf(v.w, "  %-10s %6d\n", r, s.Results[r])
 	}
+	if v.runID != "" {
+		fmt.Fprintf(v.w, "\nRun %s finished.\n", v.runID)
+	}
 	if v.failed > 0 && v.runID != "" {
-		fmt.Fprintf(v.w, "\n%d rows failed; see above, or run: foyer runs show %s\n", v.failed, v.runID)
+		what := plural(v.failed, "row", "rows")
+		if v.cmd == "revoke" {
+			what = plural(v.failed, "person", "people")
+		}
+		fmt.Fprintf(v.w, "%s failed; see above, or run: %s runs show %s\n", what, v.program, v.runID)
 	}
 	return nil
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
 }
 
 // jsonView writes one JSON document. It holds no rows: a plan's are written
@@ -192,6 +171,7 @@ func clip(s string, n int) string {
 // cost no more memory than ten.
 type jsonView struct {
 	w       io.Writer
+	st      *status
 	cmd     string
 	summary *foyer.Summary
 	runID   string
@@ -199,6 +179,8 @@ type jsonView struct {
 	open    bool  // the document and its rows array have been started
 	err     error // the first write that failed; close returns it
 }
+
+func (v *jsonView) status() *status { return v.st }
 
 // printf writes to the document, until a write fails.
 func (v *jsonView) printf(format string, args ...any) {
@@ -235,9 +217,15 @@ func (v *jsonView) event(ev engine.Event) {
 			v.writeRow(*ev.Row)
 		}
 	case engine.EventPlanned, engine.EventRunFinished:
+		v.st.clear()
 		v.summary = ev.Summary
 	case engine.EventRunStarted:
 		v.runID, v.resumed = ev.RunID, ev.Resumed
+		v.st.runStarted(ev)
+	case engine.EventProgress:
+		v.st.progress(ev)
+	case engine.EventNotice:
+		v.st.say("%s", ev.Message)
 	}
 }
 
@@ -273,6 +261,7 @@ func (v *jsonView) start() {
 }
 
 func (v *jsonView) close() error {
+	v.st.clear()
 	if !v.open {
 		v.start()
 	}
@@ -313,4 +302,12 @@ func resultsOf(cmd string) []foyer.Result {
 		return []foyer.Result{foyer.ResultRevoked, foyer.ResultUnchanged, foyer.ResultFailed}
 	}
 	return nil
+}
+
+// plural writes n with the word for one or for many: "1 row", "2 rows".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
