@@ -184,7 +184,7 @@ func planAndShow(ctx context.Context, p *planner, in *spooled, v view) (*planSpo
 	sum, err := p.plan(ctx, f, func(r foyer.Row) error {
 		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
 		return planned.put(r)
-	})
+	}, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
 	if err != nil {
 		planned.remove()
 		return nil, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, err))

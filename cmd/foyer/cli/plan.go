@@ -49,13 +49,12 @@ func planFlags(cmd *cobra.Command) {
 
 // planner is everything a plan needs, ready.
 type planner struct {
-	cfg      *config.Config
-	dir      *graph.Client
-	tenant   *foyer.Tenant
-	profile  *foyer.Profile
-	verified []string
-	held     engine.Holdings
-	mailer   *smtpMailer // for a profile whose sender is foyer
+	cfg     *config.Config
+	dir     *graph.Client
+	tenant  *foyer.Tenant
+	profile *foyer.Profile
+	pre     *engine.Prepared // what the plan reads before its first row
+	mailer  *smtpMailer      // for a profile whose sender is foyer
 }
 
 // preparePlan loads the configuration, signs in, resolves the profile and
@@ -91,28 +90,35 @@ func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
 	if len(problems) > 0 {
 		return nil, withCode(ExitError, errors.Join(problems...))
 	}
-	verified, err := dir.Domains(ctx)
-	if err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("read the tenant's verified domains: %w", err))
-	}
-	p.verified = verified
 	pl := &engine.Planner{Dir: dir, Profile: p.profile}
-	if p.held, err = pl.Holdings(ctx); err != nil {
+	if p.pre, err = pl.Prepare(ctx, grantWhere(cfg, name)); err != nil {
 		return nil, withCode(ExitError, err)
 	}
 	return p, nil
 }
 
+// grantWhere gives the place in the configuration of a profile's grant i.
+func grantWhere(cfg *config.Config, profile string) func(i int) string {
+	_, paths, err := cfg.Profile(profile)
+	return func(i int) string {
+		if err != nil || i >= len(paths) {
+			return cfg.Name()
+		}
+		return cfg.Where(paths[i])
+	}
+}
+
 // plan streams the rows of r through the source's checks and the engine's
-// plan, calling emit with each planned row.
-func (p *planner) plan(ctx context.Context, r io.Reader, emit func(foyer.Row) error) (foyer.Summary, error) {
+// plan, calling emit with each planned row and notice with what people
+// should know about the plan as a whole (rows held back, and why).
+func (p *planner) plan(ctx context.Context, r io.Reader, emit func(foyer.Row) error, notice func(string)) (foyer.Summary, error) {
 	var sum foyer.Summary
 	rows := func(yield func(foyer.Row) error) error {
-		_, err := source.Read(ctx, r, source.Options{VerifiedDomains: p.verified, InternalDomains: p.tenant.Domains, Profile: p.profile}, yield)
+		_, err := source.Read(ctx, r, source.Options{VerifiedDomains: p.pre.Verified, InternalDomains: p.tenant.Domains, Profile: p.profile}, yield)
 		return err
 	}
-	pl := &engine.Planner{Dir: p.dir, Profile: p.profile}
-	err := pl.Plan(ctx, rows, p.held, func(row foyer.Row) error {
+	pl := &engine.Planner{Dir: p.dir, Profile: p.profile, Limits: p.pre.Limits, Notice: notice}
+	err := pl.Plan(ctx, rows, p.pre.Held, func(row foyer.Row) error {
 		sum.Count(row)
 		return emit(row)
 	})
@@ -139,7 +145,7 @@ func runPlan(cmd *cobra.Command, env *Env, spec string) error {
 	sum, err := p.plan(ctx, in, func(r foyer.Row) error {
 		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
 		return nil
-	})
+	}, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("plan %s: %w", in.Name, err))
 	}
