@@ -28,16 +28,21 @@ type Prepared struct {
 
 // Prepare makes every read a plan makes before its first row: the tenant's
 // verified domains, who holds each of the profile's grants, the directory
-// object quota, and the free seats of each license. `profiles check` calls
-// it too, so that what would stop a plan stops the check first. It
-// returns every failed read at once, as *ReadProblems; where (may be nil)
-// gives the place in the configuration of grant i.
+// object quota, and the free seats of each license; and it looks one
+// address up (in the reserved .invalid domain: nobody has it), as the rows
+// will be, so that a look-up the tenant refuses fails here. `profiles
+// check` calls it too, so that what would stop a plan stops the check
+// first. It returns every failed read at once, as *ReadProblems; where
+// (may be nil) gives the place in the configuration of grant i.
 func (p *Planner) Prepare(ctx context.Context, where func(i int) string) (*Prepared, error) {
 	pre := &Prepared{Limits: Limits{Seats: map[string]int{}}}
 	var problems []string
 	var err error
 	if pre.Verified, err = p.Dir.Domains(ctx); err != nil {
-		problems = append(problems, fmt.Sprintf("read the tenant's verified domains: %v", err))
+		problems = append(problems, fmt.Sprintf("verified domains: %v", err))
+	}
+	if _, err := p.Dir.Find(ctx, []foyer.Address{probeAddress}); err != nil {
+		problems = append(problems, fmt.Sprintf("look-ups: %v", err))
 	}
 	var failed []grantError
 	pre.Held, failed = p.holdings(ctx)
@@ -56,13 +61,17 @@ func (p *Planner) Prepare(ctx context.Context, where func(i int) string) (*Prepa
 		pre.Limits.Seats[g.Key()] = free
 	}
 	if pre.Limits.Quota, err = p.Dir.Quota(ctx); err != nil {
-		problems = append(problems, fmt.Sprintf("read the tenant's directory object quota: %v", err))
+		problems = append(problems, fmt.Sprintf("object quota: %v", err))
 	}
 	if len(problems) > 0 {
 		return nil, &ReadProblems{Problems: problems}
 	}
 	return pre, nil
 }
+
+// probeAddress is what Prepare looks up: an address nobody can have
+// (RFC 2606 reserves .invalid).
+const probeAddress foyer.Address = "foyer-check@foyer.invalid"
 
 // ReadProblems lists the reads a plan needs that failed.
 type ReadProblems struct{ Problems []string }

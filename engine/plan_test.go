@@ -142,8 +142,8 @@ func TestPlanReadsGuestsOnce(t *testing.T) {
 }
 
 // TestPrepare: the reads a plan makes before its first row, once each:
-// verified domains, holders of each grant, free seats of each license,
-// the object quota.
+// verified domains, a look-up, holders of each grant, free seats of each
+// license, the object quota. An app that may not read users fails it.
 func TestPrepare(t *testing.T) {
 	t.Parallel()
 	s, dir := planDir(t, sim.Options{})
@@ -162,8 +162,8 @@ func TestPrepare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reads := s.Stats().Reads - before; reads != 7 {
-		t.Errorf("%d reads, want 7 (domains, 3 holder lists, 2 seat counts, the quota)", reads)
+	if reads := s.Stats().Reads - before; reads != 8 {
+		t.Errorf("%d reads, want 8 (domains, one look-up, 3 holder lists, 2 seat counts, the quota)", reads)
 	}
 	if !slices.Contains(pre.Verified, "contoso.example") {
 		t.Errorf("verified domains %q", pre.Verified)

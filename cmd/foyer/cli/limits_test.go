@@ -133,30 +133,51 @@ func TestSeatsHeldBackInThePlan(t *testing.T) {
 	}
 }
 
-// TestCheckMakesThePlansReads: an Azure role at a scope where the app may
+// TestCheckMakesThePlansReads: profiles check makes every read the plan
+// makes, so what the plan would be refused, the check reports, with the
+// line of the configuration. An Azure role at a scope where the app may
 // not read role assignments resolves (role definitions are public), but
-// the plan's read of who holds it is refused. profiles check makes that
-// read too and reports it with the line of the configuration.
+// the plan's read of who holds it is refused; an app that may not read
+// users resolves a group, but cannot look the rows up.
 func TestCheckMakesThePlansReads(t *testing.T) {
 	t.Parallel()
-	s := simtest.Start(t, sim.Options{})
-	sub := ""
-	for _, a := range s.Snapshot().AzureRoleAssignments {
-		if strings.EqualFold(a.PrincipalID, s.DefaultApp().ObjectID) {
-			sub = a.Scope
-		}
-	}
-	app, err := s.AddApp(sim.App{DisplayName: "foyer-narrow", Permissions: s.DefaultApp().Permissions,
-		AzureRoles: []sim.AzureRoleGrant{{Role: "Owner", Scope: sub + "/resourceGroups/rg-demo"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if _, err := cli.WriteSimFiles(s, dir); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "narrow-secret"), app.Secret+"\n")
-	config := writeFile(t, filepath.Join(dir, "narrow.yaml"), sprintf(`tenants:
+	for _, tc := range []struct {
+		name        string
+		permissions []string // nil: the default app's
+		profile     string   // the profile's grants, in YAML; {sub} is the subscription's scope
+		want        []string
+	}{
+		{"an Azure scope without Reader", nil,
+			"azure_roles: [{role: Reader, scope: {sub}/resourceGroups/rg-shared}]",
+			[]string{"narrow.yaml:13:19: azure_role \"Reader\"", "roleAssignments/read"}},
+		{"no permission to read users", []string{"User.Invite.All", "GroupMember.ReadWrite.All", "Domain.Read.All", "Organization.Read.All"},
+			"groups: [DemoApp]",
+			[]string{"look-ups: find foyer-check@foyer.invalid", "User.Read.All"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := simtest.Start(t, sim.Options{})
+			sub := ""
+			for _, a := range s.Snapshot().AzureRoleAssignments {
+				if strings.EqualFold(a.PrincipalID, s.DefaultApp().ObjectID) {
+					sub = a.Scope
+				}
+			}
+			perms := tc.permissions
+			if perms == nil {
+				perms = s.DefaultApp().Permissions
+			}
+			app, err := s.AddApp(sim.App{DisplayName: "foyer-narrow", Permissions: perms,
+				AzureRoles: []sim.AzureRoleGrant{{Role: "Owner", Scope: sub + "/resourceGroups/rg-demo"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if _, err := cli.WriteSimFiles(s, dir); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, "narrow-secret"), app.Secret+"\n")
+			config := writeFile(t, filepath.Join(dir, "narrow.yaml"), sprintf(`tenants:
   contoso:
     tenant_id: %[1]s
     client_id: %[2]s
@@ -168,22 +189,24 @@ ledger: {driver: sqlite, dsn: foyer.db}
 profiles:
   shared:
     redirect_url: https://myapps.microsoft.com/
-    azure_roles: [{role: Reader, scope: %[4]s/resourceGroups/rg-shared}]
-`, s.TenantID(), app.ClientID, s.URL(), sub))
-	input := writeFile(t, filepath.Join(dir, "one.csv"), "email\nnew.person@partner.example\n")
+    %[4]s
+`, s.TenantID(), app.ClientID, s.URL(), strings.ReplaceAll(tc.profile, "{sub}", sub)))
+			input := writeFile(t, filepath.Join(dir, "one.csv"), "email\nnew.person@partner.example\n")
 
-	code, _, errs := run(t, "plan", "--config", config, "--profile", "shared", input)
-	if code != cli.ExitError || !strings.Contains(errs, "roleAssignments/read") {
-		t.Fatalf("plan: exit %d, want the refused read: %s", code, errs)
-	}
-	code, out, errs := run(t, "profiles", "check", "--config", config)
-	if code != cli.ExitError {
-		t.Fatalf("profiles check: exit %d, want %d:\n%s%s", code, cli.ExitError, out, errs)
-	}
-	for _, w := range []string{"narrow.yaml:13:19: azure_role \"Reader\"", "roleAssignments/read"} {
-		if !strings.Contains(out, w) {
-			t.Errorf("profiles check does not report %q:\n%s", w, out)
-		}
+			code, _, errs := run(t, "plan", "--config", config, "--profile", "shared", input)
+			if code != cli.ExitError || !strings.Contains(errs, tc.want[len(tc.want)-1]) {
+				t.Fatalf("plan: exit %d, want the refused read: %s", code, errs)
+			}
+			code, out, errs := run(t, "profiles", "check", "--config", config)
+			if code != cli.ExitError {
+				t.Fatalf("profiles check: exit %d, want %d:\n%s%s", code, cli.ExitError, out, errs)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("profiles check does not report %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }
 

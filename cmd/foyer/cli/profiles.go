@@ -96,17 +96,19 @@ func checkProfile(ctx context.Context, cfg *config.Config, name string, env *Env
 		problems = append(problems, gp.Problems...)
 	case err != nil:
 		problems = append(problems, err.Error())
-	default:
-		p.Grants = grants
-		pl := &engine.Planner{Dir: dir, Profile: p}
-		pre, err = pl.Prepare(ctx, where)
-		var rp *engine.ReadProblems
-		switch {
-		case errors.As(err, &rp):
-			problems = append(problems, rp.Problems...)
-		case err != nil:
-			problems = append(problems, err.Error())
-		}
+	}
+	// The plan's reads. Who holds a grant and its seats can be read only
+	// once every grant resolves; the others are checked anyway, so that
+	// every problem shows at once.
+	p.Grants = grants
+	pl := &engine.Planner{Dir: dir, Profile: p}
+	pre, err = pl.Prepare(ctx, where)
+	var rp *engine.ReadProblems
+	switch {
+	case errors.As(err, &rp):
+		problems = append(problems, rp.Problems...)
+	case err != nil:
+		problems = append(problems, err.Error())
 	}
 	if p.Sender == foyer.SenderFoyer {
 		if _, err := newMailer(ctx, cfg, name, env, log); err != nil {
