@@ -25,7 +25,9 @@ the people up in the tenant, and prints what apply would do with each row:
 
   invite     nobody has this address: invite and grant the profile
   exists     already a guest: only add the grants that are missing
-  skip       an address of the organisation, or a domain the profile refuses
+  skip       an address of the organisation, or a domain the profile refuses;
+             or held back: no free seat of a license the row needs, or past
+             the tenant's directory object quota (counted in file order)
   duplicate  the address appeared on an earlier line
   invalid    the row cannot be read as a person (the reason says why)
 
