@@ -47,7 +47,8 @@ type Directory interface {
 
 	// Resolve fills a configured grant's ids from its Ref (a display name, a
 	// role name, a SKU part number, or an id) and checks that what it names
-	// exists and can be granted (a license has free seats).
+	// exists and can be granted. A license without free seats resolves:
+	// people who hold it already keep it; FreeSeats says how many are free.
 	Resolve(ctx context.Context, g foyer.Grant) (foyer.Grant, error)
 
 	// Holders returns who holds a resolved grant now, as a set of lowercased
@@ -63,7 +64,35 @@ type Directory interface {
 	// Revoke takes a resolved grant back. A grant not held is success.
 	// Writes pass the Gate of ctx.
 	Revoke(ctx context.Context, from Grantee, g foyer.Grant) error
+
+	// Guests reads every guest once into an index of the address forms Find
+	// matches, for a caller with more addresses than one Find should be
+	// asked about (a plan looked up in many chunks). Like Find's scan, it
+	// sees guests only.
+	Guests(ctx context.Context) (*GuestIndex, error)
+
+	// Quota reads the tenant's directory object quota: how many objects it
+	// holds and may hold.
+	Quota(ctx context.Context) (Quota, error)
+
+	// FreeSeats reads how many seats of a resolved license grant are free:
+	// seats enabled minus seats assigned (zero or less: none).
+	FreeSeats(ctx context.Context, g foyer.Grant) (int, error)
 }
+
+// Quota is the tenant's directory object quota. Every directory object
+// counts: users (guests too), groups, contacts, applications, service
+// principals. Entra allows 50,000 by default and 300,000 once the tenant
+// has a verified domain; Microsoft support raises it on request (entra-docs
+// includes/entra-service-limits-include.md, "Resources").
+type Quota struct {
+	Used  int
+	Total int // 0: the tenant did not say
+}
+
+// Free returns how many more objects fit, and false if the total is not
+// known.
+func (q Quota) Free() (int, bool) { return q.Total - q.Used, q.Total > 0 }
 
 // Person is a user object as foyer sees it.
 type Person struct {

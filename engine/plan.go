@@ -82,40 +82,78 @@ type Planner struct {
 	Dir     directory.Directory
 	Profile *foyer.Profile // its Grants resolved
 	// Chunk is how many candidate rows are looked up in the directory at a
-	// time; it bounds the plan's memory. Zero means 20,000.
+	// time; it bounds the plan's memory. Zero means 20,000. A plan with more
+	// candidates than one chunk reads the tenant's guests once into an
+	// index (Directory.Guests) and looks every chunk up there.
 	Chunk int
+	// Limits is what the tenant can still take, as Prepare read it: rows
+	// past the object quota or a license's free seats are held back. The
+	// zero value holds nothing back.
+	Limits Limits
+	// Notice, if set, is told what people should know about the plan as a
+	// whole once every row is planned: how many rows were held back, and
+	// why.
+	Notice func(msg string)
 }
 
 // Holdings reads, once per grant, who holds each of the profile's grants.
 func (p *Planner) Holdings(ctx context.Context) (Holdings, error) {
+	held, failed := p.holdings(ctx)
+	if len(failed) > 0 {
+		return nil, failed[0].err
+	}
+	return held, nil
+}
+
+// grantError is a read about grant i of the profile that failed.
+type grantError struct {
+	i   int
+	err error
+}
+
+// holdings reads who holds each grant, once per grant key, and returns
+// every read that failed.
+func (p *Planner) holdings(ctx context.Context) (Holdings, []grantError) {
 	held := Holdings{}
-	for _, g := range p.Profile.Grants {
+	var failed []grantError
+	for i, g := range p.Profile.Grants {
 		if _, done := held[g.Key()]; done {
 			continue
 		}
 		set, err := p.Dir.Holders(ctx, g)
 		if err != nil {
-			return nil, fmt.Errorf("read who holds %s: %w", g, err)
+			failed = append(failed, grantError{i, fmt.Errorf("read who holds %s: %w", g, err)})
 		}
 		held[g.Key()] = set
 	}
-	return held, nil
+	return held, failed
 }
 
 // Plan reads rows, looks their addresses up in chunks, and calls emit with
-// each row in input order, its action decided. It writes nothing.
+// each row in input order, its action decided and, past the tenant's
+// limits, held back. It writes nothing.
 func (p *Planner) Plan(ctx context.Context, rows Rows, held Holdings, emit func(foyer.Row) error) error {
 	size := p.Chunk
 	if size <= 0 {
 		size = 20000
 	}
+	b := newBudget(p.Profile.Grants, p.Limits)
+	var index *directory.GuestIndex
 	chunk := make([]foyer.Row, 0, min(size, 1024))
 	candidates := 0
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		found, err := p.find(ctx, chunk)
+		if index == nil && candidates >= size {
+			// More candidates than one look-up should hold: read every
+			// guest once, instead of once per chunk.
+			var err error
+			if index, err = p.Dir.Guests(ctx); err != nil {
+				return fmt.Errorf("read the tenant's guests: %w", err)
+			}
+		}
+		found, err := p.find(ctx, index, chunk)
 		if err != nil {
 			return err
 		}
@@ -124,7 +162,7 @@ func (p *Planner) Plan(ctx context.Context, rows Rows, held Holdings, emit func(
 			if x, ok := found[r.Email.Key()]; ok && r.Action == "" {
 				person = &x
 			}
-			if err := emit(Decide(r, person, p.Profile.Grants, held)); err != nil {
+			if err := emit(b.admit(Decide(r, person, p.Profile.Grants, held))); err != nil {
 				return err
 			}
 		}
@@ -147,10 +185,20 @@ func (p *Planner) Plan(ctx context.Context, rows Rows, held Holdings, emit func(
 	if err != nil {
 		return err
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	if p.Notice != nil {
+		for _, m := range b.notices() {
+			p.Notice(m)
+		}
+	}
+	return nil
 }
 
-func (p *Planner) find(ctx context.Context, chunk []foyer.Row) (map[string]directory.Person, error) {
+// find looks the chunk's candidates up: in the index if there is one, else
+// in the directory.
+func (p *Planner) find(ctx context.Context, index *directory.GuestIndex, chunk []foyer.Row) (map[string]directory.Person, error) {
 	var emails []foyer.Address
 	for _, r := range chunk {
 		if r.Action == "" {
@@ -159,6 +207,9 @@ func (p *Planner) find(ctx context.Context, chunk []foyer.Row) (map[string]direc
 	}
 	if len(emails) == 0 {
 		return nil, nil
+	}
+	if index != nil {
+		return index.Find(emails), nil
 	}
 	found, err := p.Dir.Find(ctx, emails)
 	if err != nil {
@@ -176,11 +227,7 @@ func ResolveGrants(ctx context.Context, dir directory.Directory, grants []foyer.
 	for i, g := range grants {
 		r, err := dir.Resolve(ctx, g)
 		if err != nil {
-			loc := ""
-			if where != nil {
-				loc = where(i) + ": "
-			}
-			problems = append(problems, fmt.Sprintf("%s%s %q: %v", loc, g.Kind, g.Ref, err))
+			problems = append(problems, grantProblem(where, i, g, err))
 			continue
 		}
 		out[i] = r
@@ -190,6 +237,16 @@ func ResolveGrants(ctx context.Context, dir directory.Directory, grants []foyer.
 		return nil, &GrantProblems{Problems: problems}
 	}
 	return out, nil
+}
+
+// grantProblem describes what went wrong with grant i: where it was
+// configured, its kind and reference as configured, and err.
+func grantProblem(where func(i int) string, i int, g foyer.Grant, err error) string {
+	loc := ""
+	if where != nil {
+		loc = where(i) + ": "
+	}
+	return fmt.Sprintf("%s%s %q: %v", loc, g.Kind, g.Ref, err)
 }
 
 // GrantProblems lists the grants of a profile that could not be resolved.

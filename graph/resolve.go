@@ -17,8 +17,8 @@ import (
 //	app_role        Ref: the service principal's object id, appId or display name; Role: the app
 //	                role's value, display name or id (empty: the default access role, when the
 //	                app has no roles). Ref may also be "app/role" when Role is empty.
-//	license         Ref: skuPartNumber or skuId; it must have free seats (prepaidUnits.enabled −
-//	                consumedUnits); DisabledPlans may name service plans by name or id
+//	license         Ref: skuPartNumber or skuId; DisabledPlans may name service plans by name or
+//	                id. A SKU without free seats resolves (FreeSeats counts them)
 //	directory_role  Ref: display name or template/definition id; Scope defaults to "/"
 //	azure_role      Ref: role name or id; Scope: the ARM scope (required)
 //	mail_contact    nothing to resolve
@@ -184,20 +184,18 @@ type sku struct {
 	} `json:"servicePlans"`
 }
 
-// resolveLicense finds the SKU (subscribedsku-list.md) and checks free
-// seats: prepaidUnits.enabled − consumedUnits.
+// resolveLicense finds the SKU (subscribedsku-list.md) by part number or
+// id, and the service plans to leave off. It does not count seats: a
+// profile whose seats ran out must still plan for the people who hold one
+// (FreeSeats counts them, and the plan holds back who would need one).
 func (c *Client) resolveLicense(ctx context.Context, op string, g foyer.Grant, ref string) (foyer.Grant, error) {
-	var res struct{ Value []sku }
-	if _, err := c.getJSON(ctx, call{path: "/v1.0/subscribedSkus", op: op, perm: permLicenseRead}, &res); err != nil {
+	skus, err := c.skus(ctx, op)
+	if err != nil {
 		return g, err
 	}
-	for _, s := range res.Value {
+	for _, s := range skus {
 		if !strings.EqualFold(s.SkuID, ref) && !strings.EqualFold(s.SkuPartNumber, ref) {
 			continue
-		}
-		if free := s.PrepaidUnits.Enabled - s.ConsumedUnits; free <= 0 {
-			return g, &directory.Error{Op: op, Kind: directory.ErrNoSeats,
-				Message: fmt.Sprintf("%s has no free seats (%d enabled, %d used)", s.SkuPartNumber, s.PrepaidUnits.Enabled, s.ConsumedUnits)}
 		}
 		var plans []string
 		for _, want := range g.DisabledPlans {

@@ -21,6 +21,12 @@ type State struct {
 	AzureRoleAssignments []StateAzureAssignment `json:"azure_role_assignments"`
 	MailContacts         []StateMailContact     `json:"mail_contacts"`
 	Sponsors             map[string][]string    `json:"sponsors"` // guest id → sponsor ids
+	// ObjectQuota is the directory object quota: objects held, and allowed
+	// (quota.go).
+	ObjectQuota struct {
+		Used  int `json:"used"`
+		Total int `json:"total"`
+	} `json:"object_quota"`
 }
 
 // StateGroup is a group and its member ids.
@@ -74,6 +80,7 @@ func (s *Server) snapshot(t *tenant) State {
 	st := State{TenantID: t.id, Now: s.clock.Now(), Users: t.users.len(), Licenses: map[string][]string{}, Sponsors: map[string][]string{},
 		Groups: []StateGroup{}, AppRoleAssignments: []StateAppRole{}, RoleAssignments: []StateDirectoryRole{},
 		AzureRoleAssignments: []StateAzureAssignment{}, MailContacts: []StateMailContact{}}
+	st.ObjectQuota.Used, st.ObjectQuota.Total = s.quota(t)
 	for _, u := range t.users.list {
 		if u.isGuest() {
 			st.Guests++

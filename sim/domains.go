@@ -1,6 +1,9 @@
 package sim
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // domain is a domain of the tenant (GD api-reference/v1.0/resources/domain.md).
 type domain struct {
@@ -57,8 +60,20 @@ func getDomain(c *call) *reply {
 	return c.fail(errNotFound(c.params["id"]))
 }
 
-// listOrganization is GET /organization (GD api/organization-get.md).
+var orgFields = []string{"id", "deletedDateTime", "businessPhones", "city", "country", "countryLetterCode", "createdDateTime", "displayName", "onPremisesSyncEnabled", "preferredLanguage", "tenantType", "verifiedDomains"}
+
+// listOrganization is GET /organization (GD api/organization-get.md), with
+// $select, the only option it supports. Beta adds directorySizeQuota
+// (quota.go), which v1.0 does not know.
 func listOrganization(c *call) *reply {
+	fields := orgFields
+	if c.prefix == "/beta" {
+		fields = append(slices.Clip(orgFields), "directorySizeQuota")
+	}
+	q, err := c.listQuery(listSpec{typ: "organization", fields: fieldsOf(fields), defaultTop: 999, maxTop: 999})
+	if err != nil {
+		return c.fail(err)
+	}
 	t := c.t
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -88,5 +103,9 @@ func listOrganization(c *call) *reply {
 		{"tenantType", "AAD"},
 		{"verifiedDomains", verified},
 	}
-	return replyOK(object{{"@odata.context", c.context("organization", nil, false)}, {"value", []object{org}}})
+	if c.prefix == "/beta" {
+		used, total := c.s.quota(t)
+		org = append(org, member{"directorySizeQuota", object{{"used", used}, {"total", total}}})
+	}
+	return replyOK(object{{"@odata.context", c.context("organization", q.sel, false)}, {"value", []object{selectMembers(org, q.sel)}}})
 }

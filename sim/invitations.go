@@ -175,6 +175,9 @@ func (c *call) invitee(in *invitationBody) (*user, *apiError) {
 
 func (c *call) createGuest(in *invitationBody) (*user, *apiError) {
 	t := c.t
+	if err := c.quotaAllows(); err != nil {
+		return nil, err
+	}
 	email := in.InvitedUserEmailAddress
 	sponsors, err := c.sponsors(in.InvitedUserSponsors)
 	if err != nil {

@@ -12,7 +12,8 @@ import (
 // Settings are the behaviour models that can change while the tenant runs
 // (GET and PUT /_sim/settings). In JSON each is written in the flag syntax
 // of `foyer sim`: {"latency":"100ms,400ms","faults":"0.05",
-// "throttle":"published","replication_delay":"2s","invites_per_minute":10}.
+// "throttle":"published","replication_delay":"2s","invites_per_minute":10,
+// "object_quota":300000}.
 type Settings struct {
 	Latency          chaos.Latency
 	Faults           chaos.Faults
@@ -20,6 +21,9 @@ type Settings struct {
 	ReplicationDelay time.Duration
 	InvitesPerMinute int
 	AnswerDelay      time.Duration
+	// ObjectQuota is the directory object quota's total; 0 follows Entra's
+	// default: 50,000, or 300,000 with a verified domain (quota.go).
+	ObjectQuota int
 }
 
 type settingsJSON struct {
@@ -29,12 +33,13 @@ type settingsJSON struct {
 	ReplicationDelay *string          `json:"replication_delay,omitempty"`
 	InvitesPerMinute *int             `json:"invites_per_minute,omitempty"`
 	AnswerDelay      *string          `json:"answer_delay,omitempty"`
+	ObjectQuota      *int             `json:"object_quota,omitempty"`
 }
 
 // MarshalJSON writes every setting.
 func (v Settings) MarshalJSON() ([]byte, error) {
 	d, a := v.ReplicationDelay.String(), v.AnswerDelay.String()
-	return json.Marshal(settingsJSON{&v.Latency, &v.Faults, &v.Throttle, &d, &v.InvitesPerMinute, &a})
+	return json.Marshal(settingsJSON{&v.Latency, &v.Faults, &v.Throttle, &d, &v.InvitesPerMinute, &a, &v.ObjectQuota})
 }
 
 // UnmarshalJSON changes the settings named in the JSON and keeps the others.
@@ -71,6 +76,9 @@ func (v *Settings) UnmarshalJSON(b []byte) error {
 		}
 		v.AnswerDelay = d
 	}
+	if in.ObjectQuota != nil {
+		v.ObjectQuota = *in.ObjectQuota
+	}
 	return nil
 }
 
@@ -83,6 +91,7 @@ func (s *Server) Settings() Settings {
 		ReplicationDelay: s.replicationDelay(),
 		InvitesPerMinute: s.invites.Limit(),
 		AnswerDelay:      time.Duration(s.answerDelay.Load()),
+		ObjectQuota:      int(s.objectQuota.Load()),
 	}
 }
 
@@ -107,11 +116,15 @@ func (s *Server) SetSettings(v Settings) error {
 	if v.InvitesPerMinute < 0 || v.InvitesPerMinute > throttle.MaxLimitN {
 		return fmt.Errorf("sim: invites per minute %d: want 0 (no cap) to %d", v.InvitesPerMinute, throttle.MaxLimitN)
 	}
+	if v.ObjectQuota < 0 {
+		return fmt.Errorf("sim: object quota %d is negative", v.ObjectQuota)
+	}
 	_ = s.chaos.SetLatency(v.Latency)
 	_ = s.chaos.SetFaults(v.Faults)
 	_ = s.limiter.SetConfig(v.Throttle)
 	_ = s.invites.SetLimit(v.InvitesPerMinute)
 	s.replication.Store(int64(v.ReplicationDelay))
 	s.answerDelay.Store(int64(v.AnswerDelay))
+	s.objectQuota.Store(int64(v.ObjectQuota))
 	return nil
 }

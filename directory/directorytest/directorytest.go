@@ -1,6 +1,6 @@
 // Package directorytest is the conformance suite every directory.Directory
 // passes: Run(t, newHarness) runs it split by promise (find, invite, grants,
-// revoke, errors, concurrency) with a fresh tenant per subtest.
+// revoke, errors, concurrency, capacity) with a fresh tenant per subtest.
 //
 // Package graph runs it against the sim (always) and against a real tenant
 // when FOYER_TEST_TENANT is set. Tests import it; nothing else should.
@@ -64,7 +64,7 @@ type Fixtures struct {
 	App, AppRole  string // a service principal's display name and one of its app roles' values
 	License       string // skuPartNumber of a SKU with free seats
 	UsageLocation string // ISO 3166 code to set before a license, e.g. US
-	NoSeats       string // skuPartNumber of a SKU without free seats
+	NoSeats       string // skuPartNumber of a SKU without free seats (it still resolves)
 	DirectoryRole string // display name of a directory role, e.g. Guest Inviter
 	AzureScope    string // an ARM scope, e.g. /subscriptions/{id}/resourceGroups/{name}
 	AzureRole     string // a role name at that scope, e.g. Reader
@@ -80,6 +80,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("grants", func(t *testing.T) { t.Parallel(); runGrants(t, newHarness) })
 	t.Run("errors", func(t *testing.T) { t.Parallel(); runErrors(t, newHarness) })
 	t.Run("concurrency", func(t *testing.T) { t.Parallel(); runConcurrency(t, newHarness) })
+	t.Run("capacity", func(t *testing.T) { t.Parallel(); runCapacity(t, newHarness) })
 }
 
 // setup returns a fresh harness and a context bounded by its timeout.

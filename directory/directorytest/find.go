@@ -32,6 +32,7 @@ func runFind(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"a quote in the address", findQuote},
 		{"many addresses", findMany},
 		{"nothing to find", findNothing},
+		{"the guest index answers as Find does for guests", findInGuestIndex},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -151,4 +152,48 @@ func (f Fixtures) domain() string {
 		return f.Domain
 	}
 	return "contoso.onmicrosoft.com"
+}
+
+// findInGuestIndex seeds guests carrying an address in each form Find
+// matches, and a member: the index of all guests finds each guest as Find
+// does, with its id, user type and state, and neither the member nor an
+// address nobody has.
+func findInGuestIndex(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	ten := needTenant(t, h)
+	mail, other, proxy, ext, member, missing := addr(t, "mail"), addr(t, "other"), addr(t, "proxy"), addr(t, "ext"), addr(t, "member"), addr(t, "missing")
+	seed := func(u User) {
+		if _, err := ten.AddUser(ctx, u); err != nil {
+			t.Fatalf("seed %+v: %v", u, err)
+		}
+	}
+	seed(User{DisplayName: "Mail", Mail: strings.ToUpper(string(mail)), Guest: true})
+	seed(User{DisplayName: "Other", Mail: string(addr(t, "primary")), OtherMails: []string{string(other)}, Guest: true})
+	seed(User{DisplayName: "Proxy", Mail: string(addr(t, "primary")), ProxyAddresses: []string{"SMTP:" + string(proxy)}, Guest: true})
+	seed(User{DisplayName: "Ext", Mail: string(addr(t, "primary")), UserPrincipalName: ext.Local() + "_" + ext.Domain() + "#EXT#@" + h.Fixtures.domain(), Guest: true})
+	seed(User{DisplayName: "Member", Mail: string(member)})
+	guests := []foyer.Address{foyer.Address(strings.ToUpper(string(mail))), other, proxy, ext}
+	want, err := h.Directory.Find(ctx, guests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := h.Directory.Guests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Len() < len(guests) {
+		t.Errorf("the index holds %d guests, want at least %d", idx.Len(), len(guests))
+	}
+	got := idx.Find(append(guests, member, missing))
+	for _, a := range guests {
+		w, g := want[a.Key()], got[a.Key()]
+		if w.ID == "" || g.ID != w.ID || !g.Guest() || g.ExternalUserState != w.ExternalUserState {
+			t.Errorf("%s: index has %+v, Find has %+v", a, g, w)
+		}
+	}
+	for _, a := range []foyer.Address{member, missing} {
+		if p, ok := got[a.Key()]; ok {
+			t.Errorf("%s found in the guest index: %+v", a, p)
+		}
+	}
 }

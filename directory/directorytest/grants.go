@@ -95,11 +95,6 @@ func resolveRefusals(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Errorf("resolve %+v: %v, want %v", tc.g, err, tc.want)
 		}
 	}
-	if h.Fixtures.NoSeats != "" {
-		if _, err := d.Resolve(ctx, foyer.Grant{Kind: foyer.GrantLicense, Ref: h.Fixtures.NoSeats}); !errors.Is(err, directory.ErrNoSeats) {
-			t.Errorf("resolve license %s without seats: %v, want ErrNoSeats", h.Fixtures.NoSeats, err)
-		}
-	}
 	if h.Fixtures.App != "" {
 		if _, err := d.Resolve(ctx, foyer.Grant{Kind: foyer.GrantAppRole, Ref: h.Fixtures.App, Role: "NoSuchRole7f3a"}); !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("resolve a missing app role: %v, want ErrNotFound", err)

@@ -242,7 +242,7 @@ func planAndShow(ctx context.Context, cmd *cobra.Command, p *planner, in *spoole
 		}
 		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
 		return planned.put(r)
-	})
+	}, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
 	if err != nil {
 		planned.remove()
 		return nil, pc, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, sourceHint(cmd, err)))

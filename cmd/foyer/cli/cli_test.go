@@ -45,6 +45,7 @@ type doc struct {
 	Command string         `json:"command"`
 	RunID   string         `json:"run_id"`
 	Summary map[string]int `json:"summary"`
+	Notices []string       `json:"notices"`
 	Rows    []struct {
 		Line   int      `json:"line"`
 		Email  string   `json:"email"`

@@ -25,7 +25,9 @@ the people up in the tenant, and prints what apply would do with each row:
 
   invite     nobody has this address: invite and grant the profile
   exists     already a guest: only add the grants that are missing
-  skip       an address of the organisation, or a domain the profile refuses
+  skip       an address of the organisation, or a domain the profile refuses;
+             or held back: no free seat of a license the row needs, or past
+             the tenant's directory object quota (counted in file order)
   duplicate  the address appeared on an earlier line
   invalid    the row cannot be read as a person (the reason says why)
 
@@ -122,14 +124,13 @@ func sourceHint(cmd *cobra.Command, err error) error {
 
 // planner is everything a plan needs, ready.
 type planner struct {
-	cfg      *config.Config
-	dir      *graph.Client
-	tenant   *foyer.Tenant
-	profile  *foyer.Profile
-	verified []string
-	held     engine.Holdings
-	mailer   *smtpMailer    // for a profile whose sender is foyer
-	src      source.Options // --encoding, --email-column
+	cfg     *config.Config
+	dir     *graph.Client
+	tenant  *foyer.Tenant
+	profile *foyer.Profile
+	pre     *engine.Prepared // what the plan reads before its first row
+	mailer  *smtpMailer      // for a profile whose sender is foyer
+	src     source.Options   // --encoding, --email-column
 }
 
 // preparePlan loads the configuration, signs in, resolves the profile and
@@ -169,30 +170,37 @@ func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
 	if len(problems) > 0 {
 		return nil, withCode(ExitError, errors.Join(problems...))
 	}
-	verified, err := dir.Domains(ctx)
-	if err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("read the tenant's verified domains: %w", err))
-	}
-	p.verified = verified
 	pl := &engine.Planner{Dir: dir, Profile: p.profile}
-	if p.held, err = pl.Holdings(ctx); err != nil {
+	if p.pre, err = pl.Prepare(ctx, grantWhere(cfg, name)); err != nil {
 		return nil, withCode(ExitError, err)
 	}
 	return p, nil
 }
 
+// grantWhere gives the place in the configuration of a profile's grant i.
+func grantWhere(cfg *config.Config, profile string) func(i int) string {
+	_, paths, err := cfg.Profile(profile)
+	return func(i int) string {
+		if err != nil || i >= len(paths) {
+			return cfg.Name()
+		}
+		return cfg.Where(paths[i])
+	}
+}
+
 // plan streams the rows of r through the source's checks and the engine's
-// plan, calling emit with each planned row.
-func (p *planner) plan(ctx context.Context, r io.Reader, emit func(foyer.Row) error) (foyer.Summary, error) {
+// plan, calling emit with each planned row and notice with what people
+// should know about the plan as a whole (rows held back, and why).
+func (p *planner) plan(ctx context.Context, r io.Reader, emit func(foyer.Row) error, notice func(string)) (foyer.Summary, error) {
 	var sum foyer.Summary
 	rows := func(yield func(foyer.Row) error) error {
 		o := p.src
-		o.VerifiedDomains, o.InternalDomains, o.Profile = p.verified, p.tenant.Domains, p.profile
+		o.VerifiedDomains, o.InternalDomains, o.Profile = p.pre.Verified, p.tenant.Domains, p.profile
 		_, err := source.Read(ctx, r, o, yield)
 		return err
 	}
-	pl := &engine.Planner{Dir: p.dir, Profile: p.profile}
-	err := pl.Plan(ctx, rows, p.held, func(row foyer.Row) error {
+	pl := &engine.Planner{Dir: p.dir, Profile: p.profile, Limits: p.pre.Limits, Notice: notice}
+	err := pl.Plan(ctx, rows, p.pre.Held, func(row foyer.Row) error {
 		sum.Count(row)
 		return emit(row)
 	})
@@ -217,7 +225,7 @@ func runPlan(cmd *cobra.Command, env *Env, spec string) error {
 	sum, err := p.plan(ctx, in, func(r foyer.Row) error {
 		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
 		return nil
-	})
+	}, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("plan %s: %w", in.Name, sourceHint(cmd, err)))
 	}

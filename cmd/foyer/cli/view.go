@@ -176,8 +176,9 @@ type jsonView struct {
 	summary *foyer.Summary
 	runID   string
 	resumed bool
-	open    bool  // the document and its rows array have been started
-	err     error // the first write that failed; close returns it
+	notices []string // what the plan said about itself as a whole
+	open    bool     // the document and its rows array have been started
+	err     error    // the first write that failed; close returns it
 }
 
 func (v *jsonView) status() *status { return v.st }
@@ -226,6 +227,15 @@ func (v *jsonView) event(ev engine.Event) {
 		v.st.progress(ev)
 	case engine.EventNotice:
 		v.st.say("%s", ev.Message)
+		v.notices = append(v.notices, ev.Message)
+	}
+}
+
+// writeNotices writes the notices member, if there are notices.
+func (v *jsonView) writeNotices(indent, after string) {
+	if len(v.notices) > 0 {
+		b, _ := json.Marshal(v.notices)
+		v.printf("%s\"notices\": %s%s", indent, b, after)
 	}
 }
 
@@ -255,6 +265,7 @@ func (v *jsonView) start() {
 	if v.cmd != "plan" {
 		b, _ := json.Marshal(v.summaryMap())
 		v.printf("  \"summary\": %s,\n", b)
+		v.writeNotices("  ", ",\n")
 	}
 	v.printf("  \"rows\": [")
 	v.open = true
@@ -267,7 +278,9 @@ func (v *jsonView) close() error {
 	}
 	if v.cmd == "plan" {
 		b, _ := json.Marshal(v.summaryMap())
-		v.printf("\n  ],\n  \"summary\": %s\n}\n", b)
+		v.printf("\n  ],\n")
+		v.writeNotices("  ", ",\n")
+		v.printf("  \"summary\": %s\n}\n", b)
 	} else {
 		v.printf("\n  ]\n}\n")
 	}
