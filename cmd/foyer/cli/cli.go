@@ -161,6 +161,7 @@ func commands() []func(*Env) *cobra.Command {
 		newRevoke,
 		newProfiles,
 		newRuns,
+		newTenants,
 	}
 }
 

@@ -26,6 +26,7 @@ type simFlags struct {
 	throttle    throttle.Config
 	replication time.Duration
 	inviteCap   int
+	answerDelay time.Duration
 	empty       bool
 }
 
@@ -58,6 +59,7 @@ the process, and a second sim or demo on DIR is refused.`,
 	fl.Var(&f.throttle, "throttle", `throttling: "published" (Microsoft's limits), "off", or "custom:writes=3000/150s,ru=8000/10s,..."`)
 	fl.DurationVar(&f.replication, "replication-delay", 0, "how long a new object stays invisible to writes that reference it")
 	fl.IntVar(&f.inviteCap, "invite-cap", 0, `invitations per minute above which the tenant answers the "suspicious activity" 403 (0: no cap)`)
+	fl.DurationVar(&f.answerDelay, "answer-delay", 0, "hold the answer of every write this long after carrying it out (a slow service)")
 	fl.BoolVar(&f.empty, "empty", false, "start without the demo content (domains, members, guests, groups, apps, SKUs)")
 	return cmd
 }
@@ -85,8 +87,8 @@ func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.replication < 0 || f.inviteCap < 0 {
-		return usageError("--replication-delay and --invite-cap must not be negative")
+	if f.replication < 0 || f.inviteCap < 0 || f.answerDelay < 0 {
+		return usageError("--replication-delay, --invite-cap and --answer-delay must not be negative")
 	}
 	dir, err := simDir(f.dir)
 	if err != nil {
@@ -99,7 +101,7 @@ func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
 	defer unlock()
 	s, err := sim.Start(cmd.Context(), sim.Options{
 		Addr: f.addr, Seed: f.seed, Empty: f.empty, Latency: f.latency, Faults: f.faults, Throttle: f.throttle,
-		ReplicationDelay: f.replication, InvitesPerMinute: f.inviteCap, Logger: log, ClientCertificate: true,
+		ReplicationDelay: f.replication, InvitesPerMinute: f.inviteCap, AnswerDelay: f.answerDelay, Logger: log, ClientCertificate: true,
 	})
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("start the emulated tenant: %w", err))
