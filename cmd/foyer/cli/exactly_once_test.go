@@ -112,6 +112,29 @@ func invitedOnce(t *testing.T, s *sim.Server, emails []string) {
 	}
 }
 
+// processWorld is an emulated tenant with its configuration in dir (with
+// extra appended) and a built foyer, for tests that run foyer processes.
+func processWorld(t *testing.T, o sim.Options, extra string) (bin string, s *sim.Server, dir, config string) {
+	t.Helper()
+	needProcesses(t)
+	bin = foyerBinary(t)
+	s = simtest.Start(t, o)
+	dir = t.TempDir()
+	config, err := cli.WriteSimFiles(s, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extra != "" {
+		appendFile(t, config, extra)
+	}
+	return bin, s, dir, config
+}
+
+// applyArgs is an apply of file that does not ask.
+func applyArgs(config, file string) []string {
+	return []string{"apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", file}
+}
+
 func needProcesses(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
@@ -127,25 +150,18 @@ func needProcesses(t *testing.T) {
 // them under B's feet (B holds the ledger's lease from before it planned),
 // and when B is answered, everyone is invited once.
 func TestPromptLeftOpenWhileAnotherApplyRuns(t *testing.T) {
-	needProcesses(t)
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Skip("needs script(1) for a pseudo-terminal")
 	}
 	t.Parallel()
-	bin := foyerBinary(t)
-	s := simtest.Start(t, sim.Options{})
-	dir := t.TempDir()
-	config, err := cli.WriteSimFiles(s, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, s, dir, config := processWorld(t, sim.Options{}, "")
 	file, emails := peopleFile(t, dir, "prompt", 12)
 	args := fmt.Sprintf("%s apply --config %s --profile partners %s", bin, config, file)
 	// B on a pseudo-terminal, so that it asks.
 	b := startProc(t, exec.Command("script", "-qfec", args, "/dev/null"))
 	eventually(t, time.Minute, "B asks its question", func() bool { return strings.Contains(b.out.String(), "'yes'") })
 
-	a := startProc(t, exec.Command(bin, "apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", file))
+	a := startProc(t, exec.Command(bin, applyArgs(config, file)...))
 	errA := a.wait(t, time.Minute)
 	t.Logf("A, while B waits at its prompt: %v\n%s", errA, a.out.String())
 	if n := len(s.Stats().InvitationsByEmail); n != 0 && errA == nil {
@@ -161,7 +177,7 @@ func TestPromptLeftOpenWhileAnotherApplyRuns(t *testing.T) {
 		t.Fatalf("B: %v\n%s", err, b.out.String())
 	}
 	// A again, now that B is done: everyone exists, nobody is invited.
-	a2 := startProc(t, exec.Command(bin, "apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", file))
+	a2 := startProc(t, exec.Command(bin, applyArgs(config, file)...))
 	if err := a2.wait(t, time.Minute); err != nil {
 		t.Fatalf("A after B: %v\n%s", err, a2.out.String())
 	}
@@ -174,19 +190,12 @@ func TestPromptLeftOpenWhileAnotherApplyRuns(t *testing.T) {
 // grace. The next apply finds the guests by the direct read and invites
 // nobody twice.
 func TestKilledWhileInvitationInFlightWithReplicationLag(t *testing.T) {
-	needProcesses(t)
 	t.Parallel()
-	bin := foyerBinary(t)
-	s := simtest.Start(t, sim.Options{ReplicationDelay: 8 * time.Second, AnswerDelay: 2 * time.Second,
-		Latency: chaos.Latency{Median: 2 * time.Millisecond, P99: 10 * time.Millisecond}})
-	dir := t.TempDir()
-	config, err := cli.WriteSimFiles(s, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appendFile(t, config, "pacing:\n  lookup_grace: 1s\n")
+	bin, s, dir, config := processWorld(t, sim.Options{ReplicationDelay: 8 * time.Second, AnswerDelay: 2 * time.Second,
+		Latency: chaos.Latency{Median: 2 * time.Millisecond, P99: 10 * time.Millisecond}},
+		"pacing:\n  lookup_grace: 1s\n")
 	file, emails := peopleFile(t, dir, "inflight", 16)
-	args := []string{"apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", file}
+	args := applyArgs(config, file)
 	p := startProc(t, exec.Command(bin, args...))
 	// The answers are held for 2 s: once the tenant counts invitations,
 	// foyer has sent them and knows nothing of them yet.
@@ -239,19 +248,11 @@ func pauseOutsideTransaction(t *testing.T, p *proc, path string) {
 // takes over and works the run, and the first is resumed (SIGCONT). It must
 // not send the invitations it was holding when it stopped.
 func TestPausedLeaseHolderSendsNothingItHeld(t *testing.T) {
-	needProcesses(t)
 	t.Parallel()
-	bin := foyerBinary(t)
-	s := simtest.Start(t, sim.Options{})
-	dir := t.TempDir()
-	config, err := cli.WriteSimFiles(s, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Two invitations a second: most rows wait in the pacer when A stops.
-	appendFile(t, config, "pacing:\n  invitations_per_minute: 120\n  lookup_grace: 1s\n")
+	bin, s, dir, config := processWorld(t, sim.Options{}, "pacing:\n  invitations_per_minute: 120\n  lookup_grace: 1s\n")
 	file, emails := peopleFile(t, dir, "paused", 24)
-	args := []string{"apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", file}
+	args := applyArgs(config, file)
 	a := startProc(t, exec.Command(bin, args...))
 	eventually(t, time.Minute, "A invites", func() bool { return invitations(s) >= 3 })
 	// Stopped inside a SQLite transaction, A would hold the ledger's

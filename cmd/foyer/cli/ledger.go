@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/spf13/cobra"
+
 	"github.com/foyer-dev/foyer/config"
 	"github.com/foyer-dev/foyer/store"
 	"github.com/foyer-dev/foyer/store/postgres"
@@ -34,4 +36,23 @@ func openLedger(ctx context.Context, c *config.Config, env *Env, log *slog.Logge
 		}
 		return db, nil
 	}
+}
+
+// configAndLedger loads the configuration --config names and opens its
+// ledger, for the commands that read or change only the ledger. The
+// caller closes the ledger.
+func configAndLedger(cmd *cobra.Command, env *Env) (*config.Config, store.Store, error) {
+	log, err := logger(cmd, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := loadConfig(cmd, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	ledger, err := openLedger(cmd.Context(), cfg, env, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, ledger, nil
 }

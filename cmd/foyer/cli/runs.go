@@ -37,15 +37,7 @@ other run's id starts the same way (then the candidates are listed).`,
 func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 	ctx := cmd.Context()
 	vo := viewFlags(cmd, "")
-	log, err := logger(cmd, env)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(cmd, env)
-	if err != nil {
-		return err
-	}
-	ledger, err := openLedger(ctx, cfg, env, log)
+	_, ledger, err := configAndLedger(cmd, env)
 	if err != nil {
 		return err
 	}

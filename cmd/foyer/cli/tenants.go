@@ -40,15 +40,7 @@ When support has lifted it, clear foyer's record with:
 
 func runTenants(cmd *cobra.Command, env *Env) error {
 	ctx := cmd.Context()
-	log, err := logger(cmd, env)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(cmd, env)
-	if err != nil {
-		return err
-	}
-	ledger, err := openLedger(ctx, cfg, env, log)
+	cfg, ledger, err := configAndLedger(cmd, env)
 	if err != nil {
 		return err
 	}
@@ -71,23 +63,15 @@ func runTenants(cmd *cobra.Command, env *Env) error {
 
 func runUnblock(cmd *cobra.Command, env *Env, name string) error {
 	ctx := cmd.Context()
-	log, err := logger(cmd, env)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(cmd, env)
-	if err != nil {
-		return err
-	}
-	t, ok := cfg.Tenants[name]
-	if !ok {
-		return usageError("no tenant %q in %s (tenants: %s)", name, cfg.Name(), strings.Join(cfg.TenantNames(), ", "))
-	}
-	ledger, err := openLedger(ctx, cfg, env, log)
+	cfg, ledger, err := configAndLedger(cmd, env)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
+	t, ok := cfg.Tenants[name]
+	if !ok {
+		return usageError("no tenant %q in %s (tenants: %s)", name, cfg.Name(), strings.Join(cfg.TenantNames(), ", "))
+	}
 	cleared, err := (&engine.Engine{Store: ledger, Tenant: t.TenantID}).ClearBlock(ctx, "cli:tenants unblock")
 	if err != nil {
 		return withCode(ExitError, err)
