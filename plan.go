@@ -86,15 +86,48 @@ const (
 	RunRevoke RunKind = "revoke"
 )
 
-// Run is one execution of a bulk change: an apply of a file, a revoke.
+// Run is one bulk change: an apply of a file, a revoke. Its plan is
+// recorded first (row by row, then sealed), approved (or discarded), then
+// applied and finished.
 type Run struct {
-	ID         string
-	Kind       RunKind
-	Profile    string
-	Source     string // where the rows came from: a path, a URL (without its query), a blob
-	Digest     string // SHA-256 of the input, to recognise the same file run twice
-	StartedAt  time.Time
-	SealedAt   time.Time // when every row was recorded; zero while they are being recorded
-	FinishedAt time.Time // zero while running
-	Summary    Summary
+	ID          string
+	Kind        RunKind
+	Profile     string
+	Source      string // where the rows came from: a path, a URL (without its query), a blob
+	Digest      string // SHA-256 of the input, to recognise the same file run twice
+	Saved       bool   // a plan saved to be applied later (foyer plan --save), not by the command that made it
+	StartedAt   time.Time
+	SealedAt    time.Time // when every row was recorded; zero while they are being recorded
+	ApprovedAt  time.Time // when the plan was approved; zero until then
+	ApprovedBy  string    // who approved it
+	DiscardedAt time.Time // when the plan was discarded unapplied; zero if it was not
+	FinishedAt  time.Time // zero while running
+	Summary     Summary
+}
+
+// RunState is where a run is in its life.
+type RunState string
+
+// Run states.
+const (
+	RunRecording RunState = "recording" // its plan is being recorded (or the recording was cut off)
+	RunPlanned   RunState = "planned"   // its plan is recorded and awaits approval
+	RunApplying  RunState = "applying"  // approved, rows being worked (or interrupted: apply resumes it)
+	RunFinished  RunState = "finished"  // every row has its result
+	RunDiscarded RunState = "discarded" // its plan was not approved and never will be applied
+)
+
+// State says where the run is.
+func (r *Run) State() RunState {
+	switch {
+	case !r.FinishedAt.IsZero():
+		return RunFinished
+	case !r.DiscardedAt.IsZero():
+		return RunDiscarded
+	case !r.ApprovedAt.IsZero():
+		return RunApplying
+	case !r.SealedAt.IsZero():
+		return RunPlanned
+	}
+	return RunRecording
 }

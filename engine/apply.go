@@ -147,6 +147,9 @@ func (e *Engine) prepare(ctx context.Context, in ApplyInput) (*foyer.Run, bool, 
 			if err := tx.SealRun(ctx, run.ID); err != nil {
 				return err
 			}
+			if err := tx.ApproveRun(ctx, run.ID, e.actor()); err != nil {
+				return err
+			}
 			return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "start run",
 				Target: in.Profile, Detail: fmt.Sprintf("%s: %d rows", in.Source, run.Summary.Rows)})
 		})

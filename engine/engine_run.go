@@ -174,9 +174,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	stop()
 	<-done
-	ctx = context.WithoutCancel(ctx)
-	rerr := e.Store.InTx(ctx, func(tx store.Tx) error {
-		return tx.ReleaseLease(ctx, leaseName, e.Owner.String())
+	rctx := context.WithoutCancel(ctx)
+	rerr := e.Store.InTx(rctx, func(tx store.Tx) error {
+		return tx.ReleaseLease(rctx, leaseName, e.Owner.String())
 	})
 	return errors.Join(err, rerr)
 }

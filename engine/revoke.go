@@ -39,7 +39,10 @@ func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Addr
 		if err := tx.PutRunRows(ctx, run.ID, rows); err != nil {
 			return err
 		}
-		return tx.SealRun(ctx, run.ID)
+		if err := tx.SealRun(ctx, run.ID); err != nil {
+			return err
+		}
+		return tx.ApproveRun(ctx, run.ID, e.actor())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record the revoke run: %w", err)

@@ -58,6 +58,7 @@ type Tx interface {
 	Leases
 	Jobs
 	Blocks
+	Reports
 }
 
 // Queue is River running over the ledger's database.
@@ -102,13 +103,23 @@ type Runs interface {
 	// order, at most limit of them (limit > 0), so that a run can be named
 	// by a prefix of its id.
 	RunIDs(ctx context.Context, prefix string, limit int) ([]string, error)
-	// OpenRun returns the newest unfinished run of the same kind, profile and
-	// input digest, sealed or not, so that an interrupted run is resumed
-	// rather than started again (or, not sealed, deleted and recorded
-	// again); ENOTFOUND if there is none.
+	// OpenRun returns the newest run of the same kind, profile and input
+	// digest that is neither finished nor discarded, sealed or not, so that
+	// an interrupted run is resumed rather than started again (or, not
+	// sealed, deleted and recorded again); ENOTFOUND if there is none.
 	OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error)
-	// FinishRun records the end of a sealed run and its summary; ECONFLICT
-	// for a run that is finished or not sealed.
+	// ApproveRun records that a sealed run's plan was approved, by whom;
+	// ECONFLICT if it is not sealed, was discarded, or was approved already.
+	ApproveRun(ctx context.Context, id, by string) error
+	// DiscardRun records that a sealed run's plan will never be applied;
+	// ECONFLICT if it was approved (its rows may have run) or is finished.
+	// Discarding a discarded run is no error.
+	DiscardRun(ctx context.Context, id string) error
+	// ListRuns calls fn for each run, newest first, at most limit of them
+	// (0: every run).
+	ListRuns(ctx context.Context, limit int, fn func(*foyer.Run) error) error
+	// FinishRun records the end of an approved run and its summary;
+	// ECONFLICT for a run that is finished or not approved.
 	FinishRun(ctx context.Context, id string, s foyer.Summary) error
 	// PutRunRows records rows of a run, replacing any with the same line.
 	PutRunRows(ctx context.Context, runID string, rows []foyer.Row) error
@@ -154,6 +165,33 @@ type Jobs interface {
 	ReclaimJobs(ctx context.Context, queue string) (int, error)
 	// LiveJobs counts a queue's live jobs.
 	LiveJobs(ctx context.Context, queue string) (int, error)
+	// WakeJobs makes a queue's jobs that wait for a retry or their
+	// scheduled time available now, and returns how many there were: a
+	// new process sends the reports an earlier one still owes at once.
+	WakeJobs(ctx context.Context, queue string) (int, error)
+}
+
+// Delivery is the delivery of a finished run's report through one channel.
+type Delivery struct {
+	RunID     string
+	Channel   string // the notifier's name: slack, teams, webhook
+	Sent      bool
+	Attempts  int
+	LastError string    // user-safe, from the last failed attempt
+	SentAt    time.Time // zero while owed
+}
+
+// Reports records which channels a run's report was delivered through and
+// which it is still owed.
+type Reports interface {
+	// OweReport records that a run's report is owed through each channel;
+	// a channel already recorded keeps its state.
+	OweReport(ctx context.Context, runID string, channels []string) error
+	// RecordDelivery records an attempt to deliver a run's report through a
+	// channel: sent if errMsg is empty, else failed with errMsg.
+	RecordDelivery(ctx context.Context, runID, channel, errMsg string) error
+	// Deliveries returns a run's deliveries, by channel.
+	Deliveries(ctx context.Context, runID string) ([]Delivery, error)
 }
 
 // Block records that Entra blocked a tenant's invitations for suspicious

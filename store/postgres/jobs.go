@@ -125,3 +125,63 @@ func (t *tx) ClearBlock(ctx context.Context, tenant string) error {
 	}
 	return nil
 }
+
+func (t *tx) WakeJobs(ctx context.Context, queue string) (int, error) {
+	tag, err := t.tx.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE queue = $1 AND state IN ('retryable', 'scheduled')`, queue)
+	if err != nil {
+		return 0, fmt.Errorf("wake the jobs of queue %s: %w", queue, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+var _ store.Reports = (*tx)(nil)
+
+func (t *tx) OweReport(ctx context.Context, runID string, channels []string) error {
+	for _, ch := range channels {
+		if _, err := t.tx.Exec(ctx, `INSERT INTO report_deliveries (run_id, channel, state) VALUES ($1, $2, 'owed')
+			ON CONFLICT (run_id, channel) DO NOTHING`, runID, ch); err != nil {
+			return fmt.Errorf("record the report of run %s as owed through %s: %w", runID, ch, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) RecordDelivery(ctx context.Context, runID, channel, errMsg string) error {
+	state, sent := "sent", &t.now
+	if errMsg != "" {
+		state, sent = "owed", nil
+	}
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE report_deliveries SET state = $1, attempts = attempts + 1,
+		last_error = $2, sent_at = $3 WHERE run_id = $4 AND channel = $5`, state, errMsg, sent, runID, channel))
+	if err != nil {
+		return fmt.Errorf("record the delivery of run %s's report through %s: %w", runID, channel, err)
+	}
+	if !ok {
+		return foyer.Errorf(foyer.ENOTFOUND, "run %s owes no report through %s", runID, channel)
+	}
+	return nil
+}
+
+func (t *tx) Deliveries(ctx context.Context, runID string) ([]store.Delivery, error) {
+	rows, err := t.tx.Query(ctx, `SELECT channel, state, attempts, last_error, sent_at FROM report_deliveries
+		WHERE run_id = $1 ORDER BY channel`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read the report deliveries of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var ds []store.Delivery
+	for rows.Next() {
+		d := store.Delivery{RunID: runID}
+		var (
+			state string
+			sent  *time.Time
+		)
+		if err := rows.Scan(&d.Channel, &state, &d.Attempts, &d.LastError, &sent); err != nil {
+			return nil, fmt.Errorf("read the report deliveries of run %s: %w", runID, err)
+		}
+		d.Sent, d.SentAt = state == "sent", readTime(sent)
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}

@@ -31,9 +31,9 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = t.now
 	}
-	ok, err := changed(t.tx.Exec(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt.UTC()))
+	ok, err := changed(t.tx.Exec(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at, saved)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt.UTC(), r.Saved))
 	if err != nil {
 		return fmt.Errorf("create run %s: %w", r.ID, err)
 	}
@@ -43,7 +43,8 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	return nil
 }
 
-const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary`
+const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary,
+	approved_at, approved_by, discarded_at, saved`
 
 func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	row := t.tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id)
@@ -74,7 +75,7 @@ func (t *tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, er
 
 func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error) {
 	row := t.tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE kind = $1 AND profile = $2 AND digest = $3 AND finished_at IS NULL
+		WHERE kind = $1 AND profile = $2 AND digest = $3 AND finished_at IS NULL AND discarded_at IS NULL
 		ORDER BY seq DESC LIMIT 1`, string(kind), profile, digest)
 	r, err := t.scanRun(ctx, row)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -87,30 +88,112 @@ func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest st
 }
 
 // scanRun reads a run; an unfinished run's summary is counted from its rows.
-func (t *tx) scanRun(ctx context.Context, row pgx.Row) (*foyer.Run, error) {
-	var (
-		r        foyer.Run
-		kind     string
-		started  time.Time
-		sealed   *time.Time
-		finished *time.Time
-		summary  []byte
-	)
-	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary); err != nil {
-		return nil, err
-	}
-	r.Kind, r.StartedAt, r.SealedAt, r.FinishedAt = foyer.RunKind(kind), started.UTC(), readTime(sealed), readTime(finished)
-	var err error
-	if summary != nil {
-		if err := json.Unmarshal(summary, &r.Summary); err != nil {
-			return nil, fmt.Errorf("read summary of run %s: %w", r.ID, err)
-		}
-		return &r, nil
+func (t *tx) scanRun(ctx context.Context, row scanner) (*foyer.Run, error) {
+	r, counted, err := scanRunRow(row)
+	if err != nil || counted {
+		return r, err
 	}
 	if r.Summary, err = t.RunSummary(ctx, r.ID); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return r, nil
+}
+
+// scanRunRow reads a run's columns; counted says its summary was stored
+// (it is finished).
+func scanRunRow(row scanner) (*foyer.Run, bool, error) {
+	var (
+		r                                     foyer.Run
+		kind                                  string
+		started                               time.Time
+		sealed, approved, discarded, finished *time.Time
+		summary                               []byte
+	)
+	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary,
+		&approved, &r.ApprovedBy, &discarded, &r.Saved); err != nil {
+		return nil, false, err
+	}
+	r.Kind, r.StartedAt, r.SealedAt, r.FinishedAt = foyer.RunKind(kind), started.UTC(), readTime(sealed), readTime(finished)
+	r.ApprovedAt, r.DiscardedAt = readTime(approved), readTime(discarded)
+	if summary != nil {
+		if err := json.Unmarshal(summary, &r.Summary); err != nil {
+			return nil, false, fmt.Errorf("read summary of run %s: %w", r.ID, err)
+		}
+		return &r, true, nil
+	}
+	return &r, false, nil
+}
+
+func (t *tx) ListRuns(ctx context.Context, limit int, fn func(*foyer.Run) error) error {
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
+	rows, err := t.tx.Query(ctx, `SELECT `+runColumns+` FROM runs ORDER BY seq DESC LIMIT $1`, lim)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	var (
+		runs    []*foyer.Run
+		counted []bool
+	)
+	for rows.Next() {
+		r, c, err := scanRunRow(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("list runs: %w", err)
+		}
+		runs, counted = append(runs, r), append(counted, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	for i, r := range runs {
+		if !counted[i] {
+			if r.Summary, err = t.RunSummary(ctx, r.ID); err != nil {
+				return err
+			}
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) ApproveRun(ctx context.Context, id, by string) error {
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE runs SET approved_at = $1, approved_by = $2
+		WHERE id = $3 AND sealed_at IS NOT NULL AND approved_at IS NULL AND discarded_at IS NULL`, t.now, by, id))
+	if err != nil {
+		return fmt.Errorf("approve run %s: %w", id, err)
+	}
+	if !ok {
+		return t.lifecycleConflict(ctx, id, "approve")
+	}
+	return nil
+}
+
+func (t *tx) DiscardRun(ctx context.Context, id string) error {
+	ok, err := changed(t.tx.Exec(ctx, `UPDATE runs SET discarded_at = coalesce(discarded_at, $1)
+		WHERE id = $2 AND approved_at IS NULL AND finished_at IS NULL`, t.now, id))
+	if err != nil {
+		return fmt.Errorf("discard run %s: %w", id, err)
+	}
+	if !ok {
+		return t.lifecycleConflict(ctx, id, "discard")
+	}
+	return nil
+}
+
+// lifecycleConflict explains why run id could not be approved, discarded
+// or finished.
+func (t *tx) lifecycleConflict(ctx context.Context, id, what string) error {
+	r, err := t.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	return foyer.Errorf(foyer.ECONFLICT, "cannot %s run %s: it is %s", what, id, r.State())
 }
 
 func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
@@ -119,19 +202,12 @@ func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
 		return fmt.Errorf("finish run %s: encode summary: %w", id, err)
 	}
 	ok, err := changed(t.tx.Exec(ctx, `UPDATE runs SET finished_at = $1, summary = $2
-		WHERE id = $3 AND finished_at IS NULL AND sealed_at IS NOT NULL`, t.now, b, id))
+		WHERE id = $3 AND finished_at IS NULL AND approved_at IS NOT NULL`, t.now, b, id))
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", id, err)
 	}
 	if !ok {
-		r, err := t.Run(ctx, id)
-		if err != nil {
-			return err
-		}
-		if r.SealedAt.IsZero() {
-			return foyer.Errorf(foyer.ECONFLICT, "run %s is not sealed: its rows are not all recorded", id)
-		}
-		return foyer.Errorf(foyer.ECONFLICT, "run %s is already finished", id)
+		return t.lifecycleConflict(ctx, id, "finish")
 	}
 	return nil
 }

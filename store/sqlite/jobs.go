@@ -124,3 +124,68 @@ func (t *tx) ClearBlock(ctx context.Context, tenant string) error {
 	}
 	return nil
 }
+
+func (t *tx) WakeJobs(ctx context.Context, queue string) (int, error) {
+	// River's SQLite driver compares scheduled_at with datetime('now', 'subsec').
+	res, err := t.tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
+		WHERE queue = ? AND state IN ('retryable', 'scheduled')`, queue)
+	if err != nil {
+		return 0, fmt.Errorf("wake the jobs of queue %s: %w", queue, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+var _ store.Reports = (*tx)(nil)
+
+func (t *tx) OweReport(ctx context.Context, runID string, channels []string) error {
+	for _, ch := range channels {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO report_deliveries (run_id, channel, state) VALUES (?, ?, 'owed')
+			ON CONFLICT (run_id, channel) DO NOTHING`, runID, ch); err != nil {
+			return fmt.Errorf("record the report of run %s as owed through %s: %w", runID, ch, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) RecordDelivery(ctx context.Context, runID, channel, errMsg string) error {
+	state, sent := "sent", any(formatTime(t.now))
+	if errMsg != "" {
+		state, sent = "owed", nil
+	}
+	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE report_deliveries SET state = ?, attempts = attempts + 1,
+		last_error = ?, sent_at = ? WHERE run_id = ? AND channel = ?`, state, errMsg, sent, runID, channel))
+	if err != nil {
+		return fmt.Errorf("record the delivery of run %s's report through %s: %w", runID, channel, err)
+	}
+	if !ok {
+		return foyer.Errorf(foyer.ENOTFOUND, "run %s owes no report through %s", runID, channel)
+	}
+	return nil
+}
+
+func (t *tx) Deliveries(ctx context.Context, runID string) ([]store.Delivery, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT channel, state, attempts, last_error, sent_at FROM report_deliveries
+		WHERE run_id = ? ORDER BY channel`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read the report deliveries of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var ds []store.Delivery
+	for rows.Next() {
+		d := store.Delivery{RunID: runID}
+		var (
+			state string
+			sent  sql.NullString
+		)
+		if err := rows.Scan(&d.Channel, &state, &d.Attempts, &d.LastError, &sent); err != nil {
+			return nil, fmt.Errorf("read the report deliveries of run %s: %w", runID, err)
+		}
+		d.Sent = state == "sent"
+		if d.SentAt, err = parseNullTime(sent); err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
@@ -29,9 +30,9 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = t.now
 	}
-	ok, err := changed(t.tx.ExecContext(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, formatTime(r.StartedAt)))
+	ok, err := changed(t.tx.ExecContext(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at, saved)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, formatTime(r.StartedAt), r.Saved))
 	if err != nil {
 		return fmt.Errorf("create run %s: %w", r.ID, err)
 	}
@@ -41,7 +42,8 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	return nil
 }
 
-const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary`
+const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary,
+	approved_at, approved_by, discarded_at, saved`
 
 func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id)
@@ -80,7 +82,7 @@ func (t *tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, er
 
 func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE kind = ? AND profile = ? AND digest = ? AND finished_at IS NULL
+		WHERE kind = ? AND profile = ? AND digest = ? AND finished_at IS NULL AND discarded_at IS NULL
 		ORDER BY seq DESC LIMIT 1`, string(kind), profile, digest)
 	r, err := t.scanRun(ctx, row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -93,37 +95,120 @@ func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest st
 }
 
 // scanRun reads a run; an unfinished run's summary is counted from its rows.
-func (t *tx) scanRun(ctx context.Context, row *sql.Row) (*foyer.Run, error) {
-	var (
-		r                foyer.Run
-		kind, started    string
-		sealed, finished sql.NullString
-		summary          sql.NullString
-	)
-	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary); err != nil {
-		return nil, err
-	}
-	r.Kind = foyer.RunKind(kind)
-	var err error
-	if r.StartedAt, err = parseTime(started); err != nil {
-		return nil, err
-	}
-	if r.SealedAt, err = parseNullTime(sealed); err != nil {
-		return nil, err
-	}
-	if r.FinishedAt, err = parseNullTime(finished); err != nil {
-		return nil, err
-	}
-	if summary.Valid {
-		if err := json.Unmarshal([]byte(summary.String), &r.Summary); err != nil {
-			return nil, fmt.Errorf("read summary of run %s: %w", r.ID, err)
-		}
-		return &r, nil
+func (t *tx) scanRun(ctx context.Context, row scanner) (*foyer.Run, error) {
+	r, counted, err := scanRunRow(row)
+	if err != nil || counted {
+		return r, err
 	}
 	if r.Summary, err = t.RunSummary(ctx, r.ID); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return r, nil
+}
+
+// scanRunRow reads a run's columns; counted says its summary was stored
+// (it is finished).
+func scanRunRow(row scanner) (*foyer.Run, bool, error) {
+	var (
+		r                                     foyer.Run
+		kind, started                         string
+		sealed, approved, discarded, finished sql.NullString
+		summary                               sql.NullString
+	)
+	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary,
+		&approved, &r.ApprovedBy, &discarded, &r.Saved); err != nil {
+		return nil, false, err
+	}
+	r.Kind = foyer.RunKind(kind)
+	var err error
+	if r.StartedAt, err = parseTime(started); err != nil {
+		return nil, false, err
+	}
+	for _, f := range []struct {
+		dst *time.Time
+		src sql.NullString
+	}{{&r.SealedAt, sealed}, {&r.ApprovedAt, approved}, {&r.DiscardedAt, discarded}, {&r.FinishedAt, finished}} {
+		if *f.dst, err = parseNullTime(f.src); err != nil {
+			return nil, false, err
+		}
+	}
+	if summary.Valid {
+		if err := json.Unmarshal([]byte(summary.String), &r.Summary); err != nil {
+			return nil, false, fmt.Errorf("read summary of run %s: %w", r.ID, err)
+		}
+		return &r, true, nil
+	}
+	return &r, false, nil
+}
+
+func (t *tx) ListRuns(ctx context.Context, limit int, fn func(*foyer.Run) error) error {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY seq DESC LIMIT ?`, limit)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	var (
+		runs    []*foyer.Run
+		counted []bool
+	)
+	for rows.Next() {
+		r, c, err := scanRunRow(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("list runs: %w", err)
+		}
+		runs, counted = append(runs, r), append(counted, c)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	for i, r := range runs {
+		if !counted[i] {
+			if r.Summary, err = t.RunSummary(ctx, r.ID); err != nil {
+				return err
+			}
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) ApproveRun(ctx context.Context, id, by string) error {
+	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET approved_at = ?, approved_by = ?
+		WHERE id = ? AND sealed_at IS NOT NULL AND approved_at IS NULL AND discarded_at IS NULL`, formatTime(t.now), by, id))
+	if err != nil {
+		return fmt.Errorf("approve run %s: %w", id, err)
+	}
+	if !ok {
+		return t.lifecycleConflict(ctx, id, "approve")
+	}
+	return nil
+}
+
+func (t *tx) DiscardRun(ctx context.Context, id string) error {
+	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET discarded_at = coalesce(discarded_at, ?)
+		WHERE id = ? AND approved_at IS NULL AND finished_at IS NULL`, formatTime(t.now), id))
+	if err != nil {
+		return fmt.Errorf("discard run %s: %w", id, err)
+	}
+	if !ok {
+		return t.lifecycleConflict(ctx, id, "discard")
+	}
+	return nil
+}
+
+// lifecycleConflict explains why run id could not be approved or
+// discarded.
+func (t *tx) lifecycleConflict(ctx context.Context, id, what string) error {
+	r, err := t.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	return foyer.Errorf(foyer.ECONFLICT, "cannot %s run %s: it is %s", what, id, r.State())
 }
 
 func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
@@ -132,19 +217,12 @@ func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
 		return fmt.Errorf("finish run %s: encode summary: %w", id, err)
 	}
 	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, summary = ?
-		WHERE id = ? AND finished_at IS NULL AND sealed_at IS NOT NULL`, formatTime(t.now), string(b), id))
+		WHERE id = ? AND finished_at IS NULL AND approved_at IS NOT NULL`, formatTime(t.now), string(b), id))
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", id, err)
 	}
 	if !ok {
-		r, err := t.Run(ctx, id)
-		if err != nil {
-			return err
-		}
-		if r.SealedAt.IsZero() {
-			return foyer.Errorf(foyer.ECONFLICT, "run %s is not sealed: its rows are not all recorded", id)
-		}
-		return foyer.Errorf(foyer.ECONFLICT, "run %s is already finished", id)
+		return t.lifecycleConflict(ctx, id, "finish")
 	}
 	return nil
 }

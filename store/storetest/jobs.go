@@ -16,6 +16,7 @@ var jobsCases = []testCase{
 	{"RowJobs", testRowJobs},
 	{"Reclaim", testReclaimJobs},
 	{"Blocks", testBlocks},
+	{"Wake", testWakeJobs},
 }
 
 // setJobState moves a job to a state by SQL, as River's own producer or
@@ -190,4 +191,33 @@ func testBlocks(t *testing.T, s store.Store) {
 		wantCode(t, "TenantBlock after ClearBlock", err, foyer.ENOTFOUND)
 		return nil
 	})
+}
+
+// testWakeJobs: jobs waiting for a retry or their time become available.
+func testWakeJobs(t *testing.T, s store.Store) {
+	q, err := s.Queue(&river.Config{Logger: testLogger(t), TestOnly: true})
+	must(t, "Queue", err)
+	var done int64
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		_, _, err = q.InsertTx(ctx, tx, echoArgs{Marker: "later"}, &river.InsertOpts{Queue: "report", ScheduledAt: time.Now().Add(time.Hour)})
+		must(t, "InsertTx", err)
+		done, _, err = q.InsertTx(ctx, tx, echoArgs{Marker: "done"}, &river.InsertOpts{Queue: "report"})
+		must(t, "InsertTx", err)
+		return nil
+	})
+	setJobState(t, s, done, "completed")
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		n, err := tx.WakeJobs(ctx, "report")
+		if err != nil || n != 1 {
+			t.Errorf("WakeJobs = %d, %v; want 1 (the scheduled job, not the completed one)", n, err)
+		}
+		return nil
+	})
+	w := &echoWorker{}
+	startQueueOn(t, s, w, "report")
+	waitFor(t, func() bool { return len(w.markers()) == 1 })
+	if got := w.markers(); got[0] != "later" {
+		t.Errorf("worked %v, want the woken job", got)
+	}
 }

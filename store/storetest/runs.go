@@ -22,6 +22,9 @@ var runsCases = []testCase{
 	{"RowsManyPages", testRunRowsPages},
 	{"EachRunRow", testEachRunRow},
 	{"Summary", testRunSummary},
+	{"Lifecycle", testRunLifecycle},
+	{"List", testRunList},
+	{"Reports", testReports},
 }
 
 func newRun(id, digest string) *foyer.Run {
@@ -117,12 +120,14 @@ func testOpenRun(t *testing.T, s store.Store) {
 			_, err := tx.OpenRun(ctx, q.kind, q.profile, q.digest)
 			wantCode(t, fmt.Sprintf("OpenRun(%s, %s, %s)", q.kind, q.profile, q.digest), err, foyer.ENOTFOUND)
 		}
-		return tx.FinishRun(ctx, "newer", foyer.Summary{})
+		// A discarded plan is not open.
+		return tx.DiscardRun(ctx, "newer")
 	})
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if got := open(ctx, tx); got != "older" {
-			t.Errorf("OpenRun after finishing newer = %q, want older", got)
+			t.Errorf("OpenRun after discarding newer = %q, want older", got)
 		}
+		must(t, "ApproveRun", tx.ApproveRun(ctx, "older", "test"))
 		return tx.FinishRun(ctx, "older", foyer.Summary{})
 	})
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -137,7 +142,9 @@ func testRunFinish(t *testing.T, s store.Store) {
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		must(t, "CreateRun", tx.CreateRun(ctx, newRun("run-1", "d")))
 		wantCode(t, "FinishRun before SealRun", tx.FinishRun(ctx, "run-1", foyer.Summary{}), foyer.ECONFLICT)
-		return tx.SealRun(ctx, "run-1")
+		must(t, "SealRun", tx.SealRun(ctx, "run-1"))
+		wantCode(t, "FinishRun before ApproveRun", tx.FinishRun(ctx, "run-1", foyer.Summary{}), foyer.ECONFLICT)
+		return tx.ApproveRun(ctx, "run-1", "ann@contoso.example")
 	})
 	sum := foyer.Summary{Rows: 3,
 		Actions: map[foyer.Action]int{foyer.ActionInvite: 2, foyer.ActionSkip: 1},
@@ -421,6 +428,103 @@ func testRunSummary(t *testing.T, s store.Store) {
 		}
 		_, err = tx.PendingRunRows(ctx, "run-2")
 		wantCode(t, "PendingRunRows of a missing run", err, foyer.ENOTFOUND)
+		return nil
+	})
+}
+
+// testRunLifecycle: a plan is recorded, sealed, then approved or discarded;
+// each move is allowed once, in that order.
+func testRunLifecycle(t *testing.T, s store.Store) {
+	saved := newRun("saved", "d")
+	saved.Saved = true
+	var approved time.Time
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "CreateRun", tx.CreateRun(ctx, saved))
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("other", "d2")))
+		wantCode(t, "ApproveRun of a run not sealed", tx.ApproveRun(ctx, "saved", "x"), foyer.ECONFLICT)
+		must(t, "SealRun", tx.SealRun(ctx, "saved"))
+		must(t, "SealRun", tx.SealRun(ctx, "other"))
+		approved = tx.Now()
+		must(t, "ApproveRun", tx.ApproveRun(ctx, "saved", "ann@contoso.example"))
+		wantCode(t, "ApproveRun twice", tx.ApproveRun(ctx, "saved", "bob"), foyer.ECONFLICT)
+		wantCode(t, "DiscardRun of an approved run", tx.DiscardRun(ctx, "saved"), foyer.ECONFLICT)
+		wantCode(t, "ApproveRun of an unknown run", tx.ApproveRun(ctx, "nope", "x"), foyer.ENOTFOUND)
+		must(t, "DiscardRun", tx.DiscardRun(ctx, "other"))
+		must(t, "DiscardRun again", tx.DiscardRun(ctx, "other"))
+		wantCode(t, "ApproveRun of a discarded run", tx.ApproveRun(ctx, "other", "x"), foyer.ECONFLICT)
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		r, err := tx.Run(ctx, "saved")
+		must(t, "Run", err)
+		if !r.Saved || !r.ApprovedAt.Equal(approved) || r.ApprovedBy != "ann@contoso.example" || r.State() != foyer.RunApplying {
+			t.Errorf("the approved saved run reads back as saved %v, approved %v by %q, %s", r.Saved, r.ApprovedAt, r.ApprovedBy, r.State())
+		}
+		o, err := tx.Run(ctx, "other")
+		must(t, "Run", err)
+		if o.Saved || o.DiscardedAt.IsZero() || o.State() != foyer.RunDiscarded {
+			t.Errorf("the discarded run reads back as saved %v, discarded %v, %s", o.Saved, o.DiscardedAt, o.State())
+		}
+		return nil
+	})
+}
+
+// testRunList: runs come newest first, as many as asked, with their counts.
+func testRunList(t *testing.T, s store.Store) {
+	for _, id := range []string{"r1", "r2", "r3"} {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			must(t, "CreateRun", tx.CreateRun(ctx, newRun(id, id)))
+			return tx.PutRunRows(ctx, id, sampleRows())
+		})
+	}
+	list := func(limit int) []string {
+		var ids []string
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			return tx.ListRuns(ctx, limit, func(r *foyer.Run) error {
+				if r.Summary.Rows != len(sampleRows()) {
+					t.Errorf("ListRuns: run %s counts %d rows, want %d", r.ID, r.Summary.Rows, len(sampleRows()))
+				}
+				ids = append(ids, r.ID)
+				return nil
+			})
+		})
+		return ids
+	}
+	if got := fmt.Sprint(list(0)); got != "[r3 r2 r1]" {
+		t.Errorf("ListRuns(0) = %s, want [r3 r2 r1]", got)
+	}
+	if got := fmt.Sprint(list(2)); got != "[r3 r2]" {
+		t.Errorf("ListRuns(2) = %s, want [r3 r2]", got)
+	}
+}
+
+// testReports: a run's report is owed through each channel until it is
+// sent; failed attempts are counted with their reason.
+func testReports(t *testing.T, s store.Store) {
+	var sent time.Time
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "CreateRun", tx.CreateRun(ctx, newRun("run-1", "d")))
+		must(t, "OweReport", tx.OweReport(ctx, "run-1", []string{"webhook", "slack"}))
+		must(t, "RecordDelivery", tx.RecordDelivery(ctx, "run-1", "webhook", "503 Service Unavailable"))
+		wantCode(t, "RecordDelivery through a channel not owed", tx.RecordDelivery(ctx, "run-1", "teams", ""), foyer.ENOTFOUND)
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		sent = tx.Now()
+		must(t, "RecordDelivery", tx.RecordDelivery(ctx, "run-1", "slack", ""))
+		// Owing again (a report job run twice) keeps what was recorded.
+		return tx.OweReport(ctx, "run-1", []string{"webhook", "slack"})
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		ds, err := tx.Deliveries(ctx, "run-1")
+		must(t, "Deliveries", err)
+		want := []store.Delivery{
+			{RunID: "run-1", Channel: "slack", Sent: true, Attempts: 1, SentAt: sent},
+			{RunID: "run-1", Channel: "webhook", Attempts: 1, LastError: "503 Service Unavailable"},
+		}
+		if !reflect.DeepEqual(ds, want) {
+			t.Errorf("Deliveries = %+v, want %+v", ds, want)
+		}
 		return nil
 	})
 }
