@@ -32,6 +32,11 @@ const (
 	ResultFailed    Result = "failed"    // see the row's error
 )
 
+// Results lists every result in the order summaries show them.
+func Results() []Result {
+	return []Result{ResultInvited, ResultGranted, ResultUnchanged, ResultRevoked, ResultSkipped, ResultFailed}
+}
+
 // Row is one input row with the plan's verdict and, after apply, its result.
 type Row struct {
 	Line        int // 1-based line in the input; the header is line 1 of a CSV

@@ -14,7 +14,7 @@ import (
 	"github.com/foyer-dev/foyer/store"
 )
 
-// ApplyInput is one bulk change to apply.
+// ApplyInput is one bulk change to record and apply at once.
 type ApplyInput struct {
 	Profile string // the profile's name; Engine.Profiles must hold it
 	Source  string // where the rows came from, safe to show (no secrets)
@@ -29,14 +29,46 @@ type ApplyInput struct {
 	Heartbeat time.Duration
 }
 
-// Apply records the plan as a run (or resumes the unfinished run of the same
-// input and profile), enqueues each row's work, waits until every row has a
-// result, and finishes the run. The engine must be started.
+// Apply resumes the unfinished run of the same input and profile, or
+// records the plan, approves it in the engine's name and applies it: Record,
+// Approve and ApplyRun, for callers that ask nobody.
 func (e *Engine) Apply(ctx context.Context, in ApplyInput) (*foyer.Run, error) {
-	if _, ok := e.Profiles[in.Profile]; !ok {
-		return nil, foyer.Errorf(foyer.EINVALID, "profile %q is not loaded", in.Profile)
+	run, err := e.Resumable(ctx, foyer.RunApply, in.Profile, in.Digest)
+	if err != nil {
+		return nil, err
 	}
-	sink := in.Events
+	resumed := run != nil
+	if run == nil {
+		if run, err = e.Record(ctx, RecordInput{Profile: in.Profile, Source: in.Source, Digest: in.Digest, Plan: in.Plan}); err != nil {
+			return nil, err
+		}
+		if run, err = e.Approve(ctx, run.ID, e.actor()); err != nil {
+			return run, err
+		}
+	}
+	return e.ApplyRun(ctx, run.ID, RunOptions{Events: in.Events, Heartbeat: in.Heartbeat, Resumed: resumed})
+}
+
+// RunOptions say how ApplyRun reports on a run.
+type RunOptions struct {
+	// Events receives progress; nil discards it.
+	Events Sink
+	// Heartbeat is how often a progress event is sent while rows are
+	// worked. Zero means every 2 seconds.
+	Heartbeat time.Duration
+	// Resumed says the run was interrupted and is taken up again (its
+	// started event says so).
+	Resumed bool
+}
+
+// ApplyRun applies an approved run, or resumes one that was interrupted:
+// each row with work and no result gets one job, and ApplyRun waits until
+// every row has a result, finishes the run and, in the same transaction,
+// enqueues its report. It then waits a while (ReportWait) for the report's
+// first attempt. The engine must be started. A finished run is not applied
+// again: ApplyRun returns it with ErrFinished.
+func (e *Engine) ApplyRun(ctx context.Context, runID string, o RunOptions) (*foyer.Run, error) {
+	sink := o.Events
 	if sink == nil {
 		sink = func(Event) {}
 	}
@@ -46,14 +78,28 @@ func (e *Engine) Apply(ctx context.Context, in ApplyInput) (*foyer.Run, error) {
 	if err := e.CheckLease(ctx); err != nil {
 		return nil, err
 	}
-	run, resumed, err := e.prepare(ctx, in)
+	run, err := e.Run(ctx, runID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("apply run %s: %w", runID, err)
+	}
+	switch run.State() {
+	case foyer.RunApplying:
+	case foyer.RunFinished:
+		return run, fmt.Errorf("run %s finished at %s: %w", run.ID, run.FinishedAt.Format(time.RFC3339), ErrFinished)
+	default:
+		return run, foyer.Errorf(foyer.ECONFLICT, "run %s is %s: only an approved plan is applied", run.ID, run.State())
+	}
+	if _, ok := e.Profiles[run.Profile]; !ok && run.Kind == foyer.RunApply {
+		return run, foyer.Errorf(foyer.EINVALID, "run %s is of profile %q, which is not loaded", run.ID, run.Profile)
+	}
+	resumed := o.Resumed // or some row already has a result of its work
+	for r, n := range run.Summary.Results {
+		resumed = resumed || (r != foyer.ResultSkipped && n > 0)
 	}
 	sink(Event{Kind: EventRunStarted, At: e.Clock.Now(), RunID: run.ID, Resumed: resumed, Summary: &run.Summary})
 	if b, err := e.tenantBlock(ctx); err != nil {
 		return run, err
-	} else if b != nil {
+	} else if b != nil && run.Kind == foyer.RunApply {
 		sink(Event{Kind: EventNotice, At: e.Clock.Now(), RunID: run.ID, Message: blockNotice(*b)})
 	}
 	e.setActive(run.ID, true)
@@ -65,11 +111,27 @@ func (e *Engine) Apply(ctx context.Context, in ApplyInput) (*foyer.Run, error) {
 	if err != nil {
 		return run, err
 	}
-	if err := e.wait(ctx, run.ID, total, in.Heartbeat); err != nil {
+	if err := e.wait(ctx, run.ID, total, o.Heartbeat); err != nil {
 		return run, err
 	}
+	if err := e.finish(ctx, run); err != nil {
+		return run, err
+	}
+	sink(Event{Kind: EventRunFinished, At: run.FinishedAt, RunID: run.ID, Summary: &run.Summary})
+	e.awaitReport(ctx, run.ID)
+	return run, nil
+}
+
+// finish records the run's end and summary and, in the same transaction,
+// owes its report through every channel and enqueues the job that sends
+// it: a process killed right after finishing the run still has the report
+// sent, by the next process that works jobs.
+func (e *Engine) finish(ctx context.Context, run *foyer.Run) error {
 	var sum foyer.Summary
-	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := e.holdLease(ctx, tx); err != nil {
+			return err
+		}
 		var err error
 		if sum, err = tx.RunSummary(ctx, run.ID); err != nil {
 			return err
@@ -77,87 +139,17 @@ func (e *Engine) Apply(ctx context.Context, in ApplyInput) (*foyer.Run, error) {
 		if err := tx.FinishRun(ctx, run.ID, sum); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "finish run",
-			Detail: fmt.Sprintf("%d rows: %v", sum.Rows, sum.Results)})
+		if err := tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "finish run",
+			Detail: fmt.Sprintf("%d rows: %v", sum.Rows, sum.Results)}); err != nil {
+			return err
+		}
+		return e.oweReport(ctx, tx, run.ID)
 	})
 	if err != nil {
-		return run, fmt.Errorf("finish run %s: %w", run.ID, err)
+		return fmt.Errorf("finish run %s: %w", run.ID, err)
 	}
 	run.Summary, run.FinishedAt = sum, e.Clock.Now()
-	sink(Event{Kind: EventRunFinished, At: run.FinishedAt, RunID: run.ID, Summary: &sum})
-	return run, nil
-}
-
-// prepare finds the unfinished run of this input or plans and records a new
-// one.
-func (e *Engine) prepare(ctx context.Context, in ApplyInput) (*foyer.Run, bool, error) {
-	open, err := e.openRun(ctx, in.Profile, in.Digest)
-	if err != nil {
-		return nil, false, err
-	}
-	if open != nil && !open.SealedAt.IsZero() {
-		e.Log.Info("resuming run", "run", open.ID)
-		return open, true, nil
-	}
-	if open != nil {
-		// Its recording was cut off: nothing of it ran. Record it anew.
-		e.Log.Info("deleting a run whose recording was cut off", "run", open.ID)
-		if err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.DeleteRun(ctx, open.ID) }); err != nil {
-			return nil, false, fmt.Errorf("delete the unfinished recording of run %s: %w", open.ID, err)
-		}
-	}
-	run := &foyer.Run{ID: e.NewID(), Kind: foyer.RunApply, Profile: in.Profile, Source: in.Source, Digest: in.Digest}
-	if err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		run.StartedAt = tx.Now()
-		return tx.CreateRun(ctx, run)
-	}); err != nil {
-		return nil, false, fmt.Errorf("record run: %w", err)
-	}
-	// The plan is written as it comes, a batch per transaction: memory does
-	// not grow with the input, and the ledger is never held for long (the
-	// workers, and on SQLite everyone else, wait while a transaction
-	// writes). The run is sealed once every row is in; until then it is
-	// not resumed, and nothing of it runs.
-	const batch = 1000
-	rows := make([]foyer.Row, 0, batch)
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
-		err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.PutRunRows(ctx, run.ID, rows) })
-		rows = rows[:0]
-		return err
-	}
-	err = in.Plan(ctx, func(r foyer.Row) error {
-		if r.Action != foyer.ActionInvite && r.Action != foyer.ActionExists {
-			r.Result = foyer.ResultSkipped
-		}
-		run.Summary.Count(r)
-		if rows = append(rows, r); len(rows) == batch {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	if err == nil {
-		err = e.Store.InTx(ctx, func(tx store.Tx) error {
-			run.SealedAt = tx.Now()
-			if err := tx.SealRun(ctx, run.ID); err != nil {
-				return err
-			}
-			if err := tx.ApproveRun(ctx, run.ID, e.actor()); err != nil {
-				return err
-			}
-			return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "start run",
-				Target: in.Profile, Detail: fmt.Sprintf("%s: %d rows", in.Source, run.Summary.Rows)})
-		})
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("record run %s: %w", run.ID, err)
-	}
-	return run, false, nil
+	return nil
 }
 
 // enqueue makes sure every row of the run that has work and no result has
@@ -226,6 +218,9 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 // provisioned (it was rejected) gets its failed result instead, and ok is
 // false.
 func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) (ok bool, err error) {
+	if run.Kind == foyer.RunRevoke {
+		return true, e.enqueueRevoke(ctx, tx, q, run, r)
+	}
 	req, err := tx.FindRequest(ctx, run.Profile, r.Email)
 	switch foyer.ErrorCode(err) {
 	case "":
@@ -271,18 +266,26 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line,
 		Invite: r.Action == foyer.ActionInvite, Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
 		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
+	return true, e.insertRowJob(ctx, tx, q, run.ID, r.Line, args)
+}
+
+// rowJob is the arguments of a job that works one row of a run.
+type rowJob interface {
+	river.JobArgs
+	InsertOpts() river.InsertOpts
+}
+
+// insertRowJob inserts a row's job and records it as the row's.
+func (e *Engine) insertRowJob(ctx context.Context, tx store.Tx, q store.Queue, runID string, line int, args rowJob) error {
 	opts := args.InsertOpts()
 	if e.MaxAttempts > 0 {
 		opts.MaxAttempts = e.MaxAttempts
 	}
 	id, _, err := q.InsertTx(ctx, tx, args, &opts)
 	if err != nil {
-		return false, fmt.Errorf("insert the job: %w", err)
+		return fmt.Errorf("insert the job: %w", err)
 	}
-	if err := tx.SetRunRowJob(ctx, run.ID, r.Line, id); err != nil {
-		return false, err
-	}
-	return true, nil
+	return tx.SetRunRowJob(ctx, runID, line, id)
 }
 
 // pathToProvisioning lists the moves that bring a request in state s to
@@ -382,10 +385,14 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 // unless it has one, so that a run never waits for ever on a row whose job
 // is gone.
 func (e *Engine) discarded(ctx context.Context, runID string, ev *river.Event) error {
-	if ev == nil || ev.Job == nil || ev.Job.State != rivertype.JobStateDiscarded || ev.Job.Kind != (ProvisionArgs{}).Kind() {
+	if ev == nil || ev.Job == nil || ev.Job.State != rivertype.JobStateDiscarded ||
+		(ev.Job.Kind != (ProvisionArgs{}).Kind() && ev.Job.Kind != (RevokeArgs{}).Kind()) {
 		return nil
 	}
-	var a ProvisionArgs
+	var a struct {
+		RunID string `json:"run_id"`
+		Line  int    `json:"line"`
+	}
 	if err := json.Unmarshal(ev.Job.EncodedArgs, &a); err != nil || a.RunID != runID {
 		return nil
 	}
@@ -462,33 +469,4 @@ func (e *Engine) emit(ev Event) {
 
 func (e *Engine) emitRow(r foyer.Row) {
 	e.emit(Event{Kind: EventRowDone, At: e.Clock.Now(), Row: &r})
-}
-
-// Resumable returns the unfinished run of the same input and profile, which
-// Apply would resume, or nil. A run whose recording was cut off is not
-// resumable: Apply records the input again.
-func (e *Engine) Resumable(ctx context.Context, profile, digest string) (*foyer.Run, error) {
-	run, err := e.openRun(ctx, profile, digest)
-	if err != nil || run == nil || run.SealedAt.IsZero() {
-		return nil, err
-	}
-	return run, nil
-}
-
-// openRun returns the newest unfinished run of the input and profile, sealed
-// or not, or nil.
-func (e *Engine) openRun(ctx context.Context, profile, digest string) (*foyer.Run, error) {
-	var run *foyer.Run
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		r, err := tx.OpenRun(ctx, foyer.RunApply, profile, digest)
-		if foyer.ErrorCode(err) == foyer.ENOTFOUND {
-			return nil
-		}
-		run = r
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("look for an unfinished run: %w", err)
-	}
-	return run, nil
 }

@@ -383,7 +383,7 @@ func TestApplyRecordingCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if open, err := w.eng.Resumable(ctx, "partners", "d"); err != nil || open != nil {
+	if open, err := w.eng.Resumable(ctx, foyer.RunApply, "partners", "d"); err != nil || open != nil {
 		t.Fatalf("Resumable = %v, %v; want no run to resume", open, err)
 	}
 	if n := len(w.sim.Stats().InvitationsByEmail); n != 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
+	"github.com/foyer-dev/foyer/notify"
 	"github.com/foyer-dev/foyer/store"
 )
 
@@ -50,12 +51,25 @@ type Engine struct {
 	// fails. Zero means 8.
 	MaxAttempts int
 
+	// Notifiers send each finished run's report (Slack, Teams, webhook).
+	Notifiers []notify.Notifier
+	// TenantName and DetailsURL go into the reports.
+	TenantName string
+	DetailsURL string
+	// ReportWait is how long ApplyRun waits for the first attempt at the
+	// run's report before returning (the report job goes on regardless).
+	// Zero means a minute.
+	ReportWait time.Duration
+
 	mu      sync.Mutex
 	epoch   int64 // the lease generation while started
 	queue   store.Queue
 	running bool               // the queue works jobs
 	active  map[string]bool    // runs being applied: only their jobs are worked
 	busy    map[string]bool    // requests a job of this process is working now
+	woken   int                // reports an earlier process owed, made due when the lease was taken
+	tried   map[string]bool    // runs whose report this process tried to send
+	triedCh chan struct{}      // closed and replaced when tried grows
 	work    context.Context    // every job's work ends with it
 	stop    context.CancelFunc // ends work and the lease's renewal
 	done    chan struct{}      // closed when the renewal ended
@@ -94,8 +108,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &provisionWorker{e: e})
+	river.AddWorker(workers, &revokeWorker{e: e})
+	river.AddWorker(workers, &reportWorker{e: e})
 	q, err := e.Store.Queue(&river.Config{
-		Queues:      map[string]river.QueueConfig{queueProvision: {MaxWorkers: e.workers()}},
+		Queues: map[string]river.QueueConfig{
+			queueProvision: {MaxWorkers: e.workers()},
+			queueReport:    {MaxWorkers: 2},
+		},
 		Workers:     workers,
 		RetryPolicy: retryPolicy{now: e.Clock.Now},
 		// The worker bounds each attempt itself (AttemptTimeout), so that
@@ -107,7 +126,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("set up the job queue: %w", err)
 	}
-	lease, reclaimed, err := e.acquire(ctx)
+	lease, reclaimed, woken, err := e.acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -115,6 +134,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	e.epoch, e.queue, e.work, e.stop, e.done = lease.Generation, q, work, stop, make(chan struct{})
 	e.lost, e.running, e.active = nil, false, map[string]bool{}
+	e.woken, e.tried, e.triedCh = woken, map[string]bool{}, make(chan struct{})
 	e.mu.Unlock()
 	go e.keepLease(work)
 	e.Log.Info("took the ledger's worker lease", "lease_generation", lease.Generation, "reclaimed_jobs", reclaimed)
@@ -139,7 +159,12 @@ func (e *Engine) startWork(ctx context.Context) error {
 	if running {
 		return nil
 	}
+	// Report attempts are watched from the start, so that awaitReport
+	// knows which reports this process tried, its own and those it owed.
+	events, unsubscribe := q.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobSnoozed)
+	go e.watchReports(e.workContext(), events, unsubscribe)
 	if err := q.Start(ctx); err != nil {
+		unsubscribe()
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	e.mu.Lock()

@@ -18,6 +18,7 @@ const (
 	EventProgress    EventKind = "progress"     // a heartbeat while rows are worked: Done of Total
 	EventRunFinished EventKind = "run_finished" // every row has a result; Summary has the counts
 	EventNotice      EventKind = "notice"       // something people should know; Message says it
+	EventSaved       EventKind = "saved"        // the plan was saved as run RunID, to be applied later
 )
 
 // Event is one thing that happened during a plan or an apply.

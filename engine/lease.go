@@ -65,9 +65,10 @@ func (o Owner) dead(self Owner) bool {
 }
 
 // acquire takes the lease, taking it over from a holder that is dead, and
-// in the same transaction makes the jobs left running available again:
-// with the lease taken, nobody else may be working them.
-func (e *Engine) acquire(ctx context.Context) (lease store.Lease, reclaimed int, err error) {
+// in the same transaction makes the jobs left running available again
+// (with the lease taken, nobody else may be working them) and the reports
+// still owed due now.
+func (e *Engine) acquire(ctx context.Context) (lease store.Lease, reclaimed, woken int, err error) {
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		takeOver := ""
 		if cur, err := tx.GetLease(ctx, leaseName); err == nil && cur.Owner != e.Owner.String() && cur.Until.After(tx.Now()) {
@@ -81,16 +82,25 @@ func (e *Engine) acquire(ctx context.Context) (lease store.Lease, reclaimed int,
 		if lease, err = tx.AcquireLease(ctx, leaseName, e.Owner.String(), takeOver, tx.Now().Add(leaseTTL)); err != nil {
 			return err
 		}
-		reclaimed, err = tx.ReclaimJobs(ctx, queueProvision)
+		for _, q := range []string{queueProvision, queueReport} {
+			n, err := tx.ReclaimJobs(ctx, q)
+			if err != nil {
+				return err
+			}
+			reclaimed += n
+		}
+		// Reports an earlier process still owes are sent now, not at
+		// their next retry.
+		woken, err = tx.WakeJobs(ctx, queueReport)
 		return err
 	})
 	if foyer.ErrorCode(err) == foyer.ECONFLICT {
-		return lease, 0, fmt.Errorf("another foyer process is working this ledger (%s); wait for it or stop it: %w", foyer.ErrorMessage(err), err)
+		return lease, 0, 0, fmt.Errorf("another foyer process is working this ledger (%s); wait for it or stop it: %w", foyer.ErrorMessage(err), err)
 	}
 	if err != nil {
-		return lease, 0, fmt.Errorf("take the ledger's worker lease: %w", err)
+		return lease, 0, 0, fmt.Errorf("take the ledger's worker lease: %w", err)
 	}
-	return lease, reclaimed, nil
+	return lease, reclaimed, woken, nil
 }
 
 // keepLease renews the lease until ctx ends. If it is lost, the engine stops

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -44,7 +45,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	defer cancel()
 	defer context.AfterFunc(e.workContext(), cancel)()
 	ctx = directory.WithGate(ctx, fence{e})
-	mine, err := e.claim(ctx, job)
+	mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line)
 	if err != nil || !mine {
 		return err
 	}
@@ -106,16 +107,15 @@ func (e *Engine) attemptTimeout() time.Duration {
 // applying (an interrupted run of another profile, left in the queue) is
 // given back: its row forgets it, so the next apply of that run enqueues it
 // again, and the job is completed.
-func (e *Engine) claim(ctx context.Context, job *river.Job[ProvisionArgs]) (bool, error) {
+func (e *Engine) claim(ctx context.Context, job *rivertype.JobRow, runID string, line int) (bool, error) {
 	q, err := e.currentQueue()
 	if err != nil {
 		return false, err
 	}
-	a := job.Args
-	active := e.isActive(a.RunID)
+	active := e.isActive(runID)
 	mine := false
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		id, err := tx.RunRowJob(ctx, a.RunID, a.Line)
+		id, err := tx.RunRowJob(ctx, runID, line)
 		switch {
 		case foyer.ErrorCode(err) == foyer.ENOTFOUND:
 		case err != nil:
@@ -124,14 +124,14 @@ func (e *Engine) claim(ctx context.Context, job *river.Job[ProvisionArgs]) (bool
 			mine = true
 			return nil
 		case id == job.ID:
-			if err := tx.SetRunRowJob(ctx, a.RunID, a.Line, 0); err != nil {
+			if err := tx.SetRunRowJob(ctx, runID, line, 0); err != nil {
 				return err
 			}
 		}
-		return q.CompleteTx(ctx, tx, job.JobRow)
+		return q.CompleteTx(ctx, tx, job)
 	})
 	if err != nil {
-		return false, fmt.Errorf("claim the job of line %d of run %s: %w", a.Line, a.RunID, err)
+		return false, fmt.Errorf("claim the job of line %d of run %s: %w", line, runID, err)
 	}
 	return mine, nil
 }

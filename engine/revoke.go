@@ -2,9 +2,15 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -13,72 +19,147 @@ import (
 
 // Revoke takes back from each person what profile granted them through
 // foyer, and only that: a grant that another profile also gave them stays.
-// It records a revoke run with one row per address, each directory write as
-// a step with its intent and outcome, and moves each request to revoked.
-// It runs in the caller, under the ledger's lease: the engine must be
-// started, so that a revoke and an apply never race, and every write passes
-// the lease's fence.
+// It is a run like an apply: recorded (one row per address), approved in
+// the engine's name, each row worked as a job under the ledger's lease,
+// every directory write a step with its intent and outcome and fenced by
+// the lease, and reported when finished. Revoking the same people from the
+// same profile again resumes an interrupted revoke instead of starting
+// another. The engine must be started.
 func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Address, sink Sink) (*foyer.Run, error) {
-	if sink == nil {
-		sink = func(Event) {}
-	}
-	if err := e.CheckLease(ctx); err != nil {
+	digest := revokeDigest(profile, emails)
+	run, err := e.Resumable(ctx, foyer.RunRevoke, profile, digest)
+	if err != nil {
 		return nil, err
 	}
-	ctx = directory.WithGate(ctx, fence{e})
-	run := &foyer.Run{ID: e.NewID(), Kind: foyer.RunRevoke, Profile: profile, Source: "command line"}
-	rows := make([]foyer.Row, len(emails))
+	resumed := run != nil
+	if run == nil {
+		rows := make([]foyer.Row, len(emails))
+		for i, a := range emails {
+			rows[i] = foyer.Row{Line: i + 1, Email: a, Action: foyer.ActionExists, Reason: "revoke profile " + profile}
+		}
+		run, err = e.Record(ctx, RecordInput{Kind: foyer.RunRevoke, Profile: profile, Source: "command line", Digest: digest,
+			Plan: func(_ context.Context, emit func(foyer.Row) error) error {
+				for _, r := range rows {
+					if err := emit(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
+		if err != nil {
+			return nil, fmt.Errorf("record the revoke run: %w", err)
+		}
+		if run, err = e.Approve(ctx, run.ID, e.actor()); err != nil {
+			return run, err
+		}
+	}
+	return e.ApplyRun(ctx, run.ID, RunOptions{Events: sink, Resumed: resumed})
+}
+
+// revokeDigest names a revoke by its profile and people, in any order, so
+// that the same revoke run again resumes.
+func revokeDigest(profile string, emails []foyer.Address) string {
+	keys := make([]string, len(emails))
 	for i, a := range emails {
-		rows[i] = foyer.Row{Line: i + 1, Email: a, Action: foyer.ActionExists, Reason: "revoke profile " + profile}
+		keys[i] = a.Key()
 	}
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		run.StartedAt = tx.Now()
-		if err := tx.CreateRun(ctx, run); err != nil {
+	sort.Strings(keys)
+	h := sha256.Sum256([]byte("revoke\x00" + profile + "\x00" + strings.Join(keys, "\x00")))
+	return hex.EncodeToString(h[:])
+}
+
+// RevokeArgs is the job that takes one person's grants of a profile back.
+type RevokeArgs struct {
+	RunID string        `json:"run_id" river:"unique"`
+	Line  int           `json:"line" river:"unique"`
+	Email foyer.Address `json:"email"`
+}
+
+// Kind names the job in River.
+func (RevokeArgs) Kind() string { return "foyer.revoke" }
+
+// InsertOpts puts revoke jobs with the provisioning ones (they share the
+// pace of directory writes), unique by run and line among live jobs.
+func (RevokeArgs) InsertOpts() river.InsertOpts {
+	o := ProvisionArgs{}.InsertOpts()
+	return o
+}
+
+// enqueueRevoke inserts a revoke row's job and records it as the row's.
+func (e *Engine) enqueueRevoke(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) error {
+	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, RevokeArgs{RunID: run.ID, Line: r.Line, Email: r.Email})
+}
+
+// revokeWorker works one revoke row.
+type revokeWorker struct {
+	river.WorkerDefaults[RevokeArgs]
+	e *Engine
+}
+
+func (w *revokeWorker) Work(ctx context.Context, job *river.Job[RevokeArgs]) error {
+	e, a := w.e, job.Args
+	if err := e.lostLease(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, e.attemptTimeout(), errAttemptTimedOut)
+	defer cancel()
+	defer context.AfterFunc(e.workContext(), cancel)()
+	ctx = directory.WithGate(ctx, fence{e})
+	if mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line); err != nil || !mine {
+		return err
+	}
+	run, err := e.Run(ctx, a.RunID)
+	if err != nil {
+		return err
+	}
+	key := "revoke " + run.Profile + " " + a.Email.Key()
+	if !e.take(key) {
+		return river.JobSnooze(time.Second)
+	}
+	defer e.release(key)
+	row := foyer.Row{Line: a.Line, Email: a.Email}
+	row, err = e.revokeOne(ctx, run, row)
+	last := job.Attempt >= job.MaxAttempts
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrLeaseLost):
+		return err
+	case ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut:
+		return river.JobSnooze(0) // shutting down
+	case !permanent(err) && !last:
+		e.Log.Info("revoke row will be retried", "line", a.Line, "attempt", job.Attempt, "err", err)
+		return err
+	default:
+		row.Result, row.Error = foyer.ResultFailed, safeMessage(err)
+	}
+	q, err := e.currentQueue()
+	if err != nil {
+		return err
+	}
+	wctx := context.WithoutCancel(ctx)
+	err = e.Store.InTx(wctx, func(tx store.Tx) error {
+		if err := e.holdLease(wctx, tx); err != nil {
 			return err
 		}
-		if err := tx.PutRunRows(ctx, run.ID, rows); err != nil {
+		if err := tx.UpdateRunRow(wctx, a.RunID, row); err != nil {
 			return err
 		}
-		if err := tx.SealRun(ctx, run.ID); err != nil {
-			return err
-		}
-		return tx.ApproveRun(ctx, run.ID, e.actor())
+		return q.CompleteTx(wctx, tx, job.JobRow)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("record the revoke run: %w", err)
+		return fmt.Errorf("record the result of line %d: %w", a.Line, err)
 	}
-	sink(Event{Kind: EventRunStarted, At: e.Clock.Now(), RunID: run.ID})
-	for _, r := range rows {
-		r = e.revokeOne(ctx, run, r)
-		if err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpdateRunRow(ctx, run.ID, r) }); err != nil {
-			return run, fmt.Errorf("record the result for %s: %w", r.Email, err)
-		}
-		sink(Event{Kind: EventRowDone, At: e.Clock.Now(), RunID: run.ID, Row: &r})
-		if ctx.Err() != nil {
-			return run, ctx.Err()
-		}
-	}
-	var sum foyer.Summary
-	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if sum, err = tx.RunSummary(ctx, run.ID); err != nil {
-			return err
-		}
-		return tx.FinishRun(ctx, run.ID, sum)
-	})
-	if err != nil {
-		return run, fmt.Errorf("finish the revoke run: %w", err)
-	}
-	run.Summary, run.FinishedAt = sum, e.Clock.Now()
-	sink(Event{Kind: EventRunFinished, At: run.FinishedAt, RunID: run.ID, Summary: &sum})
-	return run, nil
+	e.emitRow(row)
+	return nil
 }
 
 // revokeOne takes one person's grants of the run's profile back and returns
-// the row with its result.
-func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) foyer.Row {
+// the row with its result, or the error that stopped it (which may be
+// worth another attempt).
+func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) (foyer.Row, error) {
 	var req *foyer.Request
 	var held []store.HeldGrant
+	var steps []store.Step
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if req, err = tx.FindRequest(ctx, run.Profile, r.Email); err != nil {
@@ -87,18 +168,26 @@ func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) foy
 		if req.UserID == "" {
 			return nil
 		}
-		held, err = tx.HeldGrants(ctx, req.UserID)
+		if held, err = tx.HeldGrants(ctx, req.UserID); err != nil {
+			return err
+		}
+		steps, err = tx.RequestSteps(ctx, req.ID)
 		return err
 	})
 	switch {
 	case foyer.ErrorCode(err) == foyer.ENOTFOUND:
 		r.Result, r.Reason = foyer.ResultUnchanged, fmt.Sprintf("foyer never granted profile %s to this address", run.Profile)
-		return r
+		return r, nil
 	case err != nil:
-		r.Result, r.Error = foyer.ResultFailed, safeMessage(err)
-		return r
+		return r, err
 	}
 	r.UserID = req.UserID
+	// What an earlier attempt of this run took back already.
+	for _, st := range steps {
+		if st.State == store.StepDone && strings.HasPrefix(st.Name, "revoke ") && strings.HasSuffix(st.Name, " @"+run.ID) && st.Result != "" {
+			r.Grants = append(r.Grants, st.Result)
+		}
+	}
 	// Which profiles hold each key, and the keys this profile holds.
 	holders := map[string][]string{}
 	var mine []store.HeldGrant
@@ -112,25 +201,28 @@ func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) foy
 	for _, h := range mine {
 		removed, err := e.revokeGrant(ctx, run, req, h, len(holders[h.Key]) > 1)
 		if err != nil {
-			r.Result, r.Error = foyer.ResultFailed, safeMessage(err)
-			return r
+			return r, err
 		}
 		if removed {
 			r.Grants = append(r.Grants, h.Grant)
 		}
 	}
 	if req.State != foyer.StateRevoked && req.State.CanMove(foyer.StateRevoked) {
-		err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.MoveRequest(ctx, req, foyer.StateRevoked, "revoked by "+e.actor()) })
+		err := e.Store.InTx(ctx, func(tx store.Tx) error {
+			if err := e.holdLease(ctx, tx); err != nil {
+				return err
+			}
+			return tx.MoveRequest(ctx, req, foyer.StateRevoked, "revoked by "+e.actor())
+		})
 		if err != nil {
-			r.Result, r.Error = foyer.ResultFailed, safeMessage(err)
-			return r
+			return r, err
 		}
 	}
 	r.Result = foyer.ResultRevoked
 	if len(r.Grants) == 0 {
 		r.Result, r.Reason = foyer.ResultUnchanged, "nothing of profile "+run.Profile+" was held"
 	}
-	return r
+	return r, nil
 }
 
 // revokeGrant removes one held grant from the directory unless another
@@ -164,6 +256,9 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	ctx = context.WithoutCancel(ctx) // the outcome is recorded whatever happens to ctx
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		step := store.Step{RequestID: req.ID, Name: name, State: store.StepDone, GraphID: graphIDs}
+		if !shared {
+			step.Result = h.Grant // what this run took back, should it be attempted again
+		}
 		entry := store.AuditEntry{Kind: store.AuditOutcome, Actor: e.actor(), RunID: run.ID, RequestID: req.ID, Op: op, Target: req.UserID, GraphID: graphIDs}
 		if shared {
 			entry.Detail = "kept: another profile also grants it"

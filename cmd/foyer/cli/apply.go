@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -19,13 +21,23 @@ import (
 
 func newApply(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "apply --profile P FILE",
+		Use:   "apply --profile P FILE | apply RUN-ID",
 		Short: "Invite the people in a CSV and grant them a profile, once, with a report",
-		Long: `apply plans the file as plan does, shows the plan and its counts and, once
-confirmed (or with --yes), does it: each row's invitation and grants run as a
-durable job recorded in the ledger before and after every directory write. If
-apply is stopped at any point, running it again with the same file and
-profile resumes the run without inviting anyone twice.
+		Long: `apply plans the file as plan does and records the plan in the ledger, shows
+it from there with its counts and, once confirmed (or with --yes), does it:
+each row's invitation and grants run as a durable job recorded in the ledger
+before and after every directory write. If apply is stopped at any point,
+running it again with the same file and profile resumes the run without
+inviting anyone twice. A plan that is not confirmed is discarded.
+
+apply RUN-ID applies a plan saved with foyer plan --save, exactly as it was
+recorded (each person is still looked up right before being invited). A
+plan already applied is not applied again.
+
+When the run is done, its report goes to the configured Slack, Teams and
+webhook channels as a job of its own: a channel that cannot be reached is
+tried again, and the next foyer process that works jobs sends what is still
+owed (foyer runs show says which).
 
 The question is asked on the terminal; when the file comes on standard input
 (FILE is -), the answer is read from the terminal, never from the file. A
@@ -77,6 +89,19 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	if err != nil {
 		return err
 	}
+	saved, err := savedPlanArg(cmd, env, spec)
+	if err != nil {
+		return err
+	}
+	profile, _ := cmd.Flags().GetString("profile")
+	switch {
+	case saved != nil && profile != "" && profile != saved.Profile:
+		return usageError("run %s is a plan of profile %s, not %s", saved.ID, saved.Profile, profile)
+	case saved != nil:
+		profile = saved.Profile
+	case profile == "":
+		return usageError(`required flag(s) "profile" not set (apply FILE needs --profile; apply RUN-ID applies a saved plan)`)
+	}
 	// Before anything is planned or sent: where the results go, and where
 	// the answer comes from.
 	results, err := prepareResults(resultsPath, log)
@@ -85,14 +110,14 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	}
 	defer results.discard()
 	var ask *asker
-	if !yes {
+	if !yes && (saved == nil || saved.State() == foyer.RunPlanned) {
 		if ask, err = newAsker(env, spec == "-", "apply"); err != nil {
 			return err
 		}
 		defer ask.close()
 	}
 	removeOrphanSpools(os.TempDir(), log)
-	p, err := preparePlan(cmd, env)
+	p, err := preparePlan(cmd, env, profile)
 	if err != nil {
 		return err
 	}
@@ -100,63 +125,53 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	in, err := spoolInput(ctx, spec, p.cfg, env)
-	if err != nil {
-		return withCode(ExitError, err)
-	}
-	defer in.remove()
 	ledger, err := openLedger(ctx, p.cfg, env, log)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-
-	eng := &engine.Engine{
-		Store: ledger, Dir: p.dir, Profiles: map[string]*foyer.Profile{p.profile.Name: p.profile},
-		Clock: env.Clock, Log: log.With("component", "engine"), NewID: uuid.NewString,
-		Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: p.cfg.Pacing.Concurrency, Actor: "cli:apply", Tenant: p.tenant.ID,
-		UnknownOutcomeGrace: time.Duration(p.cfg.Pacing.LookupGrace),
-	}
-	if p.mailer != nil {
-		eng.Mailer = p.mailer
-	}
+	eng := newEngine(p, ledger, ns, env, log, "cli:apply")
 	// The ledger's lease is taken before planning: no other apply or revoke
 	// can change the tenant while this plan is made and shown, and the
-	// plan is checked after the question, in case the lease was lost while
-	// the answer was awaited (a laptop asleep at the prompt).
+	// lease is checked after the question, in case it was lost while the
+	// answer was awaited (a laptop asleep at the prompt).
 	if err := eng.Start(ctx); err != nil {
 		return withCode(ExitError, err)
 	}
-	open, err := eng.Resumable(ctx, p.profile.Name, in.digest)
-	if err != nil {
-		return withCode(ExitError, errors.Join(err, eng.Stop(context.WithoutCancel(ctx))))
+	stop := func(err error) error { return errors.Join(err, eng.Stop(context.WithoutCancel(ctx))) }
+	var run *foyer.Run
+	if saved != nil {
+		run, err = showSaved(ctx, eng, ledger, saved.ID, v)
+	} else {
+		run, err = recordApply(ctx, cmd, env, eng, p, spec, v)
 	}
-	var planned *planSpool
-	if open == nil {
-		var pc planCounts
-		if planned, pc, err = planAndShow(ctx, cmd, p, in, v); err != nil {
-			return errors.Join(err, eng.Stop(context.WithoutCancel(ctx)))
-		}
-		defer planned.remove()
-		if err := confirmPlan(ctx, env, ask, v, vo, pc, p.tenant.Name); err != nil {
-			return errors.Join(err, eng.Stop(context.WithoutCancel(ctx)))
+	if err != nil {
+		return stop(err)
+	}
+	resumed := run.State() == foyer.RunApplying // approved before this command: interrupted
+	if run.State() == foyer.RunPlanned {
+		if err := confirmPlan(ctx, env, ask, v, vo, planCountsOf(ctx, ledger, run), p.tenant.Name); err != nil {
+			if !run.Saved {
+				err = errors.Join(err, eng.Discard(context.WithoutCancel(ctx), run.ID, approver(env)))
+			}
+			return stop(err)
 		}
 		if err := eng.CheckLease(ctx); err != nil {
 			err = fmt.Errorf("the plan went stale while it waited for an answer: %w; run apply again to plan anew", err)
-			return withCode(ExitError, errors.Join(err, eng.Stop(context.WithoutCancel(ctx))))
+			return stop(withCode(ExitError, err))
+		}
+		if run, err = eng.Approve(ctx, run.ID, approver(env)); err != nil {
+			return stop(withCode(ExitError, err))
 		}
 	}
-	run, err := eng.Apply(ctx, engine.ApplyInput{
-		Profile: p.profile.Name,
-		Source:  in.name,
-		Digest:  in.digest,
-		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
-			return planned.each(emit)
-		},
-		Events: v.event,
-	})
+	run, err = eng.ApplyRun(ctx, run.ID, engine.RunOptions{Events: v.event, Resumed: resumed})
 	stopErr := eng.Stop(context.WithoutCancel(ctx))
-	if err != nil {
+	switch {
+	case errors.Is(err, engine.ErrFinished):
+		v.status().say("Run %s was applied already (it finished %s); nothing to do. See it with: %s runs show %s",
+			run.ID, run.FinishedAt.Local().Format(time.DateTime), env.program(), run.ID)
+		return nil
+	case err != nil:
 		v.status().clear()
 		if ctx.Err() != nil {
 			return withCode(ExitInterrupted, errors.New("interrupted; run the same apply again to resume where it stopped"))
@@ -166,32 +181,165 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 	if stopErr != nil {
 		log.Warn("stop the workers", "err", stopErr)
 	}
-	return reportRun(ctx, env, ledger, run, p.tenant.Name, p.cfg.Notify.DetailsURL, ns, v, results)
+	return reportRun(ctx, env, ledger, run, v, results)
+}
+
+// newEngine builds the engine an apply or revoke works with.
+func newEngine(p *planner, ledger store.Store, ns []notify.Notifier, env *Env, log *slog.Logger, actor string) *engine.Engine {
+	eng := &engine.Engine{
+		Store: ledger, Dir: p.dir, Profiles: map[string]*foyer.Profile{},
+		Clock: env.Clock, Log: log.With("component", "engine"), NewID: uuid.NewString,
+		Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: p.cfg.Pacing.Concurrency, Actor: actor, Tenant: p.tenant.ID,
+		UnknownOutcomeGrace: time.Duration(p.cfg.Pacing.LookupGrace),
+		Notifiers:           ns, TenantName: p.tenant.Name, DetailsURL: p.cfg.Notify.DetailsURL,
+	}
+	if p.profile != nil {
+		eng.Profiles[p.profile.Name] = p.profile
+	}
+	if p.mailer != nil {
+		eng.Mailer = p.mailer
+	}
+	return eng
+}
+
+// approver names who approves a plan at this terminal, for the audit log.
+func approver(env *Env) string {
+	user := cmp.Or(env.Getenv("USER"), env.Getenv("USERNAME"), "unknown user")
+	host, _ := os.Hostname()
+	return "cli:" + user + "@" + host
+}
+
+// savedPlanArg returns the saved plan the argument of apply names, or nil
+// if it names a file. An argument names a saved plan when it is no file
+// and is the start of a run's id.
+func savedPlanArg(cmd *cobra.Command, env *Env, arg string) (*foyer.Run, error) {
+	if !looksLikeRunID(arg) {
+		return nil, nil
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return nil, nil
+	}
+	_, ledger, err := configAndLedger(cmd, env)
+	if err != nil {
+		return nil, err
+	}
+	defer ledger.Close()
+	var run *foyer.Run
+	err = ledger.InTx(cmd.Context(), func(tx store.Tx) error {
+		var err error
+		run, err = findRun(cmd.Context(), tx, arg)
+		return err
+	})
+	switch {
+	case foyer.ErrorCode(err) == foyer.ENOTFOUND:
+		return nil, nil // then it is a file that does not exist, and says so
+	case err != nil:
+		return nil, err
+	case run.Kind != foyer.RunApply:
+		return nil, usageError("run %s is a %s run, not a plan to apply", run.ID, run.Kind)
+	case run.State() == foyer.RunDiscarded:
+		return nil, withCode(ExitError, fmt.Errorf("run %s was discarded: its plan will not be applied; plan again", run.ID))
+	case run.State() == foyer.RunRecording:
+		return nil, withCode(ExitError, fmt.Errorf("run %s was never recorded whole: plan again", run.ID))
+	}
+	return run, nil
+}
+
+// looksLikeRunID says whether s could be (the start of) a run's id.
+func looksLikeRunID(s string) bool {
+	if len(s) < 4 || len(s) > 36 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef-", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// recordApply plans the input and records the plan as a run (or finds the
+// interrupted run of the same input to resume), showing the plan from the
+// ledger.
+func recordApply(ctx context.Context, cmd *cobra.Command, env *Env, eng *engine.Engine, p *planner, spec string, v view) (*foyer.Run, error) {
+	in, err := spoolInput(ctx, spec, p.cfg, env)
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	defer in.remove()
+	run, err := eng.Resumable(ctx, foyer.RunApply, p.profile.Name, in.digest)
+	if err != nil || run != nil {
+		return run, err
+	}
+	f, err := in.open()
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	defer f.Close()
+	run, err = eng.Record(ctx, engine.RecordInput{Profile: p.profile.Name, Source: in.name, Digest: in.digest,
+		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
+			_, err := p.plan(ctx, f, emit, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
+			return err
+		}})
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, sourceHint(cmd, err)))
+	}
+	return run, showPlan(ctx, eng.Store, run, v)
+}
+
+// showSaved reads a saved plan back and shows it, unless it is already
+// being applied (then it is resumed) or finished.
+func showSaved(ctx context.Context, eng *engine.Engine, ledger store.Store, id string, v view) (*foyer.Run, error) {
+	run, err := eng.Run(ctx, id)
+	if err != nil || run.State() != foyer.RunPlanned {
+		return run, err
+	}
+	return run, showPlan(ctx, ledger, run, v)
+}
+
+// showPlan shows a recorded plan from the ledger, row by row, and its
+// counts: what is shown is what will be applied.
+func showPlan(ctx context.Context, ledger store.Store, run *foyer.Run, v view) error {
+	err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
+		return nil
+	})
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &run.Summary})
+	return nil
+}
+
+// planCountsOf counts what a recorded plan changes.
+func planCountsOf(ctx context.Context, ledger store.Store, run *foyer.Run) planCounts {
+	pc := planCounts{sum: run.Summary}
+	_ = store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+		switch {
+		case r.Action == foyer.ActionInvite:
+			pc.invite++
+		case r.Action == foyer.ActionExists && len(r.Grants) > 0:
+			pc.grant++
+		}
+		return nil
+	})
+	return pc
 }
 
 // reportRun shows a finished run's rows and summary, writes its results
-// file and sends its report, in that order: a results file that cannot be
-// written loses neither the summary nor the notifications, and its error
-// comes after them.
-func reportRun(ctx context.Context, env *Env, ledger store.Store, run *foyer.Run, tenant, detailsURL string,
-	ns []notify.Notifier, v view, results *resultsFile) error {
-	report := notify.NewReport(*run, tenant, nil, detailsURL)
+// file and says where its report went (the engine sends it as a job), in
+// that order: a results file that cannot be written loses neither the
+// summary nor the report, and its error comes after them.
+func reportRun(ctx context.Context, env *Env, ledger store.Store, run *foyer.Run, v view, results *resultsFile) error {
 	err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
 		v.result(r)
-		report.Add(r)
 		results.write(r)
 		return nil
 	})
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	viewErr := v.close()
-	for _, err := range notify.NotifyAll(ctx, ns, report) {
-		if err != nil {
-			v.status().say("foyer: %v", err)
-		}
-	}
-	if err := errors.Join(viewErr, results.commit()); err != nil {
+	if err := errors.Join(v.close(), results.commit()); err != nil {
 		return withCode(ExitError, fmt.Errorf("run %s finished, but: %w (read its rows again with: %s runs show %s --output json)", run.ID, err, env.program(), run.ID))
 	}
 	if n := run.Summary.Results[foyer.ResultFailed]; n > 0 {
@@ -218,38 +366,6 @@ func (c planCounts) changes() string {
 		parts = append(parts, "add missing grants to "+plural(c.grant, "guest", "guests"))
 	}
 	return strings.Join(parts, " and ")
-}
-
-// planAndShow plans the spooled input and shows each row and the summary.
-// It returns the planned rows, kept on disk, and their counts.
-func planAndShow(ctx context.Context, cmd *cobra.Command, p *planner, in *spooled, v view) (*planSpool, planCounts, error) {
-	var pc planCounts
-	f, err := in.open()
-	if err != nil {
-		return nil, pc, withCode(ExitError, err)
-	}
-	defer f.Close()
-	planned, err := newPlanSpool()
-	if err != nil {
-		return nil, pc, withCode(ExitError, err)
-	}
-	sum, err := p.plan(ctx, f, func(r foyer.Row) error {
-		switch {
-		case r.Action == foyer.ActionInvite:
-			pc.invite++
-		case r.Action == foyer.ActionExists && len(r.Grants) > 0:
-			pc.grant++
-		}
-		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
-		return planned.put(r)
-	}, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
-	if err != nil {
-		planned.remove()
-		return nil, pc, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, sourceHint(cmd, err)))
-	}
-	pc.sum = sum
-	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
-	return planned, pc, nil
 }
 
 // confirmPlan asks whether to apply the plan, stating what it changes; a

@@ -31,7 +31,10 @@ the people up in the tenant, and prints what apply would do with each row:
   duplicate  the address appeared on an earlier line
   invalid    the row cannot be read as a person (the reason says why)
 
-It writes nothing, to the tenant or to the ledger.
+It writes nothing, to the tenant or to the ledger, unless --save is given:
+then the plan is recorded in the ledger as a run, and its id printed
+("run_id" with --output json), to be applied later, exactly as recorded,
+with foyer apply RUN-ID.
 
 The file's encoding (UTF-8 or UTF-16) and its email column (a header such as
 Email, E-Mail-Adresse, Courriel or Correo electrónico) are recognised; name
@@ -52,16 +55,16 @@ planned; see the reasons), 130 interrupted.`,
 	}
 	configFlag(cmd)
 	planFlags(cmd, env)
+	cmd.Flags().Bool("save", false, "record the plan in the ledger and print its run id, to apply it later with: foyer apply RUN-ID")
 	return cmd
 }
 
 func planFlags(cmd *cobra.Command, env *Env) {
-	cmd.Flags().StringP("profile", "p", "", "the profile to grant (required)")
+	cmd.Flags().StringP("profile", "p", "", "the profile to grant (required, except to apply a saved plan)")
 	outputFlags(cmd)
 	cmd.Flags().BoolP("verbose", "v", false, "show every row, also guests who already have every grant")
 	cmd.Flags().String("encoding", "", "the file's encoding when it is not UTF-8 or UTF-16, e.g. windows-1252 (Excel's plain CSV on Western Windows) or iso-8859-15")
 	cmd.Flags().String("email-column", "", "the column that holds the addresses: its name in the header, or its number from 1")
-	_ = cmd.MarkFlagRequired("profile")
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(env))
 	_ = cmd.RegisterFlagCompletionFunc("encoding", cobra.FixedCompletions([]string{"utf-8", "utf-16le", "utf-16be", "windows-1252", "iso-8859-1", "iso-8859-15", "windows-1250", "shift_jis", "gb18030"}, cobra.ShellCompDirectiveNoFileComp))
 }
@@ -136,7 +139,7 @@ type planner struct {
 // preparePlan loads the configuration, signs in, resolves the profile and
 // reads what the directory holds: everything that can fail before a row is
 // read.
-func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
+func preparePlan(cmd *cobra.Command, env *Env, name string) (*planner, error) {
 	ctx := cmd.Context()
 	src, err := sourceFlags(cmd)
 	if err != nil {
@@ -150,7 +153,6 @@ func preparePlan(cmd *cobra.Command, env *Env) (*planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, _ := cmd.Flags().GetString("profile")
 	dir, tenant, err := openDirectory(ctx, cfg, name, env, log)
 	if err != nil {
 		return nil, err
@@ -213,27 +215,84 @@ func runPlan(cmd *cobra.Command, env *Env, spec string) error {
 	if err != nil {
 		return err
 	}
-	p, err := preparePlan(cmd, env)
+	profile, _ := cmd.Flags().GetString("profile")
+	if profile == "" {
+		return usageError(`required flag(s) "profile" not set`)
+	}
+	save, _ := cmd.Flags().GetBool("save")
+	p, err := preparePlan(cmd, env, profile)
 	if err != nil {
 		return err
 	}
-	in, err := openInput(ctx, spec, p.cfg, env)
-	if err != nil {
-		return withCode(ExitError, err)
-	}
-	defer in.Close()
-	sum, err := p.plan(ctx, in, func(r foyer.Row) error {
+	show := func(r foyer.Row) error {
 		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
 		return nil
-	}, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
-	if err != nil {
-		return withCode(ExitError, fmt.Errorf("plan %s: %w", in.Name, sourceHint(cmd, err)))
 	}
-	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
+	notice := func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) }
+	var sum foyer.Summary
+	if save {
+		run, err := savePlan(ctx, cmd, env, p, spec, show, notice)
+		if err != nil {
+			return err
+		}
+		sum = run.Summary
+		v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
+		v.event(engine.Event{Kind: engine.EventSaved, RunID: run.ID})
+	} else {
+		in, err := openInput(ctx, spec, p.cfg, env)
+		if err != nil {
+			return withCode(ExitError, err)
+		}
+		defer in.Close()
+		if sum, err = p.plan(ctx, in, show, notice); err != nil {
+			return withCode(ExitError, fmt.Errorf("plan %s: %w", in.Name, sourceHint(cmd, err)))
+		}
+		v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
+	}
 	if err := v.close(); err != nil {
 		return err
 	}
 	return invalidRows(v.status(), sum, "apply would skip them")
+}
+
+// savePlan plans the input and records the plan in the ledger as a saved
+// run, for foyer apply RUN-ID (or an approver) to apply later, showing each
+// row as it is planned.
+func savePlan(ctx context.Context, cmd *cobra.Command, env *Env, p *planner, spec string, show func(foyer.Row) error, notice func(string)) (*foyer.Run, error) {
+	log, err := logger(cmd, env)
+	if err != nil {
+		return nil, err
+	}
+	in, err := spoolInput(ctx, spec, p.cfg, env)
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	defer in.remove()
+	f, err := in.open()
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	defer f.Close()
+	ledger, err := openLedger(ctx, p.cfg, env, log)
+	if err != nil {
+		return nil, err
+	}
+	defer ledger.Close()
+	eng := newEngine(p, ledger, nil, env, log, "cli:plan")
+	run, err := eng.Record(ctx, engine.RecordInput{Profile: p.profile.Name, Source: in.name, Digest: in.digest, Saved: true,
+		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
+			_, err := p.plan(ctx, f, func(r foyer.Row) error {
+				if err := show(r); err != nil {
+					return err
+				}
+				return emit(r)
+			}, notice)
+			return err
+		}})
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, sourceHint(cmd, err)))
+	}
+	return run, nil
 }
 
 // invalidRows returns exit code 4 when the file had invalid rows, saying so

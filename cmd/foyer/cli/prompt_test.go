@@ -78,6 +78,11 @@ func TestApplyDeclined(t *testing.T) {
 	if n := len(s.Stats().InvitationsByEmail); n != 0 {
 		t.Errorf("%d invited after no", n)
 	}
+	// The plan was recorded, then discarded: it will never run.
+	code, out, _ = run(t, "runs", "--output", "json", "--config", config)
+	if code != cli.ExitOK || !strings.Contains(out, `"state": "discarded"`) {
+		t.Errorf("runs after the answer no: exit %d\n%s", code, out)
+	}
 }
 
 // TestApplyNothingToDoAsksNothing: a plan that changes nothing is applied

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/foyer-dev/foyer"
-	"github.com/foyer-dev/foyer/engine"
 	"github.com/foyer-dev/foyer/store"
 )
 
@@ -22,6 +20,11 @@ the mail contact), as recorded in the ledger. A grant that another profile
 also gave them stays. The guest account itself stays.
 
 The question is asked on the terminal; --yes revokes without asking.
+
+A revoke is a run, like an apply: recorded in the ledger, each person worked
+as a job under the ledger's lease, and reported to the configured channels.
+If it is stopped, running the same revoke (same profile, same people) again
+resumes it: every grant is removed once.
 
 Exit codes: 0 done, 1 an error, 2 a usage error, 3 some people failed, 5 the
 answer was not yes (nothing was revoked), 130 interrupted.`,
@@ -87,8 +90,11 @@ func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 		return err
 	}
 	defer ledger.Close()
-	eng := &engine.Engine{Store: ledger, Dir: dir, Clock: env.Clock, Log: log.With("component", "engine"),
-		NewID: uuid.NewString, Actor: "cli:revoke", Owner: engine.NewOwner(uuid.NewString()[:8]), Tenant: tenant.ID}
+	ns, err := notifiers(cfg, env, log.With("component", "notify"))
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	eng := newEngine(&planner{cfg: cfg, dir: dir, tenant: tenant}, ledger, ns, env, log, "cli:revoke")
 	// Revoke takes the ledger's lease as apply does: the two never race.
 	if err := eng.Start(ctx); err != nil {
 		return withCode(ExitError, err)

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,8 +18,16 @@ import (
 func newRuns(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runs",
-		Short: "Look at runs recorded in the ledger",
+		Short: "List the runs recorded in the ledger, newest first; runs show RUN-ID for one",
+		Long: `runs lists the runs recorded in the ledger, newest first: applies and
+revokes, saved plans waiting to be applied, plans that were discarded. For
+each: its id, kind, profile, input, state, counts and when it started.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRunsList(cmd, env) },
 	}
+	configFlag(cmd)
+	cmd.Flags().StringP("output", "o", "human", "output format: human or json")
+	cmd.Flags().Int("limit", 20, "how many runs to list (0: all)")
 	show := &cobra.Command{
 		Use:   "show RUN-ID",
 		Short: "Show a run's rows and their results, from the ledger",
@@ -34,6 +44,25 @@ other run's id starts the same way (then the candidates are listed).`,
 	return cmd
 }
 
+// stateSentence says where a run is and what to do about it.
+func stateSentence(run *foyer.Run, program string) string {
+	const at = "2006-01-02 15:04:05Z07:00"
+	switch run.State() {
+	case foyer.RunRecording:
+		return "its plan was being recorded when it stopped, and nothing of it ran: apply the same file with the same profile to record and run it"
+	case foyer.RunPlanned:
+		if run.Saved {
+			return fmt.Sprintf("a saved plan, not applied: apply it with: %s apply %s", program, run.ID)
+		}
+		return "a plan that was never answered: nothing of it ran"
+	case foyer.RunDiscarded:
+		return "a plan that was discarded " + run.DiscardedAt.Format(at) + ": nothing of it ran"
+	case foyer.RunApplying:
+		return fmt.Sprintf("approved by %s, not finished: apply the same file with the same profile to resume it", run.ApprovedBy)
+	}
+	return "finished " + run.FinishedAt.Format(at)
+}
+
 func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 	ctx := cmd.Context()
 	vo := viewFlags(cmd, "")
@@ -42,14 +71,20 @@ func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 		return err
 	}
 	defer ledger.Close()
-	var run *foyer.Run
-	var sum foyer.Summary
+	var (
+		run        *foyer.Run
+		sum        foyer.Summary
+		deliveries []store.Delivery
+	)
 	err = ledger.InTx(ctx, func(tx store.Tx) error {
 		if run, err = findRun(ctx, tx, id); err != nil {
 			return err
 		}
 		id = run.ID
-		sum, err = tx.RunSummary(ctx, id)
+		if sum, err = tx.RunSummary(ctx, id); err != nil {
+			return err
+		}
+		deliveries, err = tx.Deliveries(ctx, id)
 		return err
 	})
 	var ee *exitError
@@ -65,15 +100,11 @@ func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 		return err
 	}
 	if vo.format != "json" {
-		state := "finished " + run.FinishedAt.Format("2006-01-02 15:04:05Z07:00")
-		switch {
-		case run.FinishedAt.IsZero() && run.SealedAt.IsZero():
-			state = "its plan was being recorded when it stopped, and nothing of it ran: apply the same file with the same profile to record and run it"
-		case run.FinishedAt.IsZero():
-			state = "not finished: apply the same file with the same profile to resume it"
-		}
 		fmt.Fprintf(env.Stdout, "Run %s: %s of %s with profile %s, started %s, %s.\n", run.ID, run.Kind, run.Source,
-			run.Profile, run.StartedAt.Format("2006-01-02 15:04:05Z07:00"), state)
+			run.Profile, run.StartedAt.Format("2006-01-02 15:04:05Z07:00"), stateSentence(run, env.program()))
+	}
+	if len(deliveries) > 0 {
+		v.event(engine.Event{Kind: engine.EventNotice, Message: engine.DeliveryNotice(deliveries)})
 	}
 	if vo.format == "json" {
 		v.event(engine.Event{Kind: engine.EventRunStarted, RunID: run.ID})
@@ -131,4 +162,77 @@ func findRun(ctx context.Context, tx store.Tx, id string) (*foyer.Run, error) {
 		fmt.Fprintf(&b, "\n  %s  %s of %s with profile %s, started %s", r.ID, r.Kind, r.Source, r.Profile, r.StartedAt.Format("2006-01-02 15:04:05Z07:00"))
 	}
 	return nil, usageError("%s", b.String())
+}
+
+// runJSON is one run in foyer runs --output json.
+type runJSON struct {
+	ID         string               `json:"run_id"`
+	Kind       foyer.RunKind        `json:"kind"`
+	Profile    string               `json:"profile"`
+	Source     string               `json:"source"`
+	State      foyer.RunState       `json:"state"`
+	Saved      bool                 `json:"saved,omitempty"`
+	StartedAt  time.Time            `json:"started_at"`
+	ApprovedBy string               `json:"approved_by,omitempty"`
+	FinishedAt *time.Time           `json:"finished_at,omitempty"`
+	Rows       int                  `json:"rows"`
+	Actions    map[foyer.Action]int `json:"actions"`
+	Results    map[foyer.Result]int `json:"results"`
+}
+
+func runRunsList(cmd *cobra.Command, env *Env) error {
+	ctx := cmd.Context()
+	format, _ := cmd.Flags().GetString("output")
+	limit, _ := cmd.Flags().GetInt("limit")
+	if format != "human" && format != "json" {
+		return usageError("--output %q: want human or json", format)
+	}
+	_, ledger, err := configAndLedger(cmd, env)
+	if err != nil {
+		return err
+	}
+	defer ledger.Close()
+	var runs []*foyer.Run
+	err = ledger.InTx(ctx, func(tx store.Tx) error {
+		return tx.ListRuns(ctx, limit, func(r *foyer.Run) error {
+			runs = append(runs, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("list runs: %w", err))
+	}
+	if format == "json" {
+		out := make([]runJSON, len(runs))
+		for i, r := range runs {
+			out[i] = runJSON{ID: r.ID, Kind: r.Kind, Profile: r.Profile, Source: r.Source, State: r.State(), Saved: r.Saved,
+				StartedAt: r.StartedAt, ApprovedBy: r.ApprovedBy, Rows: r.Summary.Rows, Actions: r.Summary.Actions, Results: r.Summary.Results}
+			if !r.FinishedAt.IsZero() {
+				out[i].FinishedAt = &r.FinishedAt
+			}
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"runs": out})
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(env.Stdout, "No runs in the ledger yet.")
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "%-36s  %-6s  %-10s  %-9s  %-16s  %s\n", "run", "kind", "profile", "state", "started", "rows and results")
+	for _, r := range runs {
+		counts := plural(r.Summary.Rows, "row", "rows")
+		if len(r.Summary.Results) > 0 {
+			var parts []string
+			for _, res := range foyer.Results() {
+				if n := r.Summary.Results[res]; n > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", n, res))
+				}
+			}
+			counts += ": " + strings.Join(parts, ", ")
+		}
+		fmt.Fprintf(env.Stdout, "%-36s  %-6s  %-10s  %-9s  %-16s  %s\n", r.ID, r.Kind, clipCells(r.Profile, 10), r.State(),
+			r.StartedAt.Local().Format("2006-01-02 15:04"), counts)
+	}
+	return nil
 }

@@ -51,7 +51,7 @@ func newView(env *Env, o viewOptions) (view, error) {
 		}
 		return &humanView{w: env.Stdout, st: st, cmd: o.cmd, verbose: o.verbose, table: newTable(env.Stdout, width), program: env.program()}, nil
 	case "json":
-		return &jsonView{w: env.Stdout, st: st, cmd: o.cmd}, nil
+		return &jsonView{w: env.Stdout, st: st, cmd: o.cmd, program: env.program()}, nil
 	default:
 		return nil, usageError("--output %q: want human or json", o.format)
 	}
@@ -123,6 +123,8 @@ func (v *humanView) event(ev engine.Event) {
 		v.summary = ev.Summary
 	case engine.EventNotice:
 		v.st.say("%s", ev.Message)
+	case engine.EventSaved:
+		fmt.Fprintf(v.w, "\nSaved as run %s. Apply it with: %s apply %s\n", ev.RunID, v.program, ev.RunID)
 	}
 }
 
@@ -173,6 +175,7 @@ type jsonView struct {
 	w       io.Writer
 	st      *status
 	cmd     string
+	program string
 	summary *foyer.Summary
 	runID   string
 	resumed bool
@@ -223,6 +226,9 @@ func (v *jsonView) event(ev engine.Event) {
 	case engine.EventRunStarted:
 		v.runID, v.resumed = ev.RunID, ev.Resumed
 		v.st.runStarted(ev)
+	case engine.EventSaved:
+		v.runID = ev.RunID
+		v.st.say("Saved as run %s. Apply it with: %s apply %s", ev.RunID, v.program, ev.RunID)
 	case engine.EventProgress:
 		v.st.progress(ev)
 	case engine.EventNotice:
@@ -280,6 +286,9 @@ func (v *jsonView) close() error {
 		b, _ := json.Marshal(v.summaryMap())
 		v.printf("\n  ],\n")
 		v.writeNotices("  ", ",\n")
+		if v.runID != "" { // plan --save
+			v.printf("  \"run_id\": %q,\n", v.runID)
+		}
 		v.printf("  \"summary\": %s\n}\n", b)
 	} else {
 		v.printf("\n  ]\n}\n")
