@@ -39,6 +39,8 @@ var (
 
 // Error is a failed directory call: what was being done, its kind, and what
 // the service answered. It carries no secret and no token.
+var _ foyer.Coder = (*Error)(nil)
+
 type Error struct {
 	Op         string        // what was being done, e.g. "invite a@b.example"
 	Kind       error         // one of the Err* kinds above
@@ -86,24 +88,26 @@ func (e *Error) Is(target error) bool { return target == e.Kind }
 func (e *Error) Unwrap() error { return e.Err }
 
 // Code maps a directory error to foyer's error codes, for the ledger and for
-// users.
-func Code(err error) string {
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, ErrNotFound):
+// users: foyer.ErrorCode, since *Error and *GateError are foyer.Coders.
+func Code(err error) string { return foyer.ErrorCode(err) }
+
+// ErrorCode maps the error's kind to one of foyer's codes.
+func (e *Error) ErrorCode() string {
+	switch e.Kind {
+	case ErrNotFound:
 		return foyer.ENOTFOUND
-	case errors.Is(err, ErrExists), errors.Is(err, ErrInternal), errors.Is(err, ErrNoSeats):
+	case ErrExists, ErrInternal, ErrNoSeats:
 		return foyer.ECONFLICT
-	case errors.Is(err, ErrInvalidAddress), errors.Is(err, ErrInvalid):
+	case ErrInvalidAddress, ErrInvalid:
 		return foyer.EINVALID
-	case errors.Is(err, ErrForbidden), errors.Is(err, ErrBlocked), errors.Is(err, ErrSignIn):
+	case ErrForbidden, ErrBlocked, ErrSignIn:
 		return foyer.EFORBIDDEN
-	case errors.Is(err, ErrThrottled):
+	case ErrThrottled:
 		return foyer.ETHROTTLED
-	default:
-		return foyer.ErrorCode(err)
+	case ErrUnavailable, ErrNetwork, ErrCertificate:
+		return foyer.EUNAVAILABLE
 	}
+	return foyer.EINTERNAL
 }
 
 // OutcomeUnknown reports whether err is a write that may have been carried

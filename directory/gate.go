@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+
+	"github.com/foyer-dev/foyer"
 )
 
 // Gate admits or refuses a directory write at the last moment: after the
@@ -80,6 +82,8 @@ func (gs Gates) Admit(ctx context.Context) error {
 	return nil
 }
 
+var _ foyer.Coder = (*GateError)(nil)
+
 // GateError is a write its gate refused: it was not sent.
 type GateError struct{ Err error }
 
@@ -87,6 +91,15 @@ func (e *GateError) Error() string { return "not sent: " + e.Err.Error() }
 
 // Unwrap returns the gate's reason.
 func (e *GateError) Unwrap() error { return e.Err }
+
+// ErrorCode is the code of the gate's reason (conflict for a reason
+// without one: the write was refused by the current state).
+func (e *GateError) ErrorCode() string {
+	if c := foyer.ErrorCode(e.Err); c != foyer.EINTERNAL {
+		return c
+	}
+	return foyer.ECONFLICT
+}
 
 // NonRetriable tells retry policies (azcore's among them) not to try again:
 // the gate said no.

@@ -34,7 +34,7 @@ func (e *Engine) block(ctx context.Context, a ProvisionArgs, cause error) error 
 	e.mu.Unlock()
 	ctx = context.WithoutCancel(ctx)
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		return tx.PutBlock(ctx, store.Block{Tenant: e.tenantKey(), RunID: a.RunID, Reason: safeMessage(cause)})
+		return tx.PutBlock(ctx, store.Block{Tenant: e.tenantKey(), RunID: a.RunID, Reason: e.safeMessage(cause)})
 	})
 	if err != nil {
 		return fmt.Errorf("record that Entra blocked invitations: %w", err)

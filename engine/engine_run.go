@@ -311,7 +311,7 @@ func (e *Engine) blockedErr() error {
 // failRow records a row as failed when its request cannot be read.
 func (e *Engine) failRow(ctx context.Context, a ProvisionArgs, cause error) error {
 	ctx = context.WithoutCancel(ctx)
-	row := foyer.Row{Line: a.Line, Result: foyer.ResultFailed, Error: safeMessage(cause)}
+	row := foyer.Row{Line: a.Line, Result: foyer.ResultFailed, Error: e.safeMessage(cause)}
 	err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpdateRunRow(ctx, a.RunID, row) })
 	if err != nil {
 		return fmt.Errorf("record the failure of line %d: %w", a.Line, err)

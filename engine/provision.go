@@ -78,7 +78,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		return err
 	case context.Cause(ctx) == errAttemptTimedOut:
 		return p.finish(ctx, foyer.Errorf(foyer.EINTERNAL, "gave up after %d attempts, the last cut off after %s: %s",
-			job.Attempt, e.attemptTimeout(), safeMessage(err)))
+			job.Attempt, e.attemptTimeout(), e.safeMessage(err)))
 	case ctx.Err() != nil:
 		// Shutting down: the job is available again at once, without
 		// counting an attempt.
@@ -308,7 +308,7 @@ func (p *provisioning) invite(ctx context.Context) error {
 		// and waits out the grace before inviting again.
 		wctx := context.WithoutCancel(ctx)
 		return errors.Join(err, p.e.Store.InTx(wctx, func(tx store.Tx) error {
-			return p.audit(wctx, tx, store.AuditOutcome, "invite", p.req.Email.String(), "", safeMessage(err), "outcome unknown")
+			return p.audit(wctx, tx, store.AuditOutcome, "invite", p.req.Email.String(), "", p.e.safeMessage(err), "outcome unknown")
 		}))
 	case errors.Is(err, directory.ErrBlocked):
 		return errors.Join(p.failStep(ctx, stepInvite, "invite", err), p.e.block(ctx, p.args, err))
@@ -548,14 +548,14 @@ func (p *provisioning) failStep(ctx context.Context, name, op string, cause erro
 		graphID = de.RequestID
 	}
 	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepFailed, GraphID: graphID, Error: safeMessage(cause)}); err != nil {
+		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepFailed, GraphID: graphID, Error: p.e.safeMessage(cause)}); err != nil {
 			return err
 		}
 		target := p.req.UserID
 		if target == "" {
 			target = p.req.Email.String()
 		}
-		return p.audit(ctx, tx, store.AuditOutcome, op, target, graphID, safeMessage(cause), "")
+		return p.audit(ctx, tx, store.AuditOutcome, op, target, graphID, p.e.safeMessage(cause), "")
 	})
 	return errors.Join(cause, err)
 }
@@ -577,8 +577,8 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 	}
 	switch {
 	case cause != nil:
-		row.Result, row.Error, next = foyer.ResultFailed, safeMessage(cause), foyer.StateFailed
-		p.req.Failure = &foyer.Failure{Code: directory.Code(cause), Message: safeMessage(cause), Retryable: directory.Retryable(cause)}
+		row.Result, row.Error, next = foyer.ResultFailed, p.e.safeMessage(cause), foyer.StateFailed
+		p.req.Failure = &foyer.Failure{Code: directory.Code(cause), Message: p.e.safeMessage(cause), Retryable: directory.Retryable(cause)}
 	case p.invited || p.mailed:
 		row.Result = foyer.ResultInvited
 	case len(p.granted) > 0:
@@ -621,17 +621,14 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 	return nil
 }
 
-// safeMessage is what users and the ledger see of an error: directory
-// errors carry no secret by construction; anything else is reduced to its
-// foyer message.
-func safeMessage(err error) string {
-	var de *directory.Error
-	if errors.As(err, &de) {
-		return de.Error()
+// safeMessage is what users, the ledger and the reports see of an error:
+// foyer.ErrorMessage, which never shows a library's error as it is. An
+// error it hides is logged, so that the operator still has it.
+func (e *Engine) safeMessage(err error) string {
+	msg := foyer.ErrorMessage(err)
+	var c foyer.Coder
+	if err != nil && !errors.As(err, &c) {
+		e.Log.Error("an error without a code was hidden from the ledger and the reports", "err", err)
 	}
-	var fe *foyer.Error
-	if errors.As(err, &fe) {
-		return fe.Message
-	}
-	return err.Error()
+	return msg
 }

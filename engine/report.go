@@ -148,7 +148,7 @@ func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 		for i, n := range send {
 			msg := ""
 			if errs[i] != nil {
-				msg = safeMessage(errs[i])
+				msg = e.safeMessage(errs[i])
 				failed = append(failed, errs[i])
 			}
 			if err := tx.RecordDelivery(ctx, run.ID, n.Name(), msg); err != nil {

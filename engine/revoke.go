@@ -130,7 +130,7 @@ func (w *revokeWorker) Work(ctx context.Context, job *river.Job[RevokeArgs]) err
 		e.Log.Info("revoke row will be retried", "line", a.Line, "attempt", job.Attempt, "err", err)
 		return err
 	default:
-		row.Result, row.Error = foyer.ResultFailed, safeMessage(err)
+		row.Result, row.Error = foyer.ResultFailed, e.safeMessage(err)
 	}
 	q, err := e.currentQueue()
 	if err != nil {
@@ -264,7 +264,7 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 			entry.Detail = "kept: another profile also grants it"
 		}
 		if dirErr != nil {
-			step.State, step.Error, entry.Error = store.StepFailed, safeMessage(dirErr), safeMessage(dirErr)
+			step.State, step.Error, entry.Error = store.StepFailed, e.safeMessage(dirErr), e.safeMessage(dirErr)
 		} else if err := tx.DropGrant(ctx, req.UserID, run.Profile, h.Key); err != nil {
 			return err
 		}

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/foyer-dev/foyer"
 )
 
 // Error is what an HTTP notifier returns when delivery failed. It names the
 // service and the target with its secret parts masked; it never carries a
 // webhook URL, a token or a signing secret.
+var _ foyer.Coder = (*Error)(nil)
+
 type Error struct {
 	Notifier  string // "slack", "teams", "webhook"
 	Target    string // the URL with its secret parts replaced by ***
@@ -43,6 +47,21 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorCode says what kind of failure this was, in foyer's codes.
+func (e *Error) ErrorCode() string {
+	switch {
+	case e.Status == 429:
+		return foyer.ETHROTTLED
+	case e.Temporary:
+		return foyer.EUNAVAILABLE
+	case e.Status == 401 || e.Status == 403:
+		return foyer.EFORBIDDEN
+	case e.Status == 404:
+		return foyer.ENOTFOUND
+	}
+	return foyer.EINVALID
+}
 
 // ErrWaitTooLong is in the chain of an Error when the service asked to wait
 // (Retry-After) longer than the context or the retry policy allows.

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	mail "github.com/wneessen/go-mail"
+
+	"github.com/foyer-dev/foyer"
 )
 
 // Kinds of failure, for callers to branch on with errors.Is.
@@ -23,6 +25,8 @@ var (
 
 // Error is what Send and Check return when the server or the message is at
 // fault. It names the server and the step, never the password.
+var _ foyer.Coder = (*Error)(nil)
+
 type Error struct {
 	Op        string // "connect", "send", "check", "build"
 	Server    string // host:port
@@ -30,6 +34,17 @@ type Error struct {
 	Code      int    // the SMTP reply code, when the server gave one
 	Temporary bool   // a 4xx reply or a network failure: trying later may work
 	Err       error
+}
+
+// ErrorCode says what kind of failure this was, in foyer's codes.
+func (e *Error) ErrorCode() string {
+	switch {
+	case e.Temporary:
+		return foyer.EUNAVAILABLE
+	case errors.Is(e.Kind, ErrInvalid):
+		return foyer.EINVALID
+	}
+	return foyer.ECONFLICT // the server refused the message for good
 }
 
 func (e *Error) Error() string {

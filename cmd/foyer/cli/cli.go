@@ -111,12 +111,9 @@ func Run(ctx context.Context, env Env) int {
 	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
-		// cobra's own parse errors (unknown flag, wrong argument count) are
-		// usage errors; everything else returned a plain error.
+		// Usage errors are marked where they arise (usage.go); anything
+		// else that reached here unmarked is an error.
 		ee = &exitError{code: ExitError, err: err}
-		if isCobraUsage(err) {
-			ee.code = ExitUsage
-		}
 	}
 	if ctx.Err() != nil && ee.code != ExitInterrupted {
 		// The command stopped because it was interrupted; its error (a
@@ -145,6 +142,8 @@ func newRoot(env *Env) *cobra.Command {
 	for _, add := range commands() {
 		root.AddCommand(add(env))
 	}
+	root.Args, root.RunE, root.SuggestionsMinimumDistance = cobra.ArbitraryArgs, unknownCommand, 2
+	markUsage(root)
 	return root
 }
 

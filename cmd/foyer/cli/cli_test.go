@@ -136,6 +136,9 @@ func TestExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{"unknown flag", []string{"plan", "--nope"}, cli.ExitUsage, "unknown flag"},
+		{"unknown command", []string{"plna"}, cli.ExitUsage, `did you mean "plan"`},
+		{"too many arguments", []string{"runs", "show", "a", "b"}, cli.ExitUsage, "accepts 1 arg"},
+		{"revoke without profile", []string{"revoke", "--config", config, "a@b.example"}, cli.ExitUsage, "profile"},
 		{"missing profile", []string{"plan", "--config", config, csv}, cli.ExitUsage, "profile"},
 		{"bad output", []string{"plan", "--config", config, "--profile", "partners", "--output", "xml", csv}, cli.ExitUsage, "--output"},
 		{"apply off a terminal without --yes", []string{"apply", "--config", config, "--profile", "partners", csv}, cli.ExitUsage, "--yes"},

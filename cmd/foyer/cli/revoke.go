@@ -35,7 +35,6 @@ answer was not yes (nothing was revoked), 130 interrupted.`,
 	cmd.Flags().StringP("profile", "p", "", "the profile to take back (required)")
 	outputFlags(cmd)
 	cmd.Flags().BoolP("yes", "y", false, "revoke without asking")
-	_ = cmd.MarkFlagRequired("profile")
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(env))
 	return cmd
 }
@@ -43,6 +42,9 @@ answer was not yes (nothing was revoked), 130 interrupted.`,
 func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 	ctx := cmd.Context()
 	profile, _ := cmd.Flags().GetString("profile")
+	if profile == "" {
+		return usageError(`required flag(s) "profile" not set`)
+	}
 	yes, _ := cmd.Flags().GetBool("yes")
 	vo := viewFlags(cmd, "revoke")
 	vo.verbose = true
