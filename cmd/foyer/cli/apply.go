@@ -139,18 +139,21 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 		return withCode(ExitError, err)
 	}
 	stop := func(err error) error { return errors.Join(err, eng.Stop(context.WithoutCancel(ctx))) }
-	var run *foyer.Run
+	var (
+		run *foyer.Run
+		pc  planCounts
+	)
 	if saved != nil {
-		run, err = showSaved(ctx, eng, ledger, saved.ID, v)
+		run, pc, err = showSaved(ctx, eng, ledger, saved.ID, v)
 	} else {
-		run, err = recordApply(ctx, cmd, env, eng, p, spec, v)
+		run, pc, err = recordApply(ctx, cmd, env, eng, p, spec, v)
 	}
 	if err != nil {
 		return stop(err)
 	}
 	resumed := run.State() == foyer.RunApplying // approved before this command: interrupted
 	if run.State() == foyer.RunPlanned {
-		if err := confirmPlan(ctx, env, ask, v, vo, planCountsOf(ctx, ledger, run), p.tenant.Name); err != nil {
+		if err := confirmPlan(ctx, env, ask, v, vo, pc, p.tenant.Name); err != nil {
 			if !run.Saved {
 				err = errors.Join(err, eng.Discard(context.WithoutCancel(ctx), run.ID, approver(env)))
 			}
@@ -261,19 +264,19 @@ func looksLikeRunID(s string) bool {
 // recordApply plans the input and records the plan as a run (or finds the
 // interrupted run of the same input to resume), showing the plan from the
 // ledger.
-func recordApply(ctx context.Context, cmd *cobra.Command, env *Env, eng *engine.Engine, p *planner, spec string, v view) (*foyer.Run, error) {
+func recordApply(ctx context.Context, cmd *cobra.Command, env *Env, eng *engine.Engine, p *planner, spec string, v view) (*foyer.Run, planCounts, error) {
 	in, err := spoolInput(ctx, spec, p.cfg, env)
 	if err != nil {
-		return nil, withCode(ExitError, err)
+		return nil, planCounts{}, withCode(ExitError, err)
 	}
 	defer in.remove()
 	run, err := eng.Resumable(ctx, foyer.RunApply, p.profile.Name, in.digest)
 	if err != nil || run != nil {
-		return run, err
+		return run, planCounts{}, err
 	}
 	f, err := in.open()
 	if err != nil {
-		return nil, withCode(ExitError, err)
+		return nil, planCounts{}, withCode(ExitError, err)
 	}
 	defer f.Close()
 	run, err = eng.Record(ctx, engine.RecordInput{Profile: p.profile.Name, Source: in.name, Digest: in.digest,
@@ -282,48 +285,43 @@ func recordApply(ctx context.Context, cmd *cobra.Command, env *Env, eng *engine.
 			return err
 		}})
 	if err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, sourceHint(cmd, err)))
+		return nil, planCounts{}, withCode(ExitError, fmt.Errorf("plan %s: %w", in.name, sourceHint(cmd, err)))
 	}
-	return run, showPlan(ctx, eng.Store, run, v)
+	pc, err := showPlan(ctx, eng.Store, run, v)
+	return run, pc, err
 }
 
 // showSaved reads a saved plan back and shows it, unless it is already
 // being applied (then it is resumed) or finished.
-func showSaved(ctx context.Context, eng *engine.Engine, ledger store.Store, id string, v view) (*foyer.Run, error) {
+func showSaved(ctx context.Context, eng *engine.Engine, ledger store.Store, id string, v view) (*foyer.Run, planCounts, error) {
 	run, err := eng.Run(ctx, id)
 	if err != nil || run.State() != foyer.RunPlanned {
-		return run, err
+		return run, planCounts{}, err
 	}
-	return run, showPlan(ctx, ledger, run, v)
+	pc, err := showPlan(ctx, ledger, run, v)
+	return run, pc, err
 }
 
 // showPlan shows a recorded plan from the ledger, row by row, and its
-// counts: what is shown is what will be applied.
-func showPlan(ctx context.Context, ledger store.Store, run *foyer.Run, v view) error {
-	err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
-		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
-		return nil
-	})
-	if err != nil {
-		return withCode(ExitError, err)
-	}
-	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &run.Summary})
-	return nil
-}
-
-// planCountsOf counts what a recorded plan changes.
-func planCountsOf(ctx context.Context, ledger store.Store, run *foyer.Run) planCounts {
+// counts: what is shown is what will be applied. It returns what the plan
+// changes, for the question.
+func showPlan(ctx context.Context, ledger store.Store, run *foyer.Run, v view) (planCounts, error) {
 	pc := planCounts{sum: run.Summary}
-	_ = store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+	err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
 		switch {
 		case r.Action == foyer.ActionInvite:
 			pc.invite++
 		case r.Action == foyer.ActionExists && len(r.Grants) > 0:
 			pc.grant++
 		}
+		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
 		return nil
 	})
-	return pc
+	if err != nil {
+		return pc, withCode(ExitError, err)
+	}
+	v.event(engine.Event{Kind: engine.EventPlanned, Summary: &run.Summary})
+	return pc, nil
 }
 
 // reportRun shows a finished run's rows and summary, writes its results
