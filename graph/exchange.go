@@ -212,20 +212,42 @@ func (c *Client) grantAddressBook(ctx context.Context, to directory.Grantee) err
 		return &directory.Error{Op: op, Kind: directory.ErrInvalid, Message: "the grantee has no address"}
 	}
 	var mu exoRecipient
+	looked := false
 	err := c.replicated(ctx, func() error {
 		r, ok, err := c.guestMailUser(ctx, op, to)
-		if err == nil && !ok {
-			// Retryable: the row's job tries again later, by when
-			// Exchange's copy of the directory has the guest.
-			return &directory.Error{Op: op, Kind: directory.ErrUnavailable, Message: errNoMailUser.Error(), Err: errNoMailUser}
+		if err != nil || ok {
+			mu = r
+			return err
 		}
-		mu = r
-		return err
+		if !looked {
+			// Not replicated yet, or a mail contact holds the address and
+			// the guest never got it: then waiting cannot help.
+			looked = true
+			if err := c.contactConflict(ctx, op, to); err != nil {
+				return err
+			}
+		}
+		// Retryable: the row's job tries again later, by when Exchange's
+		// copy of the directory has the guest.
+		return &directory.Error{Op: op, Kind: directory.ErrUnavailable, Message: errNoMailUser.Error(), Err: errNoMailUser}
 	}, func(err error) bool { return errors.Is(err, errNoMailUser) })
 	if err != nil || !mu.HiddenFromAddressListsEnabled {
 		return err
 	}
 	return c.invoke(ctx, op, "Set-MailUser", map[string]any{"Identity": mu.Guid, "HiddenFromAddressListsEnabled": false}, kindWrite, nil)
+}
+
+// contactConflict returns an error if a mail contact holds the guest's
+// address: the guest was created without it (the conflict foyer no longer
+// makes), has no mail user with it, and cannot redeem by direct link.
+func (c *Client) contactConflict(ctx context.Context, op string, to directory.Grantee) error {
+	ct, found, err := c.MailContact(ctx, to.Email)
+	if err != nil || !found {
+		return err
+	}
+	return &directory.Error{Op: op, Kind: directory.ErrExists,
+		Message: fmt.Sprintf("the mail contact %q holds %s, so this guest was created without the address: it is not in the address book under it and cannot redeem by direct link", ct.Name, to.Email),
+		Fix:     fmt.Sprintf("remove the contact (Remove-MailContact -Identity %q); if the guest has not redeemed, delete it and apply again to invite it anew", ct.Name)}
 }
 
 func (c *Client) revokeAddressBook(ctx context.Context, from directory.Grantee) error {
