@@ -66,7 +66,11 @@ const (
 	GrantLicense       GrantKind = "license"        // a license (SKU)
 	GrantDirectoryRole GrantKind = "directory_role" // an Entra directory role
 	GrantAzureRole     GrantKind = "azure_role"     // an Azure RBAC role at a scope
-	GrantMailContact   GrantKind = "mail_contact"   // an Exchange Online mail contact for the address book
+	GrantAddressBook   GrantKind = "address_book"   // the guest's own Exchange mail user shown in the address book
+	// GrantMailContact is an Exchange Online mail contact for the address.
+	// foyer no longer gives it (a contact that holds a guest's address keeps
+	// the guest from redeeming by direct link); it takes back those it gave.
+	GrantMailContact GrantKind = "mail_contact"
 )
 
 // Grant is one piece of access a profile gives. Ref is what the
@@ -110,7 +114,7 @@ func ParseGrantKey(key string) (Grant, error) {
 		return Grant{}, Errorf(EINVALID, "grant key %q is not kind:target[:role:scope]", key)
 	}
 	switch g.Kind {
-	case GrantGroup, GrantAppRole, GrantLicense, GrantDirectoryRole, GrantAzureRole, GrantMailContact:
+	case GrantGroup, GrantAppRole, GrantLicense, GrantDirectoryRole, GrantAzureRole, GrantAddressBook, GrantMailContact:
 	default:
 		return Grant{}, Errorf(EINVALID, "grant key %q has unknown kind %q", key, g.Kind)
 	}
@@ -123,7 +127,7 @@ func ParseGrantKey(key string) (Grant, error) {
 // Resolved reports whether the directory has filled the grant's ids.
 func (g Grant) Resolved() bool {
 	switch g.Kind {
-	case GrantMailContact:
+	case GrantAddressBook, GrantMailContact:
 		return true
 	case GrantAppRole:
 		return g.Target != "" && g.Role != ""

@@ -105,6 +105,7 @@ func TestParseGrantKey(t *testing.T) {
 		{Kind: foyer.GrantAzureRole, Target: "acdd72a7-3385-48ef-bd42-f606fba81ae7", Scope: "/subscriptions/s/resourcegroups/rg"},
 		{Kind: foyer.GrantDirectoryRole, Target: "95e79109-95c0-4d8e-aee3-d01accf2d47b", Scope: "/"},
 		{Kind: foyer.GrantMailContact},
+		{Kind: foyer.GrantAddressBook},
 	} {
 		back, err := foyer.ParseGrantKey(g.Key())
 		if err != nil || back.Key() != g.Key() {

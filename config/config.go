@@ -147,7 +147,8 @@ type Profile struct {
 	Licenses       []License   `yaml:"licenses,omitempty"`
 	DirectoryRoles []string    `yaml:"directory_roles,omitempty"`
 	AzureRoles     []AzureRole `yaml:"azure_roles,omitempty"`
-	MailContact    bool        `yaml:"mail_contact,omitempty"`
+	AddressBook    bool        `yaml:"address_book,omitempty"` // show the guest in the address book
+	MailContact    bool        `yaml:"mail_contact,omitempty"` // the old name of address_book, read with a warning
 	AllowDomains   []string    `yaml:"allow_domains,omitempty"`
 	DenyDomains    []string    `yaml:"deny_domains,omitempty"`
 	Expiry         Duration    `yaml:"expiry,omitempty"`

@@ -43,7 +43,7 @@ func TestLoadFull(t *testing.T) {
 		kinds[g.Kind]++
 	}
 	want := map[foyer.GrantKind]int{foyer.GrantGroup: 2, foyer.GrantAppRole: 1, foyer.GrantLicense: 1,
-		foyer.GrantDirectoryRole: 1, foyer.GrantAzureRole: 1, foyer.GrantMailContact: 1}
+		foyer.GrantDirectoryRole: 1, foyer.GrantAzureRole: 1, foyer.GrantAddressBook: 1}
 	for k, n := range want {
 		if kinds[k] != n {
 			t.Errorf("%d grants of kind %s, want %d", kinds[k], k, n)

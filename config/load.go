@@ -142,7 +142,7 @@ func load(ctx context.Context, path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.warnings = append(fileModeWarnings(path, fi.Mode()), c.secretFileWarnings()...)
+	c.warnings = append(append(fileModeWarnings(path, fi.Mode()), c.secretFileWarnings()...), c.warnings...)
 	return c, nil
 }
 
@@ -177,6 +177,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		})
 		return nil, ps
 	}
+	c.warnings = c.deprecations()
 	return c, nil
 }
 

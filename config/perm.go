@@ -13,7 +13,8 @@ import (
 // users other than its owner may change (they could point foyer at another
 // tenant or credential), and secret files they may read. Each names the
 // file and the command that fixes it. Parse, which reads no file, finds
-// none; on Windows, where file modes say little, there are none.
+// none of those; on Windows, where file modes say little, there are none.
+// Both also warn about a key read under an old name (mail_contact).
 func (c *Config) Warnings() []Problem { return c.warnings }
 
 // fileModeWarnings warns about a configuration others may write.

@@ -170,10 +170,33 @@ func (c *Config) Profile(name string) (p *foyer.Profile, grantPaths []string, er
 	for i, r := range cp.AzureRoles {
 		add(fmt.Sprintf("%s.azure_roles[%d]", at, i), foyer.Grant{Kind: foyer.GrantAzureRole, Ref: strings.TrimSpace(r.Role), Scope: strings.TrimSpace(r.Scope)})
 	}
-	if cp.MailContact {
-		add(at+".mail_contact", foyer.Grant{Kind: foyer.GrantMailContact, Ref: "mail contact"})
+	switch {
+	case cp.AddressBook:
+		add(at+".address_book", foyer.Grant{Kind: foyer.GrantAddressBook})
+	case cp.MailContact: // the old name; see deprecations
+		add(at+".mail_contact", foyer.Grant{Kind: foyer.GrantAddressBook})
 	}
 	return p, grantPaths, nil
+}
+
+// deprecations warns about keys foyer still reads under an old meaning.
+// mail_contact: true used to make an Exchange mail contact before the
+// invitation; a contact that holds the address keeps Entra from giving the
+// guest that address, and the guest cannot redeem by direct link (ED
+// external-id/troubleshoot.md). It now gives address_book, which shows the
+// guest's own mail user in the address book instead (docs/graph.md).
+func (c *Config) deprecations() []Problem {
+	var ws []Problem
+	for _, name := range c.ProfileNames() {
+		if p := c.Profiles[name]; p != nil && p.MailContact {
+			at := "$.profiles." + name + ".mail_contact"
+			line, col := c.src.pos(at)
+			ws = append(ws, Problem{File: c.src.name, Line: line, Column: col, path: at, Msg: fmt.Sprintf(
+				"profile %s: mail_contact no longer makes a mail contact (a contact holding a guest's address keeps the guest from redeeming by direct link); "+
+					"it shows the guest itself in the address book: write address_book: true", name)})
+		}
+	}
+	return ws
 }
 
 // Tenant returns the named tenant as foyer's domain type.

@@ -65,6 +65,13 @@ type Directory interface {
 	// Writes pass the Gate of ctx.
 	Revoke(ctx context.Context, from Grantee, g foyer.Grant) error
 
+	// MailContact finds the Exchange mail contact that holds an address,
+	// if one does. An invitation for such an address creates a guest
+	// without the address as a proxy address, who cannot redeem by direct
+	// link or one-time passcode (entra-docs external-id/troubleshoot.md):
+	// look before inviting.
+	MailContact(ctx context.Context, email foyer.Address) (Contact, bool, error)
+
 	// Guests reads every guest once into an index of the address forms Find
 	// matches, for a caller with more addresses than one Find should be
 	// asked about (a plan looked up in many chunks). Like Find's scan, it
@@ -133,6 +140,15 @@ type Invited struct {
 	Status    string // as Graph reports it; do not branch on it
 	RequestID string // Graph's request-id, for the audit log
 	Existing  bool   // the person already existed: Graph returned the same user
+}
+
+// Contact is an Exchange mail contact: a person outside the organisation
+// in the address book, without an account.
+type Contact struct {
+	ID          string // Exchange's GUID
+	Name        string // unique in Exchange; Remove-MailContact -Identity takes it
+	DisplayName string
+	Email       string // its external address
 }
 
 // Grantee is the person a grant is given to or taken from.

@@ -193,16 +193,12 @@ func (p *provisioning) run(ctx context.Context) error {
 	for _, k := range p.args.Grants {
 		want[k] = true
 	}
-	// A mail contact comes before the invitation, as Exchange admins do it:
-	// once the guest exists, its own mail user holds the address and
-	// Exchange refuses a contact for it; a contact made first keeps the
-	// address, and the guest is created without it as a proxy address.
-	for _, g := range p.profile.Grants {
-		if g.Kind == foyer.GrantMailContact && want[g.Key()] && p.req.UserID == "" {
-			if err := p.grant(ctx, g); err != nil {
-				return err
-			}
-		}
+	// No mail contact before the invitation: a contact that holds the
+	// address makes Entra create the guest without it, and the guest cannot
+	// redeem. A profile that shows guests in the address book looks for one
+	// first and refuses the row (contact.go).
+	if err := p.refuseContactConflict(ctx); err != nil {
+		return err
 	}
 	if err := p.invite(ctx); err != nil {
 		return err

@@ -22,8 +22,8 @@ import (
 )
 
 // Client is a directory.Directory backed by Microsoft Graph (plus ARM and
-// Exchange Online for Azure roles and mail contacts). It is safe for
-// concurrent use; all its calls share one pacer.
+// Exchange Online for Azure roles, the address book and mail contacts). It
+// is safe for concurrent use; all its calls share one pacer.
 type Client struct {
 	o     Options
 	ep    endpoints

@@ -1,8 +1,9 @@
 // Package graph implements directory.Directory on Microsoft Graph v1.0, with
 // Azure Resource Manager for Azure role assignments and the Exchange Online
-// admin API for mail contacts. It is built on azcore's pipeline and
-// azidentity's credentials (no Graph SDK), and paces itself against the
-// published identity-and-access throttling limits.
+// admin API for guests' address-book visibility and mail contacts. It is
+// built on azcore's pipeline and azidentity's credentials (no Graph SDK),
+// and paces itself against the published identity-and-access throttling
+// limits.
 //
 // What lives here: credentials and clouds (credential.go, cloud.go), the
 // request pipeline with its pacing, retry and logging policies (client.go,

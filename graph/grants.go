@@ -18,7 +18,8 @@ import (
 //	license         Target = skuId, UsageLocation, DisabledPlans = service plan ids
 //	directory_role  Target = role definition id, Scope = directory scope ("/" if empty)
 //	azure_role      Target = role definition resource id, Scope = ARM scope
-//	mail_contact    nothing: the contact is the grantee's address
+//	address_book    nothing: the guest's own mail user (exchange.go)
+//	mail_contact    nothing: the contact is the grantee's address; only revoked
 
 // Grant gives a resolved grant to a person. Already held is success; a
 // write that references a guest invited moments ago waits for replication,
@@ -27,7 +28,10 @@ func (c *Client) Grant(ctx context.Context, to directory.Grantee, g foyer.Grant)
 	if err := checkGrant("grant", g); err != nil {
 		return err
 	}
-	if to.UserID == "" && g.Kind != foyer.GrantMailContact {
+	if g.Kind == foyer.GrantMailContact {
+		return c.grantMailContact(to)
+	}
+	if to.UserID == "" {
 		return &directory.Error{Op: "grant " + g.String(), Kind: directory.ErrInvalid, Message: "the grantee has no user id"}
 	}
 	switch g.Kind {
@@ -41,8 +45,8 @@ func (c *Client) Grant(ctx context.Context, to directory.Grantee, g foyer.Grant)
 		return c.grantDirectoryRole(ctx, to, g)
 	case foyer.GrantAzureRole:
 		return c.grantAzureRole(ctx, to, g)
-	default: // mail contact (checkGrant refused unknown kinds)
-		return c.grantMailContact(ctx, to)
+	default: // address book (checkGrant refused unknown kinds)
+		return c.grantAddressBook(ctx, to)
 	}
 }
 
@@ -65,6 +69,8 @@ func (c *Client) Revoke(ctx context.Context, from directory.Grantee, g foyer.Gra
 		return c.revokeDirectoryRole(ctx, from, g)
 	case foyer.GrantAzureRole:
 		return c.revokeAzureRole(ctx, from, g)
+	case foyer.GrantAddressBook:
+		return c.revokeAddressBook(ctx, from)
 	default:
 		return c.revokeMailContact(ctx, from)
 	}
@@ -99,8 +105,10 @@ func (c *Client) Holders(ctx context.Context, g foyer.Grant) (map[string]bool, e
 			func(m map[string]any) bool { return str(m["directoryScopeId"]) == scope })
 	case foyer.GrantAzureRole:
 		return c.azureRoleHolders(ctx, g)
+	case foyer.GrantAddressBook:
+		return c.addressBookHolders(ctx)
 	default:
-		return c.mailContacts(ctx, "")
+		return c.mailContacts(ctx)
 	}
 }
 
@@ -109,7 +117,7 @@ func checkGrant(verb string, g foyer.Grant) error {
 	op := verb + " " + g.String()
 	switch g.Kind {
 	case foyer.GrantGroup, foyer.GrantAppRole, foyer.GrantLicense, foyer.GrantDirectoryRole,
-		foyer.GrantAzureRole, foyer.GrantMailContact:
+		foyer.GrantAzureRole, foyer.GrantAddressBook, foyer.GrantMailContact:
 	default:
 		return &directory.Error{Op: op, Kind: directory.ErrInvalid, Message: fmt.Sprintf("unknown grant kind %q", g.Kind)}
 	}

@@ -21,11 +21,12 @@ import (
 //	                id. A SKU without free seats resolves (FreeSeats counts them)
 //	directory_role  Ref: display name or template/definition id; Scope defaults to "/"
 //	azure_role      Ref: role name or id; Scope: the ARM scope (required)
+//	address_book    nothing to resolve
 //	mail_contact    nothing to resolve
 func (c *Client) Resolve(ctx context.Context, g foyer.Grant) (foyer.Grant, error) {
 	ref := strings.TrimSpace(g.Ref)
 	op := "resolve " + string(g.Kind) + " " + ref
-	if ref == "" && g.Kind != foyer.GrantMailContact {
+	if ref == "" && g.Kind != foyer.GrantMailContact && g.Kind != foyer.GrantAddressBook {
 		return g, &directory.Error{Op: op, Kind: directory.ErrInvalid, Message: "nothing names it (ref is empty)"}
 	}
 	switch g.Kind {
@@ -41,6 +42,8 @@ func (c *Client) Resolve(ctx context.Context, g foyer.Grant) (foyer.Grant, error
 		return c.resolveAzureRole(ctx, op, g, ref)
 	case foyer.GrantMailContact:
 		g.Name = "mail contact"
+		return g, nil
+	case foyer.GrantAddressBook:
 		return g, nil
 	}
 	return g, &directory.Error{Op: op, Kind: directory.ErrInvalid, Message: fmt.Sprintf("unknown grant kind %q", g.Kind)}

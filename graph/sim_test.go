@@ -82,6 +82,11 @@ func (st simTenant) AddUser(_ context.Context, u directorytest.User) (string, er
 	return d.Users[0].ID, nil
 }
 
+func (st simTenant) AddMailContact(_ context.Context, name string, email foyer.Address) error {
+	_, err := st.s.AddMailContact(sim.MailContact{Name: name, ExternalEmailAddress: email.String()})
+	return err
+}
+
 // Settle moves the sim's clock past its replication delay.
 func (st simTenant) Settle(context.Context) error {
 	st.s.Advance(st.s.Settings().ReplicationDelay + time.Millisecond)

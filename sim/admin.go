@@ -20,7 +20,8 @@ type State struct {
 	RoleAssignments      []StateDirectoryRole   `json:"role_assignments"`
 	AzureRoleAssignments []StateAzureAssignment `json:"azure_role_assignments"`
 	MailContacts         []StateMailContact     `json:"mail_contacts"`
-	Sponsors             map[string][]string    `json:"sponsors"` // guest id → sponsor ids
+	AddressBook          []string               `json:"address_book"` // ids of guests Exchange shows in address lists (mailusers.go)
+	Sponsors             map[string][]string    `json:"sponsors"`     // guest id → sponsor ids
 	// ObjectQuota is the directory object quota: objects held, and allowed
 	// (quota.go).
 	ObjectQuota struct {
@@ -119,6 +120,7 @@ func (s *Server) snapshot(t *tenant) State {
 	for _, m := range t.contacts.list {
 		st.MailContacts = append(st.MailContacts, StateMailContact{m.Name, m.DisplayName, m.ExternalEmailAddress})
 	}
+	st.AddressBook = t.addressBook()
 	return st
 }
 

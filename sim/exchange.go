@@ -2,6 +2,8 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -11,7 +13,8 @@ import (
 
 // The Exchange Online admin API's InvokeCommand call, which
 // ExchangeOnlineManagement v3 itself uses (graph.md §12): New-MailContact,
-// Get-MailContact and Remove-MailContact. Requests need a token for
+// Get-MailContact and Remove-MailContact, and Get-MailUser and Set-MailUser
+// for guests (mailusers.go). Requests need a token for
 // https://outlook.office365.com with the app role Exchange.ManageAsApp.
 // Cmdlet errors are answered 400 with the error id, exception type and
 // text joined by '|' in error.details[0].message, which is how clients of
@@ -185,6 +188,10 @@ func (c *call) runCmdlet(name string, raw map[string]json.RawMessage) *reply {
 		return c.getMailContact(p)
 	case "remove-mailcontact":
 		value, err = c.removeMailContact(p)
+	case "get-mailuser":
+		return c.getMailUser(p)
+	case "set-mailuser":
+		return c.setMailUser(p)
 	default:
 		err = exoError("", "System.Management.Automation.CommandNotFoundException", "The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", name)
 	}
@@ -195,12 +202,21 @@ func (c *call) runCmdlet(name string, raw map[string]json.RawMessage) *reply {
 }
 
 func (c *call) exoValue(value []object, next string) *reply {
+	return c.exoReply(value, next, nil)
+}
+
+// exoReply is a cmdlet's answer: its objects, the next page, and the
+// warnings the cmdlet wrote.
+func (c *call) exoReply(value []object, next string, warnings []string) *reply {
 	if value == nil {
 		value = []object{}
 	}
+	if warnings == nil {
+		warnings = []string{}
+	}
 	body := object{
 		{"@odata.context", c.base + "/adminapi/beta/" + c.t.id + "/$metadata#Collection(Exchange.GenericHashTable)"},
-		{"adminapi.warnings", []string{}},
+		{"adminapi.warnings", warnings},
 	}
 	if next != "" {
 		body = append(body, member{"@odata.nextLink", next})
@@ -365,4 +381,63 @@ func (c *call) removeMailContact(p cmdletParams) ([]object, *apiError) {
 	}
 	t.contacts.remove(m.id)
 	return nil, nil
+}
+
+// MailContact is an Exchange mail contact, for AddMailContact: a person
+// outside the organisation in the address book, which is what an Exchange
+// admin makes with New-MailContact.
+type MailContact struct {
+	Name                 string `json:"name"` // unique; default: the address
+	DisplayName          string `json:"display_name"`
+	ExternalEmailAddress string `json:"external_email_address"`
+}
+
+// ErrNoMailContact is returned by RemoveMailContact for an identity no
+// contact answers to.
+var ErrNoMailContact = errors.New("no such mail contact")
+
+// AddMailContact makes a mail contact in the default tenant, as an Exchange
+// admin would outside foyer, with New-MailContact's refusals: an invalid
+// address, a name or address already used.
+func (s *Server) AddMailContact(m MailContact) (MailContact, error) {
+	addr := strings.TrimSpace(m.ExternalEmailAddress)
+	if !validAddress(addr) {
+		return MailContact{}, fmt.Errorf("mail contact: %q isn't a valid SMTP address", m.ExternalEmailAddress)
+	}
+	if m.Name == "" {
+		m.Name = addr
+	}
+	if m.DisplayName == "" {
+		m.DisplayName = m.Name
+	}
+	t := s.def
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.proxyFree(addr); err != nil {
+		return MailContact{}, fmt.Errorf("mail contact %s: %s", addr, err.message)
+	}
+	for _, c := range t.contacts.list {
+		if strings.EqualFold(c.Name, m.Name) {
+			return MailContact{}, fmt.Errorf("mail contact: the name %q is already being used", m.Name)
+		}
+	}
+	t.contacts.add(&mailContact{objMeta: t.nextMeta(s.ids.guid(), s.clock.Now(), 0), Name: m.Name, DisplayName: m.DisplayName,
+		Alias: aliasOf(m.Name), ExternalEmailAddress: addr})
+	m.ExternalEmailAddress = addr
+	return m, nil
+}
+
+// RemoveMailContact removes the default tenant's mail contact that answers
+// to identity (name, alias, display name, address or id), as
+// Remove-MailContact does.
+func (s *Server) RemoveMailContact(identity string) error {
+	t := s.def
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.findContact(identity)
+	if m == nil {
+		return fmt.Errorf("remove mail contact %s: %w", identity, ErrNoMailContact)
+	}
+	t.contacts.remove(m.id)
+	return nil
 }

@@ -48,8 +48,17 @@ func (t *tenant) redeem(u *user, now time.Time) {
 // guest.
 var ErrNoInvitation = errors.New("no invited guest with that address")
 
+// ErrNoProxyAddress is returned by Redeem for a guest who does not have the
+// address as a proxy address because a mail contact held it when the guest
+// was invited: "the invited user object may not have an email address
+// because of a conflict with a contact object … In this case, the user
+// must select the redemption URL in the invitation email" (ED
+// external-id/redemption-experience.md, MicrosoftDocs/azure-docs PR 76235).
+var ErrNoProxyAddress = errors.New("the guest lacks this address as a proxy address (a mail contact held it when the guest was invited): redeem with the invitation email's link")
+
 // Redeem accepts the invitation of the guest with this address, as the
-// guest would by opening the redeem URL and signing in.
+// guest would by following a direct link to the tenant and signing in,
+// which finds the guest by its proxy addresses; see ErrNoProxyAddress.
 func (s *Server) Redeem(email string) error {
 	_, err := s.redeemAddress(s.def, email)
 	return err
@@ -58,13 +67,43 @@ func (s *Server) Redeem(email string) error {
 func (s *Server) redeemAddress(t *tenant, email string) (*user, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, u := range t.byAddress(strings.ToLower(strings.TrimSpace(email))) {
-		if u.ExternalUserState != "" {
-			t.redeem(u, s.clock.Now())
-			return u, nil
+	email = strings.TrimSpace(email)
+	for _, u := range t.byAddress(strings.ToLower(email)) {
+		switch {
+		case u.ExternalUserState == "":
+			continue
+		case u.ExternalUserState != "Accepted" && !u.hasProxy(email):
+			return nil, fmt.Errorf("redeem %s: %s: %w", email, t.notInTenant(email), ErrNoProxyAddress)
 		}
+		t.redeem(u, s.clock.Now())
+		return u, nil
 	}
 	return nil, fmt.Errorf("redeem %s: %w", email, ErrNoInvitation)
+}
+
+// notInTenant is the sign-in error a guest sees whom the tenant does not
+// find for the account they signed in with (learn.microsoft.com
+// troubleshoot/entra/entra-id/app-integration/
+// error-code-aadsts50020-user-account-identity-provider-does-not-exist).
+func (t *tenant) notInTenant(email string) string {
+	idp := "ExternalAzureAD"
+	switch federatedIdentity(email).Issuer {
+	case "MicrosoftAccount":
+		idp = "live.com"
+	case "google.com":
+		idp = "google.com"
+	}
+	return fmt.Sprintf("AADSTS50020: User account '%s' from identity provider '%s' does not exist in tenant '%s'.", email, idp, t.displayName)
+}
+
+// emailLinkRefused reports whether the invitation email's link fails for
+// u: a guest without its address as a proxy address redeems through that
+// link with SAML/WS-Fed, one-time passcode and Google accounts; the
+// documentation leaves Microsoft accounts out of that list (ED
+// external-id/redemption-experience.md, "Redemption process limitation
+// with conflicting Contact object"), so the sim refuses them.
+func emailLinkRefused(u *user, email string) bool {
+	return u.ExternalUserState != "Accepted" && !u.hasProxy(email) && federatedIdentity(email).Issuer == "MicrosoftAccount"
 }
 
 // serveRedeem is GET /redeem?rd=… (and the inner /redeem/?ticket=…): it
@@ -72,7 +111,7 @@ func (s *Server) redeemAddress(t *tenant, email string) (*user, error) {
 // URL when that is on this machine, or shows a page with the link.
 func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 	tk := redeemTicket(r.URL.Query())
-	var dest string
+	var dest, refused string
 	var found bool
 	s.mu.RLock()
 	tenants := make([]*tenant, 0, len(s.tenants))
@@ -83,7 +122,9 @@ func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 	for _, t := range tenants {
 		t.mu.Lock()
 		if x, ok := t.tickets[tk]; ok {
-			if u, ok := t.users.get(x.userID); ok {
+			if u, ok := t.users.get(x.userID); ok && emailLinkRefused(u, x.email) {
+				refused, found = t.notInTenant(x.email), true
+			} else if ok {
 				t.redeem(u, s.clock.Now())
 				dest, found = x.redirectURL, true
 			}
@@ -94,6 +135,11 @@ func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 	if !found {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, htmlPage("Invitation not valid", "This invitation link is not valid: it was used, replaced by a newer invitation, or never issued."))
+		return
+	}
+	if refused != "" {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, htmlPage("Sign in failed", html.EscapeString(refused)))
 		return
 	}
 	if isLocalURL(dest) {

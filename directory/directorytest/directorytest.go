@@ -1,6 +1,7 @@
 // Package directorytest is the conformance suite every directory.Directory
 // passes: Run(t, newHarness) runs it split by promise (find, invite, grants,
-// revoke, errors, concurrency, capacity) with a fresh tenant per subtest.
+// mail contacts, revoke, errors, concurrency, capacity) with a fresh tenant
+// per subtest.
 //
 // Package graph runs it against the sim (always) and against a real tenant
 // when FOYER_TEST_TENANT is set. Tests import it; nothing else should.
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
 )
 
@@ -39,6 +41,9 @@ type Tenant interface {
 	// Invitations returns how many invitations each address (lowercased)
 	// received so far.
 	Invitations(ctx context.Context) (map[string]int, error)
+	// AddMailContact makes an Exchange mail contact for an address, as an
+	// Exchange admin would outside foyer.
+	AddMailContact(ctx context.Context, name string, email foyer.Address) error
 	// Settle makes everything written so far visible everywhere: Entra is
 	// eventually consistent, and a new guest or contact shows in list
 	// queries only once replicated. The sim advances its clock past its
@@ -68,7 +73,7 @@ type Fixtures struct {
 	DirectoryRole string // display name of a directory role, e.g. Guest Inviter
 	AzureScope    string // an ARM scope, e.g. /subscriptions/{id}/resourceGroups/{name}
 	AzureRole     string // a role name at that scope, e.g. Reader
-	MailContacts  bool   // the tenant has Exchange Online for mail contacts
+	MailContacts  bool   // the tenant has Exchange Online (mail contacts, guests' mail users)
 }
 
 // Run runs the suite. newHarness is called once per subtest and must
@@ -78,6 +83,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("find", func(t *testing.T) { t.Parallel(); runFind(t, newHarness) })
 	t.Run("invite", func(t *testing.T) { t.Parallel(); runInvite(t, newHarness) })
 	t.Run("grants", func(t *testing.T) { t.Parallel(); runGrants(t, newHarness) })
+	t.Run("mail contacts", func(t *testing.T) { t.Parallel(); runContacts(t, newHarness) })
 	t.Run("errors", func(t *testing.T) { t.Parallel(); runErrors(t, newHarness) })
 	t.Run("concurrency", func(t *testing.T) { t.Parallel(); runConcurrency(t, newHarness) })
 	t.Run("capacity", func(t *testing.T) { t.Parallel(); runCapacity(t, newHarness) })

@@ -37,12 +37,8 @@ var grantCases = []grantCase{
 		}
 		return foyer.Grant{Kind: foyer.GrantAzureRole, Ref: f.AzureRole, Scope: f.AzureScope}, need
 	}},
-	{"mail contact", func(f Fixtures) (foyer.Grant, string) {
-		need := ""
-		if f.MailContacts {
-			need = "yes"
-		}
-		return foyer.Grant{Kind: foyer.GrantMailContact}, need
+	{"address book", func(f Fixtures) (foyer.Grant, string) {
+		return foyer.Grant{Kind: foyer.GrantAddressBook}, yes(f.MailContacts)
 	}},
 }
 
@@ -129,12 +125,7 @@ func grantHoldRevoke(t *testing.T, newHarness func(t *testing.T) Harness, gc gra
 	if !g.Resolved() {
 		t.Fatalf("resolve %s gave unresolved %+v", cfg, g)
 	}
-	// A mail contact is for someone without a guest account (a
-	// guest is already a mail recipient with that address).
-	to := directory.Grantee{Email: addr(t, "contact"), DisplayName: "Contact"}
-	if g.Kind != foyer.GrantMailContact {
-		to = invited(ctx, t, d, "grantee")
-	}
+	to := invited(ctx, t, d, "grantee")
 	// Replication: the guest was created a moment ago.
 	if err := d.Grant(ctx, to, g); err != nil {
 		t.Fatalf("grant %s: %v", g, err)

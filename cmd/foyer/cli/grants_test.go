@@ -57,7 +57,7 @@ profiles:
     licenses: [{sku: ENTERPRISEPACK, usage_location: US}]
     directory_roles: [Guest Inviter]
     azure_roles: [{role: Reader, scope: %[8]s/resourceGroups/rg-demo}]
-    mail_contact: true
+    address_book: true
     email: {app_name: Contoso Analytics, organization: Contoso}
   team:
     redirect_url: https://myapps.microsoft.com/?tenantid=%[1]s
@@ -133,6 +133,11 @@ func held(s *sim.Server, userID, email string) map[string]int {
 			n["azure role "+a.RoleName+" at "+a.Scope[strings.LastIndex(a.Scope, "/")+1:]]++
 		}
 	}
+	for _, id := range st.AddressBook {
+		if strings.EqualFold(id, userID) {
+			n["address book"]++
+		}
+	}
 	for _, c := range st.MailContacts {
 		if strings.EqualFold(c.ExternalEmailAddress, email) {
 			n["mail contact"]++
@@ -164,7 +169,7 @@ func TestProfileGrantsEverythingOnceAndRevokes(t *testing.T) {
 		users[r.Email] = r.UserID
 	}
 	want := map[string]int{"group DemoApp": 1, "app role DemoApp": 1, "license": 1, "directory role Guest Inviter": 1,
-		"azure role Reader at rg-demo": 1, "mail contact": 1}
+		"azure role Reader at rg-demo": 1, "address book": 1}
 	for email, id := range users {
 		got := held(w.sim, id, email)
 		for k, n := range want {

@@ -59,7 +59,7 @@ profiles:
     # licenses: [{sku: ENTERPRISEPACK, usage_location: US}]
     # directory_roles: [Guest Inviter]
     # azure_roles: [{role: Reader, scope: /subscriptions/…/resourceGroups/analytics}]
-    # mail_contact: true
+    # address_book: true               # show guests in the address book (Exchange)
     # allow_domains: [fabrikam.example]
     deny_domains: [gmail.com, outlook.com, hotmail.com, yahoo.com]
 `

@@ -16,7 +16,8 @@ func newRevoke(env *Env) *cobra.Command {
 		Short: "Take back what a profile granted to people, and only that",
 		Long: `revoke removes from each person the grants that foyer gave them through the
 profile (group memberships, app roles, licenses, directory and Azure roles,
-the mail contact), as recorded in the ledger. A grant that another profile
+the address book, a mail contact made by an older foyer), as recorded in
+the ledger. A grant that another profile
 also gave them stays. The guest account itself stays.
 
 The question is asked on the terminal; --yes revokes without asking.
