@@ -89,7 +89,6 @@ func (e *ReadProblems) Error() string {
 type budget struct {
 	limits   Limits
 	licenses []foyer.Grant  // the profile's licenses that are counted, one per key
-	contact  *foyer.Grant   // the profile's mail contact: one more object for each person who needs it
 	objects  int            // objects the admitted rows create
 	wanted   map[string]int // rows that needed each license, by key
 	taken    map[string]int // seats the admitted rows take, by key
@@ -99,10 +98,7 @@ type budget struct {
 func newBudget(grants []foyer.Grant, l Limits) *budget {
 	b := &budget{limits: l, wanted: map[string]int{}, taken: map[string]int{}, held: map[string]int{}}
 	for _, g := range grants {
-		switch {
-		case g.Kind == foyer.GrantMailContact:
-			b.contact = &g
-		case g.Kind == foyer.GrantLicense && !slices.ContainsFunc(b.licenses, func(x foyer.Grant) bool { return x.Key() == g.Key() }):
+		if g.Kind == foyer.GrantLicense && !slices.ContainsFunc(b.licenses, func(x foyer.Grant) bool { return x.Key() == g.Key() }) {
 			if _, counted := l.Seats[g.Key()]; counted {
 				b.licenses = append(b.licenses, g)
 			}
@@ -122,9 +118,6 @@ func (b *budget) admit(r foyer.Row) foyer.Row {
 	objects := 0
 	if r.Action == foyer.ActionInvite {
 		objects++ // the guest
-	}
-	if b.contact != nil && needs(*b.contact) {
-		objects++
 	}
 	if q := b.limits.Quota; q.Total > 0 && objects > 0 && q.Used+b.objects+objects > q.Total {
 		b.held[""]++

@@ -16,7 +16,7 @@ func TestBudget(t *testing.T) {
 	e3 := foyer.Grant{Kind: foyer.GrantLicense, Target: "e3-sku", Name: "E3"}
 	p1 := foyer.Grant{Kind: foyer.GrantLicense, Target: "p1-sku", Name: "P1"}
 	group := foyer.Grant{Kind: foyer.GrantGroup, Target: "g1", Name: "DemoApp"}
-	contact := foyer.Grant{Kind: foyer.GrantMailContact, Name: "mail contact"}
+	book := foyer.Grant{Kind: foyer.GrantAddressBook, Name: "address book"}
 	invite := foyer.Row{Action: foyer.ActionInvite}
 	exists := func(gs ...foyer.Grant) foyer.Row {
 		r := foyer.Row{Action: foyer.ActionExists, UserID: "u"}
@@ -48,8 +48,8 @@ func TestBudget(t *testing.T) {
 		{"object quota", []foyer.Grant{group}, Limits{Quota: directory.Quota{Used: 48, Total: 50}},
 			[]foyer.Row{invite, exists(group), invite, invite}, "ieis", []string{"past the tenant's directory object quota (48 of 50 objects used; this row would make 51)"},
 			[]string{"1 rows held back: the tenant holds 48 of its quota of 50"}},
-		{"a mail contact is an object too", []foyer.Grant{contact}, Limits{Quota: directory.Quota{Used: 47, Total: 50}},
-			[]foyer.Row{invite, exists(contact), exists(), invite}, "iees", []string{"this row would make 52"}, nil},
+		{"the address book makes no object", []foyer.Grant{book}, Limits{Quota: directory.Quota{Used: 48, Total: 50}},
+			[]foyer.Row{invite, exists(book), exists(), invite}, "ieei", nil, nil},
 		{"held for the quota takes no seat", []foyer.Grant{e3}, Limits{Quota: directory.Quota{Used: 10, Total: 10}, Seats: map[string]int{e3.Key(): 1}},
 			[]foyer.Row{invite, exists(e3), exists(e3)}, "ses", []string{"object quota", "no free seat of license E3 (1 free, this row would be number 2)"}, nil},
 		{"other actions pass", []foyer.Grant{e3}, Limits{Seats: map[string]int{e3.Key(): 0}},

@@ -474,8 +474,7 @@ func (p *provisioning) invitation() directory.Invitation {
 }
 
 // grant gives one grant unless an earlier attempt of this run already did,
-// and records that the guest holds it through the profile (once the guest
-// is known: a mail contact is made before the invitation).
+// and records that the guest holds it through the profile.
 func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 	name := stepGrant(p.args.RunID, g.Key())
 	prev, err := p.startStep(ctx, name, "grant "+g.String())
@@ -496,9 +495,6 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone, GraphID: graphIDs}); err != nil {
 			return err
-		}
-		if p.req.UserID == "" {
-			return nil
 		}
 		if err := tx.RecordGrant(ctx, store.HeldGrant{UserID: p.req.UserID, Profile: p.req.Profile, Key: g.Key(), Grant: g.String(), GrantedAt: tx.Now()}); err != nil {
 			return err
