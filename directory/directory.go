@@ -58,12 +58,15 @@ type Directory interface {
 
 	// Grant gives a resolved grant to a person. A grant already held is
 	// success. Writes that reference a guest invited moments ago wait for
-	// replication, bounded by ctx. Writes pass the Gate of ctx.
-	Grant(ctx context.Context, to Grantee, g foyer.Grant) error
+	// replication, bounded by ctx. Writes pass the Gate of ctx. It returns
+	// the service's request ids of the writes it made (for the audit log),
+	// also when it fails.
+	Grant(ctx context.Context, to Grantee, g foyer.Grant) (requestIDs []string, err error)
 
 	// Revoke takes a resolved grant back. A grant not held is success.
-	// Writes pass the Gate of ctx.
-	Revoke(ctx context.Context, from Grantee, g foyer.Grant) error
+	// Writes pass the Gate of ctx. It returns the request ids of its
+	// writes, also when it fails.
+	Revoke(ctx context.Context, from Grantee, g foyer.Grant) (requestIDs []string, err error)
 
 	// MailContact finds the Exchange mail contact that holds an address,
 	// if one does. An invitation for such an address creates a guest

@@ -484,9 +484,8 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 	var graphIDs string
 	if prev.State != store.StepDone {
 		to := directory.Grantee{UserID: p.req.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName}
-		gctx, log := directory.WithRequestLog(ctx)
-		err := p.e.Dir.Grant(gctx, to, g)
-		graphIDs = strings.Join(log.IDs(), " ")
+		ids, err := p.e.Dir.Grant(ctx, to, g)
+		graphIDs = strings.Join(ids, " ")
 		if err != nil {
 			return p.failStep(ctx, name, "grant "+g.String(), err)
 		}

@@ -249,9 +249,9 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	var dirErr error
 	var graphIDs string
 	if !shared {
-		rctx, log := directory.WithRequestLog(ctx)
-		dirErr = e.Dir.Revoke(rctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
-		graphIDs = strings.Join(log.IDs(), " ")
+		var ids []string
+		ids, dirErr = e.Dir.Revoke(ctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
+		graphIDs = strings.Join(ids, " ")
 	}
 	ctx = context.WithoutCancel(ctx) // the outcome is recorded whatever happens to ctx
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {

@@ -94,7 +94,7 @@ func BenchmarkInviteAndGroup1000(b *testing.B) {
 				for a := range jobs {
 					inv, err := c.Invite(ctx, directory.Invitation{Email: a, RedirectURL: "https://myapps.microsoft.com/"})
 					if err == nil {
-						err = c.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g)
+						_, err = c.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g)
 					}
 					if err != nil {
 						failed.Do(func() { b.Errorf("%s: %v", a, err) })
@@ -168,7 +168,7 @@ func BenchmarkTwoClientsShareTheQuota(b *testing.B) {
 					for a := range jobs {
 						inv, err := c.Invite(ctx, directory.Invitation{Email: a, RedirectURL: "https://myapps.microsoft.com/"})
 						if err == nil {
-							err = c.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g)
+							_, err = c.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g)
 						}
 						if err != nil {
 							failed.Do(func() { b.Errorf("%s: %v", a, err) })

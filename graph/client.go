@@ -173,7 +173,7 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 	}
 	r := &response{status: raw.StatusCode, header: raw.Header, body: body, requestID: raw.Header.Get("request-id")}
 	if k.kind != kindRead {
-		directory.RequestLogFrom(ctx).Add(r.requestID)
+		requestLogFrom(ctx).add(r.requestID)
 	}
 	if r.status/100 != 2 {
 		e := serviceError(k.op, k.perm, r)

@@ -24,7 +24,13 @@ import (
 // Grant gives a resolved grant to a person. Already held is success; a
 // write that references a guest invited moments ago waits for replication,
 // bounded by Pacing.ReplicationWait and ctx.
-func (c *Client) Grant(ctx context.Context, to directory.Grantee, g foyer.Grant) error {
+func (c *Client) Grant(ctx context.Context, to directory.Grantee, g foyer.Grant) ([]string, error) {
+	ctx, log := withRequestLog(ctx)
+	err := c.grant(ctx, to, g)
+	return log.ids(), err
+}
+
+func (c *Client) grant(ctx context.Context, to directory.Grantee, g foyer.Grant) error {
 	if err := checkGrant("grant", g); err != nil {
 		return err
 	}
@@ -51,7 +57,13 @@ func (c *Client) Grant(ctx context.Context, to directory.Grantee, g foyer.Grant)
 }
 
 // Revoke takes a resolved grant back. Not held is success.
-func (c *Client) Revoke(ctx context.Context, from directory.Grantee, g foyer.Grant) error {
+func (c *Client) Revoke(ctx context.Context, from directory.Grantee, g foyer.Grant) ([]string, error) {
+	ctx, log := withRequestLog(ctx)
+	err := c.revoke(ctx, from, g)
+	return log.ids(), err
+}
+
+func (c *Client) revoke(ctx context.Context, from directory.Grantee, g foyer.Grant) error {
 	if err := checkGrant("revoke", g); err != nil {
 		return err
 	}

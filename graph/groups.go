@@ -37,7 +37,7 @@ type groupBatch struct {
 // of its context, which gets the shared request's ids.
 type waiter struct {
 	done chan error
-	log  *directory.RequestLog
+	log  *requestLog
 	gate directory.Gate
 }
 
@@ -58,7 +58,7 @@ func (ga *groupAdder) add(ctx context.Context, group, userID string) error {
 	if _, ok := b.members[userID]; !ok {
 		b.order = append(b.order, userID)
 	}
-	b.members[userID] = append(b.members[userID], waiter{done: done, log: directory.RequestLogFrom(ctx), gate: directory.GateFrom(ctx)})
+	b.members[userID] = append(b.members[userID], waiter{done: done, log: requestLogFrom(ctx), gate: directory.GateFrom(ctx)})
 	if len(b.order) == batchMax {
 		delete(ga.pending, group)
 		close(b.full)
@@ -86,7 +86,7 @@ func (ga *groupAdder) flushAfter(b *groupBatch) {
 	// it; the pipeline's retries and MaxRetryDelay do.
 	ctx, cancel := context.WithTimeout(context.Background(), ga.c.o.Pacing.ReplicationWait)
 	defer cancel()
-	ctx, log := directory.WithRequestLog(ctx)
+	ctx, log := withRequestLog(ctx)
 	// The shared request goes out only if every caller's gate admits it.
 	var gates directory.Gates
 	for _, id := range b.order {
@@ -96,10 +96,10 @@ func (ga *groupAdder) flushAfter(b *groupBatch) {
 	}
 	ctx = directory.WithGate(ctx, gates)
 	results := ga.c.addMembers(ctx, b.group, b.order)
-	ids := log.IDs()
+	ids := log.ids()
 	for _, id := range b.order {
 		for _, w := range b.members[id] {
-			w.log.Add(ids...)
+			w.log.add(ids...)
 			w.done <- results[id]
 		}
 	}

@@ -105,7 +105,8 @@ func TestGroupAddsShareRequests(t *testing.T) {
 	for i := range 25 {
 		wg.Go(func() {
 			joined <- struct{}{}
-			errs <- c.Grant(context.Background(), directory.Grantee{UserID: fmt.Sprintf("u%d", i)}, g)
+			_, err := c.Grant(context.Background(), directory.Grantee{UserID: fmt.Sprintf("u%d", i)}, g)
+			errs <- err
 		})
 	}
 	for range 25 {

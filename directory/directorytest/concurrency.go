@@ -48,7 +48,7 @@ func concurrentInvitesAndGroupAdds(t *testing.T, newHarness func(t *testing.T) H
 				t.Errorf("invite %s: %v", a, err)
 				return
 			}
-			if err := d.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g); err != nil {
+			if _, err := d.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a}, g); err != nil {
 				t.Errorf("add %s to %s: %v", a, g, err)
 				return
 			}

@@ -58,7 +58,7 @@ func contactNotMade(t *testing.T, newHarness func(t *testing.T) Harness) {
 		t.Fatalf("resolve a mail contact grant: %v", err)
 	}
 	to := directory.Grantee{Email: addr(t, "never"), DisplayName: "Never"}
-	if err := d.Grant(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
+	if _, err := d.Grant(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
 		t.Errorf("grant a mail contact: %v, want ErrInvalid", err)
 	}
 	if c, ok, err := d.MailContact(ctx, to.Email); err != nil || ok {
@@ -76,7 +76,7 @@ func contactNotMade(t *testing.T, newHarness func(t *testing.T) Harness) {
 		return holders[old.Email.Key()], err
 	})
 	for i := range 2 { // the second finds nothing to remove: success
-		if err := d.Revoke(ctx, old, g); err != nil {
+		if _, err := d.Revoke(ctx, old, g); err != nil {
 			t.Fatalf("revoke the mail contact (%d): %v", i+1, err)
 		}
 	}
@@ -120,7 +120,7 @@ func addressBookConflict(t *testing.T, newHarness func(t *testing.T) Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a, DisplayName: "Conflict"}, g)
+	_, err = d.Grant(ctx, directory.Grantee{UserID: inv.UserID, Email: a, DisplayName: "Conflict"}, g)
 	if err == nil || directory.Retryable(err) || !strings.Contains(err.Error(), "Conflict "+a.Key()) || !strings.Contains(err.Error(), "Remove-MailContact") {
 		t.Errorf("address book for a guest a contact left without its address: %v (retryable %v)", err, directory.Retryable(err))
 	}

@@ -91,7 +91,7 @@ func gateRefusesWrites(t *testing.T, newHarness func(t *testing.T) Harness) {
 		t.Errorf("an invitation went out without asking its gate")
 	}
 	to := directory.Grantee{UserID: inv.UserID, Email: a}
-	err = d.Grant(directory.WithGate(ctx, no), to, g)
+	_, err = d.Grant(directory.WithGate(ctx, no), to, g)
 	if !directory.Refused(err) {
 		t.Fatalf("Grant through a refusing gate = %v; want a GateError", err)
 	}

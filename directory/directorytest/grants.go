@@ -102,10 +102,10 @@ func unresolvedRefused(t *testing.T, newHarness func(t *testing.T) Harness) {
 	h, ctx := setup(t, newHarness)
 	to := directory.Grantee{UserID: "00000000-0000-4000-8000-000000000001", Email: "x@fabrikam.example"}
 	for _, g := range []foyer.Grant{{Kind: foyer.GrantGroup, Ref: "x"}, {Kind: foyer.GrantAppRole, Ref: "x", Target: "y"}} {
-		if err := h.Directory.Grant(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
+		if _, err := h.Directory.Grant(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
 			t.Errorf("grant %+v: %v, want ErrInvalid", g, err)
 		}
-		if err := h.Directory.Revoke(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
+		if _, err := h.Directory.Revoke(ctx, to, g); !errors.Is(err, directory.ErrInvalid) {
 			t.Errorf("revoke %+v: %v, want ErrInvalid", g, err)
 		}
 	}
@@ -127,10 +127,14 @@ func grantHoldRevoke(t *testing.T, newHarness func(t *testing.T) Harness, gc gra
 	}
 	to := invited(ctx, t, d, "grantee")
 	// Replication: the guest was created a moment ago.
-	if err := d.Grant(ctx, to, g); err != nil {
+	ids, err := d.Grant(ctx, to, g)
+	if err != nil {
 		t.Fatalf("grant %s: %v", g, err)
 	}
-	if err := d.Grant(ctx, to, g); err != nil {
+	if len(ids) == 0 || ids[0] == "" {
+		t.Errorf("grant %s returned no request id for its write", g)
+	}
+	if _, err := d.Grant(ctx, to, g); err != nil {
 		t.Fatalf("grant %s again (held already): %v", g, err)
 	}
 	key := holderKey(g, to)
@@ -138,10 +142,14 @@ func grantHoldRevoke(t *testing.T, newHarness func(t *testing.T) Harness, gc gra
 		holders, err := d.Holders(ctx, g)
 		return holders[key], err
 	})
-	if err := d.Revoke(ctx, to, g); err != nil {
+	ids, err = d.Revoke(ctx, to, g)
+	if err != nil {
 		t.Fatalf("revoke %s: %v", g, err)
 	}
-	if err := d.Revoke(ctx, to, g); err != nil {
+	if len(ids) == 0 {
+		t.Errorf("revoke %s returned no request id for its write", g)
+	}
+	if _, err := d.Revoke(ctx, to, g); err != nil {
 		t.Fatalf("revoke %s again (not held): %v", g, err)
 	}
 	eventually(ctx, t, h, fmt.Sprintf("%s no longer holds %s", key, g), func() (bool, error) {
