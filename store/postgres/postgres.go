@@ -25,6 +25,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/internal/ledger"
 )
 
 // Options tune Open. The zero value is usable.
@@ -131,7 +132,8 @@ func (db *DB) inTx(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin ledger transaction: %w", err)
 	}
-	t := &tx{db: db, tx: ptx, now: db.clock.Now().UTC().Truncate(time.Microsecond)}
+	now := db.clock.Now().UTC().Truncate(time.Microsecond)
+	t := &tx{Tx: ledger.NewTx(&conn{db: db, tx: ptx}, &dialect, now), db: db, tx: ptx, now: now}
 	defer func() {
 		if err != nil {
 			// The rollback must happen even if ctx has ended.
@@ -163,8 +165,17 @@ func pause(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// dialect is PostgreSQL's SQL where it differs from SQLite's.
+var dialect = ledger.Dialect{
+	LockRow:      " FOR UPDATE",
+	ByteOrder:    ` COLLATE "C"`,
+	RiverNow:     "now()",
+	WritableWith: true,
+}
+
 // tx is one ledger transaction; it implements store.Tx.
 type tx struct {
+	*ledger.Tx
 	db  *DB
 	tx  pgx.Tx
 	now time.Time

@@ -11,26 +11,12 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// timeFormat is how times are stored: UTC, fixed width, to the microsecond,
-// so that they sort as text and read back as PostgreSQL's timestamptz does.
-const timeFormat = "2006-01-02T15:04:05.000000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
 // nullTime stores the zero time as NULL.
 func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
 	return formatTime(t)
-}
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeFormat, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read stored time %q: %w", s, err)
-	}
-	return t, nil
 }
 
 // parseNullTime reads a nullable time; NULL is the zero time.

@@ -30,6 +30,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/internal/ledger"
 )
 
 // Options tune Open. The zero value is usable.
@@ -162,7 +163,8 @@ func (db *DB) inTx(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin ledger transaction: %w", err)
 	}
-	t := &tx{db: db, tx: stx, now: db.clock.Now().UTC().Truncate(time.Microsecond)}
+	now := db.clock.Now().UTC().Truncate(time.Microsecond)
+	t := &tx{Tx: ledger.NewTx(&conn{db: db, tx: stx}, &dialect, now), db: db, tx: stx, now: now}
 	defer func() {
 		if err != nil {
 			if rerr := stx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
@@ -191,8 +193,14 @@ func pause(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// dialect is SQLite's SQL where it differs from PostgreSQL's.
+var dialect = ledger.Dialect{
+	RiverNow: `datetime('now', 'subsec')`, // as riversqlite writes scheduled_at
+}
+
 // tx is one ledger transaction; it implements store.Tx.
 type tx struct {
+	*ledger.Tx
 	db  *DB
 	tx  *sql.Tx
 	now time.Time

@@ -301,3 +301,19 @@ func TestQueueOtherLedger(t *testing.T) {
 type storetestArgs struct{}
 
 func (storetestArgs) Kind() string { return "sqlite_test" }
+
+// TestNumberedParameters pins what package ledger's statements rely on:
+// modernc.org/sqlite binds a parameter written $N to the Nth argument, as
+// PostgreSQL does, in any order and however often it appears.
+func TestNumberedParameters(t *testing.T) {
+	t.Parallel()
+	db := openPath(t, ":memory:")
+	var got string
+	if err := db.SQL().QueryRowContext(t.Context(), `SELECT $2 || $1 || $2 || $10`,
+		"a", "b", 3, 4, 5, 6, 7, 8, 9, "j").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "babj" {
+		t.Errorf("$2 || $1 || $2 || $10 = %q, want %q", got, "babj")
+	}
+}
