@@ -55,10 +55,11 @@ func (c *conn) QueryRow(ctx context.Context, query string, args ...any) ledger.R
 	return c.tx.QueryRow(ctx, query, args...)
 }
 
-// closingRows are pgx's rows with the Close of ledger.Rows.
+// closingRows are pgx's rows with the Close of ledger.Rows (pgx reports
+// what ended them in Err only).
 type closingRows struct{ pgx.Rows }
 
 func (r closingRows) Close() error {
 	r.Rows.Close()
-	return r.Rows.Err()
+	return nil
 }

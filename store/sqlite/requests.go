@@ -286,3 +286,6 @@ type seqScanner struct {
 }
 
 func (s seqScanner) Scan(dest ...any) error { return s.rows.Scan(append([]any{s.seq}, dest...)...) }
+
+// pageSize is how many requests Requests reads at a time.
+const pageSize = 500

@@ -48,10 +48,10 @@ type Row interface {
 type Rows interface {
 	Next() bool
 	Scan(dest ...any) error
-	// Err returns the error that ended Next, if any.
+	// Err returns the error that ended Next, if any; it may be called
+	// after Close.
 	Err() error
-	// Close releases the rows; it returns the error that ended them, if
-	// any. Closing twice is no error.
+	// Close releases the rows. Closing twice is no error.
 	Close() error
 }
 
