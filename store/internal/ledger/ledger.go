@@ -15,6 +15,8 @@ package ledger
 import (
 	"context"
 	"time"
+
+	"github.com/foyer-dev/foyer/store"
 )
 
 // Conn runs statements in a backend's open transaction.
@@ -87,6 +89,8 @@ type Tx struct {
 	d   *Dialect
 	now time.Time
 }
+
+var _ store.Tx = (*Tx)(nil)
 
 // NewTx returns the ledger transaction over c, whose time is now.
 func NewTx(c Conn, d *Dialect, now time.Time) *Tx { return &Tx{c: c, d: d, now: now} }
