@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,11 +14,37 @@ import (
 // stores times as timestamptz, lists as text[] and booleans as boolean
 // without help, so values pass through as they are.
 type conn struct {
-	db *DB
 	tx pgx.Tx
 }
 
-var _ ledger.Conn = (*conn)(nil)
+var _ ledger.Txn = (*conn)(nil)
+
+// beginner is a pool or one of its connections.
+type beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// begin starts a transaction at the database's default isolation level,
+// READ COMMITTED unless it was changed.
+func begin(ctx context.Context, b beginner) (ledger.Txn, error) {
+	ptx, err := b.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{tx: ptx}, nil
+}
+
+func (c *conn) Commit(ctx context.Context) error { return c.tx.Commit(ctx) }
+
+// Rollback rolls back even if ctx has ended.
+func (c *conn) Rollback(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := c.tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return err
+	}
+	return nil
+}
 
 func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := c.tx.Exec(ctx, query, args...)

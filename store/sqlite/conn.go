@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -16,11 +17,19 @@ import (
 // timeFormat) and a list as a JSON array, and conn converts arguments and
 // scan destinations of those types on their way.
 type conn struct {
-	db *DB
 	tx *sql.Tx
 }
 
-var _ ledger.Conn = (*conn)(nil)
+var _ ledger.Txn = (*conn)(nil)
+
+func (c *conn) Commit(context.Context) error { return c.tx.Commit() }
+
+func (c *conn) Rollback(context.Context) error {
+	if err := c.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return err
+	}
+	return nil
+}
 
 func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := c.tx.ExecContext(ctx, query, encode(args)...)

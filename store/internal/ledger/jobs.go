@@ -33,7 +33,7 @@ func (t *Tx) LiveJobs(ctx context.Context, queue string) (int, error) {
 }
 
 func (t *Tx) WakeJobs(ctx context.Context, queue string) (int, error) {
-	n, err := t.c.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = `+t.d.RiverNow+`
+	n, err := t.c.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = `+t.db.Dialect.RiverNow+`
 		WHERE queue = $1 AND state IN ('retryable', 'scheduled')`, queue)
 	if err != nil {
 		return 0, fmt.Errorf("wake the jobs of queue %s: %w", queue, err)

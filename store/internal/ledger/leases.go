@@ -19,7 +19,7 @@ func (t *Tx) lease(ctx context.Context, name string, lock bool) (store.Lease, er
 	l := store.Lease{Name: name}
 	query := `SELECT owner, generation, until FROM leases WHERE name = $1`
 	if lock {
-		query += t.d.LockRow
+		query += t.db.Dialect.LockRow
 	}
 	err := t.c.QueryRow(ctx, query, name).Scan(&l.Owner, &l.Generation, &l.Until)
 	if errors.Is(err, sql.ErrNoRows) {

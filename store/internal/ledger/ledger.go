@@ -76,6 +76,9 @@ type Dialect struct {
 	// (PostgreSQL), so that a request's change and its history row go in
 	// one statement, one round trip. Without it (SQLite) they are two.
 	WritableWith bool
+	// MigrationsTable creates foyer_migrations if it is missing: version,
+	// name, applied_at (a time), in the database's types.
+	MigrationsTable string
 }
 
 // pageSize is how many rows the iterating methods read at a time. They read
@@ -85,18 +88,12 @@ const pageSize = 500
 
 // Tx is one ledger transaction; it implements store.Tx.
 type Tx struct {
-	c   Conn
-	d   *Dialect
+	db  *DB
+	c   Txn
 	now time.Time
 }
 
 var _ store.Tx = (*Tx)(nil)
 
-// NewTx returns the ledger transaction over c, whose time is now.
-func NewTx(c Conn, d *Dialect, now time.Time) *Tx { return &Tx{c: c, d: d, now: now} }
-
 // Now returns the transaction's time.
 func (t *Tx) Now() time.Time { return t.now }
-
-// Conn returns the backend's transaction the ledger runs on.
-func (t *Tx) Conn() Conn { return t.c }

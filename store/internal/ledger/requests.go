@@ -47,7 +47,7 @@ func (t *Tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 	args = append(args, failureArgs(r.Failure)...)
 	args = append(args, created, t.now)
 	query := insertRequest
-	if t.d.WritableWith {
+	if t.db.Dialect.WritableWith {
 		// The request and its first transition in one statement.
 		query = `WITH created AS (` + insertRequest + ` RETURNING id, state, updated_at)
 			INSERT INTO request_history (request_id, from_state, to_state, at, note)
@@ -63,7 +63,7 @@ func (t *Tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 		}
 		return foyer.Errorf(foyer.ECONFLICT, "request %s already exists", r.ID)
 	}
-	if !t.d.WritableWith {
+	if !t.db.Dialect.WritableWith {
 		if err := t.appendHistory(ctx, r.ID, "", r.State, "created"); err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (t *Tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State
 	args = append(args, failureArgs(r.Failure)...)
 	args = append(args, t.now, r.ID, string(r.State))
 	query := moveRequest
-	if t.d.WritableWith {
+	if t.db.Dialect.WritableWith {
 		// The compare-and-set and the transition in one statement: the
 		// history row is written only if the UPDATE matched.
 		query = `WITH moved AS (` + moveRequest + ` RETURNING id)
@@ -154,7 +154,7 @@ func (t *Tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State
 	if n == 0 {
 		return t.stateConflict(ctx, r)
 	}
-	if !t.d.WritableWith {
+	if !t.db.Dialect.WritableWith {
 		if err := t.appendHistory(ctx, r.ID, r.State, next, note); err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func (t *Tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, er
 		return nil, foyer.Errorf(foyer.EINVALID, "run ids: limit %d is not positive", limit)
 	}
 	rows, err := t.c.Query(ctx, `SELECT id FROM runs WHERE substr(id, 1, length($1)) = $1
-		ORDER BY id`+t.d.ByteOrder+` LIMIT $2`, prefix, limit)
+		ORDER BY id`+t.db.Dialect.ByteOrder+` LIMIT $2`, prefix, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find runs whose id starts with %q: %w", prefix, err)
 	}

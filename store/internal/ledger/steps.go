@@ -67,7 +67,7 @@ func (t *Tx) StartStep(ctx context.Context, requestID, name string) (store.Step,
 
 func (t *Tx) lockStep(ctx context.Context, requestID, name string) (store.Step, error) {
 	return scanStep(t.c.QueryRow(ctx, `SELECT `+stepColumns+` FROM steps
-		WHERE request_id = $1 AND name = $2`+t.d.LockRow, requestID, name))
+		WHERE request_id = $1 AND name = $2`+t.db.Dialect.LockRow, requestID, name))
 }
 
 // requestExists returns ENOTFOUND if there is no request id.
