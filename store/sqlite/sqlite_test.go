@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,11 @@ type testDB struct{ *sqlite.DB }
 func (d testDB) ExecSQL(ctx context.Context, query string) error {
 	_, err := d.SQL().ExecContext(ctx, query)
 	return err
+}
+
+func (d testDB) QueryIntSQL(ctx context.Context, query string) (n int64, err error) {
+	err = d.SQL().QueryRowContext(ctx, query).Scan(&n)
+	return n, err
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -110,92 +114,23 @@ func TestMemory(t *testing.T) {
 	}
 }
 
-// TestOpenConcurrently opens one new file from several processes' worth of
-// DBs at once: each migrates or finds the work done, none fails.
-func TestOpenConcurrently(t *testing.T) {
+// TestOpen: see storetest.RunOpen. Each database is a new file.
+func TestOpen(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	const n = 4
-	var (
-		wg   sync.WaitGroup
-		errs = make([]error, n)
-		dbs  = make([]*sqlite.DB, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			dbs[i], errs[i] = sqlite.Open(t.Context(), path, sqlite.Options{Logger: logger(t)})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("Open %d: %v", i, err)
-			continue
-		}
-		defer dbs[i].Close()
-	}
-	if t.Failed() {
-		return
-	}
-	var versions int
-	if err := dbs[0].SQL().QueryRowContext(t.Context(), `SELECT count(*) FROM foyer_migrations`).Scan(&versions); err != nil {
-		t.Fatal(err)
-	}
 	files, err := filepath.Glob("migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if versions != len(files) {
-		t.Errorf("foyer_migrations has %d rows, want one per migration: %d", versions, len(files))
-	}
-	// All of them work on the one ledger.
-	for i, db := range dbs {
-		err := db.InTx(t.Context(), func(tx store.Tx) error {
-			return tx.AppendAudit(t.Context(), store.AuditEntry{Kind: store.AuditChange, Op: "hello"})
-		})
-		if err != nil {
-			t.Errorf("DB %d: %v", i, err)
+	storetest.RunOpen(t, len(files), func(t *testing.T) storetest.Opener {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		return func(ctx context.Context) (store.Store, error) {
+			db, err := sqlite.Open(ctx, path, sqlite.Options{Logger: logger(t)})
+			if err != nil {
+				return nil, err
+			}
+			return testDB{db}, nil
 		}
-	}
-}
-
-// TestReopen keeps the data and refuses a database from a newer foyer.
-func TestReopen(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	ctx := t.Context()
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.InTx(ctx, func(tx store.Tx) error {
-		return tx.CreateRun(ctx, &foyer.Run{ID: "run-1", Kind: foyer.RunApply})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	err = db.InTx(ctx, func(tx store.Tx) error {
-		_, err := tx.Run(ctx, "run-1")
-		return err
-	})
-	if err != nil {
-		t.Errorf("after reopening: %v", err)
-	}
-	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO foyer_migrations VALUES (999, 'future', '')`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if _, err := sqlite.Open(ctx, path, sqlite.Options{}); err == nil {
-		t.Errorf("Open of a database at ledger version 999 succeeded, want a refusal")
-	} else {
-		t.Logf("refused as it should: %v", err)
-	}
 }
 
 func TestOpenBadPath(t *testing.T) {
@@ -210,11 +145,7 @@ func TestOpenBadPath(t *testing.T) {
 
 // BenchmarkCreateWithJobs: see storetest.Benchmark and docs/ledger.md.
 func BenchmarkCreateWithJobs(b *testing.B) {
-	for _, batch := range []int{1, 100, 1000} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			storetest.Benchmark(b, open(b), batch)
-		})
-	}
+	storetest.Benchmarks(b, func(b *testing.B) store.Store { return open(b) })
 }
 
 // retryLog tells when a DB logs that it retries a transaction.
