@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -89,10 +88,6 @@ func newSchema(tb testing.TB) string {
 	return schema
 }
 
-func logger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
 // open opens a ledger in a fresh schema.
 func open(tb testing.TB) *postgres.DB {
 	tb.Helper()
@@ -102,7 +97,7 @@ func open(tb testing.TB) *postgres.DB {
 func openSchema(tb testing.TB, schema string) *postgres.DB {
 	tb.Helper()
 	db, err := postgres.Open(context.Background(), dsn(tb), postgres.Options{
-		Clock: storetest.NewClock(epoch), Logger: logger(tb), Schema: schema})
+		Clock: storetest.NewClock(epoch), Logger: storetest.Logger(tb), Schema: schema})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -126,7 +121,7 @@ func TestOpen(t *testing.T) {
 	storetest.RunOpen(t, len(files), func(t *testing.T) storetest.Opener {
 		schema, pgURL := newSchema(t), dsn(t)
 		return func(ctx context.Context) (store.Store, error) {
-			db, err := postgres.Open(ctx, pgURL, postgres.Options{Logger: logger(t), Schema: schema})
+			db, err := postgres.Open(ctx, pgURL, postgres.Options{Logger: storetest.Logger(t), Schema: schema})
 			if err != nil {
 				return nil, err
 			}

@@ -32,13 +32,9 @@ func (d testDB) QueryIntSQL(ctx context.Context, query string) (n int64, err err
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func logger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
 // template is a database file migrated once by TestMain; open copies it,
-// so that each subtest skips the migrations (TestOpenConcurrently and
-// TestReopen migrate from scratch).
+// so that each subtest skips the migrations (TestOpen and TestBusyRetried
+// migrate from scratch).
 var template string
 
 func TestMain(m *testing.M) {
@@ -78,7 +74,7 @@ func open(tb testing.TB) *sqlite.DB {
 
 func openPath(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Clock: storetest.NewClock(epoch), Logger: logger(tb)})
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Clock: storetest.NewClock(epoch), Logger: storetest.Logger(tb)})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -124,7 +120,7 @@ func TestOpen(t *testing.T) {
 	storetest.RunOpen(t, len(files), func(t *testing.T) storetest.Opener {
 		path := filepath.Join(t.TempDir(), "ledger.db")
 		return func(ctx context.Context) (store.Store, error) {
-			db, err := sqlite.Open(ctx, path, sqlite.Options{Logger: logger(t)})
+			db, err := sqlite.Open(ctx, path, sqlite.Options{Logger: storetest.Logger(t)})
 			if err != nil {
 				return nil, err
 			}
@@ -171,7 +167,7 @@ func TestBusyRetried(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	holder := openPath(t, path)
-	log := retryLog{Handler: logger(t).Handler(), retried: make(chan struct{}, 1)}
+	log := retryLog{Handler: storetest.Logger(t).Handler(), retried: make(chan struct{}, 1)}
 	waiter, err := sqlite.Open(t.Context(), path, sqlite.Options{Logger: slog.New(log), BusyTimeout: 250 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

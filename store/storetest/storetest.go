@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,6 +45,12 @@ func NewClock(start time.Time) *Clock { return &Clock{start: start.UTC()} }
 // Now returns the next instant.
 func (c *Clock) Now() time.Time {
 	return c.start.Add(time.Duration(c.ticks.Add(1)-1) * time.Millisecond)
+}
+
+// Logger returns a logger that writes warnings and errors to tb's output,
+// for the stores a backend's tests open.
+func Logger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // Run runs the whole suite. open returns a fresh, empty store and arranges
