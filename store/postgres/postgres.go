@@ -8,6 +8,11 @@
 // refused write (ECONFLICT, ENOTFOUND) never aborts the caller's
 // transaction. Serialization failures and deadlocks are retried by InTx.
 //
+// The ledger's statements are written once, for this backend and
+// store/sqlite, in store/internal/ledger; this package gives them
+// PostgreSQL: the pool and its transactions, the retries, the migration
+// lock and the dialect.
+//
 // Only cmd/foyer/cli (which wires the backends) and this package's tests
 // import it; everything else uses the interfaces in package store.
 package postgres

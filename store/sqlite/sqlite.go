@@ -12,6 +12,11 @@
 // Queue.InsertTx/CompleteTx with it): calling InTx again, or a River method
 // without Tx, would wait for the connection the transaction holds.
 //
+// The ledger's statements are written once, for this backend and
+// store/postgres, in store/internal/ledger; this package gives them SQLite:
+// the connection and its transactions, times and lists as text (conn), the
+// retry of a busy file, and the dialect.
+//
 // Only cmd/foyer/cli (which wires the backends) and this package's tests
 // import it; everything else uses the interfaces in package store.
 package sqlite

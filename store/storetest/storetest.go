@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite of the ledger: every backend of
 // package store (store/sqlite, store/postgres) runs it from its own tests
-// with Run, and passes it. It also holds the benchmark the engine's cost per
-// row is read from (Benchmark).
+// with Run, and passes it; RunOpen checks what opening a database promises
+// (concurrent migration, reopening). It also holds the benchmark the
+// engine's cost per row is read from (Benchmark, Benchmarks).
 //
 // The suite is split by promise: runs and rows, requests and their states,
 // steps, guests, grants, the audit log, leases, transactions and the queue.

@@ -1,22 +1,24 @@
 // Package ledger is store.Tx on SQL, written once for the SQLite and
-// PostgreSQL backends: every aggregate's statements and the Go around them.
-// A backend gives it a Conn (its transaction's Exec, Query and QueryRow,
-// with its codecs for times and lists) and a Dialect (the few places where
-// the two databases' SQL really differs).
+// PostgreSQL backends: every aggregate's statements and the Go around them,
+// the transaction loop with its retries, and the migration runner.
+//
+// A backend fills a DB: how to begin one of its transactions (a Txn: Exec,
+// Query and QueryRow with its codecs for times and lists, Commit and
+// Rollback), which failures are worth running a transaction again, and its
+// Dialect, the few places where the two databases' SQL really differs.
+// DB.InTx hands fn a *Tx, which is the store.Tx.
 //
 // Statements use PostgreSQL's numbered parameters, $1, $2, ..., on both
 // databases: modernc.org/sqlite binds a parameter named $N to the Nth
 // argument, as PostgreSQL does, so the text is the same and nothing is
 // rewritten. A parameter may appear more than once.
 //
-// Only store/sqlite and store/postgres import this package.
+// Only the backends (store/sqlite, store/postgres) and store/internal/riverq
+// import this package.
 package ledger
 
 import (
 	"context"
-	"time"
-
-	"github.com/foyer-dev/foyer/store"
 )
 
 // Conn runs statements in a backend's open transaction.
@@ -39,6 +41,15 @@ type Conn interface {
 	// QueryRow runs a query for at most one row: its Scan fails with an
 	// error that matches sql.ErrNoRows if there is none.
 	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Txn is a backend's open transaction.
+type Txn interface {
+	Conn
+	Commit(ctx context.Context) error
+	// Rollback ends the transaction without its changes, even once ctx
+	// has ended. A transaction already ended is no error.
+	Rollback(ctx context.Context) error
 }
 
 // Row is one row of a query's result.
@@ -85,15 +96,3 @@ type Dialect struct {
 // a page, close it, then call fn for each row, so fn may use the
 // transaction (pgx cannot run a query while another's rows are open).
 const pageSize = 500
-
-// Tx is one ledger transaction; it implements store.Tx.
-type Tx struct {
-	db  *DB
-	c   Txn
-	now time.Time
-}
-
-var _ store.Tx = (*Tx)(nil)
-
-// Now returns the transaction's time.
-func (t *Tx) Now() time.Time { return t.now }
