@@ -6,7 +6,8 @@
 // This package holds only the interfaces, split by aggregate, and their
 // types. The SQLite backend (the default) is in store/sqlite, the PostgreSQL
 // backend in store/postgres; both pass the conformance suite in
-// store/storetest. The ledger and River's job tables live in one database so
+// store/storetest. Their statements are written once, in
+// store/internal/ledger. The ledger and River's job tables live in one database so
 // that a job is inserted in the same transaction as the ledger write that
 // causes it.
 //

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -24,44 +23,4 @@ func retryable(err error) bool {
 		return true
 	}
 	return false
-}
-
-// nullTime stores the zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-// readTime reads a nullable timestamptz in UTC; NULL is the zero time.
-func readTime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-// list stores a list as a text[]: nil as empty.
-func list(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
-}
-
-// readList reads a text[]; empty reads back as nil.
-func readList(l []string) []string {
-	if len(l) == 0 {
-		return nil
-	}
-	return l
-}
-
-// changed reports whether an INSERT, UPDATE or DELETE touched a row.
-func changed(tag pgconn.CommandTag, err error) (bool, error) {
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() > 0, nil
 }

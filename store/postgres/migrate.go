@@ -7,10 +7,10 @@ import (
 	"hash/fnv"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/foyer-dev/foyer/store/internal/ledger"
 	"github.com/foyer-dev/foyer/store/internal/migrations"
 )
 
@@ -68,50 +68,5 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("apply River migrations: %w", err)
 	}
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS foyer_migrations (
-		version    integer PRIMARY KEY,
-		name       text NOT NULL,
-		applied_at timestamptz NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("create foyer_migrations: %w", err)
-	}
-	for _, m := range ms {
-		if err := db.apply(ctx, conn, m, len(ms)); err != nil {
-			return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
-		}
-	}
-	return nil
-}
-
-// apply applies m in one transaction unless it is recorded as applied. It
-// refuses a database already migrated past the newest version this binary
-// knows.
-func (db *DB) apply(ctx context.Context, conn *pgxpool.Conn, m migrations.Migration, known int) error {
-	ptx, err := conn.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer ptx.Rollback(context.WithoutCancel(ctx))
-	var newest int
-	if err := ptx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM foyer_migrations`).Scan(&newest); err != nil {
-		return err
-	}
-	if newest > known {
-		return fmt.Errorf("the database is at ledger version %d, newer than this foyer knows (%d): upgrade foyer", newest, known)
-	}
-	if newest >= m.Version {
-		return nil
-	}
-	if _, err := ptx.Exec(ctx, m.SQL); err != nil {
-		return err
-	}
-	if _, err := ptx.Exec(ctx, `INSERT INTO foyer_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.Version, m.Name, db.clock.Now().UTC()); err != nil {
-		return err
-	}
-	if err := ptx.Commit(ctx); err != nil {
-		return err
-	}
-	db.log.InfoContext(ctx, "ledger migration applied", "version", m.Version, "name", m.Name)
-	return nil
+	return db.ledger.Migrate(ctx, func(ctx context.Context) (ledger.Txn, error) { return begin(ctx, conn) }, ms)
 }

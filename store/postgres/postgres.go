@@ -8,23 +8,27 @@
 // refused write (ECONFLICT, ENOTFOUND) never aborts the caller's
 // transaction. Serialization failures and deadlocks are retried by InTx.
 //
+// The ledger's statements are written once, for this backend and
+// store/sqlite, in store/internal/ledger; this package gives them
+// PostgreSQL: the pool and its transactions, the retries, the migration
+// lock and the dialect.
+//
 // Only cmd/foyer/cli (which wires the backends) and this package's tests
 // import it; everything else uses the interfaces in package store.
 package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/internal/ledger"
 )
 
 // Options tune Open. The zero value is usable.
@@ -42,10 +46,9 @@ type Options struct {
 // DB is an open PostgreSQL ledger.
 type DB struct {
 	pool   *pgxpool.Pool
-	clock  foyer.Clock
 	log    *slog.Logger
 	schema string
-	where  string // host/database, for messages (never the password)
+	ledger *ledger.DB
 }
 
 var _ store.Store = (*DB)(nil)
@@ -89,7 +92,25 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL %s: %w", where, err)
 	}
-	db := &DB{pool: pool, clock: opts.Clock, log: opts.Logger, schema: opts.Schema, where: where}
+	db := &DB{pool: pool, log: opts.Logger, schema: opts.Schema}
+	db.ledger = &ledger.DB{
+		Where: "PostgreSQL " + where,
+		Dialect: ledger.Dialect{
+			LockRow:      " FOR UPDATE",
+			ByteOrder:    ` COLLATE "C"`,
+			RiverNow:     "now()",
+			WritableWith: true,
+			MigrationsTable: `CREATE TABLE IF NOT EXISTS foyer_migrations (
+				version    integer PRIMARY KEY,
+				name       text NOT NULL,
+				applied_at timestamptz NOT NULL
+			)`,
+		},
+		Clock: opts.Clock,
+		Log:   opts.Logger,
+		Begin: func(ctx context.Context) (ledger.Txn, error) { return begin(ctx, pool) },
+		Retry: ledger.Retry{If: retryable, Why: "serialization failure or deadlock", Attempts: maxTxAttempts, Pause: 20 * time.Millisecond},
+	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL %s: %w", where, err)
@@ -114,62 +135,5 @@ func (db *DB) Close() error {
 // maxTxAttempts times in all) if it fails with a serialization failure or a
 // deadlock.
 func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := db.inTx(ctx, fn)
-		if err == nil || !retryable(err) || attempt == maxTxAttempts {
-			return err
-		}
-		db.log.WarnContext(ctx, "ledger transaction retried", "attempt", attempt, "err", err)
-		if err := pause(ctx, time.Duration(attempt)*20*time.Millisecond); err != nil {
-			return err
-		}
-	}
+	return db.ledger.InTx(ctx, fn)
 }
-
-func (db *DB) inTx(ctx context.Context, fn func(store.Tx) error) (err error) {
-	ptx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin ledger transaction: %w", err)
-	}
-	t := &tx{db: db, tx: ptx, now: db.clock.Now().UTC().Truncate(time.Microsecond)}
-	defer func() {
-		if err != nil {
-			// The rollback must happen even if ctx has ended.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if rerr := ptx.Rollback(rctx); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
-				err = errors.Join(err, fmt.Errorf("roll back ledger transaction: %w", rerr))
-			}
-		}
-	}()
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit ledger transaction: %w", err)
-	}
-	return nil
-}
-
-// pause waits d or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// tx is one ledger transaction; it implements store.Tx.
-type tx struct {
-	db  *DB
-	tx  pgx.Tx
-	now time.Time
-}
-
-var _ store.Tx = (*tx)(nil)
-
-func (t *tx) Now() time.Time { return t.now }

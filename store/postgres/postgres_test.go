@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +28,11 @@ type testDB struct{ *postgres.DB }
 func (d testDB) ExecSQL(ctx context.Context, query string) error {
 	_, err := d.Pool().Exec(ctx, query)
 	return err
+}
+
+func (d testDB) QueryIntSQL(ctx context.Context, query string) (n int64, err error) {
+	err = d.Pool().QueryRow(ctx, query).Scan(&n)
+	return n, err
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -84,10 +88,6 @@ func newSchema(tb testing.TB) string {
 	return schema
 }
 
-func logger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
 // open opens a ledger in a fresh schema.
 func open(tb testing.TB) *postgres.DB {
 	tb.Helper()
@@ -97,7 +97,7 @@ func open(tb testing.TB) *postgres.DB {
 func openSchema(tb testing.TB, schema string) *postgres.DB {
 	tb.Helper()
 	db, err := postgres.Open(context.Background(), dsn(tb), postgres.Options{
-		Clock: storetest.NewClock(epoch), Logger: logger(tb), Schema: schema})
+		Clock: storetest.NewClock(epoch), Logger: storetest.Logger(tb), Schema: schema})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -111,90 +111,23 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return testDB{open(t)} })
 }
 
-// TestOpenConcurrently opens one new schema from several processes' worth of
-// DBs at once: each migrates or finds the work done, none fails.
-func TestOpenConcurrently(t *testing.T) {
+// TestOpen: see storetest.RunOpen. Each database is a new schema.
+func TestOpen(t *testing.T) {
 	t.Parallel()
-	schema, pgURL := newSchema(t), dsn(t)
-	const n = 4
-	var (
-		wg   sync.WaitGroup
-		errs = make([]error, n)
-		dbs  = make([]*postgres.DB, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			dbs[i], errs[i] = postgres.Open(t.Context(), pgURL, postgres.Options{Logger: logger(t), Schema: schema})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("Open %d: %v", i, err)
-			continue
-		}
-		defer dbs[i].Close()
-	}
-	if t.Failed() {
-		return
-	}
-	var versions int
-	if err := dbs[0].Pool().QueryRow(t.Context(), `SELECT count(*) FROM foyer_migrations`).Scan(&versions); err != nil {
-		t.Fatal(err)
-	}
 	files, err := filepath.Glob("migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if versions != len(files) {
-		t.Errorf("foyer_migrations has %d rows, want one per migration: %d", versions, len(files))
-	}
-	for i, db := range dbs {
-		err := db.InTx(t.Context(), func(tx store.Tx) error {
-			return tx.AppendAudit(t.Context(), store.AuditEntry{Kind: store.AuditChange, Op: "hello"})
-		})
-		if err != nil {
-			t.Errorf("DB %d: %v", i, err)
+	storetest.RunOpen(t, len(files), func(t *testing.T) storetest.Opener {
+		schema, pgURL := newSchema(t), dsn(t)
+		return func(ctx context.Context) (store.Store, error) {
+			db, err := postgres.Open(ctx, pgURL, postgres.Options{Logger: storetest.Logger(t), Schema: schema})
+			if err != nil {
+				return nil, err
+			}
+			return testDB{db}, nil
 		}
-	}
-}
-
-// TestReopen keeps the data and refuses a database from a newer foyer.
-func TestReopen(t *testing.T) {
-	t.Parallel()
-	schema := newSchema(t)
-	ctx := t.Context()
-	db, err := postgres.Open(ctx, dsn(t), postgres.Options{Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.InTx(ctx, func(tx store.Tx) error {
-		return tx.CreateRun(ctx, &foyer.Run{ID: "run-1", Kind: foyer.RunApply})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	db, err = postgres.Open(ctx, dsn(t), postgres.Options{Schema: schema})
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	err = db.InTx(ctx, func(tx store.Tx) error {
-		_, err := tx.Run(ctx, "run-1")
-		return err
-	})
-	if err != nil {
-		t.Errorf("after reopening: %v", err)
-	}
-	if _, err := db.Pool().Exec(ctx, `INSERT INTO foyer_migrations VALUES (999, 'future', now())`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if db, err := postgres.Open(ctx, dsn(t), postgres.Options{Schema: schema}); err == nil {
-		db.Close()
-		t.Errorf("Open of a database at ledger version 999 succeeded, want a refusal")
-	}
 }
 
 func TestOpenBadOptions(t *testing.T) {
@@ -226,11 +159,7 @@ func TestOpenBadOptions(t *testing.T) {
 
 // BenchmarkCreateWithJobs: see storetest.Benchmark and docs/ledger.md.
 func BenchmarkCreateWithJobs(b *testing.B) {
-	for _, batch := range []int{1, 100, 1000} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			storetest.Benchmark(b, open(b), batch)
-		})
-	}
+	storetest.Benchmarks(b, func(b *testing.B) store.Store { return open(b) })
 }
 
 // TestAuditTruncateRefused covers what the suite cannot ask of every

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"fmt"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -19,24 +17,8 @@ func (db *DB) Queue(cfg *river.Config) (store.Queue, error) {
 	if cfg != nil {
 		c = *cfg
 	}
-	if c.Logger == nil {
-		c.Logger = db.log
-	}
 	if c.Schema == "" {
 		c.Schema = db.schema
 	}
-	return riverq.New(riverpgxv5.New(db.pool), &c, "PostgreSQL "+db.where, db.own)
-}
-
-// own returns the PostgreSQL transaction inside t, which must come from this
-// ledger's InTx.
-func (db *DB) own(t store.Tx) (pgx.Tx, error) {
-	x, ok := t.(*tx)
-	if !ok {
-		return nil, fmt.Errorf("queue on PostgreSQL %s: %T is not a transaction of a PostgreSQL ledger", db.where, t)
-	}
-	if x.db != db {
-		return nil, fmt.Errorf("queue on PostgreSQL %s: the transaction belongs to another ledger (%s)", db.where, x.db.where)
-	}
-	return x.tx, nil
+	return riverq.New(riverpgxv5.New(db.pool), &c, db.ledger, func(c *conn) pgx.Tx { return c.tx })
 }

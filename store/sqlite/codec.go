@@ -1,66 +1,11 @@
 package sqlite
 
 import (
-	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
-
-// timeFormat is how times are stored: UTC, fixed width, to the microsecond,
-// so that they sort as text and read back as PostgreSQL's timestamptz does.
-const timeFormat = "2006-01-02T15:04:05.000000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
-// nullTime stores the zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return formatTime(t)
-}
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeFormat, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read stored time %q: %w", s, err)
-	}
-	return t, nil
-}
-
-// parseNullTime reads a nullable time; NULL is the zero time.
-func parseNullTime(s sql.NullString) (time.Time, error) {
-	if !s.Valid {
-		return time.Time{}, nil
-	}
-	return parseTime(s.String)
-}
-
-// jsonList encodes a list of strings, nil as [].
-func jsonList(l []string) (string, error) {
-	if l == nil {
-		l = []string{}
-	}
-	b, err := json.Marshal(l)
-	return string(b), err
-}
-
-// parseList decodes jsonList's output; [] reads back as nil.
-func parseList(s string) ([]string, error) {
-	var l []string
-	if err := json.Unmarshal([]byte(s), &l); err != nil {
-		return nil, fmt.Errorf("read stored list %q: %w", s, err)
-	}
-	if len(l) == 0 {
-		return nil, nil
-	}
-	return l, nil
-}
 
 // errCode returns SQLite's (extended) result code of err, or 0.
 func errCode(err error) int {
@@ -78,21 +23,4 @@ func isBusy(err error) bool {
 		return true
 	}
 	return false
-}
-
-// boolInt stores a bool as SQLite's 0 or 1.
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// changed reports whether an INSERT, UPDATE or DELETE touched a row.
-func changed(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
 }

@@ -12,6 +12,11 @@
 // Queue.InsertTx/CompleteTx with it): calling InTx again, or a River method
 // without Tx, would wait for the connection the transaction holds.
 //
+// The ledger's statements are written once, for this backend and
+// store/postgres, in store/internal/ledger; this package gives them SQLite:
+// the connection and its transactions, times and lists as text (conn), the
+// retry of a busy file, and the dialect.
+//
 // Only cmd/foyer/cli (which wires the backends) and this package's tests
 // import it; everything else uses the interfaces in package store.
 package sqlite
@@ -19,7 +24,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -30,6 +34,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/internal/ledger"
 )
 
 // Options tune Open. The zero value is usable.
@@ -45,10 +50,10 @@ type Options struct {
 
 // DB is an open SQLite ledger.
 type DB struct {
-	sql   *sql.DB
-	clock foyer.Clock
-	log   *slog.Logger
-	path  string
+	sql    *sql.DB
+	log    *slog.Logger
+	path   string
+	ledger *ledger.DB
 }
 
 var _ store.Store = (*DB)(nil)
@@ -93,7 +98,22 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
 	sdb.SetConnMaxIdleTime(0)
-	db := &DB{sql: sdb, clock: opts.Clock, log: opts.Logger, path: path}
+	db := &DB{sql: sdb, log: opts.Logger, path: path}
+	db.ledger = &ledger.DB{
+		Where: "SQLite database " + path,
+		Dialect: ledger.Dialect{
+			RiverNow: `datetime('now', 'subsec')`, // as riversqlite writes scheduled_at
+			MigrationsTable: `CREATE TABLE IF NOT EXISTS foyer_migrations (
+				version    INTEGER PRIMARY KEY,
+				name       TEXT NOT NULL,
+				applied_at TEXT NOT NULL
+			)`,
+		},
+		Clock: opts.Clock,
+		Log:   opts.Logger,
+		Begin: db.begin,
+		Retry: ledger.Retry{If: isBusy, Why: "database busy", Attempts: maxTxAttempts, Pause: 50 * time.Millisecond},
+	}
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
@@ -145,59 +165,14 @@ func (db *DB) Close() error {
 // locked by another process past the busy timeout, the transaction is run
 // again, at most maxTxAttempts times in all.
 func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := db.inTx(ctx, fn)
-		if err == nil || !isBusy(err) || attempt == maxTxAttempts {
-			return err
-		}
-		db.log.WarnContext(ctx, "ledger transaction retried: database busy", "attempt", attempt, "err", err)
-		if err := pause(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
-			return err
-		}
-	}
+	return db.ledger.InTx(ctx, fn)
 }
 
-func (db *DB) inTx(ctx context.Context, fn func(store.Tx) error) (err error) {
+// begin starts a transaction; the DSN's _txlock makes it BEGIN IMMEDIATE.
+func (db *DB) begin(ctx context.Context) (ledger.Txn, error) {
 	stx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin ledger transaction: %w", err)
+		return nil, err
 	}
-	t := &tx{db: db, tx: stx, now: db.clock.Now().UTC().Truncate(time.Microsecond)}
-	defer func() {
-		if err != nil {
-			if rerr := stx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-				err = errors.Join(err, fmt.Errorf("roll back ledger transaction: %w", rerr))
-			}
-		}
-	}()
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("commit ledger transaction: %w", err)
-	}
-	return nil
+	return &conn{tx: stx}, nil
 }
-
-// pause waits d or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// tx is one ledger transaction; it implements store.Tx.
-type tx struct {
-	db  *DB
-	tx  *sql.Tx
-	now time.Time
-}
-
-var _ store.Tx = (*tx)(nil)
-
-func (t *tx) Now() time.Time { return t.now }

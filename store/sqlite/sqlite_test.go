@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,15 +25,16 @@ func (d testDB) ExecSQL(ctx context.Context, query string) error {
 	return err
 }
 
-var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func logger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+func (d testDB) QueryIntSQL(ctx context.Context, query string) (n int64, err error) {
+	err = d.SQL().QueryRowContext(ctx, query).Scan(&n)
+	return n, err
 }
 
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // template is a database file migrated once by TestMain; open copies it,
-// so that each subtest skips the migrations (TestOpenConcurrently and
-// TestReopen migrate from scratch).
+// so that each subtest skips the migrations (TestOpen and TestBusyRetried
+// migrate from scratch).
 var template string
 
 func TestMain(m *testing.M) {
@@ -74,7 +74,7 @@ func open(tb testing.TB) *sqlite.DB {
 
 func openPath(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Clock: storetest.NewClock(epoch), Logger: logger(tb)})
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Clock: storetest.NewClock(epoch), Logger: storetest.Logger(tb)})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -110,92 +110,23 @@ func TestMemory(t *testing.T) {
 	}
 }
 
-// TestOpenConcurrently opens one new file from several processes' worth of
-// DBs at once: each migrates or finds the work done, none fails.
-func TestOpenConcurrently(t *testing.T) {
+// TestOpen: see storetest.RunOpen. Each database is a new file.
+func TestOpen(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	const n = 4
-	var (
-		wg   sync.WaitGroup
-		errs = make([]error, n)
-		dbs  = make([]*sqlite.DB, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			dbs[i], errs[i] = sqlite.Open(t.Context(), path, sqlite.Options{Logger: logger(t)})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("Open %d: %v", i, err)
-			continue
-		}
-		defer dbs[i].Close()
-	}
-	if t.Failed() {
-		return
-	}
-	var versions int
-	if err := dbs[0].SQL().QueryRowContext(t.Context(), `SELECT count(*) FROM foyer_migrations`).Scan(&versions); err != nil {
-		t.Fatal(err)
-	}
 	files, err := filepath.Glob("migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if versions != len(files) {
-		t.Errorf("foyer_migrations has %d rows, want one per migration: %d", versions, len(files))
-	}
-	// All of them work on the one ledger.
-	for i, db := range dbs {
-		err := db.InTx(t.Context(), func(tx store.Tx) error {
-			return tx.AppendAudit(t.Context(), store.AuditEntry{Kind: store.AuditChange, Op: "hello"})
-		})
-		if err != nil {
-			t.Errorf("DB %d: %v", i, err)
+	storetest.RunOpen(t, len(files), func(t *testing.T) storetest.Opener {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		return func(ctx context.Context) (store.Store, error) {
+			db, err := sqlite.Open(ctx, path, sqlite.Options{Logger: storetest.Logger(t)})
+			if err != nil {
+				return nil, err
+			}
+			return testDB{db}, nil
 		}
-	}
-}
-
-// TestReopen keeps the data and refuses a database from a newer foyer.
-func TestReopen(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	ctx := t.Context()
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.InTx(ctx, func(tx store.Tx) error {
-		return tx.CreateRun(ctx, &foyer.Run{ID: "run-1", Kind: foyer.RunApply})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	err = db.InTx(ctx, func(tx store.Tx) error {
-		_, err := tx.Run(ctx, "run-1")
-		return err
-	})
-	if err != nil {
-		t.Errorf("after reopening: %v", err)
-	}
-	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO foyer_migrations VALUES (999, 'future', '')`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if _, err := sqlite.Open(ctx, path, sqlite.Options{}); err == nil {
-		t.Errorf("Open of a database at ledger version 999 succeeded, want a refusal")
-	} else {
-		t.Logf("refused as it should: %v", err)
-	}
 }
 
 func TestOpenBadPath(t *testing.T) {
@@ -210,11 +141,7 @@ func TestOpenBadPath(t *testing.T) {
 
 // BenchmarkCreateWithJobs: see storetest.Benchmark and docs/ledger.md.
 func BenchmarkCreateWithJobs(b *testing.B) {
-	for _, batch := range []int{1, 100, 1000} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			storetest.Benchmark(b, open(b), batch)
-		})
-	}
+	storetest.Benchmarks(b, func(b *testing.B) store.Store { return open(b) })
 }
 
 // retryLog tells when a DB logs that it retries a transaction.
@@ -240,7 +167,7 @@ func TestBusyRetried(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	holder := openPath(t, path)
-	log := retryLog{Handler: logger(t).Handler(), retried: make(chan struct{}, 1)}
+	log := retryLog{Handler: storetest.Logger(t).Handler(), retried: make(chan struct{}, 1)}
 	waiter, err := sqlite.Open(t.Context(), path, sqlite.Options{Logger: slog.New(log), BusyTimeout: 250 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -301,3 +228,19 @@ func TestQueueOtherLedger(t *testing.T) {
 type storetestArgs struct{}
 
 func (storetestArgs) Kind() string { return "sqlite_test" }
+
+// TestNumberedParameters pins what package ledger's statements rely on:
+// modernc.org/sqlite binds a parameter written $N to the Nth argument, as
+// PostgreSQL does, in any order and however often it appears.
+func TestNumberedParameters(t *testing.T) {
+	t.Parallel()
+	db := openPath(t, ":memory:")
+	var got string
+	if err := db.SQL().QueryRowContext(t.Context(), `SELECT $2 || $1 || $2 || $10`,
+		"a", "b", 3, 4, 5, 6, 7, 8, 9, "j").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "babj" {
+		t.Errorf("$2 || $1 || $2 || $10 = %q, want %q", got, "babj")
+	}
+}

@@ -64,3 +64,13 @@ func Benchmark(b *testing.B, s store.Store, batch int) {
 		n += size
 	}
 }
+
+// Benchmarks runs Benchmark with 1, 100 and 1000 rows per transaction,
+// each on a new, empty store from open.
+func Benchmarks(b *testing.B, open func(b *testing.B) store.Store) {
+	for _, batch := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			Benchmark(b, open(b), batch)
+		})
+	}
+}

@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite of the ledger: every backend of
 // package store (store/sqlite, store/postgres) runs it from its own tests
-// with Run, and passes it. It also holds the benchmark the engine's cost per
-// row is read from (Benchmark).
+// with Run, and passes it; RunOpen checks what opening a database promises
+// (concurrent migration, reopening). It also holds the benchmark the
+// engine's cost per row is read from (Benchmark, Benchmarks).
 //
 // The suite is split by promise: runs and rows, requests and their states,
 // steps, guests, grants, the audit log, leases, transactions and the queue.
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,6 +46,12 @@ func NewClock(start time.Time) *Clock { return &Clock{start: start.UTC()} }
 // Now returns the next instant.
 func (c *Clock) Now() time.Time {
 	return c.start.Add(time.Duration(c.ticks.Add(1)-1) * time.Millisecond)
+}
+
+// Logger returns a logger that writes warnings and errors to tb's output,
+// for the stores a backend's tests open.
+func Logger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // Run runs the whole suite. open returns a fresh, empty store and arranges

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/internal/ledger"
 )
 
 // Queue is River on a ledger's database. TTx is the backend's transaction
@@ -19,23 +20,34 @@ import (
 type Queue[TTx any, TDriver riverdriver.Driver[TTx]] struct {
 	client *river.Client[TTx]
 	where  string                      // the database, for messages
-	own    func(store.Tx) (TTx, error) // the backend's transaction inside a store.Tx of its own ledger
+	own    func(store.Tx) (TTx, error) // River's transaction inside a store.Tx of the queue's ledger
 }
 
-// New builds a River client with driver and cfg (copied; its Logger is
-// logger when unset). where names the database in messages; own extracts
-// the backend's transaction from a store.Tx, refusing one of another
-// ledger.
-func New[TTx any, TDriver riverdriver.Driver[TTx]](driver TDriver, cfg *river.Config, where string, own func(store.Tx) (TTx, error)) (*Queue[TTx, TDriver], error) {
+// New builds a River client with driver and cfg (copied; its Logger is the
+// ledger's when unset) on the database of the ledger db. A Queue's ...Tx
+// methods take only transactions of db, of the backend's type C; tx gives
+// the River transaction inside one.
+func New[TTx any, TDriver riverdriver.Driver[TTx], C ledger.Txn](driver TDriver, cfg *river.Config, db *ledger.DB, tx func(C) TTx) (*Queue[TTx, TDriver], error) {
 	var c river.Config
 	if cfg != nil {
 		c = *cfg
 	}
+	if c.Logger == nil {
+		c.Logger = db.Log
+	}
 	client, err := river.NewClient[TTx](driver, &c)
 	if err != nil {
-		return nil, fmt.Errorf("start River on %s: %w", where, err)
+		return nil, fmt.Errorf("start River on %s: %w", db.Where, err)
 	}
-	return &Queue[TTx, TDriver]{client: client, where: where, own: own}, nil
+	own := func(t store.Tx) (TTx, error) {
+		c, err := ledger.Own[C](db, t)
+		if err != nil {
+			var none TTx
+			return none, fmt.Errorf("queue on %s: %w", db.Where, err)
+		}
+		return tx(c), nil
+	}
+	return &Queue[TTx, TDriver]{client: client, where: db.Where, own: own}, nil
 }
 
 var _ store.Queue = (*Queue[any, riverdriver.Driver[any]])(nil)

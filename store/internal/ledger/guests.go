@@ -1,30 +1,29 @@
-package postgres
+package ledger
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
 )
 
 var (
-	_ store.Guests = (*tx)(nil)
-	_ store.Grants = (*tx)(nil)
+	_ store.Guests = (*Tx)(nil)
+	_ store.Grants = (*Tx)(nil)
 )
 
-func (t *tx) PutGuest(ctx context.Context, g *foyer.Guest) error {
+func (t *Tx) PutGuest(ctx context.Context, g *foyer.Guest) error {
 	switch {
 	case g == nil:
 		return foyer.Errorf(foyer.EINVALID, "guest is missing")
 	case g.UserID == "":
 		return foyer.Errorf(foyer.EINVALID, "guest %s has no object id", g.Email)
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO guests (user_id, email, email_key, upn, display_name,
+	if _, err := t.c.Exec(ctx, `INSERT INTO guests (user_id, email, email_key, upn, display_name,
 		redemption, enabled, invited_at, last_sign_in, profiles, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, email_key = excluded.email_key,
@@ -55,9 +54,9 @@ func scanGuest(row scanner) (*foyer.Guest, error) {
 	return &g, nil
 }
 
-func (t *tx) Guest(ctx context.Context, userID string) (*foyer.Guest, error) {
-	g, err := scanGuest(t.tx.QueryRow(ctx, `SELECT `+guestColumns+` FROM guests WHERE user_id = $1`, userID))
-	if errors.Is(err, pgx.ErrNoRows) {
+func (t *Tx) Guest(ctx context.Context, userID string) (*foyer.Guest, error) {
+	g, err := scanGuest(t.c.QueryRow(ctx, `SELECT `+guestColumns+` FROM guests WHERE user_id = $1`, userID))
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no guest %s", userID)
 	}
 	if err != nil {
@@ -68,10 +67,10 @@ func (t *tx) Guest(ctx context.Context, userID string) (*foyer.Guest, error) {
 
 // GuestByEmail returns the guest with the address; if the directory holds
 // several (an old object not yet purged), the one recorded last.
-func (t *tx) GuestByEmail(ctx context.Context, email foyer.Address) (*foyer.Guest, error) {
-	g, err := scanGuest(t.tx.QueryRow(ctx, `SELECT `+guestColumns+` FROM guests
+func (t *Tx) GuestByEmail(ctx context.Context, email foyer.Address) (*foyer.Guest, error) {
+	g, err := scanGuest(t.c.QueryRow(ctx, `SELECT `+guestColumns+` FROM guests
 		WHERE email_key = $1 ORDER BY updated_at DESC, user_id LIMIT 1`, email.Key()))
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no guest with address %s", email)
 	}
 	if err != nil {
@@ -81,7 +80,7 @@ func (t *tx) GuestByEmail(ctx context.Context, email foyer.Address) (*foyer.Gues
 }
 
 // RecordGrant records h; recording it again keeps the first GrantedAt.
-func (t *tx) RecordGrant(ctx context.Context, h store.HeldGrant) error {
+func (t *Tx) RecordGrant(ctx context.Context, h store.HeldGrant) error {
 	if h.UserID == "" || h.Profile == "" || h.Key == "" {
 		return foyer.Errorf(foyer.EINVALID, "held grant needs a user, a profile and a key (got %q, %q, %q)", h.UserID, h.Profile, h.Key)
 	}
@@ -89,23 +88,23 @@ func (t *tx) RecordGrant(ctx context.Context, h store.HeldGrant) error {
 	if at.IsZero() {
 		at = t.now
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO held_grants (user_id, profile, grant_key, grant_text, granted_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, h.UserID, h.Profile, h.Key, h.Grant, at.UTC()); err != nil {
+	if _, err := t.c.Exec(ctx, `INSERT INTO held_grants (user_id, profile, grant_key, grant_text, granted_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, h.UserID, h.Profile, h.Key, h.Grant, at); err != nil {
 		return fmt.Errorf("record that %s holds %s through %s: %w", h.UserID, h.Key, h.Profile, err)
 	}
 	return nil
 }
 
-func (t *tx) DropGrant(ctx context.Context, userID, profile, key string) error {
-	if _, err := t.tx.Exec(ctx, `DELETE FROM held_grants WHERE user_id = $1 AND profile = $2 AND grant_key = $3`,
+func (t *Tx) DropGrant(ctx context.Context, userID, profile, key string) error {
+	if _, err := t.c.Exec(ctx, `DELETE FROM held_grants WHERE user_id = $1 AND profile = $2 AND grant_key = $3`,
 		userID, profile, key); err != nil {
 		return fmt.Errorf("forget that %s holds %s through %s: %w", userID, key, profile, err)
 	}
 	return nil
 }
 
-func (t *tx) HeldGrants(ctx context.Context, userID string) ([]store.HeldGrant, error) {
-	rows, err := t.tx.Query(ctx, `SELECT user_id, profile, grant_key, grant_text, granted_at
+func (t *Tx) HeldGrants(ctx context.Context, userID string) ([]store.HeldGrant, error) {
+	rows, err := t.c.Query(ctx, `SELECT user_id, profile, grant_key, grant_text, granted_at
 		FROM held_grants WHERE user_id = $1 ORDER BY profile, grant_key`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("read grants held by %s: %w", userID, err)

@@ -1,4 +1,4 @@
-package sqlite
+package ledger
 
 import (
 	"context"
@@ -12,13 +12,9 @@ import (
 	"github.com/foyer-dev/foyer/store"
 )
 
-var _ store.Runs = (*tx)(nil)
+var _ store.Runs = (*Tx)(nil)
 
-// pageSize is how many rows the iterating methods read at a time. They read a
-// page, close it, then call fn for each row, so fn may use the transaction.
-const pageSize = 500
-
-func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
+func (t *Tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	switch {
 	case r == nil:
 		return foyer.Errorf(foyer.EINVALID, "run is missing")
@@ -30,13 +26,13 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = t.now
 	}
-	ok, err := changed(t.tx.ExecContext(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at, saved)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, formatTime(r.StartedAt), r.Saved))
+	n, err := t.c.Exec(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at, saved)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt, r.Saved)
 	if err != nil {
 		return fmt.Errorf("create run %s: %w", r.ID, err)
 	}
-	if !ok {
+	if n == 0 {
 		return foyer.Errorf(foyer.ECONFLICT, "run %s already exists", r.ID)
 	}
 	return nil
@@ -45,8 +41,8 @@ func (t *tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary,
 	approved_at, approved_by, discarded_at, saved`
 
-func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
-	row := t.tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id)
+func (t *Tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
+	row := t.c.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id)
 	r, err := t.scanRun(ctx, row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no run %s", id)
@@ -57,11 +53,12 @@ func (t *tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	return r, nil
 }
 
-func (t *tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, error) {
+func (t *Tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, error) {
 	if limit <= 0 {
 		return nil, foyer.Errorf(foyer.EINVALID, "run ids: limit %d is not positive", limit)
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY id LIMIT ?`, prefix, prefix, limit)
+	rows, err := t.c.Query(ctx, `SELECT id FROM runs WHERE substr(id, 1, length($1)) = $1
+		ORDER BY id`+t.db.Dialect.ByteOrder+` LIMIT $2`, prefix, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find runs whose id starts with %q: %w", prefix, err)
 	}
@@ -80,9 +77,9 @@ func (t *tx) RunIDs(ctx context.Context, prefix string, limit int) ([]string, er
 	return ids, nil
 }
 
-func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error) {
-	row := t.tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE kind = ? AND profile = ? AND digest = ? AND finished_at IS NULL AND discarded_at IS NULL
+func (t *Tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest string) (*foyer.Run, error) {
+	row := t.c.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE kind = $1 AND profile = $2 AND digest = $3 AND finished_at IS NULL AND discarded_at IS NULL
 		ORDER BY seq DESC LIMIT 1`, string(kind), profile, digest)
 	r, err := t.scanRun(ctx, row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -95,7 +92,7 @@ func (t *tx) OpenRun(ctx context.Context, kind foyer.RunKind, profile, digest st
 }
 
 // scanRun reads a run; an unfinished run's summary is counted from its rows.
-func (t *tx) scanRun(ctx context.Context, row scanner) (*foyer.Run, error) {
+func (t *Tx) scanRun(ctx context.Context, row scanner) (*foyer.Run, error) {
 	r, counted, err := scanRunRow(row)
 	if err != nil || counted {
 		return r, err
@@ -111,29 +108,19 @@ func (t *tx) scanRun(ctx context.Context, row scanner) (*foyer.Run, error) {
 func scanRunRow(row scanner) (*foyer.Run, bool, error) {
 	var (
 		r                                     foyer.Run
-		kind, started                         string
-		sealed, approved, discarded, finished sql.NullString
-		summary                               sql.NullString
+		kind                                  string
+		started                               time.Time
+		sealed, approved, discarded, finished *time.Time
+		summary                               []byte
 	)
 	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary,
 		&approved, &r.ApprovedBy, &discarded, &r.Saved); err != nil {
 		return nil, false, err
 	}
-	r.Kind = foyer.RunKind(kind)
-	var err error
-	if r.StartedAt, err = parseTime(started); err != nil {
-		return nil, false, err
-	}
-	for _, f := range []struct {
-		dst *time.Time
-		src sql.NullString
-	}{{&r.SealedAt, sealed}, {&r.ApprovedAt, approved}, {&r.DiscardedAt, discarded}, {&r.FinishedAt, finished}} {
-		if *f.dst, err = parseNullTime(f.src); err != nil {
-			return nil, false, err
-		}
-	}
-	if summary.Valid {
-		if err := json.Unmarshal([]byte(summary.String), &r.Summary); err != nil {
+	r.Kind, r.StartedAt, r.SealedAt, r.FinishedAt = foyer.RunKind(kind), started.UTC(), readTime(sealed), readTime(finished)
+	r.ApprovedAt, r.DiscardedAt = readTime(approved), readTime(discarded)
+	if summary != nil {
+		if err := json.Unmarshal(summary, &r.Summary); err != nil {
 			return nil, false, fmt.Errorf("read summary of run %s: %w", r.ID, err)
 		}
 		return &r, true, nil
@@ -141,11 +128,13 @@ func scanRunRow(row scanner) (*foyer.Run, bool, error) {
 	return &r, false, nil
 }
 
-func (t *tx) ListRuns(ctx context.Context, limit int, fn func(*foyer.Run) error) error {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+func (t *Tx) ListRuns(ctx context.Context, limit int, fn func(*foyer.Run) error) error {
+	var args params
+	query := `SELECT ` + runColumns + ` FROM runs ORDER BY seq DESC`
+	if limit > 0 {
+		query += ` LIMIT ` + args.add(limit)
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY seq DESC LIMIT ?`, limit)
+	rows, err := t.c.Query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("list runs: %w", err)
 	}
@@ -161,7 +150,7 @@ func (t *tx) ListRuns(ctx context.Context, limit int, fn func(*foyer.Run) error)
 		}
 		runs, counted = append(runs, r), append(counted, c)
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+	if err := errors.Join(rows.Close(), rows.Err()); err != nil {
 		return fmt.Errorf("list runs: %w", err)
 	}
 	for i, r := range runs {
@@ -177,33 +166,33 @@ func (t *tx) ListRuns(ctx context.Context, limit int, fn func(*foyer.Run) error)
 	return nil
 }
 
-func (t *tx) ApproveRun(ctx context.Context, id, by string) error {
-	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET approved_at = ?, approved_by = ?
-		WHERE id = ? AND sealed_at IS NOT NULL AND approved_at IS NULL AND discarded_at IS NULL`, formatTime(t.now), by, id))
+func (t *Tx) ApproveRun(ctx context.Context, id, by string) error {
+	n, err := t.c.Exec(ctx, `UPDATE runs SET approved_at = $1, approved_by = $2
+		WHERE id = $3 AND sealed_at IS NOT NULL AND approved_at IS NULL AND discarded_at IS NULL`, t.now, by, id)
 	if err != nil {
 		return fmt.Errorf("approve run %s: %w", id, err)
 	}
-	if !ok {
+	if n == 0 {
 		return t.lifecycleConflict(ctx, id, "approve")
 	}
 	return nil
 }
 
-func (t *tx) DiscardRun(ctx context.Context, id string) error {
-	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET discarded_at = coalesce(discarded_at, ?)
-		WHERE id = ? AND approved_at IS NULL AND finished_at IS NULL`, formatTime(t.now), id))
+func (t *Tx) DiscardRun(ctx context.Context, id string) error {
+	n, err := t.c.Exec(ctx, `UPDATE runs SET discarded_at = coalesce(discarded_at, $1)
+		WHERE id = $2 AND approved_at IS NULL AND finished_at IS NULL`, t.now, id)
 	if err != nil {
 		return fmt.Errorf("discard run %s: %w", id, err)
 	}
-	if !ok {
+	if n == 0 {
 		return t.lifecycleConflict(ctx, id, "discard")
 	}
 	return nil
 }
 
-// lifecycleConflict explains why run id could not be approved or
-// discarded.
-func (t *tx) lifecycleConflict(ctx context.Context, id, what string) error {
+// lifecycleConflict explains why run id could not be approved, discarded
+// or finished.
+func (t *Tx) lifecycleConflict(ctx context.Context, id, what string) error {
 	r, err := t.Run(ctx, id)
 	if err != nil {
 		return err
@@ -211,44 +200,44 @@ func (t *tx) lifecycleConflict(ctx context.Context, id, what string) error {
 	return foyer.Errorf(foyer.ECONFLICT, "cannot %s run %s: it is %s", what, id, r.State())
 }
 
-func (t *tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
+func (t *Tx) FinishRun(ctx context.Context, id string, s foyer.Summary) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("finish run %s: encode summary: %w", id, err)
 	}
-	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, summary = ?
-		WHERE id = ? AND finished_at IS NULL AND approved_at IS NOT NULL`, formatTime(t.now), string(b), id))
+	// As text: SQLite keeps it as TEXT, PostgreSQL reads it into jsonb.
+	n, err := t.c.Exec(ctx, `UPDATE runs SET finished_at = $1, summary = $2
+		WHERE id = $3 AND finished_at IS NULL AND approved_at IS NOT NULL`, t.now, string(b), id)
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", id, err)
 	}
-	if !ok {
+	if n == 0 {
 		return t.lifecycleConflict(ctx, id, "finish")
 	}
 	return nil
 }
 
-func (t *tx) SealRun(ctx context.Context, id string) error {
-	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE runs SET sealed_at = ? WHERE id = ? AND sealed_at IS NULL`,
-		formatTime(t.now), id))
+func (t *Tx) SealRun(ctx context.Context, id string) error {
+	n, err := t.c.Exec(ctx, `UPDATE runs SET sealed_at = $1 WHERE id = $2 AND sealed_at IS NULL`, t.now, id)
 	if err != nil {
 		return fmt.Errorf("seal run %s: %w", id, err)
 	}
-	if !ok {
+	if n == 0 {
 		return t.runConflict(ctx, id, "run %s is already sealed")
 	}
 	return nil
 }
 
-func (t *tx) DeleteRun(ctx context.Context, id string) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM run_rows WHERE run_id IN
-		(SELECT id FROM runs WHERE id = ? AND sealed_at IS NULL)`, id); err != nil {
+func (t *Tx) DeleteRun(ctx context.Context, id string) error {
+	if _, err := t.c.Exec(ctx, `DELETE FROM run_rows WHERE run_id IN
+		(SELECT id FROM runs WHERE id = $1 AND sealed_at IS NULL)`, id); err != nil {
 		return fmt.Errorf("delete run %s: %w", id, err)
 	}
-	ok, err := changed(t.tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ? AND sealed_at IS NULL`, id))
+	n, err := t.c.Exec(ctx, `DELETE FROM runs WHERE id = $1 AND sealed_at IS NULL`, id)
 	if err != nil {
 		return fmt.Errorf("delete run %s: %w", id, err)
 	}
-	if !ok {
+	if n == 0 {
 		return t.runConflict(ctx, id, "run %s is sealed: its rows are history")
 	}
 	return nil
@@ -256,7 +245,7 @@ func (t *tx) DeleteRun(ctx context.Context, id string) error {
 
 // runConflict explains why a change to run id matched no row: ENOTFOUND if
 // there is no such run, else ECONFLICT with format (given the id).
-func (t *tx) runConflict(ctx context.Context, id, format string) error {
+func (t *Tx) runConflict(ctx context.Context, id, format string) error {
 	if err := t.runExists(ctx, id); err != nil {
 		return err
 	}
@@ -264,9 +253,9 @@ func (t *tx) runConflict(ctx context.Context, id, format string) error {
 }
 
 // runExists returns ENOTFOUND if there is no run id.
-func (t *tx) runExists(ctx context.Context, id string) error {
+func (t *Tx) runExists(ctx context.Context, id string) error {
 	var one int
-	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
+	err := t.c.QueryRow(ctx, `SELECT 1 FROM runs WHERE id = $1`, id).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return foyer.Errorf(foyer.ENOTFOUND, "no run %s", id)
@@ -276,59 +265,56 @@ func (t *tx) runExists(ctx context.Context, id string) error {
 	return nil
 }
 
-func (t *tx) PutRunRows(ctx context.Context, runID string, rows []foyer.Row) error {
+// PutRunRows checks every row before it writes any, then writes them a
+// page at a time (Conn.ExecEach: one round trip a page on PostgreSQL).
+func (t *Tx) PutRunRows(ctx context.Context, runID string, rows []foyer.Row) error {
 	if err := t.runExists(ctx, runID); err != nil {
 		return err
 	}
-	stmt, err := t.tx.PrepareContext(ctx, `INSERT INTO run_rows (run_id, line, email, raw, display_name,
+	for _, r := range rows {
+		if r.Line < 1 {
+			return foyer.Errorf(foyer.EINVALID, "row of run %s has line %d (lines start at 1)", runID, r.Line)
+		}
+	}
+	const put = `INSERT INTO run_rows (run_id, line, email, raw, display_name,
 		given_name, surname, company, profile, redirect_url, message, send_email, action, reason,
 		user_id, grants, result, error, guest_state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT (run_id, line) DO UPDATE SET email = excluded.email, raw = excluded.raw,
 		display_name = excluded.display_name, given_name = excluded.given_name,
 		surname = excluded.surname, company = excluded.company, profile = excluded.profile,
 		redirect_url = excluded.redirect_url, message = excluded.message,
 		send_email = excluded.send_email, action = excluded.action, reason = excluded.reason,
 		user_id = excluded.user_id, grants = excluded.grants, result = excluded.result,
-		error = excluded.error, guest_state = excluded.guest_state`)
-	if err != nil {
-		return fmt.Errorf("record rows of run %s: %w", runID, err)
-	}
-	defer stmt.Close()
-	for _, r := range rows {
-		if r.Line < 1 {
-			return foyer.Errorf(foyer.EINVALID, "row of run %s has line %d (lines start at 1)", runID, r.Line)
+		error = excluded.error, guest_state = excluded.guest_state`
+	for start := 0; start < len(rows); start += pageSize {
+		page := rows[start:min(start+pageSize, len(rows))]
+		args := make([][]any, len(page))
+		for i, r := range page {
+			args[i] = []any{runID, r.Line, string(r.Email), r.Raw, r.DisplayName, r.GivenName, r.Surname,
+				r.Company, r.Profile, r.RedirectURL, r.Message, r.SendEmail, string(r.Action), r.Reason,
+				r.UserID, list(r.Grants), string(r.Result), r.Error, r.GuestState}
 		}
-		grants, err := jsonList(r.Grants)
-		if err != nil {
-			return fmt.Errorf("record line %d of run %s: %w", r.Line, runID, err)
-		}
-		if _, err := stmt.ExecContext(ctx, runID, r.Line, string(r.Email), r.Raw, r.DisplayName,
-			r.GivenName, r.Surname, r.Company, r.Profile, r.RedirectURL, r.Message, r.SendEmail,
-			string(r.Action), r.Reason, r.UserID, grants, string(r.Result), r.Error, r.GuestState); err != nil {
-			return fmt.Errorf("record line %d of run %s: %w", r.Line, runID, err)
+		if done, err := t.c.ExecEach(ctx, put, args); err != nil {
+			return fmt.Errorf("record line %d of run %s: %w", page[done].Line, runID, err)
 		}
 	}
 	return nil
 }
 
-func (t *tx) UpdateRunRow(ctx context.Context, runID string, r foyer.Row) error {
-	grants, err := jsonList(r.Grants)
+func (t *Tx) UpdateRunRow(ctx context.Context, runID string, r foyer.Row) error {
+	n, err := t.c.Exec(ctx, `UPDATE run_rows SET result = $1, user_id = $2, grants = $3, error = $4
+		WHERE run_id = $5 AND line = $6`, string(r.Result), r.UserID, list(r.Grants), r.Error, runID, r.Line)
 	if err != nil {
 		return fmt.Errorf("update line %d of run %s: %w", r.Line, runID, err)
 	}
-	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE run_rows SET result = ?, user_id = ?, grants = ?, error = ?
-		WHERE run_id = ? AND line = ?`, string(r.Result), r.UserID, grants, r.Error, runID, r.Line))
-	if err != nil {
-		return fmt.Errorf("update line %d of run %s: %w", r.Line, runID, err)
-	}
-	if !ok {
+	if n == 0 {
 		return foyer.Errorf(foyer.ENOTFOUND, "run %s has no line %d", runID, r.Line)
 	}
 	return nil
 }
 
-func (t *tx) RunRows(ctx context.Context, runID string, after int, fn func(foyer.Row) error) error {
+func (t *Tx) RunRows(ctx context.Context, runID string, after int, fn func(foyer.Row) error) error {
 	if err := t.runExists(ctx, runID); err != nil {
 		return err
 	}
@@ -354,9 +340,9 @@ const runRowColumns = `r.line, r.email, r.raw, r.display_name, r.given_name, r.s
 	r.company, r.profile, r.redirect_url, r.message, r.send_email, r.action, r.reason, r.user_id,
 	r.grants, r.result, r.error, r.guest_state`
 
-func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.Row, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+runRowColumns+`
-		FROM run_rows r WHERE r.run_id = ? AND r.line > ? ORDER BY r.line LIMIT ?`, runID, after, pageSize)
+func (t *Tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.Row, error) {
+	rows, err := t.c.Query(ctx, `SELECT `+runRowColumns+`
+		FROM run_rows r WHERE r.run_id = $1 AND r.line > $2 ORDER BY r.line LIMIT $3`, runID, after, pageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -364,35 +350,32 @@ func (t *tx) runRowsPage(ctx context.Context, runID string, after int) ([]foyer.
 }
 
 // scanRunRows reads rows of runRowColumns and closes them.
-func scanRunRows(rows *sql.Rows) ([]foyer.Row, error) {
+func scanRunRows(rows Rows) ([]foyer.Row, error) {
 	defer rows.Close()
 	var page []foyer.Row
 	for rows.Next() {
 		var (
-			r                             foyer.Row
-			email, action, grants, result string
-			err                           error
+			r                     foyer.Row
+			email, action, result string
+			grants                []string
 		)
 		if err := rows.Scan(&r.Line, &email, &r.Raw, &r.DisplayName, &r.GivenName, &r.Surname,
 			&r.Company, &r.Profile, &r.RedirectURL, &r.Message, &r.SendEmail, &action, &r.Reason,
 			&r.UserID, &grants, &result, &r.Error, &r.GuestState); err != nil {
 			return nil, err
 		}
-		r.Email, r.Action, r.Result = foyer.Address(email), foyer.Action(action), foyer.Result(result)
-		if r.Grants, err = parseList(grants); err != nil {
-			return nil, err
-		}
+		r.Email, r.Action, r.Result, r.Grants = foyer.Address(email), foyer.Action(action), foyer.Result(result), readList(grants)
 		page = append(page, r)
 	}
 	return page, rows.Err()
 }
 
-func (t *tx) RunSummary(ctx context.Context, runID string) (foyer.Summary, error) {
+func (t *Tx) RunSummary(ctx context.Context, runID string) (foyer.Summary, error) {
 	if err := t.runExists(ctx, runID); err != nil {
 		return foyer.Summary{}, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT action, result, count(*) FROM run_rows
-		WHERE run_id = ? GROUP BY action, result`, runID)
+	rows, err := t.c.Query(ctx, `SELECT action, result, count(*) FROM run_rows
+		WHERE run_id = $1 GROUP BY action, result`, runID)
 	if err != nil {
 		return foyer.Summary{}, fmt.Errorf("count rows of run %s: %w", runID, err)
 	}
@@ -414,12 +397,12 @@ func (t *tx) RunSummary(ctx context.Context, runID string) (foyer.Summary, error
 	return s, nil
 }
 
-func (t *tx) PendingRunRows(ctx context.Context, runID string) (int, error) {
+func (t *Tx) PendingRunRows(ctx context.Context, runID string) (int, error) {
 	if err := t.runExists(ctx, runID); err != nil {
 		return 0, err
 	}
 	var n int
-	if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM run_rows WHERE run_id = ? AND result = ''`, runID).Scan(&n); err != nil {
+	if err := t.c.QueryRow(ctx, `SELECT count(*) FROM run_rows WHERE run_id = $1 AND result = ''`, runID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count pending rows of run %s: %w", runID, err)
 	}
 	return n, nil

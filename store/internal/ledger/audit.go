@@ -1,4 +1,4 @@
-package postgres
+package ledger
 
 import (
 	"context"
@@ -9,43 +9,38 @@ import (
 	"github.com/foyer-dev/foyer/store"
 )
 
-var _ store.Audit = (*tx)(nil)
+var _ store.Audit = (*Tx)(nil)
 
-func (t *tx) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+func (t *Tx) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if err := e.Check(); err != nil {
 		return err
 	}
 	if e.At.IsZero() {
 		e.At = t.now
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO audit (at, kind, actor, run_id, request_id, op,
+	if _, err := t.c.Exec(ctx, `INSERT INTO audit (at, kind, actor, run_id, request_id, op,
 		target, graph_id, error, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.At.UTC(), string(e.Kind), e.Actor, e.RunID, e.RequestID, e.Op, e.Target, e.GraphID,
+		e.At, string(e.Kind), e.Actor, e.RunID, e.RequestID, e.Op, e.Target, e.GraphID,
 		e.Error, e.Detail); err != nil {
 		return fmt.Errorf("append audit entry %s %s: %w", e.Kind, e.Op, err)
 	}
 	return nil
 }
 
-func (t *tx) AuditLog(ctx context.Context, f store.AuditFilter, fn func(store.AuditEntry) error) error {
+func (t *Tx) AuditLog(ctx context.Context, f store.AuditFilter, fn func(store.AuditEntry) error) error {
 	if f.Limit < 0 {
 		return foyer.Errorf(foyer.EINVALID, "audit limit %d is negative", f.Limit)
 	}
-	var (
-		where = []string{"seq > $1"}
-		args  = []any{f.AfterSeq}
-	)
+	var args params
+	where := []string{"seq > " + args.add(f.AfterSeq)} // the first argument: where the next page starts
 	if f.RunID != "" {
-		args = append(args, f.RunID)
-		where = append(where, fmt.Sprintf("run_id = $%d", len(args)))
+		where = append(where, "run_id = "+args.add(f.RunID))
 	}
 	if f.RequestID != "" {
-		args = append(args, f.RequestID)
-		where = append(where, fmt.Sprintf("request_id = $%d", len(args)))
+		where = append(where, "request_id = "+args.add(f.RequestID))
 	}
-	args = append(args, 0) // the limit
 	query := `SELECT seq, at, kind, actor, run_id, request_id, op, target, graph_id, error, detail
-		FROM audit WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(` ORDER BY seq LIMIT $%d`, len(args))
+		FROM audit WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq LIMIT ` + args.add(0) // the last: the page's size
 	left := f.Limit
 	for {
 		n := pageSize
@@ -70,8 +65,8 @@ func (t *tx) AuditLog(ctx context.Context, f store.AuditFilter, fn func(store.Au
 	}
 }
 
-func (t *tx) auditPage(ctx context.Context, query string, args []any) ([]store.AuditEntry, error) {
-	rows, err := t.tx.Query(ctx, query, args...)
+func (t *Tx) auditPage(ctx context.Context, query string, args []any) ([]store.AuditEntry, error) {
+	rows, err := t.c.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package ledger
 
 import (
 	"context"
@@ -11,33 +11,33 @@ import (
 	"github.com/foyer-dev/foyer/store"
 )
 
-var _ store.Leases = (*tx)(nil)
+var _ store.Leases = (*Tx)(nil)
 
-func (t *tx) lease(ctx context.Context, name string) (store.Lease, error) {
-	var (
-		l     = store.Lease{Name: name}
-		until string
-	)
-	err := t.tx.QueryRowContext(ctx, `SELECT owner, generation, until FROM leases WHERE name = ?`, name).
-		Scan(&l.Owner, &l.Generation, &until)
+// lease reads a lease; with lock, its row stays locked until the
+// transaction ends (Dialect.LockRow).
+func (t *Tx) lease(ctx context.Context, name string, lock bool) (store.Lease, error) {
+	l := store.Lease{Name: name}
+	query := `SELECT owner, generation, until FROM leases WHERE name = $1`
+	if lock {
+		query += t.db.Dialect.LockRow
+	}
+	err := t.c.QueryRow(ctx, query, name).Scan(&l.Owner, &l.Generation, &l.Until)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, foyer.Errorf(foyer.ENOTFOUND, "lease %s was never taken", name)
 	}
 	if err != nil {
 		return l, fmt.Errorf("read lease %s: %w", name, err)
 	}
-	if l.Until, err = parseTime(until); err != nil {
-		return l, fmt.Errorf("read lease %s: %w", name, err)
-	}
+	l.Until = l.Until.UTC()
 	return l, nil
 }
 
-func (t *tx) GetLease(ctx context.Context, name string) (store.Lease, error) {
-	return t.lease(ctx, name)
+func (t *Tx) GetLease(ctx context.Context, name string) (store.Lease, error) {
+	return t.lease(ctx, name, false)
 }
 
 // checkLease validates the arguments of AcquireLease and RenewLease.
-func (t *tx) checkLease(name, owner string, until time.Time) error {
+func (t *Tx) checkLease(name, owner string, until time.Time) error {
 	switch {
 	case name == "":
 		return foyer.Errorf(foyer.EINVALID, "lease has no name")
@@ -49,20 +49,20 @@ func (t *tx) checkLease(name, owner string, until time.Time) error {
 	return nil
 }
 
-func (t *tx) AcquireLease(ctx context.Context, name, owner, takeOver string, until time.Time) (store.Lease, error) {
+func (t *Tx) AcquireLease(ctx context.Context, name, owner, takeOver string, until time.Time) (store.Lease, error) {
 	if err := t.checkLease(name, owner, until); err != nil {
 		return store.Lease{}, err
 	}
 	until = until.UTC().Truncate(time.Microsecond)
-	ok, err := changed(t.tx.ExecContext(ctx, `INSERT INTO leases (name, owner, generation, until)
-		VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING`, name, owner, formatTime(until)))
+	n, err := t.c.Exec(ctx, `INSERT INTO leases (name, owner, generation, until)
+		VALUES ($1, $2, 1, $3) ON CONFLICT DO NOTHING`, name, owner, until)
 	if err != nil {
 		return store.Lease{}, fmt.Errorf("take lease %s: %w", name, err)
 	}
-	if ok {
+	if n > 0 {
 		return store.Lease{Name: name, Owner: owner, Generation: 1, Until: until}, nil
 	}
-	cur, err := t.lease(ctx, name)
+	cur, err := t.lease(ctx, name, true)
 	if err != nil {
 		return store.Lease{}, err
 	}
@@ -75,30 +75,29 @@ func (t *tx) AcquireLease(ctx context.Context, name, owner, takeOver string, unt
 	default:
 		return cur, foyer.Errorf(foyer.ECONFLICT, "lease %s is held by %s until %s", name, cur.Owner, cur.Until.Format(time.RFC3339))
 	}
-	ok, err = changed(t.tx.ExecContext(ctx, `UPDATE leases SET owner = ?, generation = ?, until = ?
-		WHERE name = ? AND owner = ? AND generation = ?`,
-		next.Owner, next.Generation, formatTime(next.Until), name, cur.Owner, cur.Generation))
+	n, err = t.c.Exec(ctx, `UPDATE leases SET owner = $1, generation = $2, until = $3
+		WHERE name = $4 AND owner = $5 AND generation = $6`,
+		next.Owner, next.Generation, next.Until, name, cur.Owner, cur.Generation)
 	if err != nil {
 		return store.Lease{}, fmt.Errorf("take lease %s: %w", name, err)
 	}
-	if !ok {
+	if n == 0 {
 		return store.Lease{}, foyer.Errorf(foyer.ECONFLICT, "lease %s changed hands while being taken", name)
 	}
 	return next, nil
 }
 
-func (t *tx) RenewLease(ctx context.Context, name, owner string, until time.Time) (store.Lease, error) {
+func (t *Tx) RenewLease(ctx context.Context, name, owner string, until time.Time) (store.Lease, error) {
 	if err := t.checkLease(name, owner, until); err != nil {
 		return store.Lease{}, err
 	}
 	until = until.UTC().Truncate(time.Microsecond)
-	ok, err := changed(t.tx.ExecContext(ctx, `UPDATE leases SET until = ? WHERE name = ? AND owner = ?`,
-		formatTime(until), name, owner))
+	n, err := t.c.Exec(ctx, `UPDATE leases SET until = $1 WHERE name = $2 AND owner = $3`, until, name, owner)
 	if err != nil {
 		return store.Lease{}, fmt.Errorf("renew lease %s: %w", name, err)
 	}
-	if !ok {
-		cur, err := t.lease(ctx, name)
+	if n == 0 {
+		cur, err := t.lease(ctx, name, false)
 		if foyer.ErrorCode(err) == foyer.ENOTFOUND {
 			return store.Lease{}, foyer.Errorf(foyer.ECONFLICT, "lease %s is not held by %s: it was never taken", name, owner)
 		}
@@ -111,15 +110,15 @@ func (t *tx) RenewLease(ctx context.Context, name, owner string, until time.Time
 		}
 		return cur, foyer.Errorf(foyer.ECONFLICT, "lease %s is not held by %s but by %s", name, owner, holder)
 	}
-	return t.lease(ctx, name)
+	return t.lease(ctx, name, false)
 }
 
-func (t *tx) ReleaseLease(ctx context.Context, name, owner string) error {
+func (t *Tx) ReleaseLease(ctx context.Context, name, owner string) error {
 	if owner == "" {
 		return foyer.Errorf(foyer.EINVALID, "lease %s: owner is empty", name)
 	}
-	if _, err := t.tx.ExecContext(ctx, `UPDATE leases SET owner = '', until = ? WHERE name = ? AND owner = ?`,
-		formatTime(t.now), name, owner); err != nil {
+	if _, err := t.c.Exec(ctx, `UPDATE leases SET owner = '', until = $1 WHERE name = $2 AND owner = $3`,
+		t.now, name, owner); err != nil {
 		return fmt.Errorf("release lease %s: %w", name, err)
 	}
 	return nil

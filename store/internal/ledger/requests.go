@@ -1,19 +1,18 @@
-package postgres
+package ledger
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
 )
 
-var _ store.Requests = (*tx)(nil)
+var _ store.Requests = (*Tx)(nil)
 
 // failureArgs are the failure columns of a request: all empty (code NULL)
 // when there is no failure.
@@ -24,7 +23,15 @@ func failureArgs(f *foyer.Failure) []any {
 	return []any{f.Code, f.Message, f.Retryable, f.Step}
 }
 
-func (t *tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
+// insertRequest inserts a request unless its id, or its profile and
+// address, are taken.
+const insertRequest = `INSERT INTO requests (id, run_id, origin, line, email, email_key, display_name,
+	profile, state, user_id, redeem_url, failure_code, failure_message, failure_retryable, failure_step,
+	created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	ON CONFLICT DO NOTHING`
+
+func (t *Tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 	if r != nil && r.State == "" {
 		r.State = foyer.StateReceived
 	}
@@ -38,25 +45,28 @@ func (t *tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 	args := []any{r.ID, r.RunID, string(r.Origin), r.Line, string(r.Email), r.Email.Key(), r.DisplayName,
 		r.Profile, string(r.State), r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
-	args = append(args, created.UTC(), t.now)
-	// The request and its first transition in one statement, one round trip.
-	ok, err := changed(t.tx.Exec(ctx, `WITH created AS (
-		INSERT INTO requests (id, run_id, origin, line, email, email_key, display_name, profile, state,
-			user_id, redeem_url, failure_code, failure_message, failure_retryable, failure_step,
-			created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-		ON CONFLICT DO NOTHING
-		RETURNING id, state, updated_at)
-		INSERT INTO request_history (request_id, from_state, to_state, at, note)
-		SELECT id, '', state, updated_at, 'created' FROM created`, args...))
+	args = append(args, created, t.now)
+	query := insertRequest
+	if t.db.Dialect.WritableWith {
+		// The request and its first transition in one statement.
+		query = `WITH created AS (` + insertRequest + ` RETURNING id, state, updated_at)
+			INSERT INTO request_history (request_id, from_state, to_state, at, note)
+			SELECT id, '', state, updated_at, 'created' FROM created`
+	}
+	n, err := t.c.Exec(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
-	if !ok {
+	if n == 0 {
 		if _, err := t.FindRequest(ctx, r.Profile, r.Email); err == nil {
 			return foyer.Errorf(foyer.ECONFLICT, "a request for %s and profile %s already exists", r.Email, r.Profile)
 		}
 		return foyer.Errorf(foyer.ECONFLICT, "request %s already exists", r.ID)
+	}
+	if !t.db.Dialect.WritableWith {
+		if err := t.appendHistory(ctx, r.ID, "", r.State, "created"); err != nil {
+			return err
+		}
 	}
 	r.CreatedAt, r.UpdatedAt = created, t.now
 	return nil
@@ -64,8 +74,6 @@ func (t *tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 
 const requestColumns = `id, run_id, origin, line, email, display_name, profile, state, user_id,
 	redeem_url, failure_code, failure_message, failure_retryable, failure_step, created_at, updated_at`
-
-type scanner interface{ Scan(dest ...any) error }
 
 func scanRequest(row scanner) (*foyer.Request, error) {
 	var (
@@ -88,9 +96,9 @@ func scanRequest(row scanner) (*foyer.Request, error) {
 	return &r, nil
 }
 
-func (t *tx) Request(ctx context.Context, id string) (*foyer.Request, error) {
-	r, err := scanRequest(t.tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
+func (t *Tx) Request(ctx context.Context, id string) (*foyer.Request, error) {
+	r, err := scanRequest(t.c.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
 	}
 	if err != nil {
@@ -99,10 +107,10 @@ func (t *tx) Request(ctx context.Context, id string) (*foyer.Request, error) {
 	return r, nil
 }
 
-func (t *tx) FindRequest(ctx context.Context, profile string, email foyer.Address) (*foyer.Request, error) {
-	r, err := scanRequest(t.tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests
+func (t *Tx) FindRequest(ctx context.Context, profile string, email foyer.Address) (*foyer.Request, error) {
+	r, err := scanRequest(t.c.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests
 		WHERE profile = $1 AND email_key = $2`, profile, email.Key()))
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request for %s and profile %s", email, profile)
 	}
 	if err != nil {
@@ -111,7 +119,13 @@ func (t *tx) FindRequest(ctx context.Context, profile string, email foyer.Addres
 	return r, nil
 }
 
-func (t *tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State, note string) error {
+// moveRequest is MoveRequest's compare-and-set: $12 is the state the
+// request must still be in, $1 the next one.
+const moveRequest = `UPDATE requests SET state = $1, run_id = $2, line = $3, user_id = $4, redeem_url = $5,
+	failure_code = $6, failure_message = $7, failure_retryable = $8, failure_step = $9, updated_at = $10
+	WHERE id = $11 AND state = $12`
+
+func (t *Tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State, note string) error {
 	if r == nil {
 		return foyer.Errorf(foyer.EINVALID, "request is missing")
 	}
@@ -124,41 +138,45 @@ func (t *tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State
 	args := []any{string(next), r.RunID, r.Line, r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
 	args = append(args, t.now, r.ID, string(r.State))
-	args = append(args, note)
-	// The compare-and-set and the transition in one statement, one round
-	// trip: the history row is written only if the UPDATE matched.
-	ok, err := changed(t.tx.Exec(ctx, `WITH moved AS (
-		UPDATE requests SET state = $1, run_id = $2, line = $3, user_id = $4, redeem_url = $5,
-			failure_code = $6, failure_message = $7, failure_retryable = $8, failure_step = $9,
-			updated_at = $10
-		WHERE id = $11 AND state = $12
-		RETURNING id)
-		INSERT INTO request_history (request_id, from_state, to_state, at, note)
-		SELECT id, $12, $1, $10, $13 FROM moved`, args...))
+	query := moveRequest
+	if t.db.Dialect.WritableWith {
+		// The compare-and-set and the transition in one statement: the
+		// history row is written only if the UPDATE matched.
+		query = `WITH moved AS (` + moveRequest + ` RETURNING id)
+			INSERT INTO request_history (request_id, from_state, to_state, at, note)
+			SELECT id, $12, $1, $10, $13 FROM moved`
+		args = append(args, note)
+	}
+	n, err := t.c.Exec(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("move request %s from %s to %s: %w", r.ID, r.State, next, err)
 	}
-	if !ok {
+	if n == 0 {
 		return t.stateConflict(ctx, r)
+	}
+	if !t.db.Dialect.WritableWith {
+		if err := t.appendHistory(ctx, r.ID, r.State, next, note); err != nil {
+			return err
+		}
 	}
 	r.State, r.UpdatedAt = next, t.now
 	return nil
 }
 
-func (t *tx) UpdateRequest(ctx context.Context, r *foyer.Request) error {
+func (t *Tx) UpdateRequest(ctx context.Context, r *foyer.Request) error {
 	if err := r.Check(); err != nil {
 		return err
 	}
 	args := []any{r.RunID, string(r.Origin), r.Line, r.DisplayName, r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
 	args = append(args, t.now, r.ID, string(r.State))
-	ok, err := changed(t.tx.Exec(ctx, `UPDATE requests SET run_id = $1, origin = $2, line = $3,
+	n, err := t.c.Exec(ctx, `UPDATE requests SET run_id = $1, origin = $2, line = $3,
 		display_name = $4, user_id = $5, redeem_url = $6, failure_code = $7, failure_message = $8,
-		failure_retryable = $9, failure_step = $10, updated_at = $11 WHERE id = $12 AND state = $13`, args...))
+		failure_retryable = $9, failure_step = $10, updated_at = $11 WHERE id = $12 AND state = $13`, args...)
 	if err != nil {
 		return fmt.Errorf("update request %s: %w", r.ID, err)
 	}
-	if !ok {
+	if n == 0 {
 		return t.stateConflict(ctx, r)
 	}
 	r.UpdatedAt = t.now
@@ -166,11 +184,11 @@ func (t *tx) UpdateRequest(ctx context.Context, r *foyer.Request) error {
 }
 
 // stateConflict explains why a compare-and-set on r's state changed nothing.
-func (t *tx) stateConflict(ctx context.Context, r *foyer.Request) error {
+func (t *Tx) stateConflict(ctx context.Context, r *foyer.Request) error {
 	var state string
-	err := t.tx.QueryRow(ctx, `SELECT state FROM requests WHERE id = $1`, r.ID).Scan(&state)
+	err := t.c.QueryRow(ctx, `SELECT state FROM requests WHERE id = $1`, r.ID).Scan(&state)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case errors.Is(err, sql.ErrNoRows):
 		return foyer.Errorf(foyer.ENOTFOUND, "no request %s", r.ID)
 	case err != nil:
 		return fmt.Errorf("read state of request %s: %w", r.ID, err)
@@ -178,8 +196,18 @@ func (t *tx) stateConflict(ctx context.Context, r *foyer.Request) error {
 	return foyer.Errorf(foyer.ECONFLICT, "request %s is %s, no longer %s: someone else changed it", r.ID, state, r.State)
 }
 
-func (t *tx) History(ctx context.Context, id string) ([]store.Transition, error) {
-	rows, err := t.tx.Query(ctx, `SELECT from_state, to_state, at, note FROM request_history
+// appendHistory records a transition, where the change and its history
+// row are two statements (no Dialect.WritableWith).
+func (t *Tx) appendHistory(ctx context.Context, id string, from, to foyer.State, note string) error {
+	if _, err := t.c.Exec(ctx, `INSERT INTO request_history (request_id, from_state, to_state, at, note)
+		VALUES ($1, $2, $3, $4, $5)`, id, string(from), string(to), t.now, note); err != nil {
+		return fmt.Errorf("record history of request %s: %w", id, err)
+	}
+	return nil
+}
+
+func (t *Tx) History(ctx context.Context, id string) ([]store.Transition, error) {
+	rows, err := t.c.Query(ctx, `SELECT from_state, to_state, at, note FROM request_history
 		WHERE request_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read history of request %s: %w", id, err)
@@ -206,23 +234,19 @@ func (t *tx) History(ctx context.Context, id string) ([]store.Transition, error)
 	return h, nil
 }
 
-func (t *tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer.Request) error) error {
+func (t *Tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer.Request) error) error {
 	var (
 		where []string
-		args  []any
+		args  params
 	)
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
 	if f.RunID != "" {
-		add("run_id = $%d", f.RunID)
+		where = append(where, "run_id = "+args.add(f.RunID))
 	}
 	if f.Profile != "" {
-		add("profile = $%d", f.Profile)
+		where = append(where, "profile = "+args.add(f.Profile))
 	}
 	if f.Email != "" {
-		add("email_key = $%d", f.Email.Key())
+		where = append(where, "email_key = "+args.add(f.Email.Key()))
 	}
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))
@@ -230,11 +254,11 @@ func (t *tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer
 			if !s.Valid() {
 				return foyer.Errorf(foyer.EINVALID, "unknown request state %q", s)
 			}
-			states[i] = string(s)
+			states[i] = args.add(string(s))
 		}
-		add("state = ANY($%d)", states)
+		where = append(where, "state IN ("+strings.Join(states, ", ")+")")
 	}
-	add("seq > $%d", int64(0))
+	where = append(where, "seq > "+args.add(int64(0))) // the last argument: where the next page starts
 	query := `SELECT seq, ` + requestColumns + ` FROM requests WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY seq LIMIT ` + fmt.Sprint(pageSize)
 	for {
@@ -254,8 +278,8 @@ func (t *tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer
 	}
 }
 
-func (t *tx) requestsPage(ctx context.Context, query string, args []any) ([]*foyer.Request, int64, error) {
-	rows, err := t.tx.Query(ctx, query, args...)
+func (t *Tx) requestsPage(ctx context.Context, query string, args []any) ([]*foyer.Request, int64, error) {
+	rows, err := t.c.Query(ctx, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -277,7 +301,7 @@ func (t *tx) requestsPage(ctx context.Context, query string, args []any) ([]*foy
 // seqScanner reads a leading seq column before the ones a scan function
 // expects.
 type seqScanner struct {
-	rows pgx.Rows
+	rows Rows
 	seq  *int64
 }
 
