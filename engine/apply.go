@@ -263,7 +263,7 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	if err := tx.UpdateRequest(ctx, req); err != nil {
 		return false, err
 	}
-	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line,
+	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line, RunStarted: run.StartedAt,
 		Invite: r.Action == foyer.ActionInvite, Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
 		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
 	return true, e.insertRowJob(ctx, tx, q, run.ID, r.Line, args)

@@ -15,6 +15,10 @@ type ProvisionArgs struct {
 	RunID     string `json:"run_id" river:"unique"`
 	RequestID string `json:"request_id" river:"unique"`
 	Line      int    `json:"line"`
+	// RunStarted is when the run was recorded: an invite step finished
+	// since then was this run's. (Carried here so that a job never reads
+	// the run, whose summary costs a pass over its rows.)
+	RunStarted time.Time `json:"run_started"`
 	// Invite says the plan found nobody at the address: the row's result is
 	// invited once its work is done, whichever attempt sent the invitation.
 	Invite bool `json:"invite,omitempty"`

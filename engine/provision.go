@@ -158,24 +158,13 @@ type provisioning struct {
 	invited bool     // this run invited the person (this attempt, or an earlier one of this run)
 	mailed  bool     // this job sends an invitation email an earlier run owed the guest
 	granted []string // grants given by this job, as Grant.String
-	// runStarted is when the run was recorded: an invite step finished
-	// since was this run's.
-	runStarted time.Time
 }
 
 func (p *provisioning) load(ctx context.Context) error {
 	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.Request(ctx, p.args.RequestID)
 		p.req = r
-		if err != nil {
-			return err
-		}
-		run, err := tx.Run(ctx, p.args.RunID)
-		if err != nil {
-			return err
-		}
-		p.runStarted = run.StartedAt
-		return nil
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("load request %s: %w", p.args.RequestID, err)
@@ -267,7 +256,7 @@ func (p *provisioning) invite(ctx context.Context) error {
 	if p.req.UserID != "" {
 		// An earlier attempt of this run may have invited them and died
 		// before recording the row's result.
-		p.invited = prev.State == store.StepDone && !prev.FinishedAt.Before(p.runStarted)
+		p.invited = prev.State == store.StepDone && !prev.FinishedAt.Before(p.args.RunStarted)
 		return nil
 	}
 	if err := p.checkMail(); err != nil {

@@ -70,9 +70,10 @@ func revokeDigest(profile string, emails []foyer.Address) string {
 
 // RevokeArgs is the job that takes one person's grants of a profile back.
 type RevokeArgs struct {
-	RunID string        `json:"run_id" river:"unique"`
-	Line  int           `json:"line" river:"unique"`
-	Email foyer.Address `json:"email"`
+	RunID   string        `json:"run_id" river:"unique"`
+	Line    int           `json:"line" river:"unique"`
+	Profile string        `json:"profile"`
+	Email   foyer.Address `json:"email"`
 }
 
 // Kind names the job in River.
@@ -87,7 +88,7 @@ func (RevokeArgs) InsertOpts() river.InsertOpts {
 
 // enqueueRevoke inserts a revoke row's job and records it as the row's.
 func (e *Engine) enqueueRevoke(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) error {
-	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, RevokeArgs{RunID: run.ID, Line: r.Line, Email: r.Email})
+	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, RevokeArgs{RunID: run.ID, Line: r.Line, Profile: run.Profile, Email: r.Email})
 }
 
 // revokeWorker works one revoke row.
@@ -108,17 +109,13 @@ func (w *revokeWorker) Work(ctx context.Context, job *river.Job[RevokeArgs]) err
 	if mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line); err != nil || !mine {
 		return err
 	}
-	run, err := e.Run(ctx, a.RunID)
-	if err != nil {
-		return err
-	}
+	run := &foyer.Run{ID: a.RunID, Kind: foyer.RunRevoke, Profile: a.Profile}
 	key := "revoke " + run.Profile + " " + a.Email.Key()
 	if !e.take(key) {
 		return river.JobSnooze(time.Second)
 	}
 	defer e.release(key)
-	row := foyer.Row{Line: a.Line, Email: a.Email}
-	row, err = e.revokeOne(ctx, run, row)
+	row, err := e.revokeOne(ctx, run, foyer.Row{Line: a.Line, Email: a.Email})
 	last := job.Attempt >= job.MaxAttempts
 	switch {
 	case err == nil:
