@@ -54,7 +54,7 @@ type Row struct {
 	Reason      string   // why this action, for people
 	UserID      string   // the existing or new guest's id
 	GuestState  string   // the existing guest's redemption state (PendingAcceptance or Accepted)
-	Grants      []string // grants to add (plan) or added (apply), as Grant.String
+	Grants      []string // grants to add (plan) or added (apply), by key (Grant.Key); views show their names
 	Result      Result
 	Error       string
 }
@@ -108,6 +108,9 @@ type Run struct {
 	DiscardedAt time.Time // when the plan was discarded unapplied; zero if it was not
 	FinishedAt  time.Time // zero while running
 	Summary     Summary
+	// GrantNames gives the name people read for each grant key the run's
+	// rows hold, as it was when the run was recorded.
+	GrantNames map[string]string
 }
 
 // RunState is where a run is in its life.

@@ -156,3 +156,12 @@ func (g Grant) String() string {
 	}
 	return s
 }
+
+// GrantNames maps each grant's key to the name people read for it.
+func GrantNames(grants []Grant) map[string]string {
+	names := make(map[string]string, len(grants))
+	for _, g := range grants {
+		names[g.Key()] = g.String()
+	}
+	return names
+}

@@ -96,7 +96,7 @@ func (e *Engine) ApplyRun(ctx context.Context, runID string, o RunOptions) (*foy
 	for r, n := range run.Summary.Results {
 		resumed = resumed || (r != foyer.ResultSkipped && n > 0)
 	}
-	sink(Event{Kind: EventRunStarted, At: e.Clock.Now(), RunID: run.ID, Resumed: resumed, Summary: &run.Summary})
+	sink(Event{Kind: EventRunStarted, At: e.Clock.Now(), RunID: run.ID, Resumed: resumed, Summary: &run.Summary, GrantNames: run.GrantNames})
 	if b, err := e.tenantBlock(ctx); err != nil {
 		return run, err
 	} else if b != nil && run.Kind == foyer.RunApply {
@@ -264,7 +264,7 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 		return false, err
 	}
 	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line, RunStarted: run.StartedAt,
-		Invite: r.Action == foyer.ActionInvite, Grants: e.grantKeys(run.Profile, r), Accepted: r.GuestState == foyer.Accepted,
+		Invite: r.Action == foyer.ActionInvite, Grants: r.Grants, Accepted: r.GuestState == foyer.Accepted,
 		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
 	return true, e.insertRowJob(ctx, tx, q, run.ID, r.Line, args)
 }
@@ -299,24 +299,6 @@ func pathToProvisioning(s foyer.State) []foyer.State {
 	default:
 		return []foyer.State{foyer.StateProvisioning}
 	}
-}
-
-// grantKeys returns the keys of the grants a row needs: all the profile's for
-// an invitation, the missing ones (named in the row by the plan) for a guest
-// who exists.
-func (e *Engine) grantKeys(profile string, r foyer.Row) []string {
-	prof := e.Profiles[profile]
-	missing := map[string]bool{}
-	for _, g := range r.Grants {
-		missing[g] = true
-	}
-	var keys []string
-	for _, g := range prof.Grants {
-		if r.Action == foyer.ActionInvite || missing[g.String()] {
-			keys = append(keys, g.Key())
-		}
-	}
-	return keys
 }
 
 // wait returns when every row of the run with work has a result, sending a

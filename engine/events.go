@@ -32,6 +32,8 @@ type Event struct {
 	Done    int
 	Total   int
 	Message string
+	// GrantNames, on run_started, names the grant keys of the run's rows.
+	GrantNames map[string]string
 }
 
 // Sink receives events. It is called from one goroutine at a time.

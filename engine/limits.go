@@ -113,7 +113,7 @@ func (b *budget) admit(r foyer.Row) foyer.Row {
 		return r
 	}
 	needs := func(g foyer.Grant) bool {
-		return r.Action == foyer.ActionInvite || slices.Contains(r.Grants, g.String())
+		return r.Action == foyer.ActionInvite || slices.Contains(r.Grants, g.Key())
 	}
 	objects := 0
 	if r.Action == foyer.ActionInvite {

@@ -21,7 +21,7 @@ func TestBudget(t *testing.T) {
 	exists := func(gs ...foyer.Grant) foyer.Row {
 		r := foyer.Row{Action: foyer.ActionExists, UserID: "u"}
 		for _, g := range gs {
-			r.Grants = append(r.Grants, g.String())
+			r.Grants = append(r.Grants, g.Key())
 		}
 		return r
 	}

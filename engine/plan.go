@@ -41,7 +41,7 @@ func Decide(row foyer.Row, p *directory.Person, grants []foyer.Grant, held Holdi
 	case p == nil:
 		row.Action = foyer.ActionInvite
 		row.Reason = "no user has this address"
-		row.Grants = grantNames(grants)
+		row.Grants = grantKeys(grants)
 	case !p.Guest():
 		row.Action = foyer.ActionSkip
 		row.UserID = p.ID
@@ -53,7 +53,7 @@ func Decide(row foyer.Row, p *directory.Person, grants []foyer.Grant, held Holdi
 		row.Grants = nil
 		for _, g := range grants {
 			if !held.holds(g, p.ID, row.Email) {
-				row.Grants = append(row.Grants, g.String())
+				row.Grants = append(row.Grants, g.Key())
 			}
 		}
 		state := p.ExternalUserState
@@ -69,12 +69,12 @@ func Decide(row foyer.Row, p *directory.Person, grants []foyer.Grant, held Holdi
 	return row
 }
 
-func grantNames(grants []foyer.Grant) []string {
-	names := make([]string, len(grants))
+func grantKeys(grants []foyer.Grant) []string {
+	keys := make([]string, len(grants))
 	for i, g := range grants {
-		names[i] = g.String()
+		keys[i] = g.Key()
 	}
-	return names
+	return keys
 }
 
 // Planner plans rows against one tenant and profile.

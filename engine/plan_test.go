@@ -44,15 +44,15 @@ func TestDecide(t *testing.T) {
 		row        foyer.Row
 		person     *directory.Person
 		want       foyer.Action
-		wantGrants []string
+		wantGrants []string // by key: grants travel by key; views name them
 		reason     string
 	}{
 		{"new person", foyer.Row{Email: addr(t, "new@partner.example")}, nil, foyer.ActionInvite,
-			[]string{"group DemoApp", "app_role DemoApp/Reader", "mail_contact"}, "no user"},
+			[]string{"group:g1", "app_role:sp1:r1:", "mail_contact:"}, "no user"},
 		{"guest missing some grants", foyer.Row{Email: addr(t, "g@partner.example")}, guest, foyer.ActionExists,
-			[]string{"app_role DemoApp/Reader", "mail_contact"}, "missing 2 of 3"},
+			[]string{"app_role:sp1:r1:", "mail_contact:"}, "missing 2 of 3"},
 		{"guest with every grant", foyer.Row{Email: addr(t, "held@partner.example")},
-			guest, foyer.ActionExists, []string{"app_role DemoApp/Reader"}, "Accepted"},
+			guest, foyer.ActionExists, []string{"app_role:sp1:r1:"}, "Accepted"},
 		{"member", foyer.Row{Email: addr(t, "m@partner.example")}, member, foyer.ActionSkip, nil, "member of the tenant"},
 		{"verdict kept", foyer.Row{Raw: "bad", Action: foyer.ActionInvalid, Reason: "no @"}, nil, foyer.ActionInvalid, nil, "no @"},
 	}

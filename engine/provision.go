@@ -157,7 +157,7 @@ type provisioning struct {
 	profile *foyer.Profile
 	invited bool     // this run invited the person (this attempt, or an earlier one of this run)
 	mailed  bool     // this job sends an invitation email an earlier run owed the guest
-	granted []string // grants given by this job, as Grant.String
+	granted []string // grants given by this job, by key
 }
 
 func (p *provisioning) load(ctx context.Context) error {
@@ -478,7 +478,7 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 		if err != nil {
 			return p.failStep(ctx, name, "grant "+g.String(), err)
 		}
-		p.granted = append(p.granted, g.String())
+		p.granted = append(p.granted, g.Key())
 	}
 	return p.e.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.FinishStep(ctx, store.Step{RequestID: p.req.ID, Name: name, State: store.StepDone, GraphID: graphIDs}); err != nil {

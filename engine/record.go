@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
@@ -29,6 +30,9 @@ type RecordInput struct {
 	// Plan produces the planned rows in line order; each is recorded as it
 	// comes, a batch per transaction.
 	Plan func(ctx context.Context, emit func(foyer.Row) error) error
+	// GrantNames names the grant keys the rows hold, beside those of the
+	// profile (when the engine has it loaded).
+	GrantNames map[string]string
 }
 
 // recordBatch is how many rows are recorded per transaction: memory does
@@ -48,7 +52,12 @@ func (e *Engine) Record(ctx context.Context, in RecordInput) (*foyer.Run, error)
 	if err := e.clearStale(ctx, in); err != nil {
 		return nil, err
 	}
-	run := &foyer.Run{ID: e.NewID(), Kind: in.Kind, Profile: in.Profile, Source: in.Source, Digest: in.Digest, Saved: in.Saved}
+	run := &foyer.Run{ID: e.NewID(), Kind: in.Kind, Profile: in.Profile, Source: in.Source, Digest: in.Digest, Saved: in.Saved,
+		GrantNames: map[string]string{}}
+	if p := e.Profiles[in.Profile]; p != nil {
+		maps.Copy(run.GrantNames, foyer.GrantNames(p.Grants))
+	}
+	maps.Copy(run.GrantNames, in.GrantNames)
 	if err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		run.StartedAt = tx.Now()
 		return tx.CreateRun(ctx, run)

@@ -37,7 +37,12 @@ func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Addr
 		for i, a := range emails {
 			rows[i] = foyer.Row{Line: i + 1, Email: a, Action: foyer.ActionExists, Reason: "revoke profile " + profile}
 		}
+		names, err := e.heldNames(ctx, profile, emails)
+		if err != nil {
+			return nil, err
+		}
 		run, err = e.Record(ctx, RecordInput{Kind: foyer.RunRevoke, Profile: profile, Source: "command line", Digest: digest,
+			GrantNames: names,
 			Plan: func(_ context.Context, emit func(foyer.Row) error) error {
 				for _, r := range rows {
 					if err := emit(r); err != nil {
@@ -54,6 +59,35 @@ func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Addr
 		}
 	}
 	return e.ApplyRun(ctx, run.ID, RunOptions{Events: sink, Resumed: resumed})
+}
+
+// heldNames names the grants the people hold through foyer, as they were
+// named when given: the revoke's rows list the keys it takes back.
+func (e *Engine) heldNames(ctx context.Context, profile string, emails []foyer.Address) (map[string]string, error) {
+	names := map[string]string{}
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		for _, a := range emails {
+			req, err := tx.FindRequest(ctx, profile, a)
+			if foyer.ErrorCode(err) == foyer.ENOTFOUND || (err == nil && req.UserID == "") {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			held, err := tx.HeldGrants(ctx, req.UserID)
+			if err != nil {
+				return err
+			}
+			for _, h := range held {
+				names[h.Key] = h.Grant
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read what the people hold: %w", err)
+	}
+	return names, nil
 }
 
 // revokeDigest names a revoke by its profile and people, in any order, so
@@ -201,7 +235,7 @@ func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) (fo
 			return r, err
 		}
 		if removed {
-			r.Grants = append(r.Grants, h.Grant)
+			r.Grants = append(r.Grants, h.Key)
 		}
 	}
 	if req.State != foyer.StateRevoked && req.State.CanMove(foyer.StateRevoked) {
@@ -254,7 +288,7 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		step := store.Step{RequestID: req.ID, Name: name, State: store.StepDone, GraphID: graphIDs}
 		if !shared {
-			step.Result = h.Grant // what this run took back, should it be attempted again
+			step.Result = h.Key // what this run took back, should it be attempted again
 		}
 		entry := store.AuditEntry{Kind: store.AuditOutcome, Actor: e.actor(), RunID: run.ID, RequestID: req.ID, Op: op, Target: req.UserID, GraphID: graphIDs}
 		if shared {

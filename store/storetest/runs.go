@@ -437,6 +437,7 @@ func testRunSummary(t *testing.T, s store.Store) {
 func testRunLifecycle(t *testing.T, s store.Store) {
 	saved := newRun("saved", "d")
 	saved.Saved = true
+	saved.GrantNames = map[string]string{"group:g1": "group DemoApp"}
 	var approved time.Time
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		must(t, "CreateRun", tx.CreateRun(ctx, saved))
@@ -457,6 +458,9 @@ func testRunLifecycle(t *testing.T, s store.Store) {
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		r, err := tx.Run(ctx, "saved")
 		must(t, "Run", err)
+		if r.GrantNames["group:g1"] != "group DemoApp" || len(r.GrantNames) != 1 {
+			t.Errorf("the run's grant names read back as %v", r.GrantNames)
+		}
 		if !r.Saved || !r.ApprovedAt.Equal(approved) || r.ApprovedBy != "ann@contoso.example" || r.State() != foyer.RunApplying {
 			t.Errorf("the approved saved run reads back as saved %v, approved %v by %q, %s", r.Saved, r.ApprovedAt, r.ApprovedBy, r.State())
 		}

@@ -167,7 +167,7 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 			return stop(withCode(ExitError, err))
 		}
 	}
-	run, err = eng.ApplyRun(ctx, run.ID, engine.RunOptions{Events: v.event, Resumed: resumed})
+	run, err = eng.ApplyRun(ctx, run.ID, engine.RunOptions{Events: namer{}.sink(v.event), Resumed: resumed})
 	stopErr := eng.Stop(context.WithoutCancel(ctx))
 	switch {
 	case errors.Is(err, engine.ErrFinished):
@@ -307,7 +307,9 @@ func showSaved(ctx context.Context, eng *engine.Engine, ledger store.Store, id s
 // changes, for the question.
 func showPlan(ctx context.Context, ledger store.Store, run *foyer.Run, v view) (planCounts, error) {
 	pc := planCounts{sum: run.Summary}
+	names := namer(run.GrantNames)
 	err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+		r = names.row(r)
 		switch {
 		case r.Action == foyer.ActionInvite:
 			pc.invite++
@@ -329,7 +331,9 @@ func showPlan(ctx context.Context, ledger store.Store, run *foyer.Run, v view) (
 // that order: a results file that cannot be written loses neither the
 // summary nor the report, and its error comes after them.
 func reportRun(ctx context.Context, env *Env, ledger store.Store, run *foyer.Run, v view, results *resultsFile) error {
+	names := namer(run.GrantNames)
 	err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+		r = names.row(r)
 		v.result(r)
 		results.write(r)
 		return nil

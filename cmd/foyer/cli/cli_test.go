@@ -90,6 +90,10 @@ func TestPlanAndApplyJSON(t *testing.T) {
 		if r.Line == 0 || r.Action == "" || r.Reason == "" {
 			t.Errorf("row without line, action or reason: %+v", r)
 		}
+		// Grants travel by key; people read their names.
+		if r.Action == "invite" && strings.Join(r.Grants, ",") != "group DemoApp" {
+			t.Errorf("line %d: grants %q, want [group DemoApp]", r.Line, r.Grants)
+		}
 	}
 	if len(s.Stats().InvitationsByEmail) != 0 {
 		t.Fatal("plan invited someone")
@@ -104,6 +108,9 @@ func TestPlanAndApplyJSON(t *testing.T) {
 		t.Errorf("apply summary %v, run %q", applied.Summary, applied.RunID)
 	}
 	for _, r := range applied.Rows {
+		if r.Result == "invited" && strings.Join(r.Grants, ",") != "group DemoApp" {
+			t.Errorf("line %d: granted %q, want [group DemoApp]", r.Line, r.Grants)
+		}
 		switch r.Action {
 		case "invite", "exists":
 			if r.Result == "" || r.Result == "failed" || r.UserID == "" {

@@ -224,7 +224,9 @@ func runPlan(cmd *cobra.Command, env *Env, spec string) error {
 	if err != nil {
 		return err
 	}
+	names := namer(foyer.GrantNames(p.profile.Grants))
 	show := func(r foyer.Row) error {
+		r = names.row(r)
 		v.event(engine.Event{Kind: engine.EventPlanRow, Row: &r})
 		return nil
 	}

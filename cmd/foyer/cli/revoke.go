@@ -102,14 +102,15 @@ func runRevoke(cmd *cobra.Command, env *Env, args []string) error {
 	if err := eng.Start(ctx); err != nil {
 		return withCode(ExitError, err)
 	}
-	run, err := eng.Revoke(ctx, profile, emails, v.event)
+	run, err := eng.Revoke(ctx, profile, emails, namer{}.sink(v.event))
 	if stopErr := eng.Stop(context.WithoutCancel(ctx)); stopErr != nil {
 		log.Warn("give the ledger's lease back", "err", stopErr)
 	}
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	err = store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error { v.result(r); return nil })
+	names := namer(run.GrantNames)
+	err = store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error { v.result(names.row(r)); return nil })
 	if err != nil {
 		return withCode(ExitError, err)
 	}

@@ -111,7 +111,9 @@ func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 	}
 	// The summary comes first: the JSON document opens with it.
 	v.event(engine.Event{Kind: engine.EventRunFinished, Summary: &sum})
+	names := namer(run.GrantNames)
 	err = store.EachRunRow(ctx, ledger, id, func(r foyer.Row) error {
+		r = names.row(r)
 		v.event(engine.Event{Kind: engine.EventRowDone, Row: &r})
 		v.result(r)
 		return nil

@@ -26,9 +26,13 @@ func (t *Tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = t.now
 	}
-	n, err := t.c.Exec(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at, saved)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt, r.Saved)
+	names, err := json.Marshal(r.GrantNames)
+	if err != nil || r.GrantNames == nil {
+		names = []byte("{}")
+	}
+	n, err := t.c.Exec(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at, saved, grant_names)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt, r.Saved, string(names))
 	if err != nil {
 		return fmt.Errorf("create run %s: %w", r.ID, err)
 	}
@@ -39,7 +43,7 @@ func (t *Tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 }
 
 const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary,
-	approved_at, approved_by, discarded_at, saved`
+	approved_at, approved_by, discarded_at, saved, grant_names`
 
 func (t *Tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	row := t.c.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id)
@@ -112,10 +116,16 @@ func scanRunRow(row scanner) (*foyer.Run, bool, error) {
 		started                               time.Time
 		sealed, approved, discarded, finished *time.Time
 		summary                               []byte
+		names                                 string
 	)
 	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary,
-		&approved, &r.ApprovedBy, &discarded, &r.Saved); err != nil {
+		&approved, &r.ApprovedBy, &discarded, &r.Saved, &names); err != nil {
 		return nil, false, err
+	}
+	if names != "" && names != "{}" {
+		if err := json.Unmarshal([]byte(names), &r.GrantNames); err != nil {
+			return nil, false, fmt.Errorf("read the grant names of run %s: %w", r.ID, err)
+		}
 	}
 	r.Kind, r.StartedAt, r.SealedAt, r.FinishedAt = foyer.RunKind(kind), started.UTC(), readTime(sealed), readTime(finished)
 	r.ApprovedAt, r.DiscardedAt = readTime(approved), readTime(discarded)
