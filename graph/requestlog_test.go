@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
 )
 
 func TestRequestLog(t *testing.T) {
