@@ -408,3 +408,44 @@ func TestWaitingForTheInvitationPaceIsNoFailedAttempt(t *testing.T) {
 		t.Errorf("results %v; want all 8 invited, however long they waited for their turn", run.Summary.Results)
 	}
 }
+
+// refusingMailer builds every message but the server refuses to send it,
+// as an SMTP server answering 5xx does.
+type refusingMailer struct{}
+
+func (refusingMailer) Check(engine.InvitationMail) error { return nil }
+func (refusingMailer) SendInvitation(context.Context, engine.InvitationMail) (string, error) {
+	return "", foyer.Errorf(foyer.EINVALID, "550 mailbox unavailable")
+}
+
+// TestOwedMailSentByTheNextApply: foyer's own invitation email refused by
+// the mail server fails the row once the guest is invited; the next apply
+// of the same people, once the server takes mail, sends the email each
+// guest is owed, without a second invitation.
+func TestOwedMailSentByTheNextApply(t *testing.T) {
+	t.Parallel()
+	for name, ledger := range ledgers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorldOn(t, ledger, sim.Options{})
+			w.profile.Sender = foyer.SenderFoyer
+			w.eng.Mailer = refusingMailer{}
+			csv := people(3, "owed")
+			first := w.apply(t, csv, "d1")
+			if first.Summary.Results[foyer.ResultFailed] != 3 {
+				t.Fatalf("the first run with the mail server refusing: %v; want 3 failed", first.Summary.Results)
+			}
+			m := &checkingMailer{}
+			w.eng.Mailer = m
+			second := w.apply(t, csv, "d2")
+			if second.Summary.Results[foyer.ResultInvited] != 3 || len(m.sent) != 3 {
+				t.Errorf("the second run: %v, %d emails sent; want the 3 owed emails sent", second.Summary.Results, len(m.sent))
+			}
+			for email, n := range w.sim.Stats().InvitationsByEmail {
+				if n != 1 {
+					t.Errorf("%s was invited %d times", email, n)
+				}
+			}
+		})
+	}
+}

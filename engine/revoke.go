@@ -265,11 +265,16 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	}
 	name := "revoke " + h.Key + " @" + run.ID
 	op := "revoke " + h.Grant
+	var (
+		prev     store.Step
+		prevDone bool // an earlier attempt took it back already
+	)
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := e.holdLease(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := tx.StartStep(ctx, req.ID, name); err != nil {
+		var err error
+		if prev, err = tx.StartStep(ctx, req.ID, name); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditIntent, Actor: e.actor(), RunID: run.ID, RequestID: req.ID, Op: op, Target: req.UserID})
@@ -279,7 +284,18 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	}
 	var dirErr error
 	var graphIDs string
-	if !shared {
+	if !shared && prev.State == store.StepStarted {
+		// An earlier attempt may have taken it back and died before
+		// recording so: look before sending the removal again.
+		held, err := e.Dir.Holders(ctx, g)
+		if err != nil {
+			return false, fmt.Errorf("look whether %s still holds %s: %w", req.Email, h.Grant, err)
+		}
+		if !held[strings.ToLower(req.UserID)] && !held[req.Email.Key()] {
+			prevDone = true
+		}
+	}
+	if !shared && !prevDone {
 		var ids []string
 		ids, dirErr = e.Dir.Revoke(ctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
 		graphIDs = strings.Join(ids, " ")

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"database/sql"
 	"fmt"
 	"io"
@@ -288,5 +289,60 @@ func TestPausedLeaseHolderSendsNothingItHeld(t *testing.T) {
 	invitedOnce(t, s, emails)
 	if t.Failed() {
 		t.Logf("B:\n%s", b.out.String())
+	}
+}
+
+// TestRevokeKilledHalfwayRemovesEveryGrantOnce: a revoke killed half way
+// and run again resumes the same run: every grant is removed, once.
+func TestRevokeKilledHalfwayRemovesEveryGrantOnce(t *testing.T) {
+	t.Parallel()
+	bin, s, dir, config := processWorld(t, sim.Options{Latency: chaos.Latency{Median: 20 * time.Millisecond, P99: 60 * time.Millisecond}}, "")
+	file, emails := peopleFile(t, dir, "revoked", 30)
+	if out, err := exec.Command(bin, applyArgs(config, file)...).CombinedOutput(); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	removals := func() int64 {
+		var n int64
+		for route, c := range s.Stats().Routes {
+			if strings.HasPrefix(route, "DELETE ") {
+				n += c
+			}
+		}
+		return n
+	}
+	args := append([]string{"revoke", "--yes", "--output", "json", "--config", config, "--profile", "partners"}, emails...)
+	p := startProc(t, exec.Command(bin, args...))
+	eventually(t, time.Minute, "the revoke removes grants", func() bool { return removals() >= 8 })
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, 10*time.Second)
+	t.Logf("killed after %d removals", removals())
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the revoke run again: %v\n%s", err, out)
+	}
+	if n := removals(); n != 30 {
+		t.Errorf("%d removals reached the tenant, want 30: each grant once", n)
+	}
+	members := map[string]bool{}
+	for _, g := range s.Snapshot().Groups {
+		if g.DisplayName == "DemoApp" {
+			for _, m := range g.Members {
+				members[strings.ToLower(m)] = true
+			}
+		}
+	}
+	var d doc
+	if err := json.Unmarshal(out[strings.Index(string(out), "{"):], &d); err != nil {
+		t.Fatalf("the resumed revoke's output: %v\n%s", err, out)
+	}
+	if d.Summary["revoked"] != 30 {
+		t.Errorf("the resumed revoke's summary: %v; want all 30 revoked", d.Summary)
+	}
+	for _, r := range d.Rows {
+		if members[strings.ToLower(r.UserID)] {
+			t.Errorf("%s is still in DemoApp (row %+v)", r.Email, r)
+		}
 	}
 }
