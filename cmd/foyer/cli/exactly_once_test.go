@@ -1,8 +1,8 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
