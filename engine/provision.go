@@ -39,12 +39,8 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	if err := e.lostLease(); err != nil {
 		return err
 	}
-	// The attempt ends with its deadline, and with the engine's work (Stop,
-	// or the lease lost). Every directory write it sends passes the fence.
-	ctx, cancel := context.WithTimeoutCause(ctx, e.attemptTimeout(), errAttemptTimedOut)
-	defer cancel()
-	defer context.AfterFunc(e.workContext(), cancel)()
-	ctx = directory.WithGate(ctx, fence{e})
+	ctx, end := e.beginAttempt(ctx)
+	defer end()
 	mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line)
 	if err != nil || !mine {
 		return err
@@ -89,6 +85,15 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	default:
 		return p.finish(ctx, err)
 	}
+}
+
+// beginAttempt bounds one attempt of a row's job: it ends with its
+// deadline (AttemptTimeout) and with the engine's work (Stop, or the lease
+// lost), and every directory write it sends passes the lease's fence.
+func (e *Engine) beginAttempt(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithTimeoutCause(ctx, e.attemptTimeout(), errAttemptTimedOut)
+	stop := context.AfterFunc(e.workContext(), cancel)
+	return directory.WithGate(ctx, fence{e}), func() { stop(); cancel() }
 }
 
 // errAttemptTimedOut is the cause of an attempt cut off by AttemptTimeout.

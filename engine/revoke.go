@@ -136,10 +136,8 @@ func (w *revokeWorker) Work(ctx context.Context, job *river.Job[RevokeArgs]) err
 	if err := e.lostLease(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, e.attemptTimeout(), errAttemptTimedOut)
-	defer cancel()
-	defer context.AfterFunc(e.workContext(), cancel)()
-	ctx = directory.WithGate(ctx, fence{e})
+	ctx, end := e.beginAttempt(ctx)
+	defer end()
 	if mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line); err != nil || !mine {
 		return err
 	}

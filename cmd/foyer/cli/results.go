@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/foyer-dev/foyer"
-	"github.com/foyer-dev/foyer/internal/proc"
 	"github.com/foyer-dev/foyer/notify"
 )
 
@@ -57,21 +56,7 @@ func resultsTempPrefix(base string) string { return "." + base + ".foyer-" }
 // removeOrphanResults removes the temporary results files that foyer
 // processes which have ended (killed during a run) left beside base.
 func removeOrphanResults(dir, base string, log *slog.Logger) {
-	prefix := resultsTempPrefix(base)
-	matches, err := filepath.Glob(filepath.Join(dir, globEscape(prefix)+"*.tmp"))
-	if err != nil {
-		return
-	}
-	for _, p := range matches {
-		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(p), prefix), "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || !proc.Ended(pid) {
-			continue
-		}
-		if err := os.Remove(p); err == nil {
-			log.Info("removed the temporary results file an ended foyer process left", "path", p, "pid", pid)
-		}
-	}
+	removeOrphans(dir, resultsTempPrefix(base), ".tmp", log)
 }
 
 // globEscape escapes the characters filepath.Match treats specially.

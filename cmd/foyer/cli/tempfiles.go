@@ -27,20 +27,26 @@ func createSpool(kind, ext string) (*os.File, error) {
 // process may still run, or that is not ours to remove, stays.
 func removeOrphanSpools(dir string, log *slog.Logger) {
 	for _, kind := range spoolKinds {
-		prefix := "foyer-" + kind + "-"
-		matches, err := filepath.Glob(filepath.Join(dir, prefix+"*"))
-		if err != nil {
+		removeOrphans(dir, "foyer-"+kind+"-", "", log)
+	}
+}
+
+// removeOrphans removes the files in dir named prefix, a pid, "-", anything
+// and suffix whose process has ended: the temporary files of a foyer
+// killed at work.
+func removeOrphans(dir, prefix, suffix string, log *slog.Logger) {
+	matches, err := filepath.Glob(filepath.Join(dir, globEscape(prefix)+"*"+suffix))
+	if err != nil {
+		return
+	}
+	for _, path := range matches {
+		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(path), prefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || !proc.Ended(pid) {
 			continue
 		}
-		for _, path := range matches {
-			pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(path), prefix), "-")
-			pid, err := strconv.Atoi(pidText)
-			if !ok || err != nil || !proc.Ended(pid) {
-				continue
-			}
-			if err := os.Remove(path); err == nil {
-				log.Info("removed a temporary file an ended foyer process left", "path", path, "pid", pid)
-			}
+		if err := os.Remove(path); err == nil {
+			log.Info("removed a temporary file an ended foyer process left", "path", path, "pid", pid)
 		}
 	}
 }
