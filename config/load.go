@@ -16,6 +16,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/foyer-dev/foyer"
 )
 
 // Problem is one thing wrong with a configuration, and where.
@@ -54,6 +56,11 @@ func (ps Problems) Error() string {
 	}
 	return fmt.Sprintf("configuration has %d problems:\n  %s", len(ps), strings.Join(lines, "\n  "))
 }
+
+// ErrorCode is invalid: the file is wrong.
+func (ps Problems) ErrorCode() string { return foyer.EINVALID }
+
+var _ foyer.Coder = Problems(nil)
 
 // source is the parsed file, kept to find where keys are.
 type source struct {

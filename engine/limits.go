@@ -76,6 +76,9 @@ const probeAddress foyer.Address = "foyer-check@foyer.invalid"
 // ReadProblems lists the reads a plan needs that failed.
 type ReadProblems struct{ Problems []string }
 
+// ErrorCode is invalid: the profile, as configured, cannot be planned.
+func (e *ReadProblems) ErrorCode() string { return foyer.EINVALID }
+
 func (e *ReadProblems) Error() string {
 	if len(e.Problems) == 1 {
 		return e.Problems[0]

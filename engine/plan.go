@@ -252,6 +252,9 @@ func grantProblem(where func(i int) string, i int, g foyer.Grant, err error) str
 // GrantProblems lists the grants of a profile that could not be resolved.
 type GrantProblems struct{ Problems []string }
 
+// ErrorCode is invalid: the profile, as configured, cannot be planned.
+func (e *GrantProblems) ErrorCode() string { return foyer.EINVALID }
+
 func (e *GrantProblems) Error() string {
 	if len(e.Problems) == 1 {
 		return "profile grant: " + e.Problems[0]
