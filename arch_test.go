@@ -8,8 +8,8 @@ import (
 )
 
 // TestImportArrows checks that packages import only along the arrows in
-// ../shared/STYLE.md: cmd → engine, web → foyer, directory, store, notify,
-// with concrete backends wired only in cmd/foyer/cli.
+// docs/architecture.md ("Packages and arrows"): cmd → engine, web → foyer,
+// directory, store, notify, with concrete backends wired only in cmd/foyer/cli.
 func TestImportArrows(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")

@@ -11,7 +11,7 @@ import (
 )
 
 // JSON batching (microsoft-graph-docs-contrib concepts/json-batching.md,
-// graph reference §5): up to 20 requests per POST /$batch, relative URLs
+// docs/graph-reference.md §5): up to 20 requests per POST /$batch, relative URLs
 // without the version, answers in any order keyed by id, the outer status
 // 200 even when inner requests failed, and each inner request throttled on
 // its own (inner 429 with its own Retry-After).

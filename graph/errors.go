@@ -37,7 +37,7 @@ const (
 
 // graphError is the error body Graph, ARM and Exchange share:
 // {"error":{"code","message","innerError":{"request-id",...}}}
-// (graph reference §6, microsoft-graph-docs-contrib concepts/errors.md).
+// (docs/graph-reference.md §6, microsoft-graph-docs-contrib concepts/errors.md).
 type graphError struct {
 	Error struct {
 		Code       string `json:"code"`

@@ -17,7 +17,7 @@ import (
 // uses (Graph's orgContact is read-only, and Graph's showInAddressList is
 // not to be used; see below). Unofficial: Microsoft may change it.
 
-// systemMailbox anchors app-only admin calls (graph reference §12).
+// systemMailbox anchors app-only admin calls (docs/graph-reference.md §12).
 const systemMailbox = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 
 // invoke runs one cmdlet and returns the answer's body.

@@ -165,7 +165,7 @@ type userPage struct {
 }
 
 // countGuests reads the number of guests: GET /users/$count with
-// ConsistencyLevel: eventual (required for $count, graph reference §2).
+// ConsistencyLevel: eventual (required for $count, docs/graph-reference.md §2).
 func (c *Client) countGuests(ctx context.Context) (int, error) {
 	r, err := c.send(ctx, call{method: http.MethodGet, path: "/v1.0/users/$count",
 		query:  [][2]string{{"$filter", "userType eq " + quote("Guest")}},

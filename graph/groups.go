@@ -189,7 +189,7 @@ func (c *Client) revokeGroup(ctx context.Context, from directory.Grantee, group 
 
 // notHeld reports an answer to a removal that means "already not there":
 // 404, or 400 "One or more removed object references do not exist"
-// (graph reference §3).
+// (docs/graph-reference.md §3).
 func notHeld(err error) bool {
 	e := errOf(err)
 	if e == nil {

@@ -13,7 +13,7 @@ import (
 
 // invitation is the body of POST /invitations and its answer
 // (microsoft-graph-docs-contrib api-reference/v1.0/resources/invitation.md,
-// graph reference §1).
+// docs/graph-reference.md §1).
 type invitation struct {
 	InvitedUserEmailAddress string       `json:"invitedUserEmailAddress"`
 	InviteRedirectURL       string       `json:"inviteRedirectUrl"`
@@ -236,7 +236,7 @@ func (c *Client) Lookup(ctx context.Context, addr foyer.Address) (directory.Pers
 }
 
 // refusal explains a 400 to an invitation. Graph gives no documented code
-// for "this address belongs to the organisation" (graph reference §1: a
+// for "this address belongs to the organisation" (docs/graph-reference.md §1: a
 // verified domain or an existing member is refused with 400), so rather
 // than read the message, check: an address in a verified domain, or one a
 // member carries, is ErrInternal; anything else stays ErrInvalid.

@@ -50,7 +50,7 @@ type Options struct {
 
 // Pacing tunes how hard the client pushes the tenant. The zero value means
 // the defaults below, derived from the published identity-and-access limits
-// (graph reference §7: 3,000 writes per 150 s per app and tenant).
+// (docs/graph-reference.md §7: 3,000 writes per 150 s per app and tenant).
 type Pacing struct {
 	// WritesPerSecond is the steady write rate the client allows itself when
 	// the service sends no throttling signal. Default 19.8 (3,000 per 150 s,

@@ -18,7 +18,7 @@ import (
 //
 //   - writes pass a token bucket filled at the current write rate, which
 //     starts at Pacing.WritesPerSecond (the published 3,000 writes per 150 s
-//     per app and tenant, graph reference §7);
+//     per app and tenant, docs/graph-reference.md §7);
 //   - invitations also pass a bucket, burst 1, filled at the governor's
 //     rate (governor.go): on a real tenant it starts slow and doubles while
 //     no block answer comes, up to Pacing.InvitesPerMinute (else the write
@@ -232,7 +232,7 @@ const cutEvery = 10 * time.Second
 
 // observe adapts rate and concurrency to one answer. Caller holds mu.
 //
-// x-ms-throttle-limit-percentage (graph reference §7) is sent from 0.8 of a
+// x-ms-throttle-limit-percentage (docs/graph-reference.md §7) is sent from 0.8 of a
 // limit in use; 1.0 is at the limit, above it the share refused. At 0.8 the
 // client creeps up at a fifth of its usual growth, at 0.9 it holds (near
 // the ceiling, where it wants to be), at 1.0 or more it cuts by a fifth;
@@ -264,7 +264,7 @@ func (p *pacer) observe(k reqKind, status int, h http.Header) {
 // rate and concurrency. Caller holds mu.
 //
 // x-ms-throttle-scope is <Scope>/<Limit>/<App>/<Tenant> with Limit Read,
-// Write or ReadWrite (graph reference §7). A write limit pauses writes only:
+// Write or ReadWrite (docs/graph-reference.md §7). A write limit pauses writes only:
 // reads still pass (throttling-limits "writes can be throttled while reads
 // still pass"). Without the header, a throttled write pauses writes and a
 // throttled read pauses everything.

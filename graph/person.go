@@ -10,7 +10,7 @@ import (
 
 // personSelect is the $select for every user read: what directory.Person
 // holds, and no more (a smaller answer and one resource unit less,
-// graph reference §7).
+// docs/graph-reference.md §7).
 const personSelect = "id,displayName,userPrincipalName,mail,otherMails,proxyAddresses,userType,externalUserState,accountEnabled,createdDateTime,usageLocation"
 
 // user is Graph's user resource, the fields foyer reads

@@ -137,7 +137,7 @@ func (c *call) assign(sp *servicePrincipal, in assignmentBody) (*appRoleAssignme
 	}
 	for _, a := range t.appAssigns.list {
 		if strings.EqualFold(a.ResourceID, sp.id) && strings.EqualFold(a.PrincipalID, p.meta().id) && strings.EqualFold(a.AppRoleID, in.AppRoleID) {
-			// graph.md §4: observed in scripts and emulators.
+			// docs/graph-reference.md §4: observed in scripts and emulators.
 			return nil, errBadRequest("Permission being assigned already exists on the object")
 		}
 	}

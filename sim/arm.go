@@ -7,7 +7,7 @@ import (
 
 // Azure RBAC as Azure Resource Manager serves it (api-version 2022-04-01,
 // Azure/azure-rest-api-specs specification/authorization/resource-manager/
-// Microsoft.Authorization/stable/2022-04-01; graph.md §9): role assignments
+// Microsoft.Authorization/stable/2022-04-01; docs/graph-reference.md §9): role assignments
 // at subscription, resource group, resource and management group scopes,
 // and the built-in role definitions foyer names. Errors are ARM's
 // {"error":{"code","message"}}.

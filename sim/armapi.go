@@ -160,7 +160,7 @@ func putAzureAssignment(c *call) *reply {
 	}
 	for _, o := range t.azure.assignments.list {
 		if strings.EqualFold(o.Scope, a.Scope) && strings.EqualFold(o.PrincipalID, a.PrincipalID) && strings.EqualFold(o.RoleDefinitionID, a.RoleDefinitionID) {
-			// graph.md §9.
+			// docs/graph-reference.md §9.
 			return c.fail(armError(http.StatusConflict, "RoleAssignmentExists", "The role assignment already exists."))
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/foyer-dev/foyer/sim/chaos"
 )
 
-// JSON batching (GD concepts/json-batching.md, graph.md §5): up to 20
+// JSON batching (GD concepts/json-batching.md, docs/graph-reference.md §5): up to 20
 // requests with unique ids, relative URLs, optional dependsOn; the batch is
 // answered 200 with each request's own status, headers and body. Each item
 // is authorised, throttled and counted on its own. Items run in order,
@@ -70,7 +70,7 @@ func checkItem(it batchItem, seen map[string]bool) *apiError {
 		return errOData("Request %s has no url.", it.ID) // [unverified]
 	}
 	if len(bytes.TrimSpace(it.Body)) > 0 && string(bytes.TrimSpace(it.Body)) != "null" && headerValue(it.Headers, "Content-Type") == "" {
-		// "headers ... required when body present" (graph.md §5).
+		// "headers ... required when body present" (docs/graph-reference.md §5).
 		return errOData("Request %s has a body but no Content-Type header.", it.ID) // [unverified]
 	}
 	return nil

@@ -53,7 +53,7 @@ var builtInDirectoryRoles = []roleDefinition{
 }
 
 // graphAppRoles are some of Microsoft Graph's application permissions with
-// their ids (graph.md §1), so that the Graph service principal looks real.
+// their ids (docs/graph-reference.md §1), so that the Graph service principal looks real.
 var graphAppRoles = []AppRole{
 	{ID: "09850681-111b-4a89-9bed-3f2cae46d706", Value: "User.Invite.All", DisplayName: "Invite guest users to the organization"},
 	{ID: "df021288-bdef-4463-88db-98f22de89214", Value: "User.Read.All", DisplayName: "Read all users' full profiles"},

@@ -23,13 +23,13 @@ func newError(status int, code, format string, args ...any) *apiError {
 }
 
 // errNotFound is Graph's answer for a directory object that does not exist,
-// or is not yet visible to writes (graph.md §3, §6).
+// or is not yet visible to writes (docs/graph-reference.md §3, §6).
 func errNotFound(id string) *apiError {
 	return newError(http.StatusNotFound, "Request_ResourceNotFound",
 		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
 }
 
-// errBadRequest is the directory's generic validation error (graph.md §6).
+// errBadRequest is the directory's generic validation error (docs/graph-reference.md §6).
 func errBadRequest(format string, args ...any) *apiError {
 	return newError(http.StatusBadRequest, "Request_BadRequest", format, args...)
 }
@@ -73,18 +73,18 @@ func errUnknownBodyProperty(name, typ string) *apiError {
 }
 
 // errForbidden is the answer to a token without the permission the call
-// needs (graph.md §6).
+// needs (docs/graph-reference.md §6).
 func errForbidden() *apiError {
 	return newError(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 }
 
-// errUnauthorized is the answer to a missing or invalid token (graph.md §6).
+// errUnauthorized is the answer to a missing or invalid token (docs/graph-reference.md §6).
 func errUnauthorized(message string) *apiError {
 	return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "%s", message)
 }
 
 // errMethod is Graph's answer to a method the route does not support
-// (graph.md §6: "Specified HTTP method is not allowed for the request
+// (docs/graph-reference.md §6: "Specified HTTP method is not allowed for the request
 // target.", status 405).
 func errMethod() *apiError {
 	return newError(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")

@@ -12,7 +12,7 @@ import (
 )
 
 // The Exchange Online admin API's InvokeCommand call, which
-// ExchangeOnlineManagement v3 itself uses (graph.md §12): New-MailContact,
+// ExchangeOnlineManagement v3 itself uses (docs/graph-reference.md §12): New-MailContact,
 // Get-MailContact and Remove-MailContact, and Get-MailUser and Set-MailUser
 // for guests (mailusers.go). Requests need a token for
 // https://outlook.office365.com with the app role Exchange.ManageAsApp.

@@ -4,7 +4,7 @@ import "net/http"
 
 // Application permissions that allow each Graph operation: the least
 // privileged first, then the higher ones, from the "Permissions" table of
-// each operation's page in GD api-reference/v1.0/api (graph.md §1-§4).
+// each operation's page in GD api-reference/v1.0/api (docs/graph-reference.md §1–§4).
 const (
 	permUserRead     = "User.ReadBasic.All|User.Read.All|User.ReadWrite.All|Directory.Read.All|Directory.ReadWrite.All"
 	permUserWrite    = "User.ReadWrite.All|Directory.ReadWrite.All"

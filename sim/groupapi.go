@@ -159,7 +159,7 @@ func (c *call) writableGroup(id string) (*group, *apiError) {
 
 // referenced finds the object a reference names for a write: 404
 // Request_ResourceNotFound when it does not exist or is not yet
-// replicated (graph.md §3; replication.go).
+// replicated (docs/graph-reference.md §3; replication.go).
 func (c *call) referenced(id string) (stored, *apiError) {
 	o, ok := c.t.object(id)
 	if !ok || !c.visible(o.meta()) {
@@ -169,7 +169,7 @@ func (c *call) referenced(id string) (stored, *apiError) {
 }
 
 // errAlreadyMember is the directory's duplicate-reference answer
-// (graph.md §3, from canvas-lms mocks of live responses).
+// (docs/graph-reference.md §3, from canvas-lms mocks of live responses).
 func errAlreadyMember(prop string) *apiError {
 	return errBadRequest("One or more added object references already exist for the following modified properties: '%s'.", prop)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // invitationBody is POST /invitations' request (GD resources/invitation.md,
-// graph.md §1). invitedUserSponsors is accepted on v1.0 as on beta.
+// docs/graph-reference.md §1). invitedUserSponsors is accepted on v1.0 as on beta.
 type invitationBody struct {
 	ODataType               string       `json:"@odata.type"`
 	InvitedUserEmailAddress string       `json:"invitedUserEmailAddress"`
@@ -110,7 +110,7 @@ func (in *invitationBody) validate() *apiError {
 	}
 	if in.ResetRedemption && (in.InvitedUser == nil || in.InvitedUser.ID == "") {
 		// Verbatim from the invitation model's description (msgraph-sdk-go
-		// models/invitation.go, graph.md §1).
+		// models/invitation.go, docs/graph-reference.md §1).
 		return errBadRequest("The id property is required in the request body to reset a redemption status.")
 	}
 	if mi := in.InvitedUserMessageInfo; mi != nil {
@@ -330,7 +330,7 @@ func messageInfoOut(mi *messageInfo) object {
 	}
 }
 
-// redeemURL has the shape of Graph's inviteRedeemUrl (graph.md §1), pointed
+// redeemURL has the shape of Graph's inviteRedeemUrl (docs/graph-reference.md §1), pointed
 // at the sim: /redeem?rd=<url-encoded https://HOST/redeem/?tenant=..&user=..&ticket=..&ver=2.0>.
 func redeemURL(base, tenantID, invitationID, tk string) string {
 	inner := base + "/redeem/?tenant=" + tenantID + "&user=" + invitationID + "&ticket=" + url.QueryEscape(tk) + "&ver=2.0"

@@ -136,7 +136,7 @@ func assignLicense(c *call) *reply {
 // SKUs and returns the user's licenses after it.
 func (t *tenant) licensesAfter(u *user, in assignLicenseBody) ([]assignedLicense, *apiError) {
 	if len(in.AddLicenses) > 0 && u.UsageLocation == "" {
-		// Verbatim (Okta KB and many repos; graph.md §4).
+		// Verbatim (Okta KB and many repos; docs/graph-reference.md §4).
 		return nil, errBadRequest("License assignment cannot be done for user with invalid usage location.")
 	}
 	next := append([]assignedLicense(nil), u.Licenses...)

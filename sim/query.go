@@ -145,7 +145,7 @@ func (lq *listQuery) parseFilter(q url.Values, spec listSpec) *apiError {
 }
 
 // parseTop reads $top. Graph allows 1 to 999 on directory collections
-// (message verbatim from Microsoft Q&A 1129204, graph.md §2); with
+// (message verbatim from Microsoft Q&A 1129204, docs/graph-reference.md §2); with
 // signInActivity the page holds at most 120 users (GD user-list.md).
 func (lq *listQuery) parseTop(q url.Values, spec listSpec) *apiError {
 	if v, ok := option(q, "top"); ok {

@@ -10,7 +10,7 @@ import "net/http"
 // it as the organization's directorySizeQuota {used, total} (GD
 // api-reference/beta/resources/directorysizequota.md); v1.0 does not have
 // the property. A write that would create an object past the quota is
-// refused with 403 Directory_QuotaExceeded (graph.md §6).
+// refused with 403 Directory_QuotaExceeded (docs/graph-reference.md §14).
 //
 // The sim counts users, groups, service principals and mail contacts; it
 // keeps no deleted objects, which in Entra count until purged. The total
@@ -46,7 +46,7 @@ func (s *Server) quota(t *tenant) (used, total int) {
 // c.t.mu is held.
 func (c *call) quotaAllows() *apiError {
 	if used, total := c.s.quota(c.t); used >= total {
-		// Wording from Microsoft Q&A 989366 (graph.md §6).
+		// Wording from Microsoft Q&A 989366 (docs/graph-reference.md §14).
 		return newError(http.StatusForbidden, "Directory_QuotaExceeded",
 			"The directory object quota limit for the Tenant has been exceeded. Please ask your administrator to increase the quota limit or delete objects to reduce the used quota.")
 	}

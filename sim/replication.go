@@ -7,7 +7,7 @@ package sim
 //
 //   - group members/$ref and members@odata.bind: 404 Request_ResourceNotFound
 //     "Resource '{id}' does not exist or one of its queried reference-property
-//     objects are not present." (graph.md §3);
+//     objects are not present." (docs/graph-reference.md §3);
 //   - appRoleAssignedTo: 400 Request_BadRequest "Not a valid reference
 //     update." (microsoftgraph/msgraph-bicep-types#193, a managed identity
 //     assigned an app role right after creation);

@@ -62,7 +62,7 @@ var synonyms = map[string]synonym{
 	"inviteduserdisplayname": {FieldDisplayName, 1}, "nameofinvitee": {FieldDisplayName, 1},
 	"name": {FieldDisplayName, 2}, "fullname": {FieldDisplayName, 2}, "guestname": {FieldDisplayName, 2},
 	"contactname": {FieldDisplayName, 2},
-	// The seed's runbook file calls the display name "username".
+	// Invitation runbooks' username,email files (docs/csv.md) call the display name "username".
 	"username": {FieldDisplayName, 3},
 
 	"givenname": {FieldGivenName, 1}, "firstname": {FieldGivenName, 1}, "forename": {FieldGivenName, 2},

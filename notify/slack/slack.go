@@ -22,7 +22,7 @@ import (
 
 // Error codes Slack answers an incoming webhook with, as plain text
 // (api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks;
-// shared/reference/graph.md §11). They arrive in notify.Error.Code.
+// docs/graph-reference.md §11). They arrive in notify.Error.Code.
 const (
 	CodeInvalidPayload    = "invalid_payload"     // 400: the JSON is malformed
 	CodeUserNotFound      = "user_not_found"      // 400

@@ -85,7 +85,7 @@ func (n *Notifier) Notify(ctx context.Context, r notify.Report) error {
 
 // legacyError finds the error a legacy connector reports inside a 200
 // answer, e.g. "Microsoft Teams endpoint returned HTTP error 429 with
-// ContextId …" (shared/reference/graph.md §11).
+// ContextId …" (docs/graph-reference.md §11).
 var legacyError = regexp.MustCompile(`(?i)returned HTTP error (\d{3})`)
 
 // judge reads Teams' answer. Workflows answer 202 Accepted with no body;

@@ -8,7 +8,7 @@ import (
 
 // openIDConfig is the OIDC discovery document, with the fields of Entra's v2.0
 // document (entra-docs docs/identity-platform/v2-protocols-oidc.md and
-// graph.md §8) that describe what this authority serves. MSAL Go requires
+// docs/graph-reference.md §8) that describe what this authority serves. MSAL Go requires
 // authorization_endpoint, token_endpoint and issuer, and the issuer's scheme
 // and host must equal the authority's (microsoft-authentication-library-for-go
 // apps/internal/oauth/ops/authority/authority.go, TenantDiscoveryResponse.
@@ -41,7 +41,7 @@ type openIDConfig struct {
 func issuerV2(r *http.Request, tid string) string { return origin(r) + "/" + tid + "/v2.0" }
 
 // issuerV1 is the issuer of v1.0 access tokens, Graph's included
-// (graph.md §8: iss=https://sts.windows.net/{tid}/).
+// (docs/graph-reference.md §8: iss=https://sts.windows.net/{tid}/).
 func issuerV1(tid string) string { return "https://sts.windows.net/" + tid + "/" }
 
 func (a *Authority) serveOpenIDConfig(w http.ResponseWriter, r *http.Request, tenant string) {
@@ -100,7 +100,7 @@ func (a *Authority) serveKeys(w http.ResponseWriter, r *http.Request, tenant str
 
 // serveInstance answers MSAL's instance discovery
 // (GET /common/discovery/instance?api-version=1.1&authorization_endpoint=...;
-// graph.md §8) for this host only: any other instance is unknown.
+// docs/graph-reference.md §8) for this host only: any other instance is unknown.
 func (a *Authority) serveInstance(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET")

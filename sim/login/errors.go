@@ -289,8 +289,8 @@ func tokenReason(s string) error { return tokenReasonError(s) }
 
 // Graph's messages for InvalidAuthenticationToken. "Access token is empty.",
 // "Access token has expired or is not yet valid." and "Access token
-// validation failure. Invalid audience." are what Graph answers (reference
-// graph.md §6; microsoftgraph/microsoft-graph-docs#16208); the IDX14100 text
+// validation failure. Invalid audience." are what Graph answers
+// (docs/graph-reference.md §6; microsoftgraph/microsoft-graph-docs#16208); the IDX14100 text
 // is what Graph answers for a token with no dots (MaikuB/flutter_appauth#575).
 // The signature and issuer messages follow the same "Access token validation
 // failure." pattern; we found no pasted example of their exact wording.

@@ -10,7 +10,7 @@ import (
 
 const (
 	// accessLifetime is the expires_in of every access token: the value
-	// Entra's client-credentials answers carry (graph.md §8).
+	// Entra's client-credentials answers carry (docs/graph-reference.md §8).
 	accessLifetime = 3599 * time.Second
 	// backdate is how far before issuance Entra stamps iat and nbf, so that a
 	// resource whose clock runs a little behind accepts a fresh token.
@@ -22,7 +22,7 @@ const (
 
 // accessClaims are the claims of a v1.0 access token as Entra issues them for
 // Microsoft Graph, ARM and Exchange (entra-docs docs/identity-platform/
-// access-token-claims-reference.md; graph.md §8). App-only tokens carry roles
+// access-token-claims-reference.md; docs/graph-reference.md §8). App-only tokens carry roles
 // and idtyp "app"; delegated tokens carry scp, the user and idtyp "user".
 type accessClaims struct {
 	Aud            string      `json:"aud"`
@@ -70,7 +70,7 @@ type idClaims struct {
 	Ver               string      `json:"ver"`
 }
 
-// tokenResponse is the token endpoint's success answer (graph.md §8):
+// tokenResponse is the token endpoint's success answer (docs/graph-reference.md §8):
 // {"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"..."}.
 type tokenResponse struct {
 	TokenType    string `json:"token_type"`

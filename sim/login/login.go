@@ -191,8 +191,8 @@ func match(path string) (route, string) {
 	return routeNone, ""
 }
 
-// validTenantName reports whether s can name a tenant in a URL: MSAL accepts
-// ^[0-9a-zA-Z-.]+$ (graph.md §8). It keeps paths such as /_sim/login out.
+// validTenantName reports whether s can name a tenant in a URL: azidentity accepts
+// ^[0-9a-zA-Z-.]+$ (docs/graph-reference.md §8). It keeps paths such as /_sim/login out.
 func validTenantName(s string) bool {
 	if s == "" || len(s) > 256 {
 		return false

@@ -168,7 +168,7 @@ func (a *Authority) clientCredentials(r *http.Request, ts *tenantState, pathTena
 }
 
 // oidcScopes are the OpenID Connect scopes; MSAL adds "openid offline_access
-// profile" to every request, the client-credentials one included (graph.md §8).
+// profile" to every request, the client-credentials one included (docs/graph-reference.md §8).
 var oidcScopes = []string{"openid", "profile", "email", "offline_access"}
 
 func isOIDCScope(s string) bool { return slices.Contains(oidcScopes, strings.ToLower(s)) }

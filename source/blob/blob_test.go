@@ -23,7 +23,7 @@ import (
 	"github.com/foyer-dev/foyer/source/blob"
 )
 
-// guests is the seed's runbook file, as uploaded to blob storage.
+// guests is a runbook's guest list (username,email; docs/csv.md), as uploaded to blob storage.
 const guests = "username,email\r\nMatt External,demo.email.matt@gmail.com\r\nMark Smtih, mark.smith@matthewdavis111.com\r\n"
 
 // upload puts guests into container/name with the account key.
@@ -148,7 +148,7 @@ func TestSAS(t *testing.T) {
 	}
 	blobURL := a.URL + "/guests/seed.csv"
 
-	// The seed's way: the runbook is given the blob's SAS URL.
+	// The runbook's way (docs/csv.md): it is given the blob's SAS URL.
 	rows, in := readRows(t, blobURL+"?"+q.Encode(), source.OpenOptions{HTTPClient: a.Client})
 	checkGuests(t, rows, in)
 	if in.Name != blobURL {

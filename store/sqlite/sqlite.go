@@ -135,7 +135,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 // a VM stopped hard) can be gone when the machine comes back. The ledger
 // records the intent of an invitation before sending it; an intent that
 // vanished would let the next attempt invite without looking the person up.
-// FULL syncs the log at every commit (docs/benchmarks.md measures the cost).
+// FULL syncs the log at every commit (docs/ledger.md, "Cost per row", measures the cost).
 func dsn(path string, busy time.Duration) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
