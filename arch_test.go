@@ -73,7 +73,7 @@ func TestImportArrows(t *testing.T) {
 					if strings.HasPrefix(d, rel+"/") || d == rel {
 						continue // its own sub-packages
 					}
-					t.Errorf("%s depends on %s, against the arrows in STYLE.md", rel, d)
+					t.Errorf("%s depends on %s, against the arrows in docs/architecture.md", rel, d)
 				}
 			}
 		}
