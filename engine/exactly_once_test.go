@@ -118,6 +118,19 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 			if len(got) != n {
 				t.Errorf("%d addresses invited, want %d", len(got), n)
 			}
+			// An interrupt is no failure: no step was recorded as failed
+			// for being cut off.
+			err := w.store.InTx(context.Background(), func(tx store.Tx) error {
+				return tx.AuditLog(context.Background(), store.AuditFilter{}, func(e store.AuditEntry) error {
+					if e.Error != "" {
+						t.Errorf("audit: %s %s failed with %q", e.Op, e.Target, e.Error)
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			for email, c := range got {
 				if c != 1 {
 					t.Errorf("%s was invited %d times", email, c)

@@ -526,6 +526,11 @@ func (p *provisioning) startStep(ctx context.Context, name, op string) (store.St
 
 // failStep records that a directory call failed and returns its error.
 func (p *provisioning) failStep(ctx context.Context, name, op string, cause error) error {
+	if ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut {
+		// Stopped (Ctrl-C, the lease lost), not failed: the step stays
+		// started and the next attempt takes it up.
+		return cause
+	}
 	ctx = context.WithoutCancel(ctx) // recorded even if the attempt's time ran out
 	var de *directory.Error
 	graphID := ""
@@ -612,7 +617,7 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 func (e *Engine) safeMessage(err error) string {
 	msg := foyer.ErrorMessage(err)
 	var c foyer.Coder
-	if err != nil && !errors.As(err, &c) {
+	if err != nil && !errors.As(err, &c) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		e.Log.Error("an error without a code was hidden from the ledger and the reports", "err", err)
 	}
 	return msg

@@ -49,6 +49,9 @@ func TestInterruptedExits130(t *testing.T) {
 	if code != cli.ExitInterrupted || !strings.Contains(errs, "run the same apply again to resume") {
 		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitInterrupted, errs)
 	}
+	if strings.Contains(errs, "level=ERROR") {
+		t.Errorf("an interrupt is no error, but the log says so:\n%s", errs)
+	}
 	code, out, errs := run(t, "apply", "--yes", "--output", "json", "--config", config, "--profile", "partners", csv)
 	if code != cli.ExitInvalidRows || !strings.Contains(errs, "Resuming run") {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, errs, out)
