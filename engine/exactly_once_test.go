@@ -118,11 +118,12 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 			if len(got) != n {
 				t.Errorf("%d addresses invited, want %d", len(got), n)
 			}
-			// An interrupt is no failure: no step was recorded as failed
-			// for being cut off.
+			// An interrupt is no failure: nothing was recorded as failed
+			// for being cut off (an invitation cut off in flight is
+			// recorded as of unknown outcome, which it is).
 			err := w.store.InTx(context.Background(), func(tx store.Tx) error {
 				return tx.AuditLog(context.Background(), store.AuditFilter{}, func(e store.AuditEntry) error {
-					if e.Error != "" {
+					if e.Error != "" && e.Detail != "outcome unknown" {
 						t.Errorf("audit: %s %s failed with %q", e.Op, e.Target, e.Error)
 					}
 					return nil

@@ -282,9 +282,9 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	}
 	var dirErr error
 	var graphIDs string
-	if !shared && prev.State == store.StepStarted {
-		// An earlier attempt may have taken it back and died before
-		// recording so: look before sending the removal again.
+	if !shared && (prev.State == store.StepStarted || prev.State == store.StepFailed) {
+		// An earlier attempt may have taken it back and died, or lost the
+		// answer, before recording so: look before sending it again.
 		held, err := e.Dir.Holders(ctx, g)
 		if err != nil {
 			return false, fmt.Errorf("look whether %s still holds %s: %w", req.Email, h.Grant, err)
@@ -297,6 +297,9 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 		var ids []string
 		ids, dirErr = e.Dir.Revoke(ctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
 		graphIDs = strings.Join(ids, " ")
+	}
+	if dirErr != nil && ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut {
+		return false, dirErr // stopped, not failed: the step stays started for the next attempt
 	}
 	ctx = context.WithoutCancel(ctx) // the outcome is recorded whatever happens to ctx
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
