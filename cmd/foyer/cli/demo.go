@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,8 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/examples"
 	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/sqlite"
 )
 
 func newDemo(env *Env) *cobra.Command {
@@ -92,9 +96,11 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 	for _, e := range emails {
 		fmt.Fprintf(out, "  %-40s %d\n", e, stats.InvitationsByEmail[e])
 	}
+	runID := newestRun(ctx, filepath.Join(dir, "foyer.db"))
 	fmt.Fprintf(out, "\nWhere to look next:\n")
 	fmt.Fprintf(out, "  the ledger (runs, requests, steps, audit log)  %s\n", filepath.Join(dir, "foyer.db"))
-	fmt.Fprintf(out, "  a run's rows, read back from the ledger        %s runs show --config %s RUN-ID\n", prog, ready.Config)
+	fmt.Fprintf(out, "  the runs in the ledger                         %s runs --config %s\n", prog, ready.Config)
+	fmt.Fprintf(out, "  the run's rows, read back from the ledger      %s runs show --config %s %s\n", prog, ready.Config, runID)
 	fmt.Fprintf(out, "  an emulated tenant to keep                     %s sim --dir %s\n", prog, filepath.Join(os.TempDir(), "foyer-sim"))
 	fmt.Fprintf(out, "  a configuration for your own tenant            %s init\n", prog)
 	fmt.Fprintf(out, "  point foyer at your own tenant                 README.md, \"Use it on your tenant\"\n")
@@ -117,4 +123,22 @@ func writeDemoFile(dir, name string, data []byte) error {
 	}
 	defer root.Close()
 	return writeNewFile(root, name, data, 0o644)
+}
+
+// newestRun returns the id of the newest run in the SQLite ledger at path,
+// or RUN-ID if it cannot be read.
+func newestRun(ctx context.Context, path string) string {
+	id := "RUN-ID"
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		return id
+	}
+	defer db.Close()
+	_ = db.InTx(ctx, func(tx store.Tx) error {
+		return tx.ListRuns(ctx, 1, func(r *foyer.Run) error {
+			id = r.ID
+			return nil
+		})
+	})
+	return id
 }
