@@ -45,11 +45,18 @@ func (ProvisionArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       queueProvision,
 		MaxAttempts: defaultMaxAttempts,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-			rivertype.JobStateRunning, rivertype.JobStateScheduled,
-		}},
+		UniqueOpts:  uniqueAmongLive(),
 	}
+}
+
+// uniqueAmongLive makes a job unique by its arguments among the jobs that
+// may still run: one that ended (completed, cancelled, discarded) does not
+// stop the same job being enqueued again.
+func uniqueAmongLive() river.UniqueOpts {
+	return river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+		rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	}}
 }
 
 const (

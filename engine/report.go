@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/notify"
@@ -39,10 +38,7 @@ func (ReportArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       queueReport,
 		MaxAttempts: reportAttempts,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-			rivertype.JobStateRunning, rivertype.JobStateScheduled,
-		}},
+		UniqueOpts:  uniqueAmongLive(),
 	}
 }
 

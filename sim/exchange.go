@@ -201,6 +201,23 @@ func (c *call) runCmdlet(name string, raw map[string]json.RawMessage) *reply {
 	return c.exoValue(value, "")
 }
 
+// exoPage reads the page an Exchange Get- cmdlet asks for: its size from
+// the Prefer header (1,000 by default), its start from the skip token.
+func (c *call) exoPage(t *tenant) (*listQuery, *apiError) {
+	q := &listQuery{top: 1000}
+	if v := preferPageSize(c.header.Get("Prefer")); v > 0 {
+		q.top = v
+	}
+	if tok, ok := option(c.query, "skiptoken"); ok {
+		after, err := decodeSkipToken(tok, t.generation.Load())
+		if err != nil {
+			return nil, err
+		}
+		q.after = after
+	}
+	return q, nil
+}
+
 func (c *call) exoValue(value []object, next string) *reply {
 	return c.exoReply(value, next, nil)
 }
@@ -330,17 +347,9 @@ func (c *call) getMailContact(p cmdletParams) *reply {
 		}
 		return c.exoValue([]object{m.render(t.initialDomain)}, "")
 	}
-	size := 1000
-	if v := preferPageSize(c.header.Get("Prefer")); v > 0 {
-		size = v
-	}
-	q := &listQuery{top: size}
-	if tok, ok := option(c.query, "skiptoken"); ok {
-		after, err := decodeSkipToken(tok, t.generation.Load())
-		if err != nil {
-			return c.fail(err)
-		}
-		q.after = after
+	q, err := c.exoPage(t)
+	if err != nil {
+		return c.fail(err)
 	}
 	items, last, more := page(t.contacts.list, q, func(*mailContact) bool { return true })
 	value := make([]object, len(items))

@@ -180,17 +180,9 @@ func (c *call) getMailUser(p cmdletParams) *reply {
 		}
 		return c.exoValue([]object{renderMailUser(u, t.initialDomain)}, "")
 	}
-	size := 1000
-	if v := preferPageSize(c.header.Get("Prefer")); v > 0 {
-		size = v
-	}
-	q := &listQuery{top: size}
-	if tok, ok := option(c.query, "skiptoken"); ok {
-		after, err := decodeSkipToken(tok, t.generation.Load())
-		if err != nil {
-			return c.fail(err)
-		}
-		q.after = after
+	q, err := c.exoPage(t)
+	if err != nil {
+		return c.fail(err)
 	}
 	items, last, more := page(t.users.list, q, c.isMailUser)
 	value := make([]object, len(items))
