@@ -12,16 +12,7 @@ import (
 	"github.com/foyer-dev/foyer/sim/simtest"
 )
 
-const brokenProfile = `tenants:
-  contoso:
-    tenant_id: %[1]s
-    client_id: %[2]s
-    cloud: custom
-    endpoints: {authority: %[3]s/, graph: %[3]s, arm: %[3]s, exchange: %[3]s}
-    ca_file: ca.pem
-    credential: {type: client_secret, secret_file: client-secret}
-ledger: {driver: sqlite, dsn: foyer.db}
-smtp: {host: 127.0.0.1, port: %[4]d, from: invitations@contoso.example, tls: none}
+const brokenProfile = `smtp: {host: 127.0.0.1, port: %d, from: invitations@contoso.example, tls: none}
 profiles:
   broken:
     redirect_url: https://myapps.microsoft.com/
@@ -52,7 +43,7 @@ func TestMisconfiguredProfile(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	config := filepath.Join(dir, "broken.yaml")
-	if err := os.WriteFile(config, []byte(sprintf(brokenProfile, s.TenantID(), s.ClientID(), s.URL(), port)), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte(simTenantYAML(s, s.ClientID(), "client-secret")+sprintf(brokenProfile, port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	csv := filepath.Join(dir, "one.csv")

@@ -31,22 +31,13 @@ type grantsWorld struct {
 	env    func(string) string
 }
 
-const fullProfile = `tenants:
-  contoso:
-    tenant_id: %[1]s
-    client_id: %[2]s
-    cloud: custom
-    endpoints: {authority: %[3]s/, graph: %[3]s, arm: %[3]s, exchange: %[3]s}
-    ca_file: ca.pem
-    credential: {type: client_secret, secret_file: client-secret}
-ledger: {driver: sqlite, dsn: foyer.db}
-smtp:
-  host: %[4]s
-  port: %[5]d
+const fullProfile = `smtp:
+  host: %[2]s
+  port: %[3]d
   from: invitations@contoso.example
-  username: %[6]s
+  username: %[4]s
   password_env: SMTP_PASSWORD
-  ca_file: %[7]s
+  ca_file: %[5]s
 profiles:
   full:
     redirect_url: https://myapps.microsoft.com/?tenantid=%[1]s
@@ -56,7 +47,7 @@ profiles:
     app_roles: [{service_principal: DemoApp, role: Reader}]
     licenses: [{sku: ENTERPRISEPACK, usage_location: US}]
     directory_roles: [Guest Inviter]
-    azure_roles: [{role: Reader, scope: %[8]s/resourceGroups/rg-demo}]
+    azure_roles: [{role: Reader, scope: %[6]s/resourceGroups/rg-demo}]
     address_book: true
     email: {app_name: Contoso Analytics, organization: Contoso}
   team:
@@ -78,13 +69,7 @@ func newGrantsWorldWith(t *testing.T, smtpOpts smtptest.Options) *grantsWorld {
 	if _, err := cli.WriteSimFiles(s, dir); err != nil {
 		t.Fatal(err)
 	}
-	sub := ""
-	for _, a := range s.Snapshot().AzureRoleAssignments {
-		if strings.EqualFold(a.PrincipalID, s.DefaultApp().ObjectID) {
-			sub = a.Scope
-		}
-	}
-	conf := fmt.Sprintf(fullProfile, s.TenantID(), s.ClientID(), s.URL(), srv.Host, srv.Port, srv.Username, srv.CAFile, sub)
+	conf := simTenantYAML(s, s.ClientID(), "client-secret") + fmt.Sprintf(fullProfile, s.TenantID(), srv.Host, srv.Port, srv.Username, srv.CAFile, defaultAppSubscription(s))
 	path := filepath.Join(dir, "full.yaml")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/foyer-dev/foyer/cmd/foyer/cli"
+	"github.com/foyer-dev/foyer/sim"
 )
 
 // hookWriter is a goroutine-safe buffer that calls hook once, the first
@@ -80,4 +81,33 @@ func writeFile(t *testing.T, dir, name, data string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// simTenantYAML is how a configuration for the sim s begins: the tenant
+// contoso, signed in to as clientID with the secret in secretFile (beside
+// the ca.pem WriteSimFiles wrote), and a SQLite ledger. Nine lines, so a
+// test can name the line of what follows.
+func simTenantYAML(s *sim.Server, clientID, secretFile string) string {
+	return sprintf(`tenants:
+  contoso:
+    tenant_id: %[1]s
+    client_id: %[2]s
+    cloud: custom
+    endpoints: {authority: %[3]s/, graph: %[3]s, arm: %[3]s, exchange: %[3]s}
+    ca_file: ca.pem
+    credential: {type: client_secret, secret_file: %[4]s}
+ledger: {driver: sqlite, dsn: foyer.db}
+`, s.TenantID(), clientID, s.URL(), secretFile)
+}
+
+// defaultAppSubscription is the scope of the subscription the sim's
+// default app holds an Azure role on.
+func defaultAppSubscription(s *sim.Server) string {
+	sub := ""
+	for _, a := range s.Snapshot().AzureRoleAssignments {
+		if strings.EqualFold(a.PrincipalID, s.DefaultApp().ObjectID) {
+			sub = a.Scope
+		}
+	}
+	return sub
 }

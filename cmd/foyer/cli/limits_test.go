@@ -10,18 +10,8 @@ import (
 	"github.com/foyer-dev/foyer/sim/simtest"
 )
 
-// seatsConfig is a configuration for the sim at dir with one profile that
-// gives a license, in the tenant and credentials WriteSimFiles wrote.
-const seatsConfig = `tenants:
-  contoso:
-    tenant_id: %[1]s
-    client_id: %[2]s
-    cloud: custom
-    endpoints: {authority: %[3]s/, graph: %[3]s, arm: %[3]s, exchange: %[3]s}
-    ca_file: ca.pem
-    credential: {type: client_secret, secret_file: client-secret}
-ledger: {driver: sqlite, dsn: foyer.db}
-profiles:
+// seatsProfile follows simTenantYAML: one profile that gives a license.
+const seatsProfile = `profiles:
   licensed:
     redirect_url: https://myapps.microsoft.com/
     sender: none
@@ -48,7 +38,7 @@ func TestSeatsHeldBackInThePlan(t *testing.T) {
 	if _, err := cli.WriteSimFiles(s, dir); err != nil {
 		t.Fatal(err)
 	}
-	config := writeFile(t, dir, "seats.yaml", sprintf(seatsConfig, s.TenantID(), s.ClientID(), s.URL()))
+	config := writeFile(t, dir, "seats.yaml", simTenantYAML(s, s.ClientID(), "client-secret")+seatsProfile)
 	var csv strings.Builder
 	csv.WriteString("email\n")
 	for i := range 30 {
@@ -147,12 +137,7 @@ func TestCheckMakesThePlansReads(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := simtest.Start(t, sim.Options{})
-			sub := ""
-			for _, a := range s.Snapshot().AzureRoleAssignments {
-				if strings.EqualFold(a.PrincipalID, s.DefaultApp().ObjectID) {
-					sub = a.Scope
-				}
-			}
+			sub := defaultAppSubscription(s)
 			perms := tc.permissions
 			if perms == nil {
 				perms = s.DefaultApp().Permissions
@@ -167,20 +152,10 @@ func TestCheckMakesThePlansReads(t *testing.T) {
 				t.Fatal(err)
 			}
 			writeFile(t, dir, "narrow-secret", app.Secret+"\n")
-			config := writeFile(t, dir, "narrow.yaml", sprintf(`tenants:
-  contoso:
-    tenant_id: %[1]s
-    client_id: %[2]s
-    cloud: custom
-    endpoints: {authority: %[3]s/, graph: %[3]s, arm: %[3]s, exchange: %[3]s}
-    ca_file: ca.pem
-    credential: {type: client_secret, secret_file: narrow-secret}
-ledger: {driver: sqlite, dsn: foyer.db}
-profiles:
+			config := writeFile(t, dir, "narrow.yaml", simTenantYAML(s, app.ClientID, "narrow-secret")+`profiles:
   shared:
     redirect_url: https://myapps.microsoft.com/
-    %[4]s
-`, s.TenantID(), app.ClientID, s.URL(), strings.ReplaceAll(tc.profile, "{sub}", sub)))
+    `+strings.ReplaceAll(tc.profile, "{sub}", sub)+"\n")
 			input := writeFile(t, dir, "one.csv", "email\nnew.person@partner.example\n")
 
 			code, _, errs := run(t, "plan", "--config", config, "--profile", "shared", input)
