@@ -42,6 +42,33 @@ type Profile struct {
 	Deny        []string      // domains refused
 	Expiry      time.Duration // access ends this long after it was granted; 0 never
 	Inactivity  time.Duration // a guest with no sign-in for this long is inactive; 0 never
+
+	Public    bool       // anyone may ask for it on the request page; else only signed-in employees
+	Questions []Question // the profile's own questions on the request page
+	Approval  Policy
+}
+
+// Question is one of a profile's own questions on the request page.
+type Question struct {
+	ID       string            // the answer's key: lowercase letters, digits, _
+	Label    string            // in English
+	Labels   map[string]string // by language tag (fr, de-DE), when translated
+	Required bool
+	Choices  []string // a fixed list of answers; empty: free text
+	MaxLen   int      // 0: 500
+}
+
+// LabelFor returns the question's label in lang, or in English.
+func (q Question) LabelFor(lang string) string {
+	if l, ok := q.Labels[lang]; ok && l != "" {
+		return l
+	}
+	if base, _, ok := strings.Cut(lang, "-"); ok {
+		if l := q.Labels[base]; l != "" {
+			return l
+		}
+	}
+	return q.Label
 }
 
 // DomainVerdict says whether a profile lets in an address's domain, and why

@@ -92,8 +92,14 @@ type Request struct {
 	UserID      string // the guest's object id once known
 	RedeemURL   string
 	Failure     *Failure // set while State is failed
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	Details     Details  // from the request page or the API
+	// Approval: the 1-based stage a pending request waits at, when that
+	// stage times out, and whether it was escalated to the alternates.
+	Stage     int
+	StageDue  time.Time
+	Escalated bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Check reports what the ledger needs of a request it stores: an id, a

@@ -60,6 +60,11 @@ type Tx interface {
 	Jobs
 	Blocks
 	Reports
+	Tokens
+	Decisions
+	APIKeys
+	Idempotency
+	GuestList
 }
 
 // Queue is River running over the ledger's database.
@@ -257,6 +262,13 @@ type RequestFilter struct {
 	Profile string
 	States  []foyer.State
 	Email   foyer.Address
+	Origins []foyer.Origin
+	// Newest lists newest first (by creation, then id) instead of oldest
+	// first; AfterID continues a list after the request with that id, in
+	// the same order; Limit bounds it (0: no bound).
+	Newest  bool
+	AfterID string
+	Limit   int
 }
 
 // StepState is where a step is.
