@@ -101,6 +101,7 @@ type Run struct {
 	Source      string // where the rows came from: a path, a URL (without its query), a blob
 	Digest      string // SHA-256 of the input, to recognise the same file run twice
 	Saved       bool   // a plan saved to be applied later (foyer plan --save), not by the command that made it
+	RecordedBy  string // who recorded the plan: the CLI's user, an approver, "portal"
 	StartedAt   time.Time
 	SealedAt    time.Time // when every row was recorded; zero while they are being recorded
 	ApprovedAt  time.Time // when the plan was approved; zero until then
