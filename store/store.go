@@ -249,12 +249,7 @@ type Requests interface {
 }
 
 // Transition is one entry of a request's history.
-type Transition struct {
-	From foyer.State // "" for the creation
-	To   foyer.State
-	At   time.Time
-	Note string
-}
+type Transition = foyer.Transition
 
 // RequestFilter selects requests. Zero fields match everything.
 type RequestFilter struct {
