@@ -23,6 +23,9 @@ var requestsCases = []testCase{
 	{"MoveConcurrent", testMoveConcurrent},
 	{"Update", testRequestUpdate},
 	{"Filter", testRequestFilter},
+	{"Approval", testRequestApproval},
+	{"Pages", testRequestPages},
+	{"PagesLong", testRequestPagesLong},
 }
 
 func readRequest(t *testing.T, s store.Store, id string) *foyer.Request {

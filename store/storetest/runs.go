@@ -28,7 +28,8 @@ var runsCases = []testCase{
 }
 
 func newRun(id, digest string) *foyer.Run {
-	return &foyer.Run{ID: id, Kind: foyer.RunApply, Profile: "partners", Source: "guests.csv", Digest: digest}
+	return &foyer.Run{ID: id, Kind: foyer.RunApply, Profile: "partners", Source: "guests.csv", Digest: digest,
+		RecordedBy: "ann@contoso.example"}
 }
 
 func testRunCreate(t *testing.T, s store.Store) {
@@ -487,6 +488,9 @@ func testRunList(t *testing.T, s store.Store) {
 			return tx.ListRuns(ctx, limit, func(r *foyer.Run) error {
 				if r.Summary.Rows != len(sampleRows()) {
 					t.Errorf("ListRuns: run %s counts %d rows, want %d", r.ID, r.Summary.Rows, len(sampleRows()))
+				}
+				if r.RecordedBy != "ann@contoso.example" {
+					t.Errorf("ListRuns: run %s recorded by %q, want ann@contoso.example", r.ID, r.RecordedBy)
 				}
 				ids = append(ids, r.ID)
 				return nil

@@ -5,7 +5,9 @@
 // engine's cost per row is read from (Benchmark, Benchmarks).
 //
 // The suite is split by promise: runs and rows, requests and their states,
-// steps, guests, grants, the audit log, leases, transactions and the queue.
+// steps, guests, grants, the audit log, leases, transactions, the queue,
+// the request page's and the API's records (links, decisions, API keys,
+// idempotency keys) and the paged guest list.
 // Each subtest gets a fresh, empty store from the factory it is given.
 //
 // Only backends' tests import this package.
@@ -71,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tx", txCases},
 		{"Queue", queueCases},
 		{"Jobs", jobsCases},
+		{"Intake", intakeCases},
+		{"GuestList", guestListCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

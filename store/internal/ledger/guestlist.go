@@ -26,7 +26,7 @@ func guestSearch(g *foyer.Guest) string {
 // guestMatch adds the condition that selects the guests query matches to
 // where and returns it; ok is false when query can match no guest.
 func guestMatch(where []string, args *params, query string) (_ []string, ok bool) {
-	query = strings.ToLower(strings.TrimSpace(query))
+	query = strings.ToLower(query)
 	if query == "" {
 		return where, true
 	}
