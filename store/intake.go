@@ -90,9 +90,13 @@ type GuestFilter struct {
 	// (without case); "" matches all.
 	Query string
 	// After is the address (Guest.Email, as stored) the previous page
-	// ended with; guests come in address order.
+	// ended with; guests come in address order (without case, then by
+	// object id).
 	After string
-	Limit int // at most this many; 0: 100
+	// Limit: at most this many (0: 100), and then any others with the
+	// last one's address, which several directory objects may share: the
+	// next page, starting after that address, would skip them.
+	Limit int
 }
 
 // GuestList pages through the guests foyer knows.

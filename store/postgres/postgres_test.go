@@ -162,6 +162,11 @@ func BenchmarkCreateWithJobs(b *testing.B) {
 	storetest.Benchmarks(b, func(b *testing.B) store.Store { return open(b) })
 }
 
+// BenchmarkGuestList: see storetest.GuestListBenchmarks.
+func BenchmarkGuestList(b *testing.B) {
+	storetest.GuestListBenchmarks(b, func(b *testing.B) store.Store { return open(b) })
+}
+
 // TestAuditTruncateRefused covers what the suite cannot ask of every
 // backend: SQLite has no TRUNCATE.
 func TestAuditTruncateRefused(t *testing.T) {

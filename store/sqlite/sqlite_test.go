@@ -144,6 +144,11 @@ func BenchmarkCreateWithJobs(b *testing.B) {
 	storetest.Benchmarks(b, func(b *testing.B) store.Store { return open(b) })
 }
 
+// BenchmarkGuestList: see storetest.GuestListBenchmarks.
+func BenchmarkGuestList(b *testing.B) {
+	storetest.GuestListBenchmarks(b, func(b *testing.B) store.Store { return open(b) })
+}
+
 // retryLog tells when a DB logs that it retries a transaction.
 type retryLog struct {
 	slog.Handler

@@ -74,3 +74,74 @@ func Benchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 		})
 	}
 }
+
+// GuestListSize is how many guests GuestListBenchmarks lists: the approver
+// UI's list must stay quick at this size.
+const GuestListSize = 100_000
+
+// GuestListBenchmarks measures the approver UI's guest list on a store
+// holding GuestListSize guests: a page of 100 from the middle, the count of
+// every guest, and a search with its count (which reads every guest).
+func GuestListBenchmarks(b *testing.B, open func(b *testing.B) store.Store) {
+	s := open(b)
+	ctx := context.Background()
+	for from := 0; from < GuestListSize; from += 5000 {
+		err := s.InTx(ctx, func(tx store.Tx) error {
+			for i := from; i < from+5000; i++ {
+				g := &foyer.Guest{UserID: fmt.Sprintf("u-%06d", i), Email: foyer.Address(fmt.Sprintf("guest%06d@partner%d.example", i, i%50)),
+					DisplayName: fmt.Sprintf("Guest %d", i), UPN: fmt.Sprintf("guest%06d_partner%d.example#EXT#@contoso.onmicrosoft.com", i, i%50)}
+				if err := tx.PutGuest(ctx, g); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatalf("record guests from %d: %v", from, err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		fn   func(tx store.Tx) error
+	}{
+		{"page", func(tx store.Tx) error {
+			n := 0
+			err := tx.ListGuests(ctx, store.GuestFilter{After: "guest050000@partner0.example", Limit: 100},
+				func(*foyer.Guest) error { n++; return nil })
+			if err == nil && n != 100 {
+				err = fmt.Errorf("a page of %d guests, want 100", n)
+			}
+			return err
+		}},
+		{"count", func(tx store.Tx) error {
+			n, err := tx.CountGuests(ctx, "")
+			if err == nil && n != GuestListSize {
+				err = fmt.Errorf("counted %d guests, want %d", n, GuestListSize)
+			}
+			return err
+		}},
+		{"search", func(tx store.Tx) error {
+			n := 0
+			err := tx.ListGuests(ctx, store.GuestFilter{Query: "PARTNER7.", Limit: 100}, func(*foyer.Guest) error { n++; return nil })
+			if err == nil && n != 100 {
+				err = fmt.Errorf("a page of %d guests, want 100", n)
+			}
+			return err
+		}},
+		{"search count", func(tx store.Tx) error {
+			n, err := tx.CountGuests(ctx, "PARTNER7.")
+			if err == nil && n != GuestListSize/50 {
+				err = fmt.Errorf("counted %d guests, want %d", n, GuestListSize/50)
+			}
+			return err
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := s.InTx(ctx, c.fn); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
