@@ -327,4 +327,3 @@ func statusOf(err error) int {
 	}
 	return http.StatusInternalServerError
 }
-
