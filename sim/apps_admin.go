@@ -20,6 +20,11 @@ type App struct {
 	AzureRoles    []AzureRoleGrant `json:"azure_roles,omitempty"`
 	AppRoles      []AppRole        `json:"app_roles,omitempty"` // roles the app defines, for assignments to it
 	RedirectURIs  []string         `json:"redirect_uris,omitempty"`
+	// GroupMembershipClaims is the registration's groupMembershipClaims:
+	// which groups its id tokens list ("SecurityGroup", "All",
+	// "ApplicationGroup"; "" or "None": no groups claim). Its id tokens also
+	// carry the app roles a user is assigned on its service principal.
+	GroupMembershipClaims string `json:"group_membership_claims,omitempty"`
 	// ManagedIdentity makes it a managed identity of the host foyer runs on
 	// ("system" or "user") instead of an app registration: it has no secret
 	// and gets tokens from IdentityEndpoint.
@@ -97,6 +102,7 @@ func (s *Server) addApp(t *tenant, a App, isDefault bool) (App, error) {
 	la := login.App{
 		TenantID: t.id, ClientID: a.ClientID, DisplayName: a.DisplayName, ObjectID: a.ObjectID,
 		Secrets: secrets, RedirectURIs: a.RedirectURIs, ManagedIdentity: a.ManagedIdentity, ResourceID: a.ResourceID,
+		GroupMembershipClaims: a.GroupMembershipClaims,
 		Permissions: map[string][]string{
 			"https://graph.microsoft.com":   a.Permissions,
 			"https://outlook.office365.com": a.ExchangeRoles,

@@ -205,7 +205,7 @@ func (s *Server) newIdentity(eagerCert bool) error {
 			s.certKey <- certResult{cc, err}
 		}()
 	}
-	s.auth, err = login.New(login.Options{Clock: s.wall, Rand: newIDs(s.seed + 2).reader(), Logger: s.log})
+	s.auth, err = login.New(login.Options{Clock: s.wall, Rand: newIDs(s.seed + 2).reader(), Logger: s.log, UserClaims: s.idTokenClaims})
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}

@@ -68,7 +68,27 @@ type idClaims struct {
 	Tid               string      `json:"tid"`
 	Uti               string      `json:"uti"`
 	Ver               string      `json:"ver"`
+	Groups            []string    `json:"groups,omitempty"`
+	Roles             []string    `json:"roles,omitempty"`
+	// ClaimNames and ClaimSources say where the groups are when there were
+	// too many for the token (the group overage).
+	ClaimNames   map[string]string      `json:"_claim_names,omitempty"`
+	ClaimSources map[string]claimSource `json:"_claim_sources,omitempty"`
 }
+
+// claimSource is one entry of _claim_sources: where a client reads the
+// claim the token left out.
+type claimSource struct {
+	Endpoint string `json:"endpoint"`
+}
+
+// maxTokenGroups is the most groups a JWT lists: "The number of groups
+// emitted in a token is limited to ... 200 for JWT, including nested
+// groups" (entra-docs docs/identity/hybrid/connect/how-to-connect-fed-group-
+// claims.md). Past it the groups claim is left out and _claim_names points
+// to Microsoft Graph instead (entra-docs docs/identity-platform/
+// id-token-claims-reference.md, "Groups overage claim").
+const maxTokenGroups = 200
 
 // tokenResponse is the token endpoint's success answer (docs/graph-reference.md §8):
 // {"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"..."}.
@@ -173,6 +193,7 @@ func (a *Authority) mintIDToken(r *http.Request, tid string, app *appState, u *U
 	if ds.oidc["email"] {
 		c.Email = u.Email
 	}
+	a.addUserClaims(&c, app, u)
 	return signRS256(a.signer.key, jwtHeader{Typ: "JWT", Kid: a.signer.kid}, c)
 }
 
@@ -200,4 +221,34 @@ func (a *Authority) IssueToken(tenantID, clientID, resourceID string) (string, e
 		return "", fmt.Errorf("issue token: resource %q (known: %s): %w", resourceID, a.res.names(), ErrNotFound)
 	}
 	return a.mintAppToken(ts.ID, app, res, resourceID, acrSecret)
+}
+
+// addUserClaims adds the groups and roles claims of an id token, as Entra
+// does for an app registration that asks for group claims (its
+// groupMembershipClaims, entra-docs docs/identity-platform/
+// optional-claims.md, "Configure groups optional claims") and whose app
+// roles the user is assigned, directly or through a group (entra-docs
+// docs/identity-platform/id-token-claims-reference.md: groups, roles;
+// howto-add-app-roles-in-apps.md). The directory answers through
+// Options.UserClaims.
+func (a *Authority) addUserClaims(c *idClaims, app *appState, u *User) {
+	if a.userClaims == nil {
+		return
+	}
+	groups, roles := a.userClaims(app.App, u.ObjectID)
+	if len(roles) > 0 {
+		c.Roles = roles
+	}
+	switch app.GroupMembershipClaims {
+	case "", GroupsNone, GroupsDirectoryRole:
+		return
+	}
+	if len(groups) > maxTokenGroups {
+		c.ClaimNames = map[string]string{"groups": "src1"}
+		c.ClaimSources = map[string]claimSource{"src1": {Endpoint: "https://graph.microsoft.com/v1.0/users/" + u.ObjectID + "/getMemberObjects"}}
+		return
+	}
+	if len(groups) > 0 {
+		c.Groups = groups
+	}
 }

@@ -49,6 +49,13 @@ type Options struct {
 	// CacheSize bounds how many verified access tokens Verify remembers;
 	// 0 means 4096.
 	CacheSize int
+	// UserClaims answers what an id token says of a user beyond their
+	// account: the groups to put in its groups claim, as the app's
+	// GroupMembershipClaims selects them, and the values of the app roles the
+	// user holds on the app (directly or through a group). The authority
+	// does not know the directory; the sim sets this. nil: no groups and no
+	// roles claim.
+	UserClaims func(app App, userOID string) (groups, roles []string)
 }
 
 // Authority is one emulated Microsoft identity platform instance serving any
@@ -67,6 +74,8 @@ type Authority struct {
 
 	flows flows       // pending sign-ins and authorization codes
 	cache verifyCache // verified access tokens
+
+	userClaims func(app App, userOID string) (groups, roles []string)
 }
 
 // New creates an Authority with no tenants.
@@ -77,6 +86,8 @@ func New(o Options) (*Authority, error) {
 		rand:    o.Rand,
 		res:     newResources(),
 		tenants: make(map[string]*tenantState),
+
+		userClaims: o.UserClaims,
 	}
 	if a.clock == nil {
 		a.clock = time.Now

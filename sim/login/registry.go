@@ -39,6 +39,10 @@ type App struct {
 	Secrets      []string            // client secret values
 	Certificates []*x509.Certificate // certificate credentials (RSA keys)
 	RedirectURIs []string            // for the authorization-code flow
+	// GroupMembershipClaims is the app registration's groupMembershipClaims
+	// (Graph's application resource): which groups its id tokens list in a
+	// groups claim. "" or GroupsNone: no groups claim.
+	GroupMembershipClaims string
 	// Permissions are the application permissions (app roles) granted to the
 	// app, by resource: "https://graph.microsoft.com" → ["User.Invite.All", ...].
 	// A resource may be named by any of its identifier URIs or its app id.
@@ -51,6 +55,17 @@ type App struct {
 	// (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME).
 	ResourceID string
 }
+
+// Values of App.GroupMembershipClaims (Graph's application resource,
+// groupMembershipClaims). DirectoryRole alone adds no groups claim: Entra
+// sends directory roles in a wids claim, which the sim does not model.
+const (
+	GroupsNone             = "None"
+	GroupsSecurityGroup    = "SecurityGroup"    // security groups the user is a member of, nested ones too
+	GroupsAll              = "All"              // security groups, distribution lists and Microsoft 365 groups
+	GroupsDirectoryRole    = "DirectoryRole"    // directory roles only (wids, not modelled)
+	GroupsApplicationGroup = "ApplicationGroup" // only the groups assigned to the app
+)
 
 // Kinds of managed identity.
 const (
@@ -245,6 +260,11 @@ func (a *Authority) checkApp(app App) (*appState, error) {
 		if s == "" {
 			return nil, fmt.Errorf("secret %d is empty: %w", i, ErrInvalid)
 		}
+	}
+	switch app.GroupMembershipClaims {
+	case "", GroupsNone, GroupsSecurityGroup, GroupsAll, GroupsDirectoryRole, GroupsApplicationGroup:
+	default:
+		return nil, fmt.Errorf("group membership claims %q: want None, SecurityGroup, All, DirectoryRole or ApplicationGroup: %w", app.GroupMembershipClaims, ErrInvalid)
 	}
 	switch app.ManagedIdentity {
 	case "":

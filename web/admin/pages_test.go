@@ -1,0 +1,415 @@
+package admin_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/web/admin"
+)
+
+// fakeIntake is the engine as the pages see it: it holds requests and
+// runs, records every call, and answers with foyer's rules where they are
+// pure (CheckDecision) so that refusals are real ones.
+type fakeIntake struct {
+	mu       sync.Mutex
+	requests []*foyer.Request
+	policy   foyer.Policy
+	calls    []string
+	runErr   error
+}
+
+func (f *fakeIntake) record(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeIntake) called() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeIntake) find(id string) *foyer.Request {
+	for _, r := range f.requests {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+func (f *fakeIntake) View(_ context.Context, id string) (foyer.RequestView, error) {
+	f.record("View %s", id)
+	r := f.find(id)
+	if r == nil {
+		return foyer.RequestView{}, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
+	}
+	return foyer.RequestView{Request: r, Verified: true,
+		History:   []foyer.Transition{{To: foyer.StateReceived, At: r.CreatedAt, Note: "asked: " + r.Details.Justification}},
+		Decisions: []foyer.Decision{{RequestID: id, Stage: 1, ApproverName: "<b>Mallory</b>", Approve: false, Justification: "<script>alert('d')</script>"}},
+	}, nil
+}
+
+func (f *fakeIntake) Pending(_ context.Context, who foyer.Principal, after string, limit int) ([]*foyer.Request, error) {
+	f.record("Pending %s after=%s limit=%d", who.ID, after, limit)
+	var out []*foyer.Request
+	past := after == ""
+	for _, r := range f.requests {
+		if past && r.State == foyer.StatePendingApproval && len(out) < limit {
+			out = append(out, r)
+		}
+		past = past || r.ID == after
+	}
+	return out, nil
+}
+
+func (f *fakeIntake) Decide(_ context.Context, id string, who foyer.Principal, d foyer.Decision) (*foyer.Request, error) {
+	f.record("Decide %s by %s approve=%t why=%q", id, who.ID, d.Approve, d.Justification)
+	r := f.find(id)
+	if r == nil {
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
+	}
+	if err := foyer.CheckDecision(r, f.policy, r.Stage, r.Escalated, who, d); err != nil {
+		return nil, err
+	}
+	c := *r
+	c.State = foyer.StateApproved
+	if !d.Approve {
+		c.State = foyer.StateRejected
+	}
+	return &c, nil
+}
+
+func (f *fakeIntake) ApproveRunAs(_ context.Context, id string, who foyer.Principal) (*foyer.Run, error) {
+	f.record("ApproveRunAs %s by %s", id, who.ID)
+	return &foyer.Run{ID: id}, f.runErr
+}
+
+func (f *fakeIntake) DiscardRunAs(_ context.Context, id string, who foyer.Principal) error {
+	f.record("DiscardRunAs %s by %s", id, who.ID)
+	return f.runErr
+}
+
+// fakeStore is a ledger holding runs, rows, guests and audit entries; a
+// method the pages must not use panics (the embedded nil Tx).
+type fakeStore struct {
+	runs   []*foyer.Run
+	rows   []foyer.Row
+	guests []*foyer.Guest
+	audit  []store.AuditEntry
+}
+
+func (s *fakeStore) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	return fn(fakeTx{s: s})
+}
+func (s *fakeStore) Queue(*river.Config) (store.Queue, error) { panic("no queue") }
+func (s *fakeStore) Close() error                             { return nil }
+
+type fakeTx struct {
+	store.Tx
+	s *fakeStore
+}
+
+func (t fakeTx) ListRuns(_ context.Context, limit int, fn func(*foyer.Run) error) error {
+	for i, r := range t.s.runs {
+		if limit > 0 && i == limit {
+			break
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t fakeTx) Run(_ context.Context, id string) (*foyer.Run, error) {
+	for _, r := range t.s.runs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return nil, foyer.Errorf(foyer.ENOTFOUND, "no run %s", id)
+}
+
+func (t fakeTx) RunRows(_ context.Context, _ string, after int, fn func(foyer.Row) error) error {
+	for _, r := range t.s.rows {
+		if r.Line > after {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t fakeTx) matching(q string) []*foyer.Guest {
+	var out []*foyer.Guest
+	for _, g := range t.s.guests {
+		if strings.Contains(strings.ToLower(string(g.Email)+g.DisplayName+g.UPN), strings.ToLower(q)) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func (t fakeTx) CountGuests(_ context.Context, q string) (int, error) { return len(t.matching(q)), nil }
+
+func (t fakeTx) ListGuests(_ context.Context, f store.GuestFilter, fn func(*foyer.Guest) error) error {
+	n := 0
+	for _, g := range t.matching(f.Query) {
+		if string(g.Email) <= f.After || n == f.Limit {
+			continue
+		}
+		n++
+		if err := fn(g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t fakeTx) AuditLog(_ context.Context, f store.AuditFilter, fn func(store.AuditEntry) error) error {
+	n := 0
+	for _, e := range t.s.audit {
+		if e.Seq <= f.AfterSeq || n == f.Limit {
+			continue
+		}
+		n++
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const xss = `<script>alert(1)</script>"><img src=x onerror=alert(2)>`
+
+var (
+	approver = &foyer.Principal{ID: "oid-approver", UPN: "anna@contoso.example", Email: "anna@contoso.example", Groups: []string{"g-approvers"}}
+	adminP   = &foyer.Principal{ID: "oid-admin", UPN: "root@contoso.example", Roles: []string{"Foyer.Admin"}}
+)
+
+// pages is the approver UI over the fakes, as signed in as who.
+type pages struct {
+	intake *fakeIntake
+	store  *fakeStore
+	srv    *httptest.Server
+}
+
+func newPages(t *testing.T, who *foyer.Principal) *pages {
+	t.Helper()
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	in := &fakeIntake{policy: foyer.Policy{Stages: []foyer.Stage{{Approvers: foyer.Approvers{Groups: []string{"g-approvers"}}}}}}
+	for i := range 3 {
+		in.requests = append(in.requests, &foyer.Request{
+			ID: fmt.Sprintf("req-%d", i), Email: foyer.Address(fmt.Sprintf("p%d@partner.example", i)), DisplayName: xss, Profile: "partners",
+			State: foyer.StatePendingApproval, Stage: 1, StageDue: now.Add(time.Hour), CreatedAt: now,
+			Details: foyer.Details{Company: xss, Justification: xss, Answers: map[string]string{"project": xss}},
+		})
+	}
+	in.requests[2].Email = "anna@contoso.example" // her own: refused
+	st := &fakeStore{}
+	h, err := admin.New(admin.Options{Issuer: "https://login.example/t/v2.0", ClientID: "c", RedirectURL: "https://foyer.example/admin/callback",
+		Key: []byte(strings.Repeat("k", 32)), Admins: foyer.Approvers{Roles: []string{"Foyer.Admin"}}, CSRF: csrf,
+		Intake: in, Store: st, Clock: foyer.ClockFunc(func() time.Time { return now })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(muxAs(h, who))
+	t.Cleanup(srv.Close)
+	return &pages{intake: in, store: st, srv: srv}
+}
+
+func (p *pages) do(t *testing.T, method, path string, form url.Values) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, p.srv.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// noRaw fails if the page holds the payload unescaped.
+func noRaw(t *testing.T, page string) {
+	t.Helper()
+	for _, bad := range []string{"<script>", "<img", "onerror=alert(2)>", "<b>Mallory"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page holds %q unescaped", bad)
+		}
+	}
+	if !strings.Contains(page, "&lt;script&gt;") {
+		t.Errorf("page does not show the payload escaped")
+	}
+}
+
+func TestPagesEscape(t *testing.T) {
+	t.Parallel()
+	p := newPages(t, approver)
+	for _, path := range []string{"/admin/requests", "/admin/requests/req-0"} {
+		status, page := p.do(t, "GET", path, nil)
+		if status != http.StatusOK {
+			t.Fatalf("%s: status %d: %.400s", path, status, page)
+		}
+		noRaw(t, page)
+		if !strings.Contains(page, `name="csrf" value="test-csrf"`) || !strings.Contains(page, `href="/static/foyer.css"`) || strings.Contains(page, "style=") {
+			t.Errorf("%s: want the CSRF field, the shared CSS and no style attribute", path)
+		}
+	}
+}
+
+func TestDecideMany(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		form     url.Values
+		status   int
+		decides  int
+		contains []string
+	}{
+		{"deny needs a justification", url.Values{"id": {"req-0", "req-1"}, "decision": {"deny"}}, http.StatusBadRequest, 0, []string{"Say why the request is denied"}},
+		{"none ticked", url.Values{"decision": {"approve"}}, http.StatusBadRequest, 0, []string{"Tick at least one request"}},
+		{"each outcome shown", url.Values{"id": {"req-0", "req-2", "req-9"}, "decision": {"approve"}}, http.StatusUnprocessableEntity, 3,
+			[]string{"now approved", "nobody approves their own request", "no request req-9"}},
+		{"deny with a reason", url.Values{"id": {"req-1"}, "decision": {"deny"}, "justification": {"unknown company"}}, http.StatusOK, 1, []string{"now rejected"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPages(t, approver)
+			tc.form.Set("csrf", "test-csrf")
+			status, page := p.do(t, "POST", "/admin/requests/decide", tc.form)
+			if status != tc.status {
+				t.Errorf("status %d, want %d", status, tc.status)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(page, s) {
+					t.Errorf("page lacks %q", s)
+				}
+			}
+			n := 0
+			for _, c := range p.intake.called() {
+				if strings.HasPrefix(c, "Decide ") {
+					n++
+					if !strings.Contains(c, "by oid-approver") {
+						t.Errorf("call %q: not as the signed-in approver", c)
+					}
+				}
+			}
+			if n != tc.decides {
+				t.Errorf("%d Decide calls, want %d: %v", n, tc.decides, p.intake.called())
+			}
+			noRaw(t, page)
+		})
+	}
+}
+
+func TestDecideOne(t *testing.T) {
+	t.Parallel()
+	p := newPages(t, approver)
+	status, _ := p.do(t, "POST", "/admin/requests/req-0/decide", url.Values{"csrf": {"x"}, "decision": {"approve"}, "justification": {"known partner"}})
+	if status != http.StatusSeeOther {
+		t.Errorf("approve: status %d, want 303", status)
+	}
+	status, page := p.do(t, "POST", "/admin/requests/req-2/decide", url.Values{"decision": {"approve"}})
+	if status != http.StatusForbidden || !strings.Contains(page, "nobody approves their own request") {
+		t.Errorf("own request: status %d, want 403 with the engine's message", status)
+	}
+	status, _ = p.do(t, "GET", "/admin/requests/nope", nil)
+	if status != http.StatusNotFound {
+		t.Errorf("unknown request: status %d, want 404", status)
+	}
+}
+
+func TestRuns(t *testing.T) {
+	t.Parallel()
+	p := newPages(t, adminP)
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	p.store.runs = []*foyer.Run{
+		{ID: "run-new", Profile: "partners", RecordedBy: "oid-admin", StartedAt: now, SealedAt: now},
+		{ID: "run-old", Profile: "partners", RecordedBy: "bob", StartedAt: now, SealedAt: now, ApprovedAt: now, FinishedAt: now},
+	}
+	for i := 1; i <= 120; i++ {
+		p.store.rows = append(p.store.rows, foyer.Row{Line: i + 1, Email: foyer.Address(fmt.Sprintf("r%d@x.example", i)), DisplayName: xss, Action: foyer.ActionInvite})
+	}
+	status, page := p.do(t, "GET", "/admin/runs", nil)
+	if status != http.StatusOK || !strings.Contains(page, "awaiting approval") {
+		t.Errorf("runs: status %d, want the planned run marked", status)
+	}
+	status, page = p.do(t, "GET", "/admin/runs/run-new", nil)
+	if status != http.StatusOK || !strings.Contains(page, "/admin/runs/run-new/approve") || !strings.Contains(page, "?after=51") || strings.Contains(page, "r51@x.example") {
+		t.Errorf("run page: status %d; want the approve form and 50 rows with a next link", status)
+	}
+	noRaw(t, page)
+	_, page = p.do(t, "GET", "/admin/runs/run-old", nil)
+	if strings.Contains(page, "/approve") {
+		t.Errorf("a finished run offers approval")
+	}
+	if status, _ := p.do(t, "POST", "/admin/runs/run-new/approve", url.Values{}); status != http.StatusSeeOther {
+		t.Errorf("approve: status %d, want 303", status)
+	}
+	p.intake.runErr = foyer.Errorf(foyer.EFORBIDDEN, "the admin who recorded a run may not approve it")
+	status, page = p.do(t, "POST", "/admin/runs/run-new/approve", url.Values{})
+	if status != http.StatusForbidden || !strings.Contains(page, "may not approve it") {
+		t.Errorf("four eyes: status %d, want 403 with the engine's message", status)
+	}
+	status, _ = p.do(t, "POST", "/admin/runs/run-new/discard", url.Values{})
+	if status != http.StatusForbidden {
+		t.Errorf("discard refused: status %d", status)
+	}
+}
+
+func TestGuestsAndAuditPage(t *testing.T) {
+	t.Parallel()
+	p := newPages(t, adminP)
+	for i := range 120 {
+		p.store.guests = append(p.store.guests, &foyer.Guest{UserID: fmt.Sprint(i), Email: foyer.Address(fmt.Sprintf("g%03d@partner.example", i)), DisplayName: xss})
+		p.store.audit = append(p.store.audit, store.AuditEntry{Seq: int64(i + 1), Kind: store.AuditChange, Op: "move", Actor: xss})
+	}
+	status, page := p.do(t, "GET", "/admin/guests?q=partner", nil)
+	if status != http.StatusOK || !strings.Contains(page, "120 guests") || !strings.Contains(page, "after=g049%40partner.example") || strings.Contains(page, "g050@") {
+		t.Errorf("guests page 1: status %d: %.300s", status, page)
+	}
+	noRaw(t, page)
+	_, page = p.do(t, "GET", "/admin/guests?q=partner&after=g049%40partner.example", nil)
+	if !strings.Contains(page, "g050@") || strings.Contains(page, "g049@") {
+		t.Errorf("guests page 2 does not continue after g049")
+	}
+	status, page = p.do(t, "GET", "/admin/audit?after=100", nil)
+	if status != http.StatusOK || !strings.Contains(page, "<td>101</td>") || strings.Contains(page, "<td>100</td>") || strings.Contains(page, "after=") {
+		t.Errorf("audit after 100: status %d", status)
+	}
+	noRaw(t, page)
+}
+
+func TestHome(t *testing.T) {
+	t.Parallel()
+	p := newPages(t, approver)
+	status, page := p.do(t, "GET", "/admin", nil)
+	if status != http.StatusOK || !strings.Contains(page, "3 requests you may decide") || strings.Contains(page, "/admin/runs") {
+		t.Errorf("approver home: status %d: %.600s", status, page)
+	}
+}
