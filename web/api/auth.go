@@ -106,7 +106,9 @@ func NewAuthenticator(ctx context.Context, o AuthOptions) (*Authenticator, error
 
 // refused is a credential that was given and is not good. Its text is
 // shown to the caller, so it never holds the credential.
-func refused(format string, args ...any) error { return foyer.Errorf(foyer.EFORBIDDEN, format, args...) }
+func refused(format string, args ...any) error {
+	return foyer.Errorf(foyer.EFORBIDDEN, format, args...)
+}
 
 // Authenticate implements web.Authenticator.
 func (a *Authenticator) Authenticate(r *http.Request) (*foyer.Principal, error) {
