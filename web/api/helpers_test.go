@@ -41,8 +41,10 @@ func (m *memLedger) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	defer m.mu.Unlock()
 	return fn(memTx{m: m})
 }
-func (m *memLedger) Queue(*river.Config) (store.Queue, error) { return nil, errors.New("no queue in memory") }
-func (m *memLedger) Close() error                             { return nil }
+func (m *memLedger) Queue(*river.Config) (store.Queue, error) {
+	return nil, errors.New("no queue in memory")
+}
+func (m *memLedger) Close() error { return nil }
 
 // memTx implements the few store.Tx methods the API calls; any other
 // panics on the nil embedded interface, which a test would show.
