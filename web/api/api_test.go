@@ -45,7 +45,7 @@ func TestInvitations(t *testing.T) {
 		{name: "idempotency key with a control character", body: ann, header: []string{"Idempotency-Key", "a\tb"}, wantStatus: 400, wantFields: []string{"Idempotency-Key"}},
 	}
 	e := newEnv(t, nil)
-	e.ledger.guests = append(e.ledger.guests, &foyer.Guest{UserID: "g1", Email: "gina@partner.example", DisplayName: "Gina"})
+	addGuests(t, e.ledger, &foyer.Guest{UserID: "g1", Email: "gina@partner.example", DisplayName: "Gina"})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := e.do("POST", "/api/v1/invitations", e.bearer(), tc.body, tc.header...)
@@ -133,9 +133,16 @@ type racingIntake struct {
 }
 
 func (r racingIntake) Submit(ctx context.Context, s foyer.Submission) (foyer.Receipt, error) {
-	r.ledger.mu.Lock()
-	r.ledger.idem[s.By.ID+"\x00"+s.IdempotencyKey] = store.IdempotencyKey{Client: s.By.ID, Key: s.IdempotencyKey, BodyHash: "another", RequestID: "req-0"}
-	r.ledger.mu.Unlock()
+	err := r.ledger.InTx(ctx, func(tx store.Tx) error {
+		won := &foyer.Request{ID: "req-won", Origin: foyer.OriginAPI, Email: "won@partner.example", Profile: "partners", State: foyer.StateReceived}
+		if err := tx.CreateRequest(ctx, won); err != nil {
+			return err
+		}
+		return tx.PutIdempotencyKey(ctx, store.IdempotencyKey{Client: s.By.ID, Key: s.IdempotencyKey, BodyHash: "another", RequestID: won.ID})
+	})
+	if err != nil {
+		return foyer.Receipt{}, err
+	}
 	return foyer.Receipt{}, foyer.Errorf(foyer.ECONFLICT, "the idempotency key was used with another body")
 }
 
@@ -169,9 +176,9 @@ func addKey(t *testing.T, e *env, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ledger.mu.Lock()
-	e.ledger.keys[hash] = store.APIKey{Name: name, Hash: hash, Prefix: prefix}
-	e.ledger.mu.Unlock()
+	inTx(t, e.ledger, func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateAPIKey(ctx, store.APIKey{Name: name, Hash: hash, Prefix: prefix, CreatedAt: tx.Now()})
+	})
 	return key
 }
 
@@ -211,10 +218,10 @@ func TestGuests(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	for i := range 7 {
-		e.ledger.guests = append(e.ledger.guests, &foyer.Guest{UserID: fmt.Sprintf("g%d", i), Email: foyer.Address(fmt.Sprintf("g%d@partner.example", i)),
+		addGuests(t, e.ledger, &foyer.Guest{UserID: fmt.Sprintf("g%d", i), Email: foyer.Address(fmt.Sprintf("g%d@partner.example", i)),
 			DisplayName: fmt.Sprintf("Guest %d", i), Redemption: "Accepted", Enabled: true, Profiles: []string{"partners"}})
 	}
-	e.ledger.guests = append(e.ledger.guests, &foyer.Guest{UserID: "z", Email: "zed@other.example", DisplayName: "Zed"})
+	addGuests(t, e.ledger, &foyer.Guest{UserID: "z", Email: "zed@other.example", DisplayName: "Zed"})
 	var seen []string
 	next := "/api/v1/guests?q=partner&limit=3"
 	for pages := 0; next != ""; pages++ {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"net/http/httptest"
@@ -149,12 +150,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Errorf("principal %+v", p)
 	}
 	// Revoked: refused at once.
-	e.ledger.mu.Lock()
-	for h, k := range e.ledger.keys {
-		k.RevokedAt = e.ledger.now
-		e.ledger.keys[h] = k
-	}
-	e.ledger.mu.Unlock()
+	inTx(t, e.ledger, func(ctx context.Context, tx store.Tx) error { return tx.RevokeAPIKey(ctx, "crm") })
 	if a := e.do("GET", "/api/v1/guests", e.bearer(), ""); a.status != 401 || !strings.Contains(a.header.Get("WWW-Authenticate"), "invalid_token") {
 		t.Errorf("revoked key: %d %s", a.status, a.raw)
 	}

@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,85 +13,44 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/sqlite"
 	"github.com/foyer-dev/foyer/web"
 	"github.com/foyer-dev/foyer/web/api"
 )
 
-// memLedger keeps what the API reads of the ledger in memory: API keys,
-// idempotency keys and guests. Its transactions are serial, like SQLite's.
-type memLedger struct {
-	mu     sync.Mutex
-	now    time.Time
-	keys   map[string]store.APIKey         // by hash
-	idem   map[string]store.IdempotencyKey // by client + "\x00" + key
-	guests []*foyer.Guest                  // in address order
-}
-
-func newMemLedger() *memLedger {
-	return &memLedger{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), keys: map[string]store.APIKey{}, idem: map[string]store.IdempotencyKey{}}
-}
-
-func (m *memLedger) InTx(ctx context.Context, fn func(store.Tx) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return fn(memTx{m: m})
-}
-func (m *memLedger) Queue(*river.Config) (store.Queue, error) {
-	return nil, errors.New("no queue in memory")
-}
-func (m *memLedger) Close() error { return nil }
-
-// memTx implements the few store.Tx methods the API calls; any other
-// panics on the nil embedded interface, which a test would show.
-type memTx struct {
-	store.Tx
-	m *memLedger
-}
-
-func (t memTx) Now() time.Time { return t.m.now }
-
-func (t memTx) APIKeyByHash(_ context.Context, hash string) (store.APIKey, error) {
-	k, ok := t.m.keys[hash]
-	if !ok || !k.RevokedAt.IsZero() {
-		return store.APIKey{}, foyer.Errorf(foyer.ENOTFOUND, "no API key with that hash")
+// openLedger opens a private SQLite ledger in memory: the API reads the
+// real one, with its keys, idempotency keys and guest pages.
+func openLedger(t *testing.T) store.Store {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), ":memory:", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return k, nil
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
-func (t memTx) IdempotencyKeyOf(_ context.Context, client, key string) (store.IdempotencyKey, error) {
-	k, ok := t.m.idem[client+"\x00"+key]
-	if !ok {
-		return store.IdempotencyKey{}, foyer.Errorf(foyer.ENOTFOUND, "no idempotency key %s of %s", key, client)
+// inTx runs fn in a ledger transaction or fails the test.
+func inTx(t *testing.T, l store.Store, fn func(context.Context, store.Tx) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := l.InTx(ctx, func(tx store.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatal(err)
 	}
-	return k, nil
 }
 
-func (t memTx) ListGuests(_ context.Context, f store.GuestFilter, fn func(*foyer.Guest) error) error {
-	limit := f.Limit
-	if limit == 0 {
-		limit = 100
-	}
-	q := strings.ToLower(f.Query)
-	for _, g := range t.m.guests {
-		if f.After != "" && string(g.Email) <= f.After {
-			continue
+func addGuests(t *testing.T, l store.Store, gs ...*foyer.Guest) {
+	t.Helper()
+	inTx(t, l, func(ctx context.Context, tx store.Tx) error {
+		for _, g := range gs {
+			if err := tx.PutGuest(ctx, g); err != nil {
+				return err
+			}
 		}
-		if q != "" && !strings.Contains(strings.ToLower(string(g.Email)+"\x00"+g.DisplayName+"\x00"+g.UPN), q) {
-			continue
-		}
-		if limit == 0 {
-			return nil
-		}
-		limit--
-		if err := fn(g); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // fakeIntake is a small engine with state: requests by id, refusals as the
@@ -102,14 +60,14 @@ func (t memTx) ListGuests(_ context.Context, f store.GuestFilter, fn func(*foyer
 //   - auto.example is approved and invited at once; other domains wait for approval
 //   - an address that is a guest already is refused
 type fakeIntake struct {
-	ledger *memLedger
+	ledger store.Store
 	mu     sync.Mutex
 	reqs   map[string]*foyer.RequestView
 	n      int
 	subs   []foyer.Submission
 }
 
-func newFakeIntake(l *memLedger) *fakeIntake {
+func newFakeIntake(l store.Store) *fakeIntake {
 	return &fakeIntake{ledger: l, reqs: map[string]*foyer.RequestView{}}
 }
 
@@ -141,10 +99,8 @@ func (f *fakeIntake) Submit(ctx context.Context, s foyer.Submission) (foyer.Rece
 				return nil
 			}
 		}
-		for _, g := range f.ledger.guests {
-			if g.Email.Key() == addr.Key() {
-				return foyer.Errorf(foyer.ECONFLICT, "%s is a guest already, holding profile partners", addr)
-			}
+		if _, err := tx.GuestByEmail(ctx, addr); err == nil {
+			return foyer.Errorf(foyer.ECONFLICT, "%s is a guest already, holding profile partners", addr)
 		}
 		return nil
 	})
@@ -152,7 +108,7 @@ func (f *fakeIntake) Submit(ctx context.Context, s foyer.Submission) (foyer.Rece
 		return *orZero(again), err
 	}
 	f.n++
-	now := f.ledger.now.Add(time.Duration(f.n) * time.Minute)
+	now := time.Date(2026, 3, 1, 9, f.n, 0, 0, time.UTC)
 	r := &foyer.Request{ID: fmt.Sprintf("req-%d", f.n), Origin: s.Origin, Email: addr, DisplayName: s.DisplayName, Profile: s.Profile,
 		State: foyer.StatePendingApproval, Details: s.Details, Stage: 1, StageDue: now.Add(foyer.DefaultStageTimeout), CreatedAt: now, UpdatedAt: now}
 	v := &foyer.RequestView{Request: r, Verified: true, History: []foyer.Transition{{To: foyer.StateReceived, At: now}, {From: foyer.StateReceived, To: foyer.StatePendingApproval, At: now}}}
@@ -163,9 +119,17 @@ func (f *fakeIntake) Submit(ctx context.Context, s foyer.Submission) (foyer.Rece
 	}
 	f.reqs[r.ID] = v
 	if s.IdempotencyKey != "" {
-		f.ledger.mu.Lock()
-		f.ledger.idem[s.By.ID+"\x00"+s.IdempotencyKey] = store.IdempotencyKey{Client: s.By.ID, Key: s.IdempotencyKey, BodyHash: s.BodyHash, RequestID: r.ID, CreatedAt: now}
-		f.ledger.mu.Unlock()
+		// As the engine does: the request and its key in one transaction.
+		err := f.ledger.InTx(ctx, func(tx store.Tx) error {
+			c := *r
+			if err := tx.CreateRequest(ctx, &c); err != nil {
+				return err
+			}
+			return tx.PutIdempotencyKey(ctx, store.IdempotencyKey{Client: s.By.ID, Key: s.IdempotencyKey, BodyHash: s.BodyHash, RequestID: r.ID})
+		})
+		if err != nil {
+			return foyer.Receipt{}, err
+		}
 	}
 	return foyer.Receipt{Request: r}, nil
 }
@@ -208,21 +172,23 @@ var _ api.Intake = (*fakeIntake)(nil)
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
-	ledger *memLedger
+	ledger store.Store
 	intake *fakeIntake
 	key    string // a working API key, named crm
 }
 
 func newEnv(t *testing.T, auth func(store.Store) *api.Authenticator) *env {
 	t.Helper()
-	e := &env{t: t, ledger: newMemLedger()}
+	e := &env{t: t, ledger: openLedger(t)}
 	e.intake = newFakeIntake(e.ledger)
 	key, hash, prefix, err := api.NewKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.key = key
-	e.ledger.keys[hash] = store.APIKey{Name: "crm", Hash: hash, Prefix: prefix, CreatedAt: e.ledger.now}
+	inTx(t, e.ledger, func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateAPIKey(ctx, store.APIKey{Name: "crm", Hash: hash, Prefix: prefix, CreatedAt: tx.Now()})
+	})
 	var a *api.Authenticator
 	if auth != nil {
 		a = auth(e.ledger)

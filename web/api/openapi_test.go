@@ -219,11 +219,14 @@ func TestOpenAPIDocument(t *testing.T) {
 		}
 		inner.ServeHTTP(w, r)
 	})
-	e.ledger.guests = append(e.ledger.guests, &foyer.Guest{UserID: "g1", Email: "gina@partner.example", DisplayName: "Gina", Redemption: "Accepted", Enabled: true, Profiles: []string{"partners"}},
+	addGuests(t, e.ledger, &foyer.Guest{UserID: "g1", Email: "gina@partner.example", DisplayName: "Gina", Redemption: "Accepted", Enabled: true, Profiles: []string{"partners"}},
 		&foyer.Guest{UserID: "g2", Email: "hal@partner.example", DisplayName: "Hal"})
 	key := e.bearer()
 	pending := e.do("POST", "/api/v1/invitations", key, ann, "Idempotency-Key", "doc-1")
 	invited := e.do("POST", "/api/v1/invitations", key, `{"email":"al@auto.example","display_name":"Al","profile":"partners"}`)
+	if pending.status != 202 || invited.status != 202 {
+		t.Fatalf("setup: %s / %s", pending.raw, invited.raw)
+	}
 	pid, iid := pending.body["id"].(string), invited.body["id"].(string)
 	calls := []struct {
 		method, pattern, path, auth, body string
