@@ -19,7 +19,14 @@ type App struct {
 	ExchangeRoles []string         `json:"exchange_roles,omitempty"` // e.g. Exchange.ManageAsApp
 	AzureRoles    []AzureRoleGrant `json:"azure_roles,omitempty"`
 	AppRoles      []AppRole        `json:"app_roles,omitempty"` // roles the app defines, for assignments to it
-	RedirectURIs  []string         `json:"redirect_uris,omitempty"`
+	// IdentifierURIs make the app an API other apps get tokens for
+	// (api://…): a client-credentials scope "{uri}/.default" names it.
+	IdentifierURIs []string `json:"identifier_uris,omitempty"`
+	// APIPermissions are app roles granted on the tenant's own APIs (apps
+	// added before this one with IdentifierURIs), by identifier URI or
+	// client id: {"api://foyer": ["Foyer.Invitations"]}.
+	APIPermissions map[string][]string `json:"api_permissions,omitempty"`
+	RedirectURIs   []string            `json:"redirect_uris,omitempty"`
 	// GroupMembershipClaims is the registration's groupMembershipClaims:
 	// which groups its id tokens list ("SecurityGroup", "All",
 	// "ApplicationGroup"; "" or "None": no groups claim). Its id tokens also
@@ -107,6 +114,13 @@ func (s *Server) addApp(t *tenant, a App, isDefault bool) (App, error) {
 			"https://graph.microsoft.com":   a.Permissions,
 			"https://outlook.office365.com": a.ExchangeRoles,
 		},
+		IdentifierURIs: a.IdentifierURIs,
+	}
+	for _, r := range a.AppRoles {
+		la.AppRoles = append(la.AppRoles, r.Value)
+	}
+	for res, roles := range a.APIPermissions {
+		la.Permissions[res] = append(la.Permissions[res], roles...)
 	}
 	if err := s.auth.AddApp(la); err != nil {
 		return App{}, fmt.Errorf("add app %s: %w", a.DisplayName, err)
@@ -140,7 +154,7 @@ func (t *tenant) addAppObjects(a App, g *ids) error {
 		AppID:                  a.ClientID,
 		AppOwnerOrganizationID: t.id,
 		DisplayName:            a.DisplayName,
-		ServicePrincipalNames:  []string{a.ClientID},
+		ServicePrincipalNames:  append([]string{a.ClientID}, a.IdentifierURIs...),
 		ServicePrincipalType:   "Application",
 	}
 	if a.ManagedIdentity != "" {

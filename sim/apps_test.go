@@ -1,9 +1,17 @@
 package sim_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
 	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/simtest"
 )
 
 func TestServicePrincipalsAndAppRoles(t *testing.T) {
@@ -153,5 +161,54 @@ func TestDomainsAndOrganization(t *testing.T) {
 	o := tn.g("GET", "/organization", nil)
 	if o.str("value.0.id") != tn.s.TenantID() || len(o.list("value.0.verifiedDomains")) != 2 {
 		t.Errorf("organization: %s", o.raw)
+	}
+}
+
+// An app added with identifier URIs and app roles is an API: another app
+// granted one of its roles gets a token for it through azidentity, with
+// the API as audience and the role in its roles, as an application gets
+// one for foyer's own API.
+func TestAppAsAPI(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Options{})
+	const uri = "api://foyer.test"
+	api, err := s.AddApp(sim.App{DisplayName: "foyer API", IdentifierURIs: []string{uri},
+		AppRoles: []sim.AppRole{{ID: "3b1a4f0e-0000-4000-8000-000000000001", Value: "Foyer.Invitations", DisplayName: "Ask for invitations"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crm, err := s.AddApp(sim.App{DisplayName: "crm", APIPermissions: map[string][]string{uri: {"Foyer.Invitations"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddApp(sim.App{DisplayName: "greedy", APIPermissions: map[string][]string{uri: {"Foyer.Admin"}}}); err == nil {
+		t.Error("a role the API does not define was granted")
+	}
+	cred, err := azidentity.NewClientSecretCredential(s.TenantID(), crm.ClientID, crm.Secret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: simtest.ClientOptions(s), DisableInstanceDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []string{uri + "/.default", api.ClientID + "/.default"} {
+		tok, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil {
+			t.Fatalf("%s: %v", scope, err)
+		}
+		parts := strings.Split(tok.Token, ".")
+		raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			Aud   string   `json:"aud"`
+			Oid   string   `json:"oid"`
+			Roles []string `json:"roles"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Aud != strings.TrimSuffix(scope, "/.default") || c.Oid != crm.ObjectID || !slices.Equal(c.Roles, []string{"Foyer.Invitations"}) {
+			t.Errorf("%s: claims %+v", scope, c)
+		}
 	}
 }

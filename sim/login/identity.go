@@ -70,7 +70,7 @@ func (a *Authority) serveIdentity(w http.ResponseWriter, r *http.Request, tenant
 		fail(http.StatusBadRequest, "resource is required")
 		return
 	}
-	res, ok := a.res.find(resourceID)
+	res, ok := a.resource(ts, resourceID)
 	if !ok {
 		fail(http.StatusBadRequest, "resource "+strconv.Quote(resourceID)+" is not known to the tenant")
 		return

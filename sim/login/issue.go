@@ -216,7 +216,7 @@ func (a *Authority) IssueToken(tenantID, clientID, resourceID string) (string, e
 	if app == nil {
 		return "", fmt.Errorf("issue token: app %s: %w", clientID, ErrNotFound)
 	}
-	res, ok := a.res.find(resourceID)
+	res, ok := a.resource(ts, resourceID)
 	if !ok {
 		return "", fmt.Errorf("issue token: resource %q (known: %s): %w", resourceID, a.res.names(), ErrNotFound)
 	}

@@ -45,8 +45,19 @@ type App struct {
 	GroupMembershipClaims string
 	// Permissions are the application permissions (app roles) granted to the
 	// app, by resource: "https://graph.microsoft.com" → ["User.Invite.All", ...].
-	// A resource may be named by any of its identifier URIs or its app id.
+	// A resource may be named by any of its identifier URIs or its app id:
+	// Microsoft's APIs, or an app of the same tenant that exposes an API
+	// (IdentifierURIs), registered first, whose AppRoles hold every role
+	// granted on it.
 	Permissions map[string][]string
+	// IdentifierURIs make the app a resource other apps get tokens for
+	// (its Application ID URIs, api://…): a client-credentials scope
+	// "{uri}/.default" or "{client id}/.default" names it, and the token's
+	// aud is the name the scope used, as in v1.0 access tokens.
+	IdentifierURIs []string
+	// AppRoles are the values of the app roles the app defines for
+	// applications: what may be granted on it.
+	AppRoles []string
 	// ManagedIdentity makes the service principal a managed identity's:
 	// ManagedSystem (the host's own, one per tenant) or ManagedUser. It gets
 	// tokens only from the managed identity endpoint, and has no secrets.
@@ -225,6 +236,8 @@ func (a *Authority) App(tenantID, clientID string) (App, error) {
 	app.Secrets = slices.Clone(app.Secrets)
 	app.Certificates = slices.Clone(app.Certificates)
 	app.RedirectURIs = slices.Clone(app.RedirectURIs)
+	app.IdentifierURIs = slices.Clone(app.IdentifierURIs)
+	app.AppRoles = slices.Clone(app.AppRoles)
 	app.Permissions = make(map[string][]string, len(as.Permissions))
 	for k, v := range as.Permissions {
 		app.Permissions[k] = slices.Clone(v)
@@ -300,10 +313,34 @@ func (a *Authority) checkApp(app App) (*appState, error) {
 			return nil, fmt.Errorf("redirect URI %q must be an absolute URL without a fragment: %w", u, ErrInvalid)
 		}
 	}
+	for _, u := range app.IdentifierURIs {
+		p, err := url.Parse(u)
+		if err != nil || p.Scheme == "" || strings.HasSuffix(u, "/.default") {
+			return nil, fmt.Errorf("identifier URI %q must be an absolute URI (api://…, https://…): %w", u, ErrInvalid)
+		}
+		if _, ok := a.res.find(u); ok {
+			return nil, fmt.Errorf("identifier URI %q is a Microsoft API's: %w", u, ErrInvalid)
+		}
+	}
+	ts := a.tenant(app.TenantID)
+	self := appResource(&app)
 	for name, roles := range app.Permissions {
 		r, ok := a.res.find(name)
+		if !ok && self.names(name) {
+			r, ok = self, true
+		}
+		if !ok && ts != nil {
+			r, ok = a.tenantResource(ts, name)
+		}
 		if !ok {
-			return nil, fmt.Errorf("permissions for %q: unknown resource (known: %s): %w", name, a.res.names(), ErrInvalid)
+			return nil, fmt.Errorf("permissions for %q: unknown resource (known: %s, and the tenant's apps with identifier URIs): %w", name, a.res.names(), ErrInvalid)
+		}
+		if r.roles != nil {
+			for _, role := range roles {
+				if !slices.Contains(r.roles, role) {
+					return nil, fmt.Errorf("permissions for %q: %s defines no app role %q (it defines %s): %w", name, r.name, role, strings.Join(r.roles, ", "), ErrInvalid)
+				}
+			}
 		}
 		merged := append(as.roles[r.appID], roles...)
 		slices.Sort(merged)
@@ -317,6 +354,8 @@ func (a *Authority) checkApp(app App) (*appState, error) {
 		perms[k] = slices.Clone(v)
 	}
 	app.Permissions = perms
+	app.IdentifierURIs = slices.Clone(app.IdentifierURIs)
+	app.AppRoles = slices.Clone(app.AppRoles)
 	as.App = app
 	return as, nil
 }
@@ -402,11 +441,52 @@ func canonicalGUID(s string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
-// resource is a Microsoft first-party API the authority issues tokens for.
+// resource is an API the authority issues tokens for: one of Microsoft's,
+// or an app of a tenant that exposes one.
 type resource struct {
 	name  string   // for messages
 	appID string   // the resource's application id
 	ids   []string // identifier URIs a scope or an audience may name it by
+	roles []string // a tenant app's app roles; nil for Microsoft's APIs, which are not checked
+}
+
+// appResource is app as a resource: named by its client id or one of its
+// identifier URIs.
+func appResource(app *App) *resource {
+	roles := app.AppRoles
+	if roles == nil {
+		roles = []string{}
+	}
+	return &resource{name: app.DisplayName, appID: strings.ToLower(app.ClientID), ids: app.IdentifierURIs, roles: roles}
+}
+
+// names reports whether id names r.
+func (r *resource) names(id string) bool {
+	return strings.EqualFold(id, r.appID) || slices.ContainsFunc(r.ids, func(u string) bool { return strings.EqualFold(u, id) })
+}
+
+// tenantResource finds an app of ts that exposes an API named id.
+func (a *Authority) tenantResource(ts *tenantState, id string) (*resource, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	for _, app := range ts.apps {
+		if len(app.IdentifierURIs) == 0 && !strings.EqualFold(app.ClientID, id) {
+			continue
+		}
+		if r := appResource(&app.App); r.names(id) {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// resource finds the API a scope or a resource parameter names in ts: one
+// of Microsoft's, or one of the tenant's apps.
+func (a *Authority) resource(ts *tenantState, id string) (*resource, bool) {
+	if r, ok := a.res.find(id); ok {
+		return r, true
+	}
+	return a.tenantResource(ts, id)
 }
 
 // resources looks resources up by identifier.
@@ -424,11 +504,11 @@ type resources struct {
 func newResources() resources {
 	rs := resources{list: []resource{
 		{"Microsoft Graph", "00000003-0000-0000-c000-000000000000",
-			[]string{"https://graph.microsoft.com", "https://graph.microsoft.com/", "https://canary.graph.microsoft.com"}},
+			[]string{"https://graph.microsoft.com", "https://graph.microsoft.com/", "https://canary.graph.microsoft.com"}, nil},
 		{"Windows Azure Service Management API", "797f4846-ba00-4fd7-ba43-dac1f8f63013",
-			[]string{"https://management.azure.com", "https://management.azure.com/", "https://management.core.windows.net/", "https://management.core.windows.net"}},
+			[]string{"https://management.azure.com", "https://management.azure.com/", "https://management.core.windows.net/", "https://management.core.windows.net"}, nil},
 		{"Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000",
-			[]string{"https://outlook.office365.com", "https://outlook.office365.com/", "https://outlook.office.com", "https://outlook.office.com/"}},
+			[]string{"https://outlook.office365.com", "https://outlook.office365.com/", "https://outlook.office.com", "https://outlook.office.com/"}, nil},
 	}}
 	rs.by = make(map[string]*resource)
 	for i := range rs.list {

@@ -197,7 +197,7 @@ func (a *Authority) appScope(ts *tenantState, scope string) (*resource, string, 
 	if aud == "" {
 		return nil, "", errScope(scope)
 	}
-	res, ok := a.res.find(aud)
+	res, ok := a.resource(ts, aud)
 	if !ok {
 		return nil, "", errResourceNotFound(aud, ts.DisplayName)
 	}

@@ -161,6 +161,7 @@ func commands() []func(*Env) *cobra.Command {
 		newProfiles,
 		newRuns,
 		newTenants,
+		newAPIKeys,
 	}
 }
 
