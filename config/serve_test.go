@@ -289,3 +289,19 @@ serve:
 }
 
 func fmtAny(v any) string { return fmt.Sprintf("%+v", v) }
+
+// TestDurationRoundTrip: a duration written by foyer (foyer sim writes a
+// configuration) reads back as itself.
+func TestDurationRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{0, time.Second, 90 * time.Minute, 72 * time.Hour, 36 * time.Hour, 14 * 24 * time.Hour} {
+		out, err := config.Duration(d).MarshalYAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := config.ParseDuration(out.(string))
+		if err != nil || back != d {
+			t.Errorf("%v written as %q reads back as %v, %v", d, out, back, err)
+		}
+	}
+}
