@@ -11,6 +11,10 @@
 // looks at the files' permissions, for Warnings); the CLI does, when it
 // builds the clients. docs/config.md has the details.
 //
+// The serve: section and the profiles' public, questions and approval keys
+// are for foyer serve; Config.ServeSettings hands them over with their
+// defaults filled in.
+//
 // The CLI imports this package; nothing else should.
 package config
 
@@ -26,6 +30,7 @@ type Config struct {
 	Notify   Notify              `yaml:"notify,omitempty"`
 	SMTP     *SMTP               `yaml:"smtp,omitempty"`
 	Storage  *Storage            `yaml:"storage,omitempty"`
+	Serve    *Serve              `yaml:"serve,omitempty"`
 	Profiles map[string]*Profile `yaml:"profiles,omitempty"`
 
 	src      *source   // where each key is, for messages
@@ -154,6 +159,11 @@ type Profile struct {
 	Expiry         Duration    `yaml:"expiry,omitempty"`
 	Inactivity     Duration    `yaml:"inactivity,omitempty"`
 	Email          *Email      `yaml:"email,omitempty"`
+
+	// What foyer serve's request page and API need (serve.go).
+	Public    bool       `yaml:"public,omitempty"`    // anyone may ask on the request page; else only signed-in employees
+	Questions []Question `yaml:"questions,omitempty"` // the profile's own questions on the request page
+	Approval  *Approval  `yaml:"approval,omitempty"`  // how requests from the page and the API are approved; absent: they are rejected
 }
 
 // AppRole is an app role of an application's service principal.

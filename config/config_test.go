@@ -177,6 +177,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(minimal))
+	f.Add([]byte(serveMinimal))
+	f.Add([]byte(minimal + "    public: true\n    questions: [{id: a, label: A, labels: {fr: B}}]\n    approval: {stages: [{approvers: {sponsor: true}, timeout: 1h}]}\n"))
 	f.Add([]byte("tenants: {a: {credential: {type: [}}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := config.Parse("f.yaml", data)
@@ -191,6 +193,16 @@ func FuzzParse(f *testing.F) {
 			if _, _, err := c.Profile(name); err != nil {
 				t.Fatalf("valid config, profile %s: %v", name, err)
 			}
+		}
+		if c.Serve == nil {
+			return
+		}
+		s, err := c.ServeSettings()
+		if err != nil {
+			t.Fatalf("valid config, serve: %v", err)
+		}
+		if s.Addr == "" || s.PublicURL == "" || s.Admins.Empty() || s.LinkTTL <= 0 || s.PerIPPerMinute <= 0 {
+			t.Fatalf("valid config, serve settings without their defaults: %+v", s)
 		}
 	})
 }

@@ -17,7 +17,7 @@ import (
 const (
 	maxFileSize = 1 << 20 // bytes
 	maxTokens   = 50_000  // YAML tokens (keys, values, punctuation), bounded before lexing
-	maxDepth    = 32      // nested mappings and lists; foyer's own schema needs 6
+	maxDepth    = 32      // nested mappings and lists; foyer's own schema needs 8
 	maxKeys     = 1_000   // keys in one block mapping (e.g. profiles)
 )
 
@@ -89,7 +89,7 @@ func checkTokens(name string, tks token.Tokens) Problems {
 		}
 		stack = append(stack, level{col: col, seq: seq, keys: 1})
 		if len(stack)+flow > maxDepth {
-			p := at(tk, "nested more than %d levels deep; a configuration needs 6", maxDepth)
+			p := at(tk, "nested more than %d levels deep; a configuration needs 8", maxDepth)
 			return &p
 		}
 		return nil
@@ -103,7 +103,7 @@ func checkTokens(name string, tks token.Tokens) Problems {
 			}
 		case token.SequenceStartType, token.MappingStartType:
 			if flow++; len(stack)+flow > maxDepth {
-				pr := at(tk, "nested more than %d levels deep; a configuration needs 6", maxDepth)
+				pr := at(tk, "nested more than %d levels deep; a configuration needs 8", maxDepth)
 				p = &pr
 			}
 		case token.SequenceEndType, token.MappingEndType:

@@ -262,6 +262,16 @@ func (d *Duration) UnmarshalYAML(b []byte) error {
 	return nil
 }
 
+// MarshalYAML writes the duration as ParseDuration reads it back: whole
+// days as "3d", anything else in Go's notation ("90m0s").
+func (d Duration) MarshalYAML() (any, error) {
+	const day = 24 * time.Hour
+	if v := time.Duration(d); v > 0 && v%day == 0 {
+		return strconv.FormatInt(int64(v/day), 10) + "d", nil
+	}
+	return time.Duration(d).String(), nil
+}
+
 // ParseDuration reads a duration in days ("90d"), weeks ("2w") or Go's
 // notation ("36h", "90m").
 func ParseDuration(s string) (time.Duration, error) {

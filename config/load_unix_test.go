@@ -65,9 +65,12 @@ func TestPermissionWarnings(t *testing.T) {
 	secret := write("client-secret", "s3cret", 0o644)
 	smtpPass := write("smtp-password", "s3cret", 0o640)
 	hookURL := write("hook-url", "https://hooks.example/x", 0o600)
+	webSecret := write("web-secret", "s3cret", 0o604)
 	file := strings.Replace(minimal, "secret_file: s", "secret_file: client-secret", 1) +
 		"smtp: {host: smtp.example, from: a@example.com, username: u, password_file: " + smtpPass + "}\n" +
-		"notify: {webhook: {url_file: hook-url}}\n"
+		"notify: {webhook: {url_file: hook-url}}\n" +
+		"serve:\n  access: {admins: {users: [a@contoso.example]}}\n" +
+		"  sign_in: {client_id: 9e10d5f1-3b6e-4f1e-9a55-2f5b1d7c0d5f, credential: {type: client_secret, secret_file: web-secret}}\n"
 	cfg := write("foyer.yaml", file, 0o666)
 	_ = hookURL
 
@@ -84,19 +87,20 @@ func TestPermissionWarnings(t *testing.T) {
 		cfg + ": ", "chmod go-w " + cfg,
 		"chmod 600 " + secret,
 		"chmod 600 " + smtpPass,
+		"serve.sign_in.credential.secret_file: all users may read", "chmod 600 " + webSecret,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("warnings lack %q:\n%s", want, all)
 		}
 	}
-	if strings.Contains(all, hookURL) || len(got) != 3 {
-		t.Errorf("want 3 warnings, not about %s:\n%s", hookURL, all)
+	if strings.Contains(all, hookURL) || len(got) != 4 {
+		t.Errorf("want 4 warnings, not about %s:\n%s", hookURL, all)
 	}
 	if strings.Contains(all, "s3cret") {
 		t.Errorf("a warning shows a secret:\n%s", all)
 	}
 
-	for _, p := range []string{secret, smtpPass} {
+	for _, p := range []string{secret, smtpPass, webSecret} {
 		if err := os.Chmod(p, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -51,6 +51,10 @@ func (c *Config) secretFileWarnings() []Problem {
 	if c.Storage != nil {
 		files["$.storage.connection_string_file"] = c.Storage.ConnectionStringFile
 	}
+	if c.Serve != nil && c.Serve.SignIn != nil {
+		files["$.serve.sign_in.credential.secret_file"] = c.Serve.SignIn.Credential.SecretFile
+		files["$.serve.sign_in.credential.certificate_file"] = c.Serve.SignIn.Credential.CertificateFile
+	}
 	var ws []Problem
 	for _, at := range sortedKeys(files) {
 		if files[at] == "" {

@@ -75,6 +75,7 @@ func (c *Config) checkProfile(k *checker, name string) {
 	}
 	checkDomains(k, at+".allow_domains", name, p.AllowDomains)
 	checkDomains(k, at+".deny_domains", name, p.DenyDomains)
+	c.checkRequestPage(k, at, name, p)
 }
 
 func checkList(k *checker, at, profile, what string, items []string) {
@@ -151,6 +152,7 @@ func (c *Config) Profile(name string) (p *foyer.Profile, grantPaths []string, er
 		Expiry:      time.Duration(cp.Expiry),
 		Inactivity:  time.Duration(cp.Inactivity),
 	}
+	cp.requestPage(p)
 	add := func(path string, g foyer.Grant) {
 		p.Grants = append(p.Grants, g)
 		grantPaths = append(grantPaths, path)

@@ -34,6 +34,7 @@ func (c *Config) defaults() {
 	if c.SMTP != nil && c.SMTP.Port == 0 {
 		c.SMTP.Port = map[string]int{"starttls": 587, "tls": 465, "none": 25}[c.SMTP.TLS]
 	}
+	c.serveDefaults()
 	for _, p := range c.Profiles {
 		if p == nil {
 			continue
@@ -83,6 +84,7 @@ func (c *Config) validate() Problems {
 	c.checkNotify(k)
 	c.checkSMTP(k)
 	c.checkStorage(k)
+	c.checkServe(k)
 	if len(c.Profiles) == 0 {
 		k.add("$", "no profiles: add a profiles: section with at least one profile")
 	}

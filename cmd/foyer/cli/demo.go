@@ -20,6 +20,7 @@ import (
 func newDemo(env *Env) *cobra.Command {
 	var dir string
 	var serve bool
+	var servePort int
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Try foyer on an emulated tenant: plan and apply an example guest list",
@@ -29,18 +30,22 @@ row) with the example profile, and shows what happened. Nothing leaves this
 machine. With --serve, the tenant keeps running afterwards so that you can
 try the other commands against it.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, env, dir, serve) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, env, dir, serve, servePort) },
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "where to write the configuration, ledger and example file (default: a new temporary directory)")
 	cmd.Flags().BoolVar(&serve, "serve", false, "keep the emulated tenant running until interrupted")
+	cmd.Flags().IntVar(&servePort, "serve-port", defaultServePort, "the port foyer serve will listen on, in the web app's redirect URI and the serve: section of foyer.yaml")
 	return cmd
 }
 
-func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
+func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool, servePort int) error {
 	ctx := cmd.Context()
 	log, err := logger(cmd, env)
 	if err != nil {
 		return err
+	}
+	if servePort < 1 || servePort > 65535 {
+		return usageError("--serve-port must be a port, from 1 to 65535")
 	}
 	if dir, err = simDir(dir); err != nil {
 		return withCode(ExitError, err)
@@ -55,7 +60,11 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 		return withCode(ExitError, fmt.Errorf("start the emulated tenant: %w", err))
 	}
 	defer s.Close()
-	ready, err := writeSimFiles(s, dir, false)
+	web, err := seedServe(s, dir, servePort)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	ready, err := writeSimFiles(s, dir, false, web)
 	if err != nil {
 		return withCode(ExitError, err)
 	}
@@ -110,6 +119,8 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool) error {
 	fmt.Fprintf(out, "\nThe tenant keeps running at %s until you press Ctrl-C; try:\n", s.URL())
 	fmt.Fprintf(out, "  %s plan --config %s --profile partners %s\n", prog, ready.Config, csv)
 	fmt.Fprintf(out, "  curl --cacert %s %s/_sim/stats\n", ready.CAFile, s.URL())
+	fmt.Fprintf(out, "\nFor foyer serve (at http://%s), approvers sign in as %s or %s, password %s.\n",
+		serveAddr(web.Port), web.Approver, web.Alternate, web.Password)
 	<-ctx.Done()
 	return nil
 }

@@ -28,6 +28,7 @@ type simFlags struct {
 	inviteCap   int
 	answerDelay time.Duration
 	empty       bool
+	servePort   int
 }
 
 func newSim(env *Env) *cobra.Command {
@@ -39,7 +40,12 @@ func newSim(env *Env) *cobra.Command {
 Resource Manager role assignments, Exchange mail contacts) over HTTPS on
 loopback, until SIGINT or SIGTERM. It writes DIR/ca.pem, DIR/client-secret,
 DIR/client.pem and a ready configuration DIR/foyer.yaml, prints one JSON
-line with the URL and the throwaway credentials, and serves. The side door
+line with the URL and the throwaway credentials, and serves. Unless
+--empty, the tenant also has what foyer serve needs: approvers who sign in
+(approver@contoso.example, alternate@contoso.example, password
+sim-password), a Foyer Approvers group, and foyer's web app, whose secret
+is DIR/web-secret; foyer.yaml then has a serve: section for --serve-port
+and a public profile, requests, approved in two stages. The side door
 under /_sim/ is described in docs/sim.md.
 
 DIR must be yours: a directory (not a symbolic link) that you own and that
@@ -61,6 +67,7 @@ the process, and a second sim or demo on DIR is refused.`,
 	fl.IntVar(&f.inviteCap, "invite-cap", 0, `invitations per minute above which the tenant answers the "suspicious activity" 403 (0: no cap)`)
 	fl.DurationVar(&f.answerDelay, "answer-delay", 0, "hold the answer of every write this long after carrying it out (a slow service)")
 	fl.BoolVar(&f.empty, "empty", false, "start without the demo content (domains, members, guests, groups, apps, SKUs)")
+	fl.IntVar(&f.servePort, "serve-port", defaultServePort, "the port foyer serve will listen on, in the web app's redirect URI and the serve: section of foyer.yaml")
 	return cmd
 }
 
@@ -80,6 +87,9 @@ type simReady struct {
 	// does, after adding an identity with POST /_sim/apps.
 	IdentityEndpoint string `json:"identity_endpoint"`
 	IdentityHeader   string `json:"identity_header"`
+	// What foyer serve needs (not with --empty): who signs in to approve,
+	// and foyer's web app registration.
+	Serve *serveDemo `json:"serve,omitempty"`
 }
 
 func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
@@ -89,6 +99,9 @@ func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
 	}
 	if f.replication < 0 || f.inviteCap < 0 || f.answerDelay < 0 {
 		return usageError("--replication-delay, --invite-cap and --answer-delay must not be negative")
+	}
+	if f.servePort < 1 || f.servePort > 65535 {
+		return usageError("--serve-port must be a port, from 1 to 65535")
 	}
 	dir, err := simDir(f.dir)
 	if err != nil {
@@ -107,7 +120,13 @@ func runSim(cmd *cobra.Command, env *Env, f simFlags) error {
 		return withCode(ExitError, fmt.Errorf("start the emulated tenant: %w", err))
 	}
 	defer s.Close()
-	ready, err := writeSimFiles(s, dir, f.empty)
+	var serve *serveDemo
+	if !f.empty {
+		if serve, err = seedServe(s, dir, f.servePort); err != nil {
+			return withCode(ExitError, err)
+		}
+	}
+	ready, err := writeSimFiles(s, dir, f.empty, serve)
 	if err != nil {
 		return withCode(ExitError, err)
 	}
@@ -136,8 +155,9 @@ func lockDir(dir string) (unlock func(), err error) {
 }
 
 // writeSimFiles writes the CA, the credentials and foyer.yaml into dir,
-// which it checks first (openSimDir).
-func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
+// which it checks first (openSimDir). With serve (seedServe), foyer.yaml
+// has a serve: section and a public profile, and dir the web app's secret.
+func writeSimFiles(s *sim.Server, dir string, empty bool, serve *serveDemo) (simReady, error) {
 	certPEM, keyPEM := s.ClientCertificate()
 	if certPEM == nil {
 		return simReady{}, fmt.Errorf("make the default app's client certificate")
@@ -146,9 +166,13 @@ func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
 		URL: s.URL(), TenantID: s.TenantID(), ClientID: s.ClientID(), ClientSecret: s.ClientSecret(), Dir: dir,
 		Config: filepath.Join(dir, "foyer.yaml"), CAFile: filepath.Join(dir, "ca.pem"),
 		SecretFile: filepath.Join(dir, "client-secret"), CertificateFile: filepath.Join(dir, "client.pem"),
-		IdentityEndpoint: s.IdentityEndpoint(), IdentityHeader: s.IdentityHeader(),
+		IdentityEndpoint: s.IdentityEndpoint(), IdentityHeader: s.IdentityHeader(), Serve: serve,
 	}
-	conf, err := yaml.Marshal(simConfig(r, dir, empty))
+	cfg := simConfig(r, dir, empty)
+	if serve != nil {
+		serve.serveConfig(&cfg, r.TenantID)
+	}
+	conf, err := yaml.Marshal(cfg)
 	if err != nil {
 		return r, fmt.Errorf("write foyer.yaml: %w", err)
 	}
@@ -157,15 +181,14 @@ func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
 		return r, err
 	}
 	defer root.Close()
-	files := []struct {
-		path string
-		data []byte
-		mode os.FileMode
-	}{
+	files := []simFile{
 		{r.CAFile, s.CAPEM(), 0o644},
 		{r.SecretFile, []byte(s.ClientSecret() + "\n"), 0o600},
 		{r.CertificateFile, append(certPEM, keyPEM...), 0o600},
 		{r.Config, append([]byte(configHeader), conf...), 0o644},
+	}
+	if serve != nil {
+		files = append(files, simFile{serve.WebSecretFile, []byte(serve.WebSecret + "\n"), 0o600})
 	}
 	for _, f := range files {
 		if err := writeNewFile(root, filepath.Base(f.path), f.data, f.mode); err != nil {
@@ -173,6 +196,13 @@ func writeSimFiles(s *sim.Server, dir string, empty bool) (simReady, error) {
 		}
 	}
 	return r, nil
+}
+
+// simFile is a file writeSimFiles writes.
+type simFile struct {
+	path string
+	data []byte
+	mode os.FileMode
 }
 
 const configHeader = `# foyer configuration for the emulated tenant started by "foyer sim".

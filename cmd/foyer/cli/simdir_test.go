@@ -44,7 +44,7 @@ func TestSimDirDoesNotFollowSymlinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ready, err := writeSimFiles(s, dir, false)
+	ready, err := writeSimFiles(s, dir, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
