@@ -2,7 +2,9 @@ package graph
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -116,4 +118,23 @@ func resolveCloud(c Cloud, custom Endpoints) (endpoints, error) {
 		},
 	}
 	return e, nil
+}
+
+// Identity returns what a web sign-in or a token check needs of the
+// tenant the options name: the identity platform's origin (without a
+// trailing slash; the issuer is {authority}/{tenant}/v2.0) and an HTTP
+// client that trusts what the Graph client trusts (the CA file, for the
+// emulated tenant).
+func Identity(o Options) (authority string, client *http.Client, err error) {
+	e, err := resolveCloud(o.Cloud, o.Endpoints)
+	if err != nil {
+		return "", nil, err
+	}
+	if o.ReadFile == nil {
+		o.ReadFile = os.ReadFile
+	}
+	if client, err = o.httpClient(); err != nil {
+		return "", nil, err
+	}
+	return strings.TrimSuffix(e.cloud.ActiveDirectoryAuthorityHost, "/"), client, nil
 }
