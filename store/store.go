@@ -258,9 +258,11 @@ type RequestFilter struct {
 	States  []foyer.State
 	Email   foyer.Address
 	Origins []foyer.Origin
-	// Newest lists newest first (by creation, then id) instead of oldest
-	// first; AfterID continues a list after the request with that id, in
-	// the same order; Limit bounds it (0: no bound).
+	// Newest lists newest first instead of oldest first (by creation: the
+	// order the ledger recorded the requests in, which no two share);
+	// AfterID continues a list after the request with that id, in the
+	// same order (ENOTFOUND if there is none); Limit bounds it (0: no
+	// bound).
 	Newest  bool
 	AfterID string
 	Limit   int

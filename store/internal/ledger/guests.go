@@ -24,14 +24,15 @@ func (t *Tx) PutGuest(ctx context.Context, g *foyer.Guest) error {
 		return foyer.Errorf(foyer.EINVALID, "guest %s has no object id", g.Email)
 	}
 	if _, err := t.c.Exec(ctx, `INSERT INTO guests (user_id, email, email_key, upn, display_name,
-		redemption, enabled, invited_at, last_sign_in, profiles, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		redemption, enabled, invited_at, last_sign_in, profiles, updated_at, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, email_key = excluded.email_key,
 		upn = excluded.upn, display_name = excluded.display_name, redemption = excluded.redemption,
 		enabled = excluded.enabled, invited_at = excluded.invited_at,
-		last_sign_in = excluded.last_sign_in, profiles = excluded.profiles, updated_at = excluded.updated_at`,
+		last_sign_in = excluded.last_sign_in, profiles = excluded.profiles, updated_at = excluded.updated_at,
+		search = excluded.search`,
 		g.UserID, string(g.Email), g.Email.Key(), g.UPN, g.DisplayName, g.Redemption, g.Enabled,
-		nullTime(g.InvitedAt), nullTime(g.LastSignIn), list(g.Profiles), t.now); err != nil {
+		nullTime(g.InvitedAt), nullTime(g.LastSignIn), list(g.Profiles), t.now, guestSearch(g)); err != nil {
 		return fmt.Errorf("record guest %s: %w", g.UserID, err)
 	}
 	return nil

@@ -3,8 +3,10 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -27,8 +29,8 @@ func failureArgs(f *foyer.Failure) []any {
 // address, are taken.
 const insertRequest = `INSERT INTO requests (id, run_id, origin, line, email, email_key, display_name,
 	profile, state, user_id, redeem_url, failure_code, failure_message, failure_retryable, failure_step,
-	created_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	details, stage, stage_due, escalated, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 	ON CONFLICT DO NOTHING`
 
 func (t *Tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
@@ -45,6 +47,11 @@ func (t *Tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 	args := []any{r.ID, r.RunID, string(r.Origin), r.Line, string(r.Email), r.Email.Key(), r.DisplayName,
 		r.Profile, string(r.State), r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
+	approval, err := approvalArgs(r)
+	if err != nil {
+		return err
+	}
+	args = append(args, approval...)
 	args = append(args, created, t.now)
 	query := insertRequest
 	if t.db.Dialect.WritableWith {
@@ -72,8 +79,19 @@ func (t *Tx) CreateRequest(ctx context.Context, r *foyer.Request) error {
 	return nil
 }
 
+// approvalArgs are the columns of what the request page and the API add
+// to a request: details (JSON), stage, stage_due, escalated.
+func approvalArgs(r *foyer.Request) ([]any, error) {
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return nil, fmt.Errorf("encode the details of request %s: %w", r.ID, err)
+	}
+	return []any{string(details), r.Stage, nullTime(r.StageDue.UTC().Truncate(time.Microsecond)), r.Escalated}, nil
+}
+
 const requestColumns = `id, run_id, origin, line, email, display_name, profile, state, user_id,
-	redeem_url, failure_code, failure_message, failure_retryable, failure_step, created_at, updated_at`
+	redeem_url, failure_code, failure_message, failure_retryable, failure_step,
+	details, stage, stage_due, escalated, created_at, updated_at`
 
 func scanRequest(row scanner) (*foyer.Request, error) {
 	var (
@@ -83,15 +101,24 @@ func scanRequest(row scanner) (*foyer.Request, error) {
 		failCode              *string
 		failMessage, failStep string
 		failRetryable         bool
+		details               string
+		stageDue              *time.Time
 	)
 	if err := row.Scan(&r.ID, &r.RunID, &origin, &r.Line, &email, &r.DisplayName, &r.Profile, &state,
-		&r.UserID, &r.RedeemURL, &failCode, &failMessage, &failRetryable, &failStep, &created, &updated); err != nil {
+		&r.UserID, &r.RedeemURL, &failCode, &failMessage, &failRetryable, &failStep,
+		&details, &r.Stage, &stageDue, &r.Escalated, &created, &updated); err != nil {
 		return nil, err
 	}
 	r.Origin, r.Email, r.State = foyer.Origin(origin), foyer.Address(email), foyer.State(state)
 	if failCode != nil {
 		r.Failure = &foyer.Failure{Code: *failCode, Message: failMessage, Retryable: failRetryable, Step: failStep}
 	}
+	if details != "" && details != "{}" {
+		if err := json.Unmarshal([]byte(details), &r.Details); err != nil {
+			return nil, fmt.Errorf("read the details of request %s: %w", r.ID, err)
+		}
+	}
+	r.StageDue = readTime(stageDue)
 	r.CreatedAt, r.UpdatedAt = created.UTC(), updated.UTC()
 	return &r, nil
 }
@@ -119,11 +146,12 @@ func (t *Tx) FindRequest(ctx context.Context, profile string, email foyer.Addres
 	return r, nil
 }
 
-// moveRequest is MoveRequest's compare-and-set: $12 is the state the
+// moveRequest is MoveRequest's compare-and-set: $16 is the state the
 // request must still be in, $1 the next one.
 const moveRequest = `UPDATE requests SET state = $1, run_id = $2, line = $3, user_id = $4, redeem_url = $5,
-	failure_code = $6, failure_message = $7, failure_retryable = $8, failure_step = $9, updated_at = $10
-	WHERE id = $11 AND state = $12`
+	failure_code = $6, failure_message = $7, failure_retryable = $8, failure_step = $9,
+	details = $10, stage = $11, stage_due = $12, escalated = $13, updated_at = $14
+	WHERE id = $15 AND state = $16`
 
 func (t *Tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State, note string) error {
 	if r == nil {
@@ -137,6 +165,11 @@ func (t *Tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State
 	}
 	args := []any{string(next), r.RunID, r.Line, r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
+	approval, err := approvalArgs(r)
+	if err != nil {
+		return err
+	}
+	args = append(args, approval...)
 	args = append(args, t.now, r.ID, string(r.State))
 	query := moveRequest
 	if t.db.Dialect.WritableWith {
@@ -144,7 +177,7 @@ func (t *Tx) MoveRequest(ctx context.Context, r *foyer.Request, next foyer.State
 		// history row is written only if the UPDATE matched.
 		query = `WITH moved AS (` + moveRequest + ` RETURNING id)
 			INSERT INTO request_history (request_id, from_state, to_state, at, note)
-			SELECT id, $12, $1, $10, $13 FROM moved`
+			SELECT id, $16, $1, $14, $17 FROM moved`
 		args = append(args, note)
 	}
 	n, err := t.c.Exec(ctx, query, args...)
@@ -169,10 +202,16 @@ func (t *Tx) UpdateRequest(ctx context.Context, r *foyer.Request) error {
 	}
 	args := []any{r.RunID, string(r.Origin), r.Line, r.DisplayName, r.UserID, r.RedeemURL}
 	args = append(args, failureArgs(r.Failure)...)
+	approval, err := approvalArgs(r)
+	if err != nil {
+		return err
+	}
+	args = append(args, approval...)
 	args = append(args, t.now, r.ID, string(r.State))
 	n, err := t.c.Exec(ctx, `UPDATE requests SET run_id = $1, origin = $2, line = $3,
 		display_name = $4, user_id = $5, redeem_url = $6, failure_code = $7, failure_message = $8,
-		failure_retryable = $9, failure_step = $10, updated_at = $11 WHERE id = $12 AND state = $13`, args...)
+		failure_retryable = $9, failure_step = $10, details = $11, stage = $12, stage_due = $13,
+		escalated = $14, updated_at = $15 WHERE id = $16 AND state = $17`, args...)
 	if err != nil {
 		return fmt.Errorf("update request %s: %w", r.ID, err)
 	}
@@ -234,6 +273,9 @@ func (t *Tx) History(ctx context.Context, id string) ([]store.Transition, error)
 	return h, nil
 }
 
+// Requests lists by seq, the order the ledger recorded the requests in:
+// unique, so a page ends between two requests however many share a
+// creation time.
 func (t *Tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer.Request) error) error {
 	var (
 		where []string
@@ -258,10 +300,40 @@ func (t *Tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer
 		}
 		where = append(where, "state IN ("+strings.Join(states, ", ")+")")
 	}
-	where = append(where, "seq > "+args.add(int64(0))) // the last argument: where the next page starts
+	if len(f.Origins) > 0 {
+		origins := make([]string, len(f.Origins))
+		for i, o := range f.Origins {
+			origins[i] = args.add(string(o))
+		}
+		where = append(where, "origin IN ("+strings.Join(origins, ", ")+")")
+	}
+	if f.Limit < 0 {
+		return foyer.Errorf(foyer.EINVALID, "list requests: limit %d is negative", f.Limit)
+	}
+	after, cmp, order := int64(0), ">", "seq"
+	if f.Newest {
+		after, cmp, order = math.MaxInt64, "<", "seq DESC"
+	}
+	if f.AfterID != "" {
+		err := t.c.QueryRow(ctx, `SELECT seq FROM requests WHERE id = $1`, f.AfterID).Scan(&after)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return foyer.Errorf(foyer.ENOTFOUND, "no request %s to list requests after", f.AfterID)
+		case err != nil:
+			return fmt.Errorf("list requests after %s: %w", f.AfterID, err)
+		}
+	}
+	// The last two arguments: where the next page starts, and its size.
+	where = append(where, "seq "+cmp+" "+args.add(after))
 	query := `SELECT seq, ` + requestColumns + ` FROM requests WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY seq LIMIT ` + fmt.Sprint(pageSize)
+		` ORDER BY ` + order + ` LIMIT ` + args.add(pageSize)
+	left := f.Limit
 	for {
+		size := pageSize
+		if f.Limit > 0 {
+			size = min(size, left)
+		}
+		args[len(args)-1] = size
 		page, last, err := t.requestsPage(ctx, query, args)
 		if err != nil {
 			return fmt.Errorf("list requests: %w", err)
@@ -271,10 +343,11 @@ func (t *Tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer
 				return err
 			}
 		}
-		if len(page) < pageSize {
+		left -= len(page)
+		if len(page) < size || (f.Limit > 0 && left == 0) {
 			return nil
 		}
-		args[len(args)-1] = last
+		args[len(args)-2] = last
 	}
 }
 
