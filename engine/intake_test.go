@@ -361,6 +361,20 @@ func TestIntakeAutomatic(t *testing.T) {
 		}
 	}
 	w.noDuplicates(t)
+
+	// Revoked from the approver UI: a revoke run takes the group back.
+	_, err = w.eng.RevokeRequest(ctx, rc.Request.ID, megan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitState(t, rc.Request.ID, foyer.StateRevoked)
+	for _, g := range w.sim.Snapshot().Groups {
+		if g.DisplayName == "DemoApp" && slices.ContainsFunc(g.Members, func(m string) bool { return strings.EqualFold(m, v.Request.UserID) }) {
+			t.Errorf("the revoked guest is still in DemoApp")
+		}
+	}
+	_, err = w.eng.RevokeRequest(ctx, rc.Request.ID, megan)
+	code(t, err, foyer.ECONFLICT)
 }
 
 // TestIntakeNoStages: a request from a domain that is not automatic, for a
