@@ -265,7 +265,8 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	}
 	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line, RunStarted: run.StartedAt,
 		Invite: r.Action == foyer.ActionInvite, Grants: r.Grants, Accepted: r.GuestState == foyer.Accepted,
-		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail}
+		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail,
+		Notify: run.Source == requestSource(req.ID)}
 	return true, e.insertRowJob(ctx, tx, q, run.ID, r.Line, args)
 }
 

@@ -4,6 +4,12 @@
 // that writes the ledger before and after every directory call, and reports
 // progress as a stream of events that the CLI renders for people or as JSON.
 //
+// In service mode (foyer serve) it also takes requests from the request
+// page and the API (intake.go), routes them through their profile's
+// approval stages with time limits (approval.go), tells people by notices
+// sent as jobs (notice.go), and provisions an approved request as a run of
+// one row, worked by the same jobs as a CSV's rows (service.go).
+//
 // It depends on the interfaces in directory, store and notify, never on their
 // implementations: those are wired in cmd/foyer/cli.
 package engine

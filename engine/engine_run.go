@@ -61,6 +61,35 @@ type Engine struct {
 	// Zero means a minute.
 	ReportWait time.Duration
 
+	// Service is foyer serve's mode: the engine works every run, not only
+	// the one ApplyRun applies. Start works jobs at once; approving a run
+	// enqueues its run job (RunArgs), which enqueues its rows and finishes
+	// it; requests from the request page and the API are routed, decided,
+	// timed out and provisioned by jobs too (intake.go, approval.go).
+	Service bool
+	// PublicURL is where the server is reached, for the links in notices:
+	// {PublicURL}/r/{token} for a requester, {PublicURL}/admin/requests/{id}
+	// for an approver.
+	PublicURL string
+	// Postman delivers notices (verification links, approvals awaited,
+	// decisions). Nil sends none; the request page then cannot take
+	// anonymous requests, whose address must be proved by email.
+	Postman Postman
+	// LinkTTL is how long a requester has to prove the address; zero
+	// means 30 minutes. StatusTTL is how long the same link shows where
+	// the request stands; zero means 90 days.
+	LinkTTL   time.Duration
+	StatusTTL time.Duration
+	// NewToken makes the request page's links; nil uses 32 random bytes.
+	NewToken func() string
+	// InternalDomains are the organisation's own domains beside the
+	// tenant's verified ones (foyer.Tenant.Domains): their addresses are
+	// employees, never asked in as guests.
+	InternalDomains []string
+	// RunPoll is how often, in service mode, a run's job looks whether its
+	// rows are done; zero means a second.
+	RunPoll time.Duration
+
 	mu      sync.Mutex
 	epoch   int64 // the lease generation while started
 	queue   store.Queue
@@ -80,6 +109,10 @@ type Engine struct {
 	// the block, so the rest of the run's invitations fail at once with the
 	// reason.
 	blocked error
+	// verified caches the tenant's verified domains for the request page
+	// (intake.go), read again after domainsTTL.
+	verified   []string
+	verifiedAt time.Time
 }
 
 // DefaultUnknownOutcomeGrace is how long, by default, an invitation whose
@@ -98,7 +131,7 @@ var ErrLeaseLost = errors.New("the ledger's worker lease was lost")
 // Start takes the ledger's worker lease (taking it over from a holder that
 // is provably dead), makes the jobs a previous holder left running
 // available again, and keeps the lease until Stop. Jobs are worked once a
-// run is applied.
+// run is applied, or at once in service mode.
 func (e *Engine) Start(ctx context.Context) error {
 	if e.Clock == nil {
 		e.Clock = foyer.SystemClock{}
@@ -110,11 +143,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	river.AddWorker(workers, &provisionWorker{e: e})
 	river.AddWorker(workers, &revokeWorker{e: e})
 	river.AddWorker(workers, &reportWorker{e: e})
+	queues := map[string]river.QueueConfig{
+		queueProvision: {MaxWorkers: e.workers()},
+		queueReport:    {MaxWorkers: 2},
+	}
+	e.serviceWorkers(workers, queues)
 	q, err := e.Store.Queue(&river.Config{
-		Queues: map[string]river.QueueConfig{
-			queueProvision: {MaxWorkers: e.workers()},
-			queueReport:    {MaxWorkers: 2},
-		},
+		Queues:      queues,
 		Workers:     workers,
 		RetryPolicy: retryPolicy{now: e.Clock.Now},
 		// The worker bounds each attempt itself (AttemptTimeout), so that
@@ -138,6 +173,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Unlock()
 	go e.keepLease(work)
 	e.Log.Info("took the ledger's worker lease", "lease_generation", lease.Generation, "reclaimed_jobs", reclaimed)
+	if e.Service {
+		return e.startService(ctx)
+	}
 	return nil
 }
 

@@ -32,6 +32,9 @@ type ProvisionArgs struct {
 	RedirectURL string `json:"redirect_url,omitempty"`
 	Message     string `json:"message,omitempty"`
 	SendEmail   string `json:"send_email,omitempty"`
+	// Notify says the run provisions a request from the request page or
+	// the API: its requester is told when the access is ready.
+	Notify bool `json:"notify,omitempty"`
 }
 
 // Kind names the job in River.

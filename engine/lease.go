@@ -82,7 +82,7 @@ func (e *Engine) acquire(ctx context.Context) (lease store.Lease, reclaimed, wok
 		if lease, err = tx.AcquireLease(ctx, leaseName, e.Owner.String(), takeOver, tx.Now().Add(leaseTTL)); err != nil {
 			return err
 		}
-		for _, q := range []string{queueProvision, queueReport} {
+		for _, q := range append([]string{queueProvision, queueReport}, e.serviceQueues()...) {
 			n, err := tx.ReclaimJobs(ctx, q)
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -117,7 +118,7 @@ func (e *Engine) claim(ctx context.Context, job *rivertype.JobRow, runID string,
 	if err != nil {
 		return false, err
 	}
-	active := e.isActive(runID)
+	active := e.isActive(runID) || e.Service
 	mine := false
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		id, err := tx.RunRowJob(ctx, runID, line)
@@ -450,7 +451,12 @@ func (p *provisioning) invitation() directory.Invitation {
 		Message:     prof.Message,
 		Language:    prof.Language,
 		CC:          prof.CC,
-		Sponsors:    prof.Sponsors,
+		Sponsors:    slices.Clone(prof.Sponsors),
+	}
+	// A request from the request page or the API names its sponsor (the
+	// employee who asked, or the one the requester named).
+	if s := p.req.Details.Sponsor; s != "" && !slices.ContainsFunc(inv.Sponsors, func(x string) bool { return strings.EqualFold(x, s) }) {
+		inv.Sponsors = append(inv.Sponsors, s)
 	}
 	if a := p.args; a.RedirectURL != "" {
 		inv.RedirectURL = a.RedirectURL
@@ -598,6 +604,11 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 		if p.req.State != next {
 			if err := tx.MoveRequest(ctx, p.req, next, string(row.Result)); err != nil {
 				return err
+			}
+			if p.args.Notify && cause == nil {
+				if err := p.e.notify(ctx, tx, invitedNotice(p.req, p.args.RunID)); err != nil {
+					return err
+				}
 			}
 		} else if err := tx.UpdateRequest(ctx, p.req); err != nil {
 			return err

@@ -33,6 +33,10 @@ type RecordInput struct {
 	// GrantNames names the grant keys the rows hold, beside those of the
 	// profile (when the engine has it loaded).
 	GrantNames map[string]string
+	// RecordedBy names who recorded the plan (the CLI's user, the
+	// approver of a request, "policy"); "" is the engine's Actor. Four
+	// eyes: they may not approve it themselves (ApproveRunAs).
+	RecordedBy string
 }
 
 // recordBatch is how many rows are recorded per transaction: memory does
@@ -52,8 +56,11 @@ func (e *Engine) Record(ctx context.Context, in RecordInput) (*foyer.Run, error)
 	if err := e.clearStale(ctx, in); err != nil {
 		return nil, err
 	}
+	if in.RecordedBy == "" {
+		in.RecordedBy = e.actor()
+	}
 	run := &foyer.Run{ID: e.NewID(), Kind: in.Kind, Profile: in.Profile, Source: in.Source, Digest: in.Digest, Saved: in.Saved,
-		GrantNames: map[string]string{}}
+		RecordedBy: in.RecordedBy, GrantNames: map[string]string{}}
 	if p := e.Profiles[in.Profile]; p != nil {
 		maps.Copy(run.GrantNames, foyer.GrantNames(p.Grants))
 	}
@@ -92,7 +99,7 @@ func (e *Engine) Record(ctx context.Context, in RecordInput) (*foyer.Run, error)
 			if err := tx.SealRun(ctx, run.ID); err != nil {
 				return err
 			}
-			return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: run.ID, Op: "record plan",
+			return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: in.RecordedBy, RunID: run.ID, Op: "record plan",
 				Target: in.Profile, Detail: fmt.Sprintf("%s %s: %d rows", in.Kind, in.Source, run.Summary.Rows)})
 		})
 	}
@@ -131,8 +138,9 @@ func (e *Engine) clearStale(ctx context.Context, in RecordInput) error {
 }
 
 // Approve approves a recorded plan, in the name of by, so that ApplyRun
-// applies it. An approved run stays approved: approving it again changes
-// nothing.
+// applies it (in service mode, the run's job, inserted in the same
+// transaction). An approved run stays approved: approving it again
+// changes nothing.
 func (e *Engine) Approve(ctx context.Context, runID, by string) (*foyer.Run, error) {
 	var run *foyer.Run
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
@@ -145,6 +153,9 @@ func (e *Engine) Approve(ctx context.Context, runID, by string) (*foyer.Run, err
 				return err
 			}
 			if err := tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: by, RunID: runID, Op: "approve plan", Target: r.Profile}); err != nil {
+				return err
+			}
+			if err := e.enqueueRun(ctx, tx, runID); err != nil {
 				return err
 			}
 			r.ApprovedAt, r.ApprovedBy = tx.Now(), by

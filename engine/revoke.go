@@ -26,12 +26,22 @@ import (
 // same profile again resumes an interrupted revoke instead of starting
 // another. The engine must be started.
 func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Address, sink Sink) (*foyer.Run, error) {
-	digest := revokeDigest(profile, emails)
-	run, err := e.Resumable(ctx, foyer.RunRevoke, profile, digest)
+	run, resumed, err := e.recordRevoke(ctx, profile, emails, e.actor())
 	if err != nil {
-		return nil, err
+		return run, err
 	}
-	resumed := run != nil
+	return e.ApplyRun(ctx, run.ID, RunOptions{Events: sink, Resumed: resumed})
+}
+
+// recordRevoke returns the unfinished revoke of the same people from the
+// same profile (resumed), or records one and approves it in the name of by.
+func (e *Engine) recordRevoke(ctx context.Context, profile string, emails []foyer.Address, by string) (run *foyer.Run, resumed bool, err error) {
+	digest := revokeDigest(profile, emails)
+	run, err = e.Resumable(ctx, foyer.RunRevoke, profile, digest)
+	if err != nil {
+		return nil, false, err
+	}
+	resumed = run != nil
 	if run == nil {
 		rows := make([]foyer.Row, len(emails))
 		for i, a := range emails {
@@ -39,10 +49,14 @@ func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Addr
 		}
 		names, err := e.heldNames(ctx, profile, emails)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		run, err = e.Record(ctx, RecordInput{Kind: foyer.RunRevoke, Profile: profile, Source: "command line", Digest: digest,
-			GrantNames: names,
+		source := "command line"
+		if by != e.actor() {
+			source = "revoked by " + by
+		}
+		run, err = e.Record(ctx, RecordInput{Kind: foyer.RunRevoke, Profile: profile, Source: source, Digest: digest,
+			GrantNames: names, RecordedBy: by,
 			Plan: func(_ context.Context, emit func(foyer.Row) error) error {
 				for _, r := range rows {
 					if err := emit(r); err != nil {
@@ -52,13 +66,13 @@ func (e *Engine) Revoke(ctx context.Context, profile string, emails []foyer.Addr
 				return nil
 			}})
 		if err != nil {
-			return nil, fmt.Errorf("record the revoke run: %w", err)
+			return nil, false, fmt.Errorf("record the revoke run: %w", err)
 		}
-		if run, err = e.Approve(ctx, run.ID, e.actor()); err != nil {
-			return run, err
+		if run, err = e.Approve(ctx, run.ID, by); err != nil {
+			return run, false, err
 		}
 	}
-	return e.ApplyRun(ctx, run.ID, RunOptions{Events: sink, Resumed: resumed})
+	return run, resumed, nil
 }
 
 // heldNames names the grants the people hold through foyer, as they were
