@@ -162,6 +162,7 @@ func commands() []func(*Env) *cobra.Command {
 		newRuns,
 		newTenants,
 		newAPIKeys,
+		newServe,
 	}
 }
 

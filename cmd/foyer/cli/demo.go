@@ -3,14 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/config"
 	"github.com/foyer-dev/foyer/examples"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/store"
@@ -33,7 +36,7 @@ try the other commands against it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, env, dir, serve, servePort) },
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "where to write the configuration, ledger and example file (default: a new temporary directory)")
-	cmd.Flags().BoolVar(&serve, "serve", false, "keep the emulated tenant running until interrupted")
+	cmd.Flags().BoolVar(&serve, "serve", false, "then run foyer serve beside the emulated tenant until interrupted")
 	cmd.Flags().IntVar(&servePort, "serve-port", defaultServePort, "the port foyer serve will listen on, in the web app's redirect URI and the serve: section of foyer.yaml")
 	return cmd
 }
@@ -116,13 +119,36 @@ func runDemo(cmd *cobra.Command, env *Env, dir string, serve bool, servePort int
 	if !serve {
 		return nil
 	}
-	fmt.Fprintf(out, "\nThe tenant keeps running at %s until you press Ctrl-C; try:\n", s.URL())
-	fmt.Fprintf(out, "  %s plan --config %s --profile partners %s\n", prog, ready.Config, csv)
-	fmt.Fprintf(out, "  curl --cacert %s %s/_sim/stats\n", ready.CAFile, s.URL())
-	fmt.Fprintf(out, "\nFor foyer serve (at http://%s), approvers sign in as %s or %s, password %s.\n",
-		serveAddr(web.Port), web.Approver, web.Alternate, web.Password)
-	<-ctx.Done()
-	return nil
+	return demoServe(ctx, env, log, s.URL(), ready, csv, web)
+}
+
+// demoServe runs foyer serve beside the emulated tenant until interrupted,
+// with the configuration the demo wrote; the emails it would send are
+// printed here.
+func demoServe(ctx context.Context, env *Env, log *slog.Logger, tenantURL string, ready simReady, csv string, web *serveDemo) error {
+	out, prog := env.Stdout, env.program()
+	c, err := config.Load(ctx, ready.Config)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	st, err := c.ServeSettings()
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	sv, err := buildService(ctx, c, st, env, log, printedMail{mu: &sync.Mutex{}, out: out})
+	if err != nil {
+		return err
+	}
+	defer sv.close()
+	return sv.serve(ctx, env, func(s serving) {
+		fmt.Fprintf(out, "\nfoyer serve is running at %s beside the tenant (%s), until you press Ctrl-C:\n", s.URL, tenantURL)
+		fmt.Fprintf(out, "  the request page        %s/request/%s\n", s.URL, serveProfile)
+		fmt.Fprintf(out, "  the approver UI         %s/admin  (sign in as %s or %s, password %s)\n", s.URL, web.Approver, web.Alternate, web.Password)
+		fmt.Fprintf(out, "  the API                 %s/api/v1/openapi.json  (a key: %s apikeys create NAME --config %s)\n", s.URL, prog, ready.Config)
+		fmt.Fprintf(out, "  the tenant's counters   curl --cacert %s %s/_sim/stats\n", ready.CAFile, tenantURL)
+		fmt.Fprintf(out, "  another plan            %s plan --config %s --profile partners %s\n", prog, ready.Config, csv)
+		fmt.Fprintf(out, "The emails foyer sends (links to prove an address, approvals awaited) are printed here.\n")
+	})
 }
 
 // writeDemoFile writes a file into the checked directory, as the sim's

@@ -1,0 +1,439 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/config"
+	"github.com/foyer-dev/foyer/engine"
+	"github.com/foyer-dev/foyer/graph"
+	"github.com/foyer-dev/foyer/notify/email"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/web"
+	"github.com/foyer-dev/foyer/web/admin"
+	"github.com/foyer-dev/foyer/web/api"
+	"github.com/foyer-dev/foyer/web/portal"
+)
+
+func newServe(env *Env) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the request page, the approver UI and the API, and work the job queue",
+		Long: `serve runs foyer as a service: the public request page of each profile
+(/request/PROFILE), the approver UI (/admin, signed in through Entra), the
+HTTP API (/api/v1) and the job queue that invites and grants. A request from
+the page or the API is the same kind of work as a CSV row: it is recorded in
+the ledger, approved as its profile's policy says, and provisioned by the
+same jobs.
+
+When it listens it prints one JSON line with its url. It stops on SIGINT or
+SIGTERM, finishing the answers and jobs under way.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, env, addr, nil) },
+	}
+	configFlag(cmd)
+	cmd.Flags().StringVar(&addr, "addr", "", "host:port to listen on (default serve.addr, else 127.0.0.1:8080)")
+	return cmd
+}
+
+// serving is what a started server tells whoever started it.
+type serving struct {
+	URL  string `json:"url"`
+	Addr string `json:"addr"`
+}
+
+// runServe serves until ctx ends. ready, when not nil, is called once the
+// server listens, instead of printing the JSON line (foyer demo --serve).
+func runServe(cmd *cobra.Command, env *Env, addr string, ready func(serving)) error {
+	ctx := cmd.Context()
+	log, err := logger(cmd, env)
+	if err != nil {
+		return err
+	}
+	c, err := loadConfig(cmd, env)
+	if err != nil {
+		return err
+	}
+	settings, err := c.ServeSettings()
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	if addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return usageError("--addr %q: want host:port", addr)
+		}
+		if strings.HasPrefix(settings.PublicURL, "http://"+settings.Addr) {
+			settings.PublicURL = "http://" + addr
+		}
+		settings.Addr = addr
+	}
+	sv, err := buildService(ctx, c, settings, env, log, nil)
+	if err != nil {
+		return err
+	}
+	defer sv.close()
+	return sv.serve(ctx, env, ready)
+}
+
+// service is foyer serve's parts, built from the configuration.
+type service struct {
+	settings config.ServeSettings
+	ledger   store.Store
+	engine   *engine.Engine
+	handler  http.Handler
+	log      *slog.Logger
+}
+
+func (sv *service) close() {
+	if sv.ledger != nil {
+		sv.ledger.Close()
+	}
+}
+
+// buildService wires the ledger, the directory, the engine in service mode
+// and the web server.
+// A postman given replaces the smtp: section's (foyer demo prints the
+// emails instead of sending them).
+func buildService(ctx context.Context, c *config.Config, st config.ServeSettings, env *Env, log *slog.Logger, postman engine.Postman) (*service, error) {
+	ct, ok := c.Tenants[st.Tenant]
+	if !ok {
+		return nil, withCode(ExitError, fmt.Errorf("serve.tenant %q is not in tenants: (%s)", st.Tenant, strings.Join(c.TenantNames(), ", ")))
+	}
+	gopts := graphOptions(c, ct, env, log, env.Clock)
+	dir, err := graph.New(ctx, gopts)
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", st.Tenant, err))
+	}
+	if err := dir.SignIn(ctx); err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", st.Tenant, err))
+	}
+	tenant, err := c.Tenant(st.Tenant)
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	profiles, mailers, err := serveProfiles(ctx, c, st.Tenant, dir, env, log)
+	if err != nil {
+		return nil, err
+	}
+	if postman == nil {
+		if postman, err = servePostman(ctx, c, profiles, env, log); err != nil {
+			return nil, withCode(ExitError, err)
+		}
+	}
+	ns, err := notifiers(c, env, log.With("component", "notify"))
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	ledger, err := openLedger(ctx, c, env, log)
+	if err != nil {
+		return nil, err
+	}
+	sv := &service{settings: st, ledger: ledger, log: log}
+	eng := &engine.Engine{
+		Store: ledger, Dir: dir, Profiles: profiles, Clock: env.Clock, Log: log.With("component", "engine"),
+		NewID: uuid.NewString, Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: c.Pacing.Concurrency,
+		Actor: "serve", Tenant: tenant.ID, UnknownOutcomeGrace: time.Duration(c.Pacing.LookupGrace),
+		Notifiers: ns, TenantName: tenant.Name, DetailsURL: c.Notify.DetailsURL,
+		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL, InternalDomains: tenant.Domains,
+	}
+	if postman != nil {
+		eng.Postman = postman
+	}
+	if len(mailers) > 0 {
+		eng.Mailer = mailers
+	}
+	sv.engine = eng
+	if sv.handler, err = buildWeb(ctx, c, st, ct, eng, ledger, profiles, env, log); err != nil {
+		sv.close()
+		return nil, err
+	}
+	return sv, nil
+}
+
+// serveProfiles resolves every profile of the served tenant, and builds
+// the invitation mailers of those whose sender is foyer.
+func serveProfiles(ctx context.Context, c *config.Config, tenant string, dir *graph.Client, env *Env, log *slog.Logger) (map[string]*foyer.Profile, profileMailers, error) {
+	profiles := map[string]*foyer.Profile{}
+	mailers := profileMailers{}
+	for _, name := range c.ProfileNames() {
+		if c.Profiles[name].Tenant != tenant {
+			continue
+		}
+		p, err := resolveProfile(ctx, c, name, dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		profiles[name] = p
+		if p.Sender == foyer.SenderFoyer {
+			m, err := newMailer(ctx, c, name, env, log)
+			if err != nil {
+				return nil, nil, withCode(ExitError, err)
+			}
+			mailers[name] = m
+		}
+	}
+	if len(profiles) == 0 {
+		return nil, nil, withCode(ExitError, fmt.Errorf("no profile of tenant %s to serve", tenant))
+	}
+	return profiles, mailers, nil
+}
+
+// profileMailers sends each profile's invitation emails with its own
+// templates.
+type profileMailers map[string]*smtpMailer
+
+var _ engine.Mailer = profileMailers(nil)
+
+func (pm profileMailers) mailer(profile string) (*smtpMailer, error) {
+	m, ok := pm[profile]
+	if !ok {
+		return nil, foyer.Errorf(foyer.EINVALID, "profile %s has no invitation email of foyer's own", profile)
+	}
+	return m, nil
+}
+
+func (pm profileMailers) Check(im engine.InvitationMail) error {
+	m, err := pm.mailer(im.Profile)
+	if err != nil {
+		return err
+	}
+	return m.Check(im)
+}
+
+func (pm profileMailers) SendInvitation(ctx context.Context, im engine.InvitationMail) (string, error) {
+	m, err := pm.mailer(im.Profile)
+	if err != nil {
+		return "", err
+	}
+	return m.SendInvitation(ctx, im)
+}
+
+// servePostman builds what sends the request page's links and the
+// approvals' notices: the smtp: section's server. Without one, a public
+// profile could never prove anyone's address, so serve refuses to start.
+func servePostman(ctx context.Context, c *config.Config, profiles map[string]*foyer.Profile, env *Env, log *slog.Logger) (engine.Postman, error) {
+	s := c.SMTP
+	if s == nil {
+		for _, p := range profiles {
+			if p.Public {
+				return nil, fmt.Errorf("profile %s is public: its request page sends a link to prove the address, and the configuration has no smtp: section to send it with", p.Name)
+			}
+		}
+		log.Warn("no smtp: section: requesters and approvers get no email")
+		return nil, nil
+	}
+	password, err := secretValue(c, env, "smtp password", s.PasswordEnv, s.PasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := email.New(email.Options{Host: s.Host, Port: s.Port, From: foyer.Address(s.From), Username: s.Username,
+		Password: password, TLS: s.TLS, CAFile: c.Path(s.CAFile), Clock: env.Clock, Log: log.With("component", "smtp")})
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	if err := sender.Check(ctx); err != nil {
+		return nil, fmt.Errorf("smtp server %s:%d: %w", s.Host, s.Port, err)
+	}
+	return email.Postman{Sender: sender}, nil
+}
+
+// buildWeb assembles the web server: the request page, the approver UI,
+// the API and web's own routes.
+func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct *config.Tenant, eng *engine.Engine,
+	ledger store.Store, profiles map[string]*foyer.Profile, env *Env, log *slog.Logger) (http.Handler, error) {
+	key, err := sessionKey(st, env, log)
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	public, err := url.Parse(st.PublicURL)
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("serve.public_url: %w", err))
+	}
+	secure := public.Scheme == "https"
+	authority, httpClient, err := graph.Identity(graphOptions(c, ct, env, log, env.Clock))
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", st.Tenant, err))
+	}
+	secret := ""
+	switch st.SignInCredential.Type {
+	case config.CredClientSecret:
+		if secret, err = secretValue(c, env, "sign-in client secret", st.SignInCredential.SecretEnv, st.SignInCredential.SecretFile); err != nil {
+			return nil, withCode(ExitError, err)
+		}
+	case "":
+	default:
+		return nil, withCode(ExitError, fmt.Errorf("serve: the sign-in app's credential is %s; the approver UI signs in with a client secret, or as a public client with none (serve.sign_in)", st.SignInCredential.Type))
+	}
+	clock := env.Clock
+	adm, err := admin.New(admin.Options{
+		Issuer: authority + "/" + ct.TenantID + "/v2.0", ClientID: st.SignInClientID, ClientSecret: secret,
+		RedirectURL: st.PublicURL + "/admin/callback", HTTPClient: httpClient, Key: key, Secure: secure,
+		KnownGroups: knownGroups(st, profiles), Admins: st.Admins, CSRF: web.CSRFToken,
+		Intake: eng, Store: ledger, Clock: clock, Log: log.With("component", "admin"),
+	})
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("approver UI: %w", err))
+	}
+	role := cmp.Or(st.APIRole, api.DefaultRole)
+	auth := api.AuthOptions{Ledger: ledger, Role: role, Clock: clock, Logger: log.With("component", "api")}
+	if st.APIAudience != "" {
+		auth.Entra = &api.Entra{TenantID: ct.TenantID, AuthorityHost: authority, Audiences: []string{st.APIAudience}, Client: httpClient}
+	}
+	apiAuth, err := api.NewAuthenticator(ctx, auth)
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("API: %w", err))
+	}
+	apiH, err := api.New(api.Options{Intake: eng, Ledger: ledger, Auth: apiAuth, Role: role, Logger: log.With("component", "api")})
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("API: %w", err))
+	}
+	limits := web.DefaultLimits()
+	limits.PerIP = web.Rate{N: st.PerIPPerMinute, Per: time.Minute}
+	limits.PerEmail = web.Rate{N: st.PerEmailPerHour, Per: time.Hour}
+	limits.PerDomain = web.Rate{N: st.PerDomainPerHour, Per: time.Hour}
+	page, err := portal.New(portal.Options{
+		Intake: eng, Profiles: profiles, SignIn: adm,
+		PerEmail: web.NewLimiter(limits.PerEmail, clock), PerDomain: web.NewLimiter(limits.PerDomain, clock),
+		Clock: clock, Log: log.With("component", "portal"),
+	})
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("request page: %w", err))
+	}
+	routes := append(append(page.Routes(), adm.Routes()...), apiH.Routes()...)
+	srv, err := web.New(web.Options{
+		Routes: routes, SignIn: adm, API: apiAuth, Admins: st.Admins, Approvers: st.Approvers, APIRole: role,
+		Ready: func(ctx context.Context) error { return eng.CheckLease(ctx) },
+		Log:   log.With("component", "web"), Clock: clock, Key: key, Secure: secure, Limits: limits,
+	})
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	return srv.Handler(), nil
+}
+
+// knownGroups are the groups the access rules and the policies name: the
+// only ones a session needs to remember.
+func knownGroups(st config.ServeSettings, profiles map[string]*foyer.Profile) []string {
+	var gs []string
+	gs = append(append(gs, st.Admins.Groups...), st.Approvers.Groups...)
+	for _, p := range profiles {
+		for _, s := range p.Approval.Stages {
+			gs = append(append(gs, s.Approvers.Groups...), s.Alternates.Groups...)
+		}
+		gs = append(gs, p.Approval.RunApprovers.Groups...)
+	}
+	return gs
+}
+
+// sessionKey reads the key that seals sessions and signs CSRF tokens from
+// the variable serve.session_key_env names, or makes one for this process.
+func sessionKey(st config.ServeSettings, env *Env, log *slog.Logger) ([]byte, error) {
+	if st.SessionKeyEnv == "" {
+		log.Warn("serve.session_key_env is not set: a random session key was made; sessions end when foyer stops, and only one replica can serve")
+		key := make([]byte, 32)
+		_, err := rand.Read(key)
+		return key, err
+	}
+	v := strings.TrimSpace(env.Getenv(st.SessionKeyEnv))
+	if v == "" {
+		return nil, fmt.Errorf("serve.session_key_env: $%s is empty; set it to 32 random bytes in base64 (openssl rand -base64 32)", st.SessionKeyEnv)
+	}
+	key, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		if key, err = base64.RawURLEncoding.DecodeString(v); err != nil {
+			return nil, fmt.Errorf("serve.session_key_env: $%s is not base64", st.SessionKeyEnv)
+		}
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("serve.session_key_env: $%s holds %d bytes; it needs 32 or more", st.SessionKeyEnv, len(key))
+	}
+	return key, nil
+}
+
+// serve takes the worker lease, listens, says where, and serves until ctx
+// ends; then it stops taking answers, lets those under way finish, and
+// stops the jobs.
+func (sv *service) serve(ctx context.Context, env *Env, ready func(serving)) error {
+	if err := sv.engine.Start(ctx); err != nil {
+		return withCode(ExitError, err)
+	}
+	stopEngine := func() error { return sv.engine.Stop(context.WithoutCancel(ctx)) }
+	ln, err := net.Listen("tcp", sv.settings.Addr)
+	if err != nil {
+		return withCode(ExitError, errors.Join(fmt.Errorf("listen on %s: %w", sv.settings.Addr, err), stopEngine()))
+	}
+	hs := &http.Server{
+		Handler:           sv.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(sv.log.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	s := serving{URL: sv.settings.PublicURL, Addr: ln.Addr().String()}
+	if ready != nil {
+		ready(s)
+	} else if err := json.NewEncoder(env.Stdout).Encode(s); err != nil {
+		sv.log.Warn("say where foyer listens", "err", err)
+	}
+	sv.log.Info("serving", "addr", s.Addr, "url", s.URL)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	case <-sv.engine.Done():
+		serveErr = fmt.Errorf("the job queue stopped: %w", sv.engine.Err())
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutdown)
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	err = errors.Join(serveErr, err, stopEngine())
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	sv.log.Info("stopped serving")
+	return nil
+}
+
+// printedMail is foyer demo's post: it prints each notice, link included,
+// where the person trying the demo reads it, since the demo has no mail
+// server. foyer serve itself always sends through the smtp: section.
+type printedMail struct {
+	mu  *sync.Mutex
+	out io.Writer
+}
+
+func (p printedMail) Send(_ context.Context, n engine.Notice) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	to := make([]string, len(n.To))
+	for i, a := range n.To {
+		to[i] = string(a)
+	}
+	_, err := fmt.Fprintf(p.out, "\n--- email to %s: %s\n%s\n---\n", strings.Join(to, ", "), n.Subject, strings.TrimSpace(n.Text))
+	return err
+}
