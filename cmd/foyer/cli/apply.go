@@ -152,6 +152,11 @@ func runApply(cmd *cobra.Command, env *Env, spec string) error {
 		return stop(err)
 	}
 	resumed := run.State() == foyer.RunApplying // approved before this command: interrupted
+	if run.State() == foyer.RunPlanned && !p.profile.Approval.RunApprovers.Empty() {
+		v.status().say("Profile %s needs a second admin to approve its runs: run %s is recorded and awaits them in foyer serve's approver UI (/admin/runs/%s), which applies it once approved. Nothing was applied.",
+			p.profile.Name, run.ID, run.ID)
+		return stop(said(ExitAwaitsApproval, "awaits a second admin"))
+	}
 	if run.State() == foyer.RunPlanned {
 		if err := confirmPlan(ctx, env, ask, v, vo, pc, p.tenant.Name); err != nil {
 			if !run.Saved {
@@ -279,7 +284,7 @@ func recordApply(ctx context.Context, cmd *cobra.Command, env *Env, eng *engine.
 		return nil, planCounts{}, withCode(ExitError, err)
 	}
 	defer f.Close()
-	run, err = eng.Record(ctx, engine.RecordInput{Profile: p.profile.Name, Source: in.name, Digest: in.digest,
+	run, err = eng.Record(ctx, engine.RecordInput{Profile: p.profile.Name, Source: in.name, Digest: in.digest, RecordedBy: approver(env),
 		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
 			_, err := p.plan(ctx, f, emit, func(m string) { v.event(engine.Event{Kind: engine.EventNotice, Message: m}) })
 			return err

@@ -18,13 +18,14 @@ import (
 // Exit codes. They are never overloaded: each means one thing. README.md
 // ("Exit codes") and every command's --help list them.
 const (
-	ExitOK          = 0   // everything asked was done (or there was nothing to do)
-	ExitError       = 1   // an error stopped the command; the message says what, and whether anything ran
-	ExitUsage       = 2   // the command line is wrong
-	ExitRowsFail    = 3   // the run finished and some rows failed
-	ExitInvalidRows = 4   // the file has invalid rows (the others were planned, or applied); none failed
-	ExitDeclined    = 5   // the plan was shown and the answer was not "yes": nothing was applied
-	ExitInterrupted = 130 // interrupted (SIGINT; main turns SIGTERM into 143): the same apply resumes
+	ExitOK             = 0   // everything asked was done (or there was nothing to do)
+	ExitError          = 1   // an error stopped the command; the message says what, and whether anything ran
+	ExitUsage          = 2   // the command line is wrong
+	ExitRowsFail       = 3   // the run finished and some rows failed
+	ExitInvalidRows    = 4   // the file has invalid rows (the others were planned, or applied); none failed
+	ExitDeclined       = 5   // the plan was shown and the answer was not "yes": nothing was applied
+	ExitAwaitsApproval = 6   // the plan was recorded and awaits a second admin's approval (four eyes): nothing was applied
+	ExitInterrupted    = 130 // interrupted (SIGINT; main turns SIGTERM into 143): the same apply resumes
 )
 
 // Env is everything a command reads from or writes to the outside world.

@@ -281,7 +281,7 @@ func savePlan(ctx context.Context, cmd *cobra.Command, env *Env, p *planner, spe
 	}
 	defer ledger.Close()
 	eng := newEngine(p, ledger, nil, env, log, "cli:plan")
-	run, err := eng.Record(ctx, engine.RecordInput{Profile: p.profile.Name, Source: in.name, Digest: in.digest, Saved: true,
+	run, err := eng.Record(ctx, engine.RecordInput{Profile: p.profile.Name, Source: in.name, Digest: in.digest, Saved: true, RecordedBy: approver(env),
 		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
 			_, err := p.plan(ctx, f, func(r foyer.Row) error {
 				if err := show(r); err != nil {
