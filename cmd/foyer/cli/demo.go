@@ -30,8 +30,10 @@ func newDemo(env *Env) *cobra.Command {
 		Long: `demo starts an emulated Entra tenant in this process, writes a configuration
 for it, then plans and applies examples/guests.csv (a list with every kind of
 row) with the example profile, and shows what happened. Nothing leaves this
-machine. With --serve, the tenant keeps running afterwards so that you can
-try the other commands against it.`,
+machine. With --serve, the tenant keeps running afterwards and foyer serve
+runs beside it (the request page, the approver UI and the API, on
+--serve-port), printing the emails it would send; the other commands can be
+tried against the same tenant and ledger.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, env, dir, serve, servePort) },
 	}
