@@ -94,6 +94,12 @@ func (p Principal) String() string {
 	}
 }
 
+// Guest reports whether the principal is a guest of the tenant, not one
+// of its own people: a B2B guest's user principal name carries #EXT#
+// (name_domain#EXT#@tenant). Guests may approve when a policy names them,
+// but they never ask for other guests as an employee does.
+func (p Principal) Guest() bool { return strings.Contains(strings.ToUpper(p.UPN), "#EXT#") }
+
 // Is reports whether ref (an object id or UPN, compared without case) names p.
 func (p Principal) Is(ref string) bool {
 	ref = strings.TrimSpace(ref)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -25,6 +26,10 @@ type Serve struct {
 	API           *API         `yaml:"api,omitempty"` // Entra app tokens on /api/v1; absent: API keys only
 	Limits        ServeLimits  `yaml:"limits,omitempty"`
 	Verification  Verification `yaml:"verification,omitempty"`
+	// TrustedProxies are the reverse proxies (CIDR prefixes or addresses)
+	// whose X-Forwarded-For foyer believes for the client's address: the
+	// per-address rate limits and the access log use it.
+	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
 }
 
 // SignIn is the app registration people sign in to foyer's pages through
@@ -118,6 +123,9 @@ type ServeSettings struct {
 	PerDomainPerHour int
 	// LinkTTL is how long an email verification link works.
 	LinkTTL time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed.
+	TrustedProxies []netip.Prefix
 }
 
 // ServeSettings returns the serve: section with its defaults, or an
@@ -138,6 +146,11 @@ func (c *Config) ServeSettings() (ServeSettings, error) {
 		PerEmailPerHour:  s.Limits.PerEmailPerHour,
 		PerDomainPerHour: s.Limits.PerDomainPerHour,
 		LinkTTL:          time.Duration(s.Verification.LinkTTL),
+	}
+	for _, p := range s.TrustedProxies {
+		if pre, err := parsePrefix(p); err == nil {
+			out.TrustedProxies = append(out.TrustedProxies, pre)
+		}
 	}
 	if s.API != nil {
 		out.APIAudience, out.APIRole = strings.TrimSpace(s.API.Audience), strings.TrimSpace(s.API.Role)
@@ -219,6 +232,11 @@ func (c *Config) checkServe(k *checker) {
 	case t != nil && s.SignIn == nil && !signsIn(t.Credential.Type):
 		k.add(at+".tenant", "serve: tenant %s signs in with %s, which cannot sign people in to foyer's pages; add serve.sign_in with foyer's web app registration (client_id and a client_secret or certificate credential)",
 			s.Tenant, credName(t.Credential.Type))
+	}
+	for i, p := range s.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			k.add(fmt.Sprintf("%s.trusted_proxies[%d]", at, i), "serve.trusted_proxies: %q is neither an address nor a CIDR prefix (10.0.0.0/8, 2001:db8::/32)", p)
+		}
 	}
 	if s.SessionKeyEnv != "" && !envPattern.MatchString(s.SessionKeyEnv) {
 		k.add(at+".session_key_env", "serve.session_key_env %q is not an environment variable name", s.SessionKeyEnv)
@@ -313,4 +331,19 @@ func checkMembers(k *checker, at, what string, m Members) {
 			seen[norm] = true
 		}
 	}
+}
+
+// parsePrefix reads a CIDR prefix, or an address as the prefix of that one
+// address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -33,7 +34,8 @@ func TestLoadFullServe(t *testing.T) {
 		Approvers:        foyer.Approvers{Roles: []string{"Foyer.Approver"}},
 		APIAudience:      "api://foyer", APIRole: "Foyer.Invitations",
 		PerIPPerMinute: 60, PerEmailPerHour: 3, PerDomainPerHour: config.DefaultPerDomainPerHour,
-		LinkTTL: time.Hour,
+		LinkTTL:        time.Hour,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")},
 	}
 	if diff := diffServe(s, want); diff != "" {
 		t.Errorf("ServeSettings: %s", diff)
@@ -94,6 +96,7 @@ func diffServe(got, want config.ServeSettings) string {
 	check("limits", got.PerIPPerMinute == want.PerIPPerMinute && got.PerEmailPerHour == want.PerEmailPerHour && got.PerDomainPerHour == want.PerDomainPerHour,
 		[]int{got.PerIPPerMinute, got.PerEmailPerHour, got.PerDomainPerHour}, []int{want.PerIPPerMinute, want.PerEmailPerHour, want.PerDomainPerHour})
 	check("LinkTTL", got.LinkTTL == want.LinkTTL, got.LinkTTL, want.LinkTTL)
+	check("TrustedProxies", slices.Equal(got.TrustedProxies, want.TrustedProxies), got.TrustedProxies, want.TrustedProxies)
 	return strings.Join(d, "; ")
 }
 
@@ -186,6 +189,7 @@ func TestServeProblems(t *testing.T) {
 		{"sign_in inline secret", serve(admins + "  sign_in: {client_id: 9e10d5f1-3b6e-4f1e-9a55-2f5b1d7c0d5f, credential: {type: client_secret, secret: hunter2}}\n"),
 			[]string{"secrets are not written"}},
 		{"session key env", serve(admins + "  session_key_env: 'my key'\n"), []string{"12:20:", "not an environment variable name"}},
+		{"trusted proxy", serve(admins + "  trusted_proxies: [10.0.0.0/8, proxy.internal]\n"), []string{"trusted_proxies", `"proxy.internal" is neither an address nor a CIDR prefix`}},
 		{"groups are ids", serve("  access:\n    admins: {groups: [Foyer Admins]}\n"), []string{"11:23:", `"Foyer Admins" is not a group's object id`}},
 		{"a user twice", serve("  access:\n    admins: {users: [a@contoso.example, A@contoso.example]}\n"), []string{"listed twice"}},
 		{"sponsor is not access", serve("  access:\n    admins: {users: [a@contoso.example], sponsor: true}\n"), []string{`unknown key "sponsor" in serve.access.admins`}},

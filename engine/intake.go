@@ -32,11 +32,13 @@ const (
 	defaultAnswerLen = 500
 )
 
+// now is the engine's time as the ledger stores times (UTC, to the
+// microsecond), so that what a caller is answered equals what it reads back.
 func (e *Engine) now() time.Time {
 	if e.Clock == nil {
-		return time.Now().UTC()
+		return time.Now().UTC().Truncate(time.Microsecond)
 	}
-	return e.Clock.Now()
+	return e.Clock.Now().UTC().Truncate(time.Microsecond)
 }
 
 func (e *Engine) linkTTL() time.Duration {

@@ -77,7 +77,7 @@ func (f *fakeIntake) Pending(_ context.Context, who foyer.Principal, after strin
 }
 
 func (f *fakeIntake) Decide(_ context.Context, id string, who foyer.Principal, d foyer.Decision) (*foyer.Request, error) {
-	f.record("Decide %s by %s approve=%t why=%q", id, who.ID, d.Approve, d.Justification)
+	f.record("Decide %s by %s approve=%t why=%q stage=%d", id, who.ID, d.Approve, d.Justification, d.Stage)
 	r := f.find(id)
 	if r == nil {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
@@ -330,9 +330,14 @@ func TestDecideMany(t *testing.T) {
 func TestDecideOne(t *testing.T) {
 	t.Parallel()
 	p := newPages(t, approver)
-	status, _ := p.do(t, "POST", "/admin/requests/req-0/decide", url.Values{"csrf": {"x"}, "decision": {"approve"}, "justification": {"known partner"}})
+	status, _ := p.do(t, "POST", "/admin/requests/req-0/decide", url.Values{"csrf": {"x"}, "decision": {"approve"}, "justification": {"known partner"}, "stage": {"1"}})
 	if status != http.StatusSeeOther {
 		t.Errorf("approve: status %d, want 303", status)
+	}
+	// The stage the page showed goes with the decision, so that the
+	// engine refuses a decision made on a page left open too long.
+	if calls := p.intake.called(); !strings.Contains(strings.Join(calls, "\n"), "Decide req-0 by") || !strings.Contains(strings.Join(calls, "\n"), "stage=1") {
+		t.Errorf("the decision did not carry the page's stage: %q", calls)
 	}
 	status, page := p.do(t, "POST", "/admin/requests/req-2/decide", url.Values{"decision": {"approve"}})
 	if status != http.StatusForbidden || !strings.Contains(page, "nobody approves their own request") {

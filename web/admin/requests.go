@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/foyer-dev/foyer"
@@ -107,6 +108,18 @@ func (h *Handler) showRequests(w http.ResponseWriter, r *http.Request, status in
 	h.render(w, r, status, "requests", "Requests awaiting your decision", d)
 }
 
+// formStage reads the stage the page showed, so that a decision made on a
+// page left open while the request moved on (another approver decided,
+// the stage timed out) is refused rather than taken for the next stage.
+// 0 (absent) leaves the check out.
+func formStage(r *http.Request, field string) int {
+	n, err := strconv.Atoi(r.PostForm.Get(field))
+	if err != nil || n < 0 || n > foyer.MaxStages {
+		return 0
+	}
+	return n
+}
+
 // decision reads the form's verdict: approve or deny, and why.
 func decision(r *http.Request) (foyer.Decision, string) {
 	d := foyer.Decision{Justification: strings.TrimSpace(r.PostForm.Get("justification"))}
@@ -156,6 +169,7 @@ func (h *Handler) decideMany(w http.ResponseWriter, r *http.Request) {
 		o := outcome{ID: id, Name: id}
 		dd := d
 		dd.RequestID, dd.Approver, dd.ApproverName = id, who.ID, who.String()
+		dd.Stage = formStage(r, "stage-"+id)
 		req, err := h.o.Intake.Decide(r.Context(), id, who, dd)
 		if err != nil {
 			o.Message = foyer.ErrorMessage(err)
@@ -233,6 +247,7 @@ func (h *Handler) decideOne(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.RequestID, d.Approver, d.ApproverName = id, who.ID, who.String()
+	d.Stage = formStage(r, "stage")
 	if _, err := h.o.Intake.Decide(r.Context(), id, who, d); err != nil {
 		if statusOf(err) >= 500 {
 			h.log.Error("admin: decide", "request", id, "err", err)

@@ -663,6 +663,12 @@ func TestClosedProfileAndEmployees(t *testing.T) {
 	if !strings.Contains(b.text(), "signed in as eli@contoso.example") {
 		t.Fatalf("employee form: %s", b.text())
 	}
+	// A guest of the tenant signed in is no employee: the closed profile
+	// stays closed to them.
+	g := f.do(t, "GET", "/request/staff-only", nil, "X-Employee", "mallory_evil.example#EXT#@contoso.example")
+	if !strings.Contains(g.text(), "employees only") || strings.Contains(g.text(), "signed in as") {
+		t.Fatalf("a guest was taken for an employee: %s", g.text())
+	}
 	c := f.do(t, "POST", "/request/staff-only", good(token), "X-Employee", "eli@contoso.example")
 	if c.status != 200 || !strings.Contains(c.text(), "Request recorded") || !strings.Contains(c.text(), "Waiting for approval") {
 		t.Fatalf("employee submission: %d %s", c.status, c.text())

@@ -322,6 +322,7 @@ func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct
 		Routes: routes, SignIn: adm, API: apiAuth, Admins: st.Admins, Approvers: st.Approvers, APIRole: role,
 		Ready: func(ctx context.Context) error { return eng.CheckLease(ctx) },
 		Log:   log.With("component", "web"), Clock: clock, Key: key, Secure: secure, Limits: limits,
+		TrustedProxies: st.TrustedProxies,
 	})
 	if err != nil {
 		return nil, withCode(ExitError, err)
