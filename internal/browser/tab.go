@@ -31,10 +31,14 @@ type Tab struct {
 	ctx context.Context // the tab's chromedp context
 }
 
-// Tab opens a tab for t, closed when t ends.
+// Tab opens a tab for t, closed when t ends. Each tab has a browser
+// context of its own, as a private window has: its cookies and storage are
+// nobody else's, so parallel tests against servers on the same host (every
+// loopback server is 127.0.0.1, whatever its port) do not see each other's
+// sessions, and a test can be two people at once with two tabs.
 func (b *Browser) Tab(t testing.TB) *Tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	tab := &Tab{t: t, b: b, ctx: ctx}
 	t.Cleanup(func() { _ = chromedp.Cancel(ctx); cancel() })
 	// As for the browser, the first Run opens the tab and ties it to the

@@ -6,11 +6,16 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/foyer-dev/foyer/internal/browser"
 )
 
 // The process-level tests run real foyer processes. They share one build,
 // made the first time one asks for it, in a directory TestMain removes.
+// The browser tests share one Chromium, started by the first that asks for
+// a tab and stopped by TestMain.
 var (
+	chrome   browser.Shared
 	binDir   string
 	binOnce  sync.Once
 	binPath  string
@@ -23,7 +28,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
+	// The browser tests share one headless Chromium (serve_e2e_test.go).
+	chrome.Options = browser.Options{InsecureCerts: true, Width: 1024, Height: 768}
 	code := m.Run()
+	chrome.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
