@@ -198,6 +198,10 @@ func (s *Server) access(a Access, h http.Handler) http.Handler {
 					http.Redirect(w, r, s.opts.SignIn.SignInURL(r.URL.RequestURI()), http.StatusSeeOther)
 					return
 				}
+				if s.opts.SignIn != nil {
+					signInAgain(w, r, s.opts.SignIn)
+					return
+				}
 				ErrorPage(w, r, http.StatusUnauthorized, "")
 				return
 			}

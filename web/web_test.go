@@ -669,3 +669,25 @@ func TestErrorPageInFrench(t *testing.T) {
 func newCounter(name string) prometheus.Counter {
 	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: "things counted in a test"})
 }
+
+// TestFormWithoutSessionOffersSignIn: a form sent after the session ended
+// (a page left open overnight) does nothing and offers to sign in and come
+// back to the page the form was on.
+func TestFormWithoutSessionOffersSignIn(t *testing.T) {
+	f := newFixture(t, nil)
+	cookie, token := f.csrfPair(t)
+	r := httptest.NewRequest("POST", "/admin/requests/req-7/decide", strings.NewReader(url.Values{"csrf": {token}}.Encode()))
+	r.AddCookie(cookie)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := f.do(r)
+	if w.Code != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", w.Code)
+	}
+	if f.rc.ran("/admin/requests/req-7/decide") {
+		t.Fatal("the handler ran without a session")
+	}
+	want := `href="/admin/signin?next=%2fadmin%2frequests%2freq-7"`
+	if body := w.Body.String(); !strings.Contains(strings.ToLower(body), want) || !strings.Contains(body, "nothing was done") {
+		t.Errorf("the page does not offer to sign in and come back (%s):\n%s", want, body)
+	}
+}

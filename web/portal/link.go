@@ -14,10 +14,14 @@ type statusPage struct {
 	Confirm                bool
 	Action, CSRF           string
 	History                []historyRow
+	// Reason is why a refused request was refused, in the approver's
+	// words. The history's own notes are the ledger's, for admins: they
+	// name approvers and ids, and are not shown to the requester.
+	Reason string
 }
 
 type historyRow struct {
-	ISO, When, What, Note string
+	ISO, When, What string
 }
 
 // status is GET /r/{token}: where the request stands. It changes nothing:
@@ -98,8 +102,28 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, status int,
 			ISO:  t.At.UTC().Format(time.RFC3339),
 			When: when(pg.Lang, t.At),
 			What: tr(pg.Lang, "state."+string(t.To)),
-			Note: t.Note,
 		})
 	}
+	if req.State == foyer.StateRejected {
+		pg.Reason = refusal(v)
+	}
 	h.render(w, r, status, "status", &pg)
+}
+
+// refusal is what the requester is told of why a request was refused: the
+// denying approver's justification, or the engine's reason when nobody
+// denied it (no stage took it, or nobody decided in time), which names
+// nobody.
+func refusal(v foyer.RequestView) string {
+	for i := len(v.Decisions) - 1; i >= 0; i-- {
+		if d := v.Decisions[i]; !d.Approve {
+			return d.Justification
+		}
+	}
+	for i := len(v.History) - 1; i >= 0; i-- {
+		if t := v.History[i]; t.To == foyer.StateRejected {
+			return t.Note
+		}
+	}
+	return ""
 }

@@ -679,3 +679,24 @@ func TestClosedProfileAndEmployees(t *testing.T) {
 		t.Fatalf("submissions %+v", f.in.submissions)
 	}
 }
+
+// TestStatusTellsTheRequesterOnlyWhatIsTheirs: the history's notes are the
+// ledger's (they name approvers and ids) and stay off the requester's
+// page; a refusal shows the denying approver's words, not who they are.
+func TestStatusTellsTheRequesterOnlyWhatIsTheirs(t *testing.T) {
+	f := newFixture(t, limits{})
+	v := view(true, false)
+	at := v.Request.CreatedAt
+	v.Request.State = foyer.StateRejected
+	v.History = append(v.History,
+		foyer.Transition{From: foyer.StatePendingApproval, To: foyer.StateRejected, At: at, Note: "denied by megan@contoso.example at stage 1: no current project"})
+	v.Decisions = []foyer.Decision{{Stage: 1, Approver: "oid-megan", ApproverName: "megan@contoso.example", Justification: "no current project"}}
+	f.in.views["tok"] = v
+	a := f.do(t, "GET", "/r/tok", nil)
+	if strings.Contains(a.body, "megan") || strings.Contains(a.body, "denied by") {
+		t.Errorf("the requester's page names the approver:\n%s", a.text())
+	}
+	if !strings.Contains(a.text(), "Reason given: no current project") {
+		t.Errorf("the requester's page does not say why:\n%s", a.text())
+	}
+}
