@@ -89,6 +89,9 @@ type Engine struct {
 	// RunPoll is how often, in service mode, a run's job looks whether its
 	// rows are done; zero means a second.
 	RunPoll time.Duration
+	// Metrics, when set, is given the run time of every job attempt
+	// (NewMetrics; the caller registers it for /metrics).
+	Metrics *Metrics
 
 	mu      sync.Mutex
 	epoch   int64 // the lease generation while started
@@ -201,8 +204,15 @@ func (e *Engine) startWork(ctx context.Context) error {
 	// knows which reports this process tried, its own and those it owed.
 	events, unsubscribe := q.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobSnoozed)
 	go e.watchReports(e.workContext(), events, unsubscribe)
+	unwatch := func() {}
+	if e.Metrics != nil {
+		jobs, stop := q.Subscribe(jobEventKinds...)
+		go e.Metrics.watch(e.workContext(), jobs, stop)
+		unwatch = stop
+	}
 	if err := q.Start(ctx); err != nil {
 		unsubscribe()
+		unwatch()
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	e.mu.Lock()

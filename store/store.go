@@ -65,6 +65,7 @@ type Tx interface {
 	APIKeys
 	Idempotency
 	GuestList
+	Tallies
 }
 
 // Queue is River running over the ledger's database.
@@ -219,6 +220,22 @@ type Blocks interface {
 	TenantBlock(ctx context.Context, tenant string) (Block, error)
 	// ClearBlock forgets a tenant's block; ENOTFOUND if it was not blocked.
 	ClearBlock(ctx context.Context, tenant string) error
+}
+
+// Tally is what the ledger holds, counted, for monitoring (/metrics).
+type Tally struct {
+	Runs     map[foyer.RunState]int // every run, by state
+	Rows     map[foyer.Result]int   // rows of every run that have a result, by result
+	Requests map[foyer.State]int    // every request, by state
+}
+
+// Tallies counts the ledger's records.
+type Tallies interface {
+	// Tally counts runs by state, rows by result and requests by state.
+	// It reads the runs, the stored summaries of finished runs, the rows
+	// of the runs being applied and the requests' state index: its cost
+	// grows with the runs and the requests, not with finished runs' rows.
+	Tally(ctx context.Context) (Tally, error)
 }
 
 // Requests are "this person should hold this profile", one per person and

@@ -7,7 +7,7 @@
 // The suite is split by promise: runs and rows, requests and their states,
 // steps, guests, grants, the audit log, leases, transactions, the queue,
 // the request page's and the API's records (links, decisions, API keys,
-// idempotency keys) and the paged guest list.
+// idempotency keys), the paged guest list and the tallies /metrics reads.
 // Each subtest gets a fresh, empty store from the factory it is given.
 //
 // Only backends' tests import this package.
@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", jobsCases},
 		{"Intake", intakeCases},
 		{"GuestList", guestListCases},
+		{"Tally", tallyCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

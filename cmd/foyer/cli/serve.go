@@ -154,6 +154,7 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 		Notifiers: ns, TenantName: tenant.Name, DetailsURL: c.Notify.DetailsURL,
 		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL, InternalDomains: tenant.Domains,
 	}
+	eng.Metrics = engine.NewMetrics(engine.MetricsOptions{Store: ledger, Calls: graphCalls{dir}, Log: log.With("component", "metrics")})
 	if postman != nil {
 		eng.Postman = postman
 	}
@@ -318,8 +319,14 @@ func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct
 		return nil, withCode(ExitError, fmt.Errorf("request page: %w", err))
 	}
 	routes := append(append(page.Routes(), adm.Routes()...), apiH.Routes()...)
+	metrics := web.NewMetrics()
+	if eng.Metrics != nil {
+		if err := metrics.Register(eng.Metrics); err != nil {
+			return nil, withCode(ExitError, fmt.Errorf("metrics: %w", err))
+		}
+	}
 	srv, err := web.New(web.Options{
-		Routes: routes, SignIn: adm, API: apiAuth, Admins: st.Admins, Approvers: st.Approvers, APIRole: role,
+		Routes: routes, Metrics: metrics, SignIn: adm, API: apiAuth, Admins: st.Admins, Approvers: st.Approvers, APIRole: role,
 		Ready: func(ctx context.Context) error { return eng.CheckLease(ctx) },
 		Log:   log.With("component", "web"), Clock: clock, Key: key, Secure: secure, Limits: limits,
 		TrustedProxies: st.TrustedProxies,
@@ -328,6 +335,14 @@ func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct
 		return nil, withCode(ExitError, err)
 	}
 	return srv.Handler(), nil
+}
+
+// graphCalls gives the engine's metrics the Graph client's counters.
+type graphCalls struct{ c *graph.Client }
+
+func (g graphCalls) CallCounts() engine.CallCounts {
+	s := g.c.Stats()
+	return engine.CallCounts{Requests: s.Requests, Throttled: s.Throttled, Retries: s.Retries}
 }
 
 // knownGroups are the groups the access rules and the policies name: the

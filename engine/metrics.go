@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// CallCounts are a directory client's counters since it was made.
+type CallCounts struct {
+	Requests  int64 // requests sent, each try counted
+	Throttled int64 // answers 429
+	Retries   int64 // tries after the first
+}
+
+// CallCounter gives a directory client's counters (the Graph client's,
+// adapted by whoever wires it: the engine does not import graph).
+type CallCounter interface {
+	CallCounts() CallCounts
+}
+
+// Metrics is the engine's Prometheus collector: what the ledger holds
+// (runs by state, rows by result, requests by state), read on each scrape
+// with Store.Tally; the directory client's calls and 429s; and a histogram
+// of how long River jobs ran, by kind and outcome, fed from the job events
+// of an engine whose Metrics it is. Register it with the web server's
+// registry (web.Metrics.Register).
+type Metrics struct {
+	store   store.Store
+	calls   CallCounter
+	log     *slog.Logger
+	timeout time.Duration
+
+	runs, rows, requests, tallyOK            *prometheus.Desc
+	graphCalls, graphThrottled, graphRetries *prometheus.Desc
+	jobs                                     *prometheus.HistogramVec
+}
+
+var _ prometheus.Collector = (*Metrics)(nil)
+
+// MetricsOptions configure NewMetrics.
+type MetricsOptions struct {
+	Store store.Store // the ledger to count; required
+	Calls CallCounter // the directory client's counters; nil: none exported
+	Log   *slog.Logger
+	// Timeout bounds the ledger's counting on a scrape; zero means 5s.
+	Timeout time.Duration
+}
+
+// NewMetrics returns the engine's collector.
+func NewMetrics(o MetricsOptions) *Metrics {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	return &Metrics{
+		store: o.Store, calls: o.Calls, log: o.Log, timeout: o.Timeout,
+		runs: prometheus.NewDesc("foyer_runs", "Runs in the ledger, by state.", []string{"state"}, nil),
+		rows: prometheus.NewDesc("foyer_run_rows", "Rows of runs that have a result, by result "+
+			"(finished runs and runs being applied).", []string{"result"}, nil),
+		requests: prometheus.NewDesc("foyer_requests", "Requests in the ledger, by state.", []string{"state"}, nil),
+		tallyOK: prometheus.NewDesc("foyer_ledger_tally_ok", "1 if the ledger was counted for this scrape, "+
+			"0 if counting failed (foyer_runs, foyer_run_rows and foyer_requests are then missing).", nil, nil),
+		graphCalls: prometheus.NewDesc("foyer_graph_requests_total", "Requests sent to Microsoft Graph, each try counted.", nil, nil),
+		graphThrottled: prometheus.NewDesc("foyer_graph_throttled_total",
+			"Answers 429 (too many requests) from Microsoft Graph, inner $batch answers included.", nil, nil),
+		graphRetries: prometheus.NewDesc("foyer_graph_retries_total", "Requests to Microsoft Graph tried again.", nil, nil),
+		jobs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "foyer_job_duration_seconds",
+			Help:    "How long a job's attempt ran, by job kind and outcome (completed, failed, snoozed, cancelled).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}, []string{"kind", "outcome"}),
+	}
+}
+
+// Describe sends the descriptions of every metric.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{m.runs, m.rows, m.requests, m.tallyOK} {
+		ch <- d
+	}
+	if m.calls != nil {
+		ch <- m.graphCalls
+		ch <- m.graphThrottled
+		ch <- m.graphRetries
+	}
+	m.jobs.Describe(ch)
+}
+
+// Collect counts the ledger, reads the directory client's counters and
+// sends them with the job histogram. Collect has no context of its own:
+// the ledger's counting is bounded by the Timeout of MetricsOptions.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.collectLedger(ch)
+	if m.calls != nil {
+		c := m.calls.CallCounts()
+		ch <- prometheus.MustNewConstMetric(m.graphCalls, prometheus.CounterValue, float64(c.Requests))
+		ch <- prometheus.MustNewConstMetric(m.graphThrottled, prometheus.CounterValue, float64(c.Throttled))
+		ch <- prometheus.MustNewConstMetric(m.graphRetries, prometheus.CounterValue, float64(c.Retries))
+	}
+	m.jobs.Collect(ch)
+}
+
+// The states and results every scrape reports, zero or not, so that a
+// series does not vanish when its count falls to zero.
+var (
+	metricRunStates = []foyer.RunState{foyer.RunRecording, foyer.RunPlanned, foyer.RunApplying,
+		foyer.RunFinished, foyer.RunDiscarded}
+	metricRequestStates = []foyer.State{foyer.StateReceived, foyer.StateVerified, foyer.StatePendingApproval,
+		foyer.StateApproved, foyer.StateRejected, foyer.StateProvisioning, foyer.StateInvited, foyer.StateActive,
+		foyer.StateExpired, foyer.StateRevoked, foyer.StateRemoved, foyer.StateFailed}
+)
+
+func (m *Metrics) collectLedger(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
+	defer cancel()
+	var tl store.Tally
+	err := m.store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		tl, err = tx.Tally(ctx)
+		return err
+	})
+	if err != nil {
+		m.log.Warn("count the ledger for /metrics", "err", err)
+		ch <- prometheus.MustNewConstMetric(m.tallyOK, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(m.tallyOK, prometheus.GaugeValue, 1)
+	gauges(ch, m.runs, metricRunStates, tl.Runs)
+	gauges(ch, m.rows, foyer.Results(), tl.Rows)
+	gauges(ch, m.requests, metricRequestStates, tl.Requests)
+}
+
+// gauges sends one gauge per key: those of known, then any others counted.
+func gauges[K ~string](ch chan<- prometheus.Metric, d *prometheus.Desc, known []K, counts map[K]int) {
+	seen := map[K]bool{}
+	for _, k := range known {
+		seen[k] = true
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[k]), string(k))
+	}
+	for k, n := range counts {
+		if !seen[k] {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), string(k))
+		}
+	}
+}
+
+// jobEventKinds are the events that end a job's attempt.
+var jobEventKinds = []river.EventKind{river.EventKindJobCompleted, river.EventKindJobFailed,
+	river.EventKindJobSnoozed, river.EventKindJobCancelled}
+
+// observe records one ended attempt.
+func (m *Metrics) observe(ev *river.Event) {
+	if ev == nil || ev.Job == nil || ev.JobStats == nil {
+		return
+	}
+	m.jobs.WithLabelValues(ev.Job.Kind, jobOutcome(ev.Kind)).Observe(ev.JobStats.RunDuration.Seconds())
+}
+
+func jobOutcome(k river.EventKind) string {
+	switch k {
+	case river.EventKindJobCompleted:
+		return "completed"
+	case river.EventKindJobFailed:
+		return "failed"
+	case river.EventKindJobSnoozed:
+		return "snoozed"
+	case river.EventKindJobCancelled:
+		return "cancelled"
+	}
+	return string(k)
+}
+
+// watch observes job events until ctx ends or the channel closes.
+func (m *Metrics) watch(ctx context.Context, events <-chan *river.Event, unsubscribe func()) {
+	defer unsubscribe()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			m.observe(ev)
+		}
+	}
+}
