@@ -50,7 +50,9 @@ func (e *Engine) announcers() []notify.Announcer {
 // announce inserts, in tx, one job per channel that takes announcements.
 func (e *Engine) announce(ctx context.Context, tx store.Tx, a notify.Announcement) error {
 	chans := e.announcers()
-	if len(chans) == 0 {
+	if len(chans) == 0 || !e.Service {
+		// Only service mode works these jobs; the CLI's runs are told by
+		// their report.
 		return nil
 	}
 	q, err := e.currentQueue()
