@@ -88,6 +88,29 @@ type Directory interface {
 	// FreeSeats reads how many seats of a resolved license grant are free:
 	// seats enabled minus seats assigned (zero or less: none).
 	FreeSeats(ctx context.Context, g foyer.Grant) (int, error)
+
+	// Members returns the users who are members of a group, given by its
+	// object id, directly or through nested groups, each once, with their
+	// mail and user principal name (the other Person fields may be empty):
+	// who to tell when a group decides. Groups, devices and service
+	// principals among the members are not returned. ErrNotFound if there
+	// is no such group.
+	Members(ctx context.Context, groupID string) ([]Person, error)
+}
+
+// Reach returns the address that reaches a person by email: the mail
+// attribute, else the user principal name when it is an address; false
+// when neither is (a guest's #EXT# name reaches nobody).
+func (p Person) Reach() (foyer.Address, bool) {
+	for _, s := range []string{p.Mail, p.UserPrincipalName} {
+		if s == "" || strings.Contains(strings.ToUpper(s), "#EXT#") {
+			continue
+		}
+		if a, err := foyer.ParseAddress(s); err == nil {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 // Quota is the tenant's directory object quota. Every directory object

@@ -56,6 +56,9 @@ func (e *Engine) approve(ctx context.Context, tx store.Tx, q store.Queue, req *f
 	if _, _, err := q.InsertTx(ctx, tx, ProvisionRequestArgs{RequestID: req.ID, By: by}, nil); err != nil {
 		return fmt.Errorf("enqueue the provisioning of request %s: %w", req.ID, err)
 	}
+	if err := e.announce(ctx, tx, e.decisionAnnouncement(req, true, note)); err != nil {
+		return err
+	}
 	return e.notify(ctx, tx, decisionNotice(req, true, ""))
 }
 
@@ -69,12 +72,16 @@ func (e *Engine) reject(ctx context.Context, tx store.Tx, req *foyer.Request, by
 		Target: string(req.Email), Detail: reason}); err != nil {
 		return err
 	}
+	if err := e.announce(ctx, tx, e.decisionAnnouncement(req, false, reason)); err != nil {
+		return err
+	}
 	return e.notify(ctx, tx, decisionNotice(req, false, reason))
 }
 
 // enterStage sends a request to an approval stage (its alternates when
-// escalated): its due time, the job that acts when it passes, and the
-// notice to the approvers email reaches.
+// escalated): its due time, the job that acts when it passes, the notice
+// to the approvers email reaches (notice_approvers.go) and the post to
+// the channels (notice_channels.go).
 func (e *Engine) enterStage(ctx context.Context, tx store.Tx, q store.Queue, req *foyer.Request, p *foyer.Profile, stage int, escalated bool) error {
 	s := p.Approval.Stages[stage-1]
 	req.Stage, req.Escalated, req.StageDue = stage, escalated, s.Due(e.now())
@@ -102,12 +109,10 @@ func (e *Engine) enterStage(ctx context.Context, tx store.Tx, q store.Queue, req
 	if escalated {
 		approvers = s.Alternates
 	}
-	to := mailable(approvers, req.Details.Sponsor)
-	if len(to) == 0 {
-		e.Log.Info("no approver of this stage has an address to email", "request", req.ID, "stage", stage, "escalated", escalated)
-		return nil
+	if err := e.announce(ctx, tx, e.awaitAnnouncement(req, len(p.Approval.Stages))); err != nil {
+		return err
 	}
-	return e.notify(ctx, tx, e.awaitNotice(req, to))
+	return e.tellApprovers(ctx, tx, q, req, approvers)
 }
 
 // Decide records an approver's decision on a request pending approval, at

@@ -7,7 +7,9 @@
 // In service mode (foyer serve) it also takes requests from the request
 // page and the API (intake.go), routes them through their profile's
 // approval stages with time limits (approval.go), tells people by notices
-// sent as jobs (notice.go), and provisions an approved request as a run of
+// sent as jobs (notice.go: emails to requesters and approvers, the
+// members of approvers groups included; notice_channels.go: posts to
+// Slack and Teams), and provisions an approved request as a run of
 // one row, worked by the same jobs as a CSV's rows (service.go).
 //
 // It depends on the interfaces in directory, store and notify, never on their

@@ -261,9 +261,10 @@ func (e *Engine) link(path string) string {
 
 // mailable returns the addresses, among approvers named by UPN (and the
 // request's sponsor when the approvers include the sponsor), that mail can
-// reach. Approvers named by object id, groups and app roles are not reached
-// by email: the directory interface has no read of a group's members' mail
-// (reach them through Slack or Teams).
+// reach without asking the directory. Groups' members are added by the
+// approvers' notice job (notice_approvers.go); approvers named by object
+// id or by app role are not reached by email (reach them through Slack or
+// Teams).
 func mailable(a foyer.Approvers, sponsor string) []foyer.Address {
 	var out []foyer.Address
 	add := func(ref string) {

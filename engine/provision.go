@@ -609,6 +609,9 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 				if err := p.e.notify(ctx, tx, invitedNotice(p.req, p.args.RunID)); err != nil {
 					return err
 				}
+				if err := p.e.announce(ctx, tx, p.e.invitedAnnouncement(p.req, p.args.RunID)); err != nil {
+					return err
+				}
 			}
 		} else if err := tx.UpdateRequest(ctx, p.req); err != nil {
 			return err

@@ -122,6 +122,8 @@ func (e *Engine) serviceWorkers(workers *river.Workers, queues map[string]river.
 	river.AddWorker(workers, &timeoutWorker{e: e})
 	river.AddWorker(workers, &provisionRequestWorker{e: e})
 	river.AddWorker(workers, &noticeWorker{e: e})
+	river.AddWorker(workers, &approverNoticeWorker{e: e})
+	river.AddWorker(workers, &announceWorker{e: e})
 	queues[queueIntake] = river.QueueConfig{MaxWorkers: 4}
 	queues[queueNotice] = river.QueueConfig{MaxWorkers: 4}
 }

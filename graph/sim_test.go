@@ -87,6 +87,14 @@ func (st simTenant) AddMailContact(_ context.Context, name string, email foyer.A
 	return err
 }
 
+func (st simTenant) AddGroup(_ context.Context, name string, members []string) (string, error) {
+	d, err := st.s.Seed(sim.SeedData{Groups: []sim.SeedGroup{{DisplayName: name, Members: members}}})
+	if err != nil {
+		return "", err
+	}
+	return d.Groups[0].ID, nil
+}
+
 // Settle moves the sim's clock past its replication delay.
 func (st simTenant) Settle(context.Context) error {
 	st.s.Advance(st.s.Settings().ReplicationDelay + time.Millisecond)

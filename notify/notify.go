@@ -1,6 +1,8 @@
 // Package notify reaches people when a run ends: it holds the Report every
 // notifier renders, the Notifier interface, NotifyAll to reach several at
 // once, the typed *Error every HTTP notifier returns, and the results CSV.
+// For foyer serve it also holds the Notice a postman emails to people and
+// the Announcement an Announcer (Slack, Teams) posts to a channel.
 //
 // The notifiers live beside it: notify/slack (incoming webhook),
 // notify/teams (Workflows webhook with an Adaptive Card), notify/webhook

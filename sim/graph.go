@@ -63,6 +63,7 @@ func graphRoutes(prefix string) table {
 		r(patch, "groups/{id}", permMemberWrite, patchGroup),
 		r(get, "groups/{id}/members", permGroupRead, listMembers),
 		r(get, "groups/{id}/members/$count", permGroupRead, countMembers),
+		r(get, "groups/{id}/transitiveMembers/microsoft.graph.user", permGroupRead, listTransitiveUsers),
 		r(post, "groups/{id}/members/$ref", permMemberWrite, addMember),
 		r(del, "groups/{id}/members/{memberId}/$ref", permMemberWrite, removeMember),
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/simtest"
 )
 
 func ref(id string) map[string]any {
@@ -96,4 +97,78 @@ func TestGroupBind(t *testing.T) {
 	if string(c.raw) != "20" {
 		t.Errorf("members/$count %q", c.raw)
 	}
+}
+
+// TestTransitiveUsers reads a group's users through nested groups (and a
+// cycle), each once, in pages, and with only a group permission gets ids.
+func TestTransitiveUsers(t *testing.T) {
+	t.Parallel()
+	tn := start(t, sim.Options{Empty: true})
+	d, err := tn.s.Seed(sim.SeedData{
+		Domains: []sim.SeedDomain{{ID: "contoso.example", IsDefault: true}},
+		Users: []sim.SeedUser{
+			{DisplayName: "Ann", Mail: "ann@contoso.example", UserPrincipalName: "ann@contoso.example", UserType: "Member"},
+			{DisplayName: "Bob", UserPrincipalName: "bob@contoso.example", UserType: "Member"},
+			{DisplayName: "Cy", Mail: "cy@contoso.example", UserPrincipalName: "cy@contoso.example", UserType: "Member"},
+		},
+		Groups: []sim.SeedGroup{
+			{DisplayName: "Inner", Members: []string{"bob@contoso.example", "ann@contoso.example"}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := d.Groups[0].ID
+	o, err := tn.s.Seed(sim.SeedData{Groups: []sim.SeedGroup{{DisplayName: "Outer", Members: []string{"ann@contoso.example", inner}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer := o.Groups[0].ID
+	// A cycle: Inner holds Outer too.
+	wantStatus(t, tn.g("POST", "/groups/"+inner+"/members/$ref", ref(outer)), 204)
+
+	path := "/groups/" + outer + "/transitiveMembers/microsoft.graph.user?$select=id,mail,userPrincipalName,displayName&$top=1"
+	var got []string
+	for pages := 0; path != ""; pages++ {
+		if pages > 5 {
+			t.Fatalf("more than 5 pages: %v", got)
+		}
+		a := tn.g("GET", path, nil)
+		wantStatus(t, a, 200)
+		for i := range a.list("value") {
+			p := fmt.Sprintf("value.%d.", i)
+			if a.str(p+"@odata.type") != "#microsoft.graph.user" {
+				t.Errorf("item without the user type: %s", a.raw)
+			}
+			got = append(got, a.str(p+"displayName")+"|"+a.str(p+"mail")+"|"+a.str(p+"userPrincipalName"))
+		}
+		path = ""
+		if next := a.str("@odata.nextLink"); next != "" {
+			path = next[len(tn.s.URL()+"/v1.0"):]
+		}
+	}
+	want := []string{"Ann|ann@contoso.example|ann@contoso.example", "Bob||bob@contoso.example"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("transitive users = %v, want %v", got, want)
+	}
+	wantError(t, tn.g("GET", "/groups/11111111-2222-3333-4444-555555555555/transitiveMembers/microsoft.graph.user", nil), 404, "Request_ResourceNotFound", "")
+
+	// With GroupMember.Read.All alone, users come back with limited
+	// information: id and type, the rest null.
+	app, err := tn.s.AddApp(sim.App{DisplayName: "groups only", Permissions: []string{"GroupMember.Read.All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := simtest.Bearer(t, tn.s, simtest.SecretCredential(t, tn.s, app.ClientID, app.Secret), "https://graph.microsoft.com/.default")
+	a := do(t, c, "GET", tn.s.URL()+"/v1.0/groups/"+inner+"/transitiveMembers/microsoft.graph.user?$select=id,mail", nil)
+	wantStatus(t, a, 200)
+	if n := len(a.list("value")); n != 2 || a.str("value.0.id") == "" || a.get("value.0.mail") != nil {
+		t.Errorf("limited members: %s", a.raw)
+	}
+	reader, err := tn.s.AddApp(sim.App{DisplayName: "users only", Permissions: []string{"User.Read.All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = simtest.Bearer(t, tn.s, simtest.SecretCredential(t, tn.s, reader.ClientID, reader.Secret), "https://graph.microsoft.com/.default")
+	wantError(t, do(t, c, "GET", tn.s.URL()+"/v1.0/groups/"+inner+"/transitiveMembers/microsoft.graph.user", nil), 403, "Authorization_RequestDenied", "")
 }

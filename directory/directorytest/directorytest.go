@@ -44,6 +44,10 @@ type Tenant interface {
 	// AddMailContact makes an Exchange mail contact for an address, as an
 	// Exchange admin would outside foyer.
 	AddMailContact(ctx context.Context, name string, email foyer.Address) error
+	// AddGroup creates a security group with the given members (object
+	// ids of users or groups), as an admin would outside foyer, and
+	// returns its object id.
+	AddGroup(ctx context.Context, name string, members []string) (string, error)
 	// Settle makes everything written so far visible everywhere: Entra is
 	// eventually consistent, and a new guest or contact shows in list
 	// queries only once replicated. The sim advances its clock past its
@@ -87,6 +91,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("errors", func(t *testing.T) { t.Parallel(); runErrors(t, newHarness) })
 	t.Run("concurrency", func(t *testing.T) { t.Parallel(); runConcurrency(t, newHarness) })
 	t.Run("capacity", func(t *testing.T) { t.Parallel(); runCapacity(t, newHarness) })
+	t.Run("members", func(t *testing.T) { t.Parallel(); runMembers(t, newHarness) })
 }
 
 // setup returns a fresh harness and a context bounded by its timeout.

@@ -291,3 +291,68 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+func TestAnnouncerConformance(t *testing.T) {
+	notifytest.RunAnnouncer(t, func(t *testing.T, url string) notify.Announcer {
+		n, err := slack.New(url, slack.Options{Retry: notifytest.Retry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}, decodeAnnouncement)
+}
+
+var announceLinkRe = regexp.MustCompile(`<([^|>]+)\|[^>]*>`)
+
+// decodeAnnouncement reads an announcement's message as Slack would.
+func decodeAnnouncement(t *testing.T, body []byte) notifytest.Seen {
+	t.Helper()
+	seen := decode(t, body)
+	var m slack.Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	seen.DetailsURL = ""
+	for _, b := range m.Blocks {
+		if b.Text != nil && b.Type == "section" {
+			if mm := announceLinkRe.FindStringSubmatch(b.Text.Text); mm != nil {
+				seen.DetailsURL = unescape(mm[1])
+			}
+		}
+	}
+	return seen
+}
+
+// TestAnnouncementIsInert: a requester's values cannot mention the channel
+// or add a link, and the message keeps Block Kit's limits when they are
+// huge.
+func TestAnnouncementIsInert(t *testing.T) {
+	t.Parallel()
+	a := notifytest.Announcement()
+	a.Facts[0].Value = "<!channel> <https://evil.example|click> & co"
+	a.Text = strings.Repeat("<@U123> justification ", 500)
+	for range 20 {
+		a.Facts = append(a.Facts, notify.Fact{Label: "More", Value: strings.Repeat("x", 5000)})
+	}
+	m := slack.BuildAnnouncement(a)
+	if err := m.Check(); err != nil {
+		t.Fatalf("the message breaks Block Kit's limits: %v", err)
+	}
+	var texts []string
+	for _, b := range m.Blocks {
+		for _, x := range append(append([]*slack.Text{b.Text}, b.Fields...), b.Elements...) {
+			if x != nil {
+				texts = append(texts, x.Text)
+			}
+		}
+	}
+	all := strings.Join(texts, "\n")
+	for _, bad := range []string{"<!channel>", "<https://evil.example", "<@U123>", "&lt…", "&l…"} {
+		if strings.Contains(all, bad) {
+			t.Errorf("the message carries %q", bad)
+		}
+	}
+	if !strings.Contains(all, "&lt;!channel&gt;") {
+		t.Errorf("the requester's value is not shown escaped")
+	}
+}

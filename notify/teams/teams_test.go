@@ -225,3 +225,50 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+func TestAnnouncerConformance(t *testing.T) {
+	notifytest.RunAnnouncer(t, func(t *testing.T, url string) notify.Announcer {
+		n, err := teams.New(url, teams.Options{Retry: notifytest.Retry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}, decodeAnnouncement)
+}
+
+// decodeAnnouncement reads an announcement's card as Teams would: the id
+// is the footer's element id.
+func decodeAnnouncement(t *testing.T, body []byte) notifytest.Seen {
+	t.Helper()
+	seen := decode(t, body)
+	var m teams.Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range m.Attachments[0].Content.Body {
+		if e.ID != "" {
+			seen.ReportID = e.ID
+		}
+	}
+	return seen
+}
+
+// TestAnnouncementIsInert: a requester's values cannot add a link or
+// formatting, and a huge justification keeps the card under Teams' size.
+func TestAnnouncementIsInert(t *testing.T) {
+	t.Parallel()
+	a := notifytest.Announcement()
+	a.Facts[0].Value = "[click](https://evil.example) **bold**"
+	a.Text = strings.Repeat("[x](https://evil.example) ", 2000)
+	m := teams.BuildAnnouncement(a)
+	if err := m.Check(); err != nil {
+		t.Fatalf("the card breaks Teams' rules: %v", err)
+	}
+	body, _ := json.Marshal(m)
+	if strings.Contains(string(body), "[click](") || strings.Contains(string(body), "[x](") {
+		t.Errorf("the card carries a Markdown link unescaped")
+	}
+	if !strings.Contains(string(body), `\\[click\\]`) {
+		t.Errorf("the requester's value is not shown escaped: %.300s", body)
+	}
+}
