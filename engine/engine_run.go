@@ -80,6 +80,9 @@ type Engine struct {
 	// the request stands; zero means 90 days.
 	LinkTTL   time.Duration
 	StatusTTL time.Duration
+	// IdempotencyTTL is how long an API call's idempotency key is kept;
+	// zero means DefaultIdempotencyTTL (7 days).
+	IdempotencyTTL time.Duration
 	// NewToken makes the request page's links; nil uses 32 random bytes.
 	NewToken func() string
 	// InternalDomains are the organisation's own domains beside the
@@ -151,10 +154,15 @@ func (e *Engine) Start(ctx context.Context) error {
 		queueReport:    {MaxWorkers: 2},
 	}
 	e.serviceWorkers(workers, queues)
+	var periodic []*river.PeriodicJob
+	if e.Service {
+		periodic = e.purgeJobs()
+	}
 	q, err := e.Store.Queue(&river.Config{
-		Queues:      queues,
-		Workers:     workers,
-		RetryPolicy: retryPolicy{now: e.Clock.Now},
+		Queues:       queues,
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		RetryPolicy:  retryPolicy{now: e.Clock.Now},
 		// The worker bounds each attempt itself (AttemptTimeout), so that
 		// a last attempt cut off by its deadline still gives its row a
 		// result; River's own timeout would discard the job silently.

@@ -573,3 +573,53 @@ func TestFourEyes(t *testing.T) {
 	err = w.eng.DiscardRunAs(ctx, run.ID, megan)
 	code(t, err, foyer.ECONFLICT)
 }
+
+// TestPurgeOnStart: in service mode, the engine deletes, when it starts and
+// hourly, the links that expired and the idempotency keys older than their
+// time; the requests themselves stay.
+func TestPurgeOnStart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newServe(t, ledgers["sqlite"], foyer.Policy{Stages: []foyer.Stage{{Approvers: foyer.Approvers{Users: []string{"alex@contoso.example"}}}}})
+	link, err := w.eng.Submit(ctx, foyer.Submission{Profile: "partners", Email: "ria@wingtip.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crm := &foyer.Principal{ID: "apikey:crm", App: true}
+	keyed, err := w.eng.Submit(ctx, foyer.Submission{Profile: "partners", Email: "ola@wingtip.example", By: crm, IdempotencyKey: "k1", BodyHash: "h1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A restart past both times: the link expired 90 days after it was
+	// made, the key after 7.
+	if err := w.eng.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(91 * 24 * time.Hour)
+	if err := w.eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, lerr := w.eng.Status(ctx, link.Token)
+		var kerr error
+		_ = w.store.InTx(ctx, func(tx store.Tx) error {
+			_, kerr = tx.IdempotencyKeyOf(ctx, crm.ID, "k1")
+			return nil
+		})
+		if foyer.ErrorCode(lerr) == foyer.ENOTFOUND && foyer.ErrorCode(kerr) == foyer.ENOTFOUND {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s the link answers %v and the key %v; want both purged", lerr, kerr)
+		}
+		<-tick.C
+	}
+	for _, id := range []string{link.Request.ID, keyed.Request.ID} {
+		if _, err := w.eng.View(ctx, id); err != nil {
+			t.Errorf("request %s after the purge: %v", id, err)
+		}
+	}
+}

@@ -26,6 +26,9 @@ type Tokens interface {
 	PutToken(ctx context.Context, t Token) error
 	// Token returns a token by hash; ENOTFOUND if there is none.
 	Token(ctx context.Context, hash string) (Token, error)
+	// PurgeTokens deletes the links that expired before the given time
+	// and returns how many there were.
+	PurgeTokens(ctx context.Context, before time.Time) (int, error)
 	// MarkTokenVerified sets VerifiedAt to the transaction's time if it is
 	// zero and returns the token as stored afterwards. It does not check
 	// VerifyBy: the caller decides what an expired link means.
@@ -82,6 +85,10 @@ type Idempotency interface {
 	PutIdempotencyKey(ctx context.Context, k IdempotencyKey) error
 	// IdempotencyKeyOf returns a client's key; ENOTFOUND if there is none.
 	IdempotencyKeyOf(ctx context.Context, client, key string) (IdempotencyKey, error)
+	// PurgeIdempotencyKeys deletes the keys recorded before the given time
+	// and returns how many there were: a call repeated after that is a new
+	// call.
+	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int, error)
 }
 
 // GuestFilter selects guests for a list, a page at a time.

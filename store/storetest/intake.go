@@ -16,6 +16,7 @@ var intakeCases = []testCase{
 	{"Decisions", testDecisions},
 	{"APIKeys", testAPIKeys},
 	{"IdempotencyKeys", testIdempotencyKeys},
+	{"Purge", testPurge},
 }
 
 // hash returns a distinct 64-character hex string for c, as a SHA-256 is.
@@ -230,6 +231,37 @@ func testIdempotencyKeys(t *testing.T, s store.Store) {
 		wantCode(t, "IdempotencyKeyOf of an unused key", err, foyer.ENOTFOUND)
 		_, err = tx.IdempotencyKeyOf(ctx, "app-3", "k-1")
 		wantCode(t, "IdempotencyKeyOf of another client's key", err, foyer.ENOTFOUND)
+		return nil
+	})
+}
+
+// testPurge: expired links and old idempotency keys go; the others stay.
+func testPurge(t *testing.T, s store.Store) {
+	createRequests(t, s, newRequest(t, "req-1", "ann@example.com", "partners"))
+	at := time.Date(2026, 7, 2, 10, 0, 0, 0, time.UTC)
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "PutToken", tx.PutToken(ctx, store.Token{Hash: hash("a1"), RequestID: "req-1", VerifyBy: at, ExpiresAt: at}))
+		must(t, "PutToken", tx.PutToken(ctx, store.Token{Hash: hash("b2"), RequestID: "req-1", VerifyBy: at, ExpiresAt: at.Add(time.Hour)}))
+		must(t, "PutIdempotencyKey", tx.PutIdempotencyKey(ctx, store.IdempotencyKey{Client: "c", Key: "old", RequestID: "req-1", CreatedAt: at}))
+		must(t, "PutIdempotencyKey", tx.PutIdempotencyKey(ctx, store.IdempotencyKey{Client: "c", Key: "new", RequestID: "req-1", CreatedAt: at.Add(time.Hour)}))
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		n, err := tx.PurgeTokens(ctx, at.Add(time.Minute))
+		must(t, "PurgeTokens", err)
+		m, err := tx.PurgeIdempotencyKeys(ctx, at.Add(time.Minute))
+		must(t, "PurgeIdempotencyKeys", err)
+		if n != 1 || m != 1 {
+			t.Errorf("purged %d links and %d keys, want 1 and 1", n, m)
+		}
+		_, err = tx.Token(ctx, hash("a1"))
+		wantCode(t, "Token of a purged link", err, foyer.ENOTFOUND)
+		_, err = tx.Token(ctx, hash("b2"))
+		must(t, "Token of a link still valid", err)
+		_, err = tx.IdempotencyKeyOf(ctx, "c", "old")
+		wantCode(t, "IdempotencyKeyOf a purged key", err, foyer.ENOTFOUND)
+		_, err = tx.IdempotencyKeyOf(ctx, "c", "new")
+		must(t, "IdempotencyKeyOf a recent key", err)
 		return nil
 	})
 }

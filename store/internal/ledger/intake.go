@@ -249,3 +249,19 @@ func (t *Tx) IdempotencyKeyOf(ctx context.Context, client, key string) (store.Id
 	k.CreatedAt = k.CreatedAt.UTC()
 	return k, nil
 }
+
+func (t *Tx) PurgeTokens(ctx context.Context, before time.Time) (int, error) {
+	n, err := t.c.Exec(ctx, `DELETE FROM tokens WHERE expires_at < $1`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("purge the links that expired before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return int(n), nil
+}
+
+func (t *Tx) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int, error) {
+	n, err := t.c.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("purge the idempotency keys recorded before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return int(n), nil
+}
