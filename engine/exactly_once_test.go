@@ -193,7 +193,10 @@ func waitUntil(t *testing.T, cond func() bool) {
 func TestAttemptTimeoutFailsRow(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, sim.Options{Latency: chaos.Latency{Median: 2 * time.Second, P99: 2 * time.Second}})
-	w.eng.AttemptTimeout, w.eng.MaxAttempts = 200*time.Millisecond, 2
+	// Each attempt is cut off while the directory takes its 2 s, never
+	// before it reaches the directory: 600 ms leave the ledger's reads
+	// time enough on a loaded machine.
+	w.eng.AttemptTimeout, w.eng.MaxAttempts = 600*time.Millisecond, 2
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	// The plan is made by hand: planning itself would wait on the latency.
@@ -415,8 +418,13 @@ func TestMailBuiltBeforeInviting(t *testing.T) {
 // governor sets on a real tenant) are not failed for it.
 func TestWaitingForTheInvitationPaceIsNoFailedAttempt(t *testing.T) {
 	t.Parallel()
-	w := newWorldPaced(t, ledgers["sqlite"], sim.Options{}, graph.Pacing{InvitesPerMinute: 150})
-	w.eng.AttemptTimeout, w.eng.MaxAttempts, w.eng.Workers = 300*time.Millisecond, 2, 8
+	// One invitation a second: the last of the 8 waits 7 s for its turn,
+	// several attempts of 1.5 s each. An attempt is long enough for its
+	// look-up and ledger writes on a loaded machine (at 300 ms, under the
+	// race detector on two busy cores, some timed out outside the wait and
+	// were rightly counted), so only the waiting is what is tested.
+	w := newWorldPaced(t, ledgers["sqlite"], sim.Options{}, graph.Pacing{InvitesPerMinute: 60})
+	w.eng.AttemptTimeout, w.eng.MaxAttempts, w.eng.Workers = 1500*time.Millisecond, 2, 8
 	run := w.apply(t, people(8, "paced"), "d")
 	if n := run.Summary.Results[foyer.ResultInvited]; n != 8 {
 		t.Errorf("results %v; want all 8 invited, however long they waited for their turn", run.Summary.Results)

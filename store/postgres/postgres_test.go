@@ -228,7 +228,10 @@ func TestDeadlockRetried(t *testing.T) {
 			t.Errorf("transaction %d: %v", i, err)
 		}
 	}
-	if total := attempts[0].Load() + attempts[1].Load(); total != 3 {
-		t.Errorf("the two transactions ran %d times in all, want 3 (one retried after the deadlock)", total)
+	// At least one retry. A retried transaction can take the first row
+	// back before the survivor, waking, locks it, and deadlock with it
+	// again: more retries are the same promise kept.
+	if total := attempts[0].Load() + attempts[1].Load(); total < 3 {
+		t.Errorf("the two transactions ran %d times in all, want 3 or more (one retried after the deadlock)", total)
 	}
 }
