@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/foyer-dev/foyer"
 )
 
 //go:embed static
@@ -193,4 +195,24 @@ func Problem(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+}
+
+// Status is the HTTP status that answers an error with foyer's code: the
+// one mapping the pages and the API share.
+func Status(code string) int {
+	switch code {
+	case foyer.EINVALID:
+		return http.StatusBadRequest
+	case foyer.ENOTFOUND:
+		return http.StatusNotFound
+	case foyer.ECONFLICT:
+		return http.StatusConflict
+	case foyer.EFORBIDDEN:
+		return http.StatusForbidden
+	case foyer.ETHROTTLED:
+		return http.StatusTooManyRequests
+	case foyer.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/web"
 )
 
 const (
@@ -312,18 +313,4 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.render(w, r, status, "error", "Something went wrong", foyer.ErrorMessage(err))
 }
 
-func statusOf(err error) int {
-	switch foyer.ErrorCode(err) {
-	case foyer.EINVALID:
-		return http.StatusBadRequest
-	case foyer.ENOTFOUND:
-		return http.StatusNotFound
-	case foyer.ECONFLICT:
-		return http.StatusConflict
-	case foyer.EFORBIDDEN:
-		return http.StatusForbidden
-	case foyer.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+func statusOf(err error) int { return web.Status(foyer.ErrorCode(err)) }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/web"
 )
 
 // problem is an RFC 9457 problem document. Type is a URN naming foyer's
@@ -42,31 +43,12 @@ func writeProblem(w http.ResponseWriter, status int, kind, detail string, errs [
 	_ = json.NewEncoder(w).Encode(problem{Type: "urn:foyer:problem:" + kind, Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs})
 }
 
-// statusOf maps foyer's error codes to HTTP statuses.
-func statusOf(code string) int {
-	switch code {
-	case foyer.EINVALID:
-		return http.StatusBadRequest
-	case foyer.ENOTFOUND:
-		return http.StatusNotFound
-	case foyer.ECONFLICT:
-		return http.StatusConflict
-	case foyer.EFORBIDDEN:
-		return http.StatusForbidden
-	case foyer.ETHROTTLED:
-		return http.StatusTooManyRequests
-	case foyer.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // writeError answers err as a problem: its code gives the status, and
 // foyer.ErrorMessage the detail, so a library's text (which may hold a
 // secret) stays in the log.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, doing string, err error) {
 	code := foyer.ErrorCode(err)
-	status := statusOf(code)
+	status := web.Status(code)
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError

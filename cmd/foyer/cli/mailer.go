@@ -31,14 +31,9 @@ func newMailer(ctx context.Context, c *config.Config, profile string, env *Env, 
 	if s == nil {
 		return nil, fmt.Errorf("profile %s sends its own invitation emails, but the configuration has no smtp section", profile)
 	}
-	password, err := secretValue(c, env, "smtp password", s.PasswordEnv, s.PasswordFile)
+	sender, err := smtpSender(ctx, c, env, log)
 	if err != nil {
 		return nil, err
-	}
-	sender, err := email.New(email.Options{Host: s.Host, Port: s.Port, From: foyer.Address(s.From), Username: s.Username,
-		Password: password, TLS: s.TLS, CAFile: c.Path(s.CAFile), Clock: env.Clock, Log: log.With("component", "smtp")})
-	if err != nil {
-		return nil, fmt.Errorf("smtp: %w", err)
 	}
 	p := c.Profiles[profile]
 	t := email.DefaultTemplates()
@@ -46,9 +41,6 @@ func newMailer(ctx context.Context, c *config.Config, profile string, env *Env, 
 		if t, err = email.LoadTemplates(os.DirFS(c.Path(p.Email.TemplateDir))); err != nil {
 			return nil, fmt.Errorf("profile %s: email templates in %s: %w", profile, c.Path(p.Email.TemplateDir), err)
 		}
-	}
-	if err := sender.Check(ctx); err != nil {
-		return nil, fmt.Errorf("smtp server %s:%d: %w", s.Host, s.Port, err)
 	}
 	return &smtpMailer{sender: sender, templates: t, profile: p}, nil
 }
@@ -113,4 +105,24 @@ func (m *smtpMailer) SendInvitation(ctx context.Context, im engine.InvitationMai
 		return "", foyer.Errorf(foyer.EINVALID, "%v", err)
 	}
 	return id, err
+}
+
+// smtpSender builds the sender of the smtp: section and checks that the
+// server answers and takes the credentials, so that a wrong server is
+// reported before anything is written.
+func smtpSender(ctx context.Context, c *config.Config, env *Env, log *slog.Logger) (*email.Sender, error) {
+	s := c.SMTP
+	password, err := secretValue(c, env, "smtp password", s.PasswordEnv, s.PasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := email.New(email.Options{Host: s.Host, Port: s.Port, From: foyer.Address(s.From), Username: s.Username,
+		Password: password, TLS: s.TLS, CAFile: c.Path(s.CAFile), Clock: env.Clock, Log: log.With("component", "smtp")})
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	if err := sender.Check(ctx); err != nil {
+		return nil, fmt.Errorf("smtp server %s:%d: %w", s.Host, s.Port, err)
+	}
+	return sender, nil
 }

@@ -241,17 +241,9 @@ func servePostman(ctx context.Context, c *config.Config, profiles map[string]*fo
 		log.Warn("no smtp: section: requesters and approvers get no email")
 		return nil, nil
 	}
-	password, err := secretValue(c, env, "smtp password", s.PasswordEnv, s.PasswordFile)
+	sender, err := smtpSender(ctx, c, env, log)
 	if err != nil {
 		return nil, err
-	}
-	sender, err := email.New(email.Options{Host: s.Host, Port: s.Port, From: foyer.Address(s.From), Username: s.Username,
-		Password: password, TLS: s.TLS, CAFile: c.Path(s.CAFile), Clock: env.Clock, Log: log.With("component", "smtp")})
-	if err != nil {
-		return nil, fmt.Errorf("smtp: %w", err)
-	}
-	if err := sender.Check(ctx); err != nil {
-		return nil, fmt.Errorf("smtp server %s:%d: %w", s.Host, s.Port, err)
 	}
 	return email.Postman{Sender: sender}, nil
 }
