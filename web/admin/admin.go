@@ -163,6 +163,7 @@ func (h *Handler) Routes() []web.Route {
 		f("POST", "/admin/runs/{id}/approve", web.Admin, h.approveRun),
 		f("POST", "/admin/runs/{id}/discard", web.Admin, h.discardRun),
 		f("GET", "/admin/guests", web.Admin, h.guests),
+		f("GET", "/admin/guests/{id}", web.Admin, h.guest),
 		f("GET", "/admin/audit", web.Admin, h.audit),
 	}
 }

@@ -80,3 +80,27 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, r, http.StatusOK, "audit", "Audit log", d)
 }
+
+type guestData struct {
+	Guest  *foyer.Guest
+	Grants []store.HeldGrant
+}
+
+// guest answers GET /admin/guests/{id}: one guest and what it holds
+// through foyer, profile by profile.
+func (h *Handler) guest(w http.ResponseWriter, r *http.Request) {
+	var d guestData
+	err := h.o.Store.InTx(r.Context(), func(tx store.Tx) error {
+		var err error
+		if d.Guest, err = tx.Guest(r.Context(), r.PathValue("id")); err != nil {
+			return err
+		}
+		d.Grants, err = tx.HeldGrants(r.Context(), d.Guest.UserID)
+		return err
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "guest", d.Guest.Email.String(), d)
+}

@@ -109,6 +109,7 @@ type fakeStore struct {
 	runs   []*foyer.Run
 	rows   []foyer.Row
 	guests []*foyer.Guest
+	held   []store.HeldGrant
 	audit  []store.AuditEntry
 }
 
@@ -163,6 +164,25 @@ func (t fakeTx) matching(q string) []*foyer.Guest {
 		}
 	}
 	return out
+}
+
+func (t fakeTx) Guest(_ context.Context, id string) (*foyer.Guest, error) {
+	for _, g := range t.s.guests {
+		if g.UserID == id {
+			return g, nil
+		}
+	}
+	return nil, foyer.Errorf(foyer.ENOTFOUND, "no guest %s", id)
+}
+
+func (t fakeTx) HeldGrants(_ context.Context, id string) ([]store.HeldGrant, error) {
+	var out []store.HeldGrant
+	for _, h := range t.s.held {
+		if h.UserID == id {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 func (t fakeTx) CountGuests(_ context.Context, q string) (int, error) { return len(t.matching(q)), nil }
@@ -408,6 +428,29 @@ func TestGuestsAndAuditPage(t *testing.T) {
 		t.Errorf("audit after 100: status %d", status)
 	}
 	noRaw(t, page)
+}
+
+// TestGuestPage: a guest's page lists what foyer gave it, by profile.
+func TestGuestPage(t *testing.T) {
+	t.Parallel()
+	p := newPages(t, adminP)
+	p.store.guests = append(p.store.guests, &foyer.Guest{UserID: "u-1", Email: "kim@partner.example", DisplayName: xss})
+	p.store.held = append(p.store.held,
+		store.HeldGrant{UserID: "u-1", Profile: "partners", Key: "group:g-1", Grant: "group DemoApp"},
+		store.HeldGrant{UserID: "u-1", Profile: "vendors", Key: "app_role:sp-1:r-1:", Grant: xss},
+		store.HeldGrant{UserID: "u-2", Profile: "partners", Key: "group:g-9", Grant: "group Other"})
+	status, page := p.do(t, "GET", "/admin/guests/u-1", nil)
+	if status != http.StatusOK || !strings.Contains(page, "group DemoApp") || !strings.Contains(page, "vendors") || strings.Contains(page, "group Other") {
+		t.Errorf("guest page: status %d: %.800s", status, page)
+	}
+	noRaw(t, page)
+	if status, _ := p.do(t, "GET", "/admin/guests/nobody", nil); status != http.StatusNotFound {
+		t.Errorf("unknown guest: status %d, want 404", status)
+	}
+	_, list := p.do(t, "GET", "/admin/guests", nil)
+	if !strings.Contains(list, `href="/admin/guests/u-1"`) {
+		t.Error("the guest list does not link the guest's page")
+	}
 }
 
 func TestHome(t *testing.T) {
