@@ -1,6 +1,15 @@
 package cli
 
-import "github.com/foyer-dev/foyer/sim"
+import (
+	"context"
+	"io"
+	"log/slog"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/config"
+	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/web"
+)
 
 // WriteSimFiles writes the configuration for s into dir, as `foyer sim
 // --dir` does, and returns its path.
@@ -19,4 +28,24 @@ func WriteServeSimFiles(s *sim.Server, dir string, port int) (config string, app
 	}
 	r, err := writeSimFiles(s, dir, false, serve)
 	return r.Config, serve.Approver, serve.Password, err
+}
+
+// ServeRoutes builds foyer serve from the configuration at path, as the
+// serve command does, and returns its route table, without serving.
+func ServeRoutes(ctx context.Context, path string) ([]web.Route, error) {
+	env := &Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Clock: foyer.SystemClock{}}
+	c, err := config.Load(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.ServeSettings()
+	if err != nil {
+		return nil, err
+	}
+	sv, err := buildService(ctx, c, st, env, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer sv.close()
+	return sv.web.Routes(), nil
 }

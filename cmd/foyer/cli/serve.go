@@ -98,7 +98,7 @@ type service struct {
 	settings config.ServeSettings
 	ledger   store.Store
 	engine   *engine.Engine
-	handler  http.Handler
+	web      *web.Server
 	log      *slog.Logger
 }
 
@@ -162,7 +162,7 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 		eng.Mailer = mailers
 	}
 	sv.engine = eng
-	if sv.handler, err = buildWeb(ctx, c, st, ct, eng, ledger, profiles, env, log); err != nil {
+	if sv.web, err = buildWeb(ctx, c, st, ct, eng, ledger, profiles, env, log); err != nil {
 		sv.close()
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func servePostman(ctx context.Context, c *config.Config, profiles map[string]*fo
 // buildWeb assembles the web server: the request page, the approver UI,
 // the API and web's own routes.
 func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct *config.Tenant, eng *engine.Engine,
-	ledger store.Store, profiles map[string]*foyer.Profile, env *Env, log *slog.Logger) (http.Handler, error) {
+	ledger store.Store, profiles map[string]*foyer.Profile, env *Env, log *slog.Logger) (*web.Server, error) {
 	key, err := sessionKey(st, env, log)
 	if err != nil {
 		return nil, withCode(ExitError, err)
@@ -326,7 +326,7 @@ func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct
 	if err != nil {
 		return nil, withCode(ExitError, err)
 	}
-	return srv.Handler(), nil
+	return srv, nil
 }
 
 // graphCalls gives the engine's metrics the Graph client's counters.
@@ -389,7 +389,7 @@ func (sv *service) serve(ctx context.Context, env *Env, ready func(serving)) err
 		return withCode(ExitError, errors.Join(fmt.Errorf("listen on %s: %w", sv.settings.Addr, err), stopEngine()))
 	}
 	hs := &http.Server{
-		Handler:           sv.handler,
+		Handler:           sv.web.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -53,6 +53,7 @@ type serveE2E struct {
 	clock    *offsetClock
 	url      string // foyer serve's public URL
 	dir      string // the configuration's directory
+	config   string // the configuration's path
 	approver string // in the approvers group, stage 1
 	password string // every employee's
 }
@@ -71,7 +72,7 @@ func startServeE2E(t *testing.T, edit func(config string) string) *serveE2E {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.approver, w.password = approver, password
+	w.approver, w.password, w.config = approver, password, config
 	writeFile(t, w.dir, "smtp-password", w.mail.Password+"\n")
 	if err := os.Chmod(filepath.Join(w.dir, "smtp-password"), 0o600); err != nil {
 		t.Fatal(err)
