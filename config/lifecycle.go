@@ -19,8 +19,8 @@ type Lifecycle struct {
 
 // Stale says which guests are stale; 0 turns a rule off.
 type Stale struct {
-	NeverRedeemedDays int `yaml:"never_redeemed_days,omitempty"`   // still PendingAcceptance this many days after the invitation
-	NoSignInDays      int `yaml:"no_sign_in_days,omitempty"`       // no sign-in (or, never signed in, created) this many days ago
+	NeverRedeemedDays int `yaml:"never_redeemed_days,omitempty"`  // still PendingAcceptance this many days after the invitation
+	NoSignInDays      int `yaml:"no_sign_in_days,omitempty"`      // no sign-in (or, never signed in, created) this many days ago
 	NewGuestGraceDays int `yaml:"new_guest_grace_days,omitempty"` // guests younger than this are left alone by no_sign_in_days
 }
 
