@@ -46,6 +46,7 @@ type Tenant struct {
 	CAFile          string     `yaml:"ca_file,omitempty"`          // extra CA to trust (the emulated tenant's)
 	Credential      Credential `yaml:"credential,omitempty"`       // how foyer gets tokens
 	InternalDomains []string   `yaml:"internal_domains,omitempty"` // treated as the organisation's own, beside the verified domains
+	Lifecycle       *Lifecycle `yaml:"lifecycle,omitempty"`        // what foyer sweep does to the tenant's guests (lifecycle.go)
 }
 
 // Endpoints override a cloud's hosts (cloud: custom).

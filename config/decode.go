@@ -113,6 +113,13 @@ func (d *decoder) value(n ast.Node, v reflect.Value, path, schema string) {
 			return
 		}
 		v.SetInt(x)
+	case reflect.Float64:
+		x, ok := number(n)
+		if !ok {
+			d.add(n, path, "%s: want a number, not %s", field(path), describe(n))
+			return
+		}
+		v.SetFloat(x)
 	case reflect.Bool:
 		b, ok := n.(*ast.BoolNode)
 		if !ok {
@@ -123,6 +130,18 @@ func (d *decoder) value(n ast.Node, v reflect.Value, path, schema string) {
 	default:
 		d.add(n, path, "%s: foyer cannot read a %s", field(path), v.Type())
 	}
+}
+
+// number reads a decimal or whole number.
+func number(n ast.Node) (float64, bool) {
+	switch f := n.(type) {
+	case *ast.FloatNode:
+		return f.Value, true
+	case *ast.IntegerNode:
+		x, ok := wholeNumber(n)
+		return float64(x), ok
+	}
+	return 0, false
 }
 
 // wholeNumber reads an integer small enough for any setting.

@@ -134,6 +134,7 @@ func (c *Config) checkTenant(k *checker, name string) {
 		}
 	}
 	c.checkCredential(k, at+".credential", name, t.Credential)
+	c.checkLifecycle(k, at, name, t.Lifecycle)
 }
 
 func (c *Config) checkCredential(k *checker, at, tenant string, cr Credential) {

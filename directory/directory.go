@@ -96,6 +96,13 @@ type Directory interface {
 	// principals among the members are not returned. ErrNotFound if there
 	// is no such group.
 	Members(ctx context.Context, groupID string) ([]Person, error)
+
+	// GuestActivity reads every guest once with what a sweep decides on:
+	// redemption state and its change time, accountEnabled, createdDateTime
+	// and signInActivity. A tenant that cannot report sign-in activity
+	// fails it with an *Error of kind ErrNoPremium (no Entra ID P1) or
+	// ErrForbidden (AuditLog.Read.All missing).
+	GuestActivity(ctx context.Context) ([]foyer.GuestActivity, error)
 }
 
 // Reach returns the address that reaches a person by email: the mail

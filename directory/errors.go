@@ -35,6 +35,11 @@ var (
 	// ErrCertificate: the service's TLS certificate is not trusted here (an
 	// unknown authority, a wrong name, expired). Never retried.
 	ErrCertificate = errors.New("certificate not trusted")
+	// ErrNoPremium: the tenant has no Entra ID P1 or P2 licence, so Graph
+	// refuses to report sign-in activity (403
+	// Authentication_RequestFromNonPremiumTenantOrB2CTenant). Not
+	// retryable: the tenant needs the licence.
+	ErrNoPremium = errors.New("tenant has no Entra ID P1: sign-in activity is not reported")
 )
 
 // Error is a failed directory call: what was being done, its kind, and what
@@ -100,7 +105,7 @@ func (e *Error) ErrorCode() string {
 		return foyer.ECONFLICT
 	case ErrInvalidAddress, ErrInvalid:
 		return foyer.EINVALID
-	case ErrForbidden, ErrBlocked, ErrSignIn:
+	case ErrForbidden, ErrBlocked, ErrSignIn, ErrNoPremium:
 		return foyer.EFORBIDDEN
 	case ErrThrottled:
 		return foyer.ETHROTTLED

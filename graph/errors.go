@@ -80,6 +80,8 @@ func kindOf(status int, code, msg string) error {
 	switch {
 	case status == http.StatusForbidden && isBlocked(msg):
 		return directory.ErrBlocked
+	case status == http.StatusForbidden && code == codeNoPremium:
+		return directory.ErrNoPremium
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return directory.ErrForbidden
 	case status == http.StatusNotFound:
@@ -93,6 +95,12 @@ func kindOf(status int, code, msg string) error {
 	}
 	return directory.ErrInvalid
 }
+
+// codeNoPremium is Graph's error code for signInActivity in a tenant
+// without Entra ID P1 or P2 (403, "Neither tenant is B2C or tenant doesn't
+// have premium license": microsoftgraph/microsoft-graph-docs issues #12772
+// and #14118).
+const codeNoPremium = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 // isBlocked recognises the 403 Entra returns once its abuse detection has
 // blocked invitations for the tenant: "Invitations are blocked for this

@@ -101,6 +101,18 @@ func (st simTenant) Settle(context.Context) error {
 	return nil
 }
 
+// SignIn records an interactive sign-in through the sim's side door.
+func (st simTenant) SignIn(_ context.Context, userID string, at time.Time) error {
+	return st.s.SignIn(userID, at, true)
+}
+
+// SetPremium turns the sim's no_premium setting off (on: true) or on.
+func (st simTenant) SetPremium(_ context.Context, on bool) error {
+	v := st.s.Settings()
+	v.NoPremium = !on
+	return st.s.SetSettings(v)
+}
+
 func (st simTenant) Invitations(context.Context) (map[string]int, error) {
 	return st.s.Stats().InvitationsByEmail, nil
 }

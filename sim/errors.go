@@ -78,6 +78,15 @@ func errForbidden() *apiError {
 	return newError(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 }
 
+// errNoPremium is the answer to selecting or filtering signInActivity in a
+// tenant without Entra ID P1 or P2: 403 with this code and message, as
+// reported in microsoftgraph/microsoft-graph-docs issues #12772 and #14118
+// and MicrosoftDocs/azure-docs pull request #77948 (the licence requirement
+// is stated in GD resources/user.md, signInActivity).
+func errNoPremium() *apiError {
+	return newError(http.StatusForbidden, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", "Neither tenant is B2C or tenant doesn't have premium license")
+}
+
 // errUnauthorized is the answer to a missing or invalid token (docs/graph-reference.md §6).
 func errUnauthorized(message string) *apiError {
 	return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "%s", message)

@@ -24,6 +24,11 @@ type Settings struct {
 	// ObjectQuota is the directory object quota's total; 0 follows Entra's
 	// default: 50,000, or 300,000 with a verified domain (quota.go).
 	ObjectQuota int
+	// NoPremium models a tenant without Entra ID P1 or P2: every read
+	// that selects or filters signInActivity is refused with Graph's 403
+	// Authentication_RequestFromNonPremiumTenantOrB2CTenant (errNoPremium).
+	// Nothing else a licence changes is modelled.
+	NoPremium bool
 }
 
 type settingsJSON struct {
@@ -34,12 +39,13 @@ type settingsJSON struct {
 	InvitesPerMinute *int             `json:"invites_per_minute,omitempty"`
 	AnswerDelay      *string          `json:"answer_delay,omitempty"`
 	ObjectQuota      *int             `json:"object_quota,omitempty"`
+	NoPremium        *bool            `json:"no_premium,omitempty"`
 }
 
 // MarshalJSON writes every setting.
 func (v Settings) MarshalJSON() ([]byte, error) {
 	d, a := v.ReplicationDelay.String(), v.AnswerDelay.String()
-	return json.Marshal(settingsJSON{&v.Latency, &v.Faults, &v.Throttle, &d, &v.InvitesPerMinute, &a, &v.ObjectQuota})
+	return json.Marshal(settingsJSON{&v.Latency, &v.Faults, &v.Throttle, &d, &v.InvitesPerMinute, &a, &v.ObjectQuota, &v.NoPremium})
 }
 
 // UnmarshalJSON changes the settings named in the JSON and keeps the others.
@@ -79,6 +85,9 @@ func (v *Settings) UnmarshalJSON(b []byte) error {
 	if in.ObjectQuota != nil {
 		v.ObjectQuota = *in.ObjectQuota
 	}
+	if in.NoPremium != nil {
+		v.NoPremium = *in.NoPremium
+	}
 	return nil
 }
 
@@ -92,6 +101,7 @@ func (s *Server) Settings() Settings {
 		InvitesPerMinute: s.invites.Limit(),
 		AnswerDelay:      time.Duration(s.answerDelay.Load()),
 		ObjectQuota:      int(s.objectQuota.Load()),
+		NoPremium:        s.noPremium.Load(),
 	}
 }
 
@@ -126,5 +136,6 @@ func (s *Server) SetSettings(v Settings) error {
 	s.replication.Store(int64(v.ReplicationDelay))
 	s.answerDelay.Store(int64(v.AnswerDelay))
 	s.objectQuota.Store(int64(v.ObjectQuota))
+	s.noPremium.Store(v.NoPremium)
 	return nil
 }

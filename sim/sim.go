@@ -76,6 +76,7 @@ type Server struct {
 	replication atomic.Int64 // nanoseconds
 	answerDelay atomic.Int64 // nanoseconds
 	objectQuota atomic.Int64 // 0: Entra's default by domain (quota.go)
+	noPremium   atomic.Bool  // Settings.NoPremium
 
 	principals     sync.Map // *login.Claims → *principal
 	principalCount atomic.Int64

@@ -26,6 +26,9 @@ func listUsers(c *call) *reply {
 	if q.signIn && !c.has(permSignInReport) {
 		return c.fail(errForbidden())
 	}
+	if q.signIn && c.s.noPremium.Load() {
+		return c.fail(errNoPremium())
+	}
 	t := c.t
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -87,6 +90,9 @@ func getUser(c *call) *reply {
 	}
 	if q.signIn && !c.has(permSignInReport) {
 		return c.fail(errForbidden())
+	}
+	if q.signIn && c.s.noPremium.Load() {
+		return c.fail(errNoPremium())
 	}
 	c.t.mu.RLock()
 	defer c.t.mu.RUnlock()

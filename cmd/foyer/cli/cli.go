@@ -159,6 +159,7 @@ func commands() []func(*Env) *cobra.Command {
 		newPlan,
 		newApply,
 		newRevoke,
+		newSweep,
 		newProfiles,
 		newRuns,
 		newTenants,

@@ -87,10 +87,16 @@ func graphOptions(c *config.Config, t *config.Tenant, env *Env, log *slog.Logger
 
 // openDirectory builds the Graph client for a profile's tenant.
 func openDirectory(ctx context.Context, c *config.Config, profile string, env *Env, log *slog.Logger) (*graph.Client, *foyer.Tenant, error) {
-	name, t, err := tenantOf(c, profile)
+	name, _, err := tenantOf(c, profile)
 	if err != nil {
 		return nil, nil, err
 	}
+	return openTenant(ctx, c, name, env, log)
+}
+
+// openTenant builds the Graph client for a configured tenant and signs in.
+func openTenant(ctx context.Context, c *config.Config, name string, env *Env, log *slog.Logger) (*graph.Client, *foyer.Tenant, error) {
+	t := c.Tenants[name]
 	dir, err := graph.New(ctx, graphOptions(c, t, env, log, env.Clock))
 	if err != nil {
 		return nil, nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/foyer-dev/foyer"
+)
+
+// Lifecycle is a tenant's lifecycle: section: the rules foyer sweep
+// applies to every guest of the tenant. It is tenant-wide, not per
+// profile: a guest may hold several profiles, and what a sweep reads
+// (sign-in activity) is the guest's, not a profile's.
+type Lifecycle struct {
+	Stale   Stale   `yaml:"stale,omitempty"`
+	Exclude Exclude `yaml:"exclude,omitempty"`
+	Cap     Cap     `yaml:"cap,omitempty"`
+}
+
+// Stale says which guests are stale; 0 turns a rule off.
+type Stale struct {
+	NeverRedeemedDays int `yaml:"never_redeemed_days,omitempty"`  // still PendingAcceptance this many days after the invitation
+	NoSignInDays      int `yaml:"no_sign_in_days,omitempty"`      // no sign-in (or, never signed in, created) this many days ago
+	NewGuestGraceDays int `yaml:"new_guest_grace_days,omitempty"` // guests younger than this are left alone by no_sign_in_days
+}
+
+// Exclude names guests a sweep never acts on.
+type Exclude struct {
+	Users  []string `yaml:"users,omitempty"`  // addresses or object ids
+	Groups []string `yaml:"groups,omitempty"` // object ids of groups whose members (nested too) are left alone
+}
+
+// Cap is the blast-radius cap: a sweep acting on more guests than either
+// bound stops before acting. 0 turns a bound off.
+type Cap struct {
+	Max      int     `yaml:"max,omitempty"`
+	MaxShare float64 `yaml:"max_share,omitempty"` // of all guests, 0 to 1: 0.05 is 5 %
+}
+
+// SweepRules returns the rules as the root package decides with them.
+func (l *Lifecycle) SweepRules() foyer.SweepRules {
+	if l == nil {
+		return foyer.SweepRules{}
+	}
+	return foyer.SweepRules{
+		NeverRedeemedDays: l.Stale.NeverRedeemedDays, NoSignInDays: l.Stale.NoSignInDays,
+		NewGuestGraceDays: l.Stale.NewGuestGraceDays,
+		Cap:               foyer.SweepCap{Max: l.Cap.Max, MaxShare: l.Cap.MaxShare},
+	}
+}
+
+func (c *Config) checkLifecycle(k *checker, at, tenant string, l *Lifecycle) {
+	if l == nil {
+		return
+	}
+	at += ".lifecycle"
+	for key, n := range map[string]int{"never_redeemed_days": l.Stale.NeverRedeemedDays, "no_sign_in_days": l.Stale.NoSignInDays, "new_guest_grace_days": l.Stale.NewGuestGraceDays} {
+		if n < 0 || n > 36500 {
+			k.add(at+".stale."+key, "tenant %s: lifecycle.stale.%s must be between 0 (off) and 36500 days", tenant, key)
+		}
+	}
+	if l.Stale.NeverRedeemedDays == 0 && l.Stale.NoSignInDays == 0 {
+		k.add(at, "tenant %s: lifecycle has no rule: set stale.never_redeemed_days or stale.no_sign_in_days", tenant)
+	}
+	if l.Cap.Max < 0 {
+		k.add(at+".cap.max", "tenant %s: lifecycle.cap.max may not be negative", tenant)
+	}
+	if l.Cap.MaxShare < 0 || l.Cap.MaxShare > 1 {
+		k.add(at+".cap.max_share", "tenant %s: lifecycle.cap.max_share is a share of all guests between 0 and 1 (0.05 is 5 %%), not %v", tenant, l.Cap.MaxShare)
+	}
+	for i, u := range l.Exclude.Users {
+		u = strings.TrimSpace(u)
+		if _, err := foyer.ParseAddress(u); err != nil && !guidPattern.MatchString(u) {
+			k.add(fmt.Sprintf("%s.exclude.users[%d]", at, i), "tenant %s: lifecycle.exclude.users: %q is neither an address nor an object id", tenant, u)
+		}
+	}
+	for i, g := range l.Exclude.Groups {
+		if !guidPattern.MatchString(strings.TrimSpace(g)) {
+			k.add(fmt.Sprintf("%s.exclude.groups[%d]", at, i), "tenant %s: lifecycle.exclude.groups: %q is not a group's object id (a GUID)", tenant, g)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package config_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/config"
+)
+
+const lifecycleHead = `tenants:
+  t:
+    tenant_id: 11111111-2222-3333-4444-555555555555
+    client_id: 66666666-7777-8888-9999-000000000000
+    credential: {type: client_secret, secret_env: S}
+`
+
+const lifecycleTail = `profiles:
+  p:
+    redirect_url: https://app.example
+`
+
+func TestLifecycle(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		block string
+		want  [][]string // fragments of problems, each with its place
+		rules foyer.SweepRules
+		users []string
+	}{
+		{name: "valid", block: `    lifecycle:
+      stale: {never_redeemed_days: 30, no_sign_in_days: 90, new_guest_grace_days: 14}
+      exclude:
+        users: [ceo@partner.example, 0a1b2c3d-1111-2222-3333-444444444444]
+        groups: [0a1b2c3d-5555-6666-7777-888888888888]
+      cap: {max: 50, max_share: 0.05}
+`, rules: foyer.SweepRules{NeverRedeemedDays: 30, NoSignInDays: 90, NewGuestGraceDays: 14, Cap: foyer.SweepCap{Max: 50, MaxShare: 0.05}},
+			users: []string{"ceo@partner.example", "0a1b2c3d-1111-2222-3333-444444444444"}},
+		{name: "whole-number share", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      cap: {max_share: 1}
+`, rules: foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{MaxShare: 1}}},
+		{name: "every problem with its place", block: `    lifecycle:
+      stale: {never_redeemed_days: -1, no_sign_in_dayz: 90}
+      exclude:
+        users: [not an address]
+        groups: [Partners]
+      cap: {max: -3, max_share: 5}
+`, want: [][]string{
+			{"foyer.yaml:7:36:", "never_redeemed_days", "between 0"},
+			{"foyer.yaml:7:40:", `unknown key "no_sign_in_dayz"`, `did you mean "no_sign_in_days"?`},
+			{"foyer.yaml:9:17:", "exclude.users", "neither an address nor an object id"},
+			{"foyer.yaml:10:18:", "exclude.groups", "object id"},
+			{"foyer.yaml:11:18:", "cap.max", "negative"},
+			{"foyer.yaml:11:33:", "max_share", "between 0 and 1"},
+		}},
+		{name: "a share that is not a number", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      cap: {max_share: lots}
+`, want: [][]string{{"foyer.yaml:8:24:", "max_share", "want a number"}}},
+		{name: "no rule", block: `    lifecycle:
+      cap: {max: 5}
+`, want: [][]string{{"foyer.yaml:7:", "lifecycle has no rule"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Parse("foyer.yaml", []byte(lifecycleHead+tc.block+lifecycleTail))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := c.Tenants["t"].Lifecycle
+				if got := l.SweepRules(); got != tc.rules {
+					t.Errorf("rules = %+v, want %+v", got, tc.rules)
+				}
+				if strings.Join(l.Exclude.Users, ",") != strings.Join(tc.users, ",") {
+					t.Errorf("exclude.users = %v, want %v", l.Exclude.Users, tc.users)
+				}
+				return
+			}
+			var ps config.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("error %v is not Problems", err)
+			}
+			for _, w := range tc.want {
+				found := false
+				for _, p := range ps {
+					ok := true
+					for _, frag := range w {
+						ok = ok && strings.Contains(p.String(), frag)
+					}
+					found = found || ok
+				}
+				if !found {
+					t.Errorf("no problem with %q among:\n%v", w, ps)
+				}
+			}
+		})
+	}
+}
