@@ -88,6 +88,59 @@ type Queue interface {
 	// Subscribe returns a channel of job events of the given kinds (see
 	// river.EventKind) and a function to stop the subscription.
 	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+
+	// The jobs an operator looks at and acts on (foyer jobs). They go
+	// through River's own calls (JobListTx, JobRetryTx, JobCancelTx),
+	// inside a ledger transaction so that a retry can be refused by what
+	// the ledger holds, in the same transaction.
+
+	// ListJobsTx returns the jobs matching f, newest first.
+	ListJobsTx(ctx context.Context, tx Tx, f JobFilter) ([]Job, error)
+	// RetryJobTx makes a job that failed for good (discarded), was
+	// cancelled, or waits for its next attempt (retryable) available to
+	// run now, one more attempt allowed if it had used them all.
+	// ENOTFOUND if there is no such job; ECONFLICT if it is still live
+	// (available, pending, running, scheduled), completed its work, or its
+	// arguments name a run row that already has a result (running it
+	// again would act on a row whose outcome is recorded).
+	RetryJobTx(ctx context.Context, tx Tx, id int64) (Job, error)
+	// DiscardJobTx stops a job for good: one waiting to run is cancelled
+	// at once; a running one is asked to stop (its context is cancelled
+	// by the process running it) and ends cancelled if it fails. River
+	// names the final state "cancelled"; it has no call that discards.
+	// Discarding a job that already ended cancelled or discarded changes
+	// nothing. ENOTFOUND if there is no such job; ECONFLICT if it
+	// completed.
+	DiscardJobTx(ctx context.Context, tx Tx, id int64) (Job, error)
+}
+
+// Job is one of River's jobs, as an operator sees it.
+type Job struct {
+	ID          int64
+	Kind        string
+	Queue       string
+	State       rivertype.JobState
+	Attempt     int // attempts made
+	MaxAttempts int
+	LastError   string // River's record of the last failed attempt
+	// What the job belongs to, from its arguments (the keys foyer's jobs
+	// use: run_id, line, request_id); empty or zero when they have none.
+	RunID     string
+	Line      int
+	RequestID string
+	CreatedAt time.Time
+	// At is when the job last changed: when it ended, else when it was
+	// last attempted, else when it is scheduled to run.
+	At time.Time
+}
+
+// JobFilter selects jobs. Zero fields match everything.
+type JobFilter struct {
+	States []rivertype.JobState
+	Queues []string
+	Kinds  []string
+	IDs    []int64
+	Limit  int // at most this many (0: 100)
 }
 
 // Runs are executions of bulk changes and their rows.
@@ -176,6 +229,9 @@ type Jobs interface {
 	// scheduled time available now, and returns how many there were: a
 	// new process sends the reports an earlier one still owes at once.
 	WakeJobs(ctx context.Context, queue string) (int, error)
+	// RunRowResult returns the result recorded for a row of a run, empty
+	// while it has none; ENOTFOUND if there is no such row.
+	RunRowResult(ctx context.Context, runID string, line int) (foyer.Result, error)
 }
 
 // Delivery is the delivery of a finished run's report through one channel.

@@ -17,6 +17,8 @@ var jobsCases = []testCase{
 	{"Reclaim", testReclaimJobs},
 	{"Blocks", testBlocks},
 	{"Wake", testWakeJobs},
+	{"RunRowResult", testRunRowResult},
+	{"OperatorListRetryDiscard", testOperatorJobs},
 }
 
 // setJobState moves a job to a state by SQL, as River's own producer or

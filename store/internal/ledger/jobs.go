@@ -88,3 +88,15 @@ func (t *Tx) UnqueuedRunRows(ctx context.Context, runID string, after, limit int
 	}
 	return page, nil
 }
+
+func (t *Tx) RunRowResult(ctx context.Context, runID string, line int) (foyer.Result, error) {
+	var res string
+	err := t.c.QueryRow(ctx, `SELECT result FROM run_rows WHERE run_id = $1 AND line = $2`, runID, line).Scan(&res)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", foyer.Errorf(foyer.ENOTFOUND, "run %s has no line %d", runID, line)
+	case err != nil:
+		return "", fmt.Errorf("read the result of line %d of run %s: %w", line, runID, err)
+	}
+	return foyer.Result(res), nil
+}
