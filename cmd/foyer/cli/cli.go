@@ -163,6 +163,7 @@ func commands() []func(*Env) *cobra.Command {
 		newProfiles,
 		newRuns,
 		newTenants,
+		newJobs,
 		newAPIKeys,
 		newServe,
 	}
