@@ -102,7 +102,8 @@ type Queue interface {
 	// ENOTFOUND if there is no such job; ECONFLICT if it is still live
 	// (available, pending, running, scheduled), completed its work, or its
 	// arguments name a run row that already has a result (running it
-	// again would act on a row whose outcome is recorded).
+	// again would act on a row whose outcome is recorded) or that names
+	// another job as its own (a resumed run gave the row a new job).
 	RetryJobTx(ctx context.Context, tx Tx, id int64) (Job, error)
 	// DiscardJobTx stops a job for good: one waiting to run is cancelled
 	// at once; a running one is asked to stop (its context is cancelled

@@ -85,6 +85,16 @@ func (q *Queue[TTx, TDriver]) RetryJobTx(ctx context.Context, t store.Tx, id int
 			return job, fmt.Errorf("retry job %d: %w", id, err)
 		case res != "":
 			return job, foyer.Errorf(foyer.ECONFLICT, "job %d is for line %d of run %s, which already has a result (%s): running it again would act on a row whose outcome is recorded", id, job.Line, job.RunID, res)
+		default:
+			// A resumed run gave the row a new job: this one would do
+			// nothing, and River's unique key may be the new job's.
+			other, err := t.RunRowJob(ctx, job.RunID, job.Line)
+			if err != nil {
+				return job, fmt.Errorf("retry job %d: %w", id, err)
+			}
+			if other != 0 && other != id {
+				return job, foyer.Errorf(foyer.ECONFLICT, "line %d of run %s is now job %d's, not job %d's: retry job %d instead", job.Line, job.RunID, other, id, other)
+			}
 		}
 	}
 	row, err = q.client.JobRetryTx(ctx, tx, id)
