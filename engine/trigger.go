@@ -93,38 +93,29 @@ func (TriggerArgs) InsertOpts() river.InsertOpts {
 // policy's backoff.
 const triggerAttempts = 10
 
-// TriggerStart is what starting a trigger did.
-type TriggerStart struct {
-	JobID int64
-	// Started is false when the delivery had started a run already: JobID
-	// is that delivery's job.
-	Started bool
-}
-
 // StartTrigger enqueues the job that starts the named trigger's run for
-// a delivery; the same delivery again starts nothing. ENOTFOUND for an
-// unknown trigger, EINVALID for an empty delivery id.
-func (e *Engine) StartTrigger(ctx context.Context, name, delivery string) (TriggerStart, error) {
+// a delivery, and returns the job's id; the same delivery again starts
+// nothing: started is false and jobID is the first delivery's job.
+// ENOTFOUND for an unknown trigger, EINVALID for an empty delivery id.
+func (e *Engine) StartTrigger(ctx context.Context, name, delivery string) (jobID int64, started bool, err error) {
 	if _, ok := e.Triggers[name]; !ok {
-		return TriggerStart{}, foyer.Errorf(foyer.ENOTFOUND, "no trigger is named %q", name)
+		return 0, false, foyer.Errorf(foyer.ENOTFOUND, "no trigger is named %q", name)
 	}
 	if delivery == "" || len(delivery) > 200 {
-		return TriggerStart{}, foyer.Errorf(foyer.EINVALID, "a delivery id of 1 to 200 characters is needed")
+		return 0, false, foyer.Errorf(foyer.EINVALID, "a delivery id of 1 to 200 characters is needed")
 	}
 	q, err := e.currentQueue()
 	if err != nil {
-		return TriggerStart{}, err
+		return 0, false, err
 	}
-	var st TriggerStart
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		id, inserted, err := q.InsertTx(ctx, tx, TriggerArgs{Trigger: name, Delivery: delivery}, nil)
-		if err != nil {
+		var err error
+		if jobID, started, err = q.InsertTx(ctx, tx, TriggerArgs{Trigger: name, Delivery: delivery}, nil); err != nil {
 			return fmt.Errorf("enqueue trigger %s: %w", name, err)
 		}
-		st = TriggerStart{JobID: id, Started: inserted}
 		return nil
 	})
-	return st, err
+	return jobID, started, err
 }
 
 type triggerWorker struct {

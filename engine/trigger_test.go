@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/foyer-dev/foyer/engine"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/web/hooks"
 )
 
 // memSources serves sources from memory, as files read whole.
@@ -124,21 +128,21 @@ func TestTriggerDeliveryOnce(t *testing.T) {
 			ctx := context.Background()
 			w := newTriggered(t, ledger, memSources{"in.csv": []byte(triggerCSV)},
 				engine.Trigger{Name: "drop", Profile: "partners", Source: "in.csv"})
-			first, err := w.eng.StartTrigger(ctx, "drop", "d-1")
-			if err != nil || !first.Started {
-				t.Fatalf("first delivery: %+v, %v", first, err)
+			first, started, err := w.eng.StartTrigger(ctx, "drop", "d-1")
+			if err != nil || !started {
+				t.Fatalf("first delivery: %v, %v", started, err)
 			}
-			again, err := w.eng.StartTrigger(ctx, "drop", "d-1")
-			if err != nil || again.Started || again.JobID != first.JobID {
-				t.Fatalf("the same delivery again: %+v, %v; want not started, job %d", again, err, first.JobID)
+			again, started, err := w.eng.StartTrigger(ctx, "drop", "d-1")
+			if err != nil || started || again != first {
+				t.Fatalf("the same delivery again: job %d, started %v, %v; want not started, job %d", again, started, err, first)
 			}
 			waitFor(t, "the trigger's run finishes", finished(t, w, "trigger:drop", 1))
 			// Once done, the same delivery still starts nothing.
-			if again, err := w.eng.StartTrigger(ctx, "drop", "d-1"); err != nil || again.Started {
-				t.Fatalf("the same delivery after its run: %+v, %v", again, err)
+			if _, started, err := w.eng.StartTrigger(ctx, "drop", "d-1"); err != nil || started {
+				t.Fatalf("the same delivery after its run: started %v, %v", started, err)
 			}
 			checkInvitedOnce(t, w, 3)
-			if _, err := w.eng.StartTrigger(ctx, "nope", "d-1"); foyer.ErrorCode(err) != foyer.ENOTFOUND {
+			if _, _, err := w.eng.StartTrigger(ctx, "nope", "d-1"); foyer.ErrorCode(err) != foyer.ENOTFOUND {
 				t.Errorf("unknown trigger: %v, want ENOTFOUND", err)
 			}
 		})
@@ -159,7 +163,7 @@ func TestTriggerSourceFails(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			w := newTriggered(t, ledgers["sqlite"], src, engine.Trigger{Name: "drop", Profile: "partners", Source: tc.source})
-			if _, err := w.eng.StartTrigger(ctx, "drop", "d-1"); err != nil {
+			if _, _, err := w.eng.StartTrigger(ctx, "drop", "d-1"); err != nil {
 				t.Fatal(err)
 			}
 			var detail string
@@ -225,9 +229,8 @@ func TestTriggerScheduleFiresOnce(t *testing.T) {
 	}
 	// A new leader enqueueing the same firing again (a restart during it)
 	// starts nothing: the firing is named for its time.
-	again, err := w.eng.StartTrigger(ctx, "nightly", "schedule:"+at.Format(time.RFC3339))
-	if err != nil || again.Started {
-		t.Fatalf("the same firing again: %+v, %v; want not started", again, err)
+	if _, started, err := w.eng.StartTrigger(ctx, "nightly", "schedule:"+at.Format(time.RFC3339)); err != nil || started {
+		t.Fatalf("the same firing again: started %v, %v; want not started", started, err)
 	}
 	checkInvitedOnce(t, w, 3)
 }
@@ -260,4 +263,47 @@ func TestLastFiring(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTriggerWebhook: a signed delivery to the webhook starts the
+// trigger's run, which invites the CSV's people once; the same delivery
+// again, a stale one or a forged one starts nothing.
+func TestTriggerWebhook(t *testing.T) {
+	t.Parallel()
+	w := newTriggered(t, ledgers["sqlite"], memSources{"in.csv": []byte(triggerCSV)},
+		engine.Trigger{Name: "drop", Profile: "partners", Source: "in.csv"})
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	h, err := hooks.New(hooks.Options{Starter: w.eng, Secrets: map[string][]byte{"drop": secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, rt := range h.Routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, rt.Handler)
+	}
+	post := func(at time.Time, delivery string, key []byte) int {
+		ts := strconv.FormatInt(at.Unix(), 10)
+		r := httptest.NewRequest("POST", "/hooks/run/drop", strings.NewReader("{}"))
+		r.Header.Set(hooks.HeaderTimestamp, ts)
+		r.Header.Set(hooks.HeaderDelivery, delivery)
+		r.Header.Set(hooks.HeaderSignature, "sha256="+hex.EncodeToString(hooks.Sign(key, ts, delivery, []byte("{}"))))
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	now := time.Now()
+	if got := post(now.Add(-10*time.Minute), "d-0", secret); got != http.StatusUnauthorized {
+		t.Errorf("stale delivery: %d, want 401", got)
+	}
+	if got := post(now, "d-0", []byte("not the secret, but long enough")); got != http.StatusUnauthorized {
+		t.Errorf("forged delivery: %d, want 401", got)
+	}
+	if got := post(now, "d-1", secret); got != http.StatusAccepted {
+		t.Fatalf("good delivery: %d, want 202", got)
+	}
+	if got := post(now, "d-1", secret); got != http.StatusOK {
+		t.Errorf("the same delivery again: %d, want 200 (nothing new started)", got)
+	}
+	waitFor(t, "the webhook's run finishes", finished(t, w, "trigger:drop", 1))
+	checkInvitedOnce(t, w, 3)
 }
