@@ -32,6 +32,7 @@ type Config struct {
 	Storage  *Storage            `yaml:"storage,omitempty"`
 	Serve    *Serve              `yaml:"serve,omitempty"`
 	Profiles map[string]*Profile `yaml:"profiles,omitempty"`
+	Triggers map[string]*Trigger `yaml:"triggers,omitempty"`
 
 	src      *source   // where each key is, for messages
 	warnings []Problem // see Warnings

@@ -55,6 +55,11 @@ func (c *Config) secretFileWarnings() []Problem {
 		files["$.serve.sign_in.credential.secret_file"] = c.Serve.SignIn.Credential.SecretFile
 		files["$.serve.sign_in.credential.certificate_file"] = c.Serve.SignIn.Credential.CertificateFile
 	}
+	for name, t := range c.Triggers {
+		if t != nil && t.Webhook != nil {
+			files["$.triggers."+name+".webhook.secret_file"] = t.Webhook.SecretFile
+		}
+	}
 	var ws []Problem
 	for _, at := range sortedKeys(files) {
 		if files[at] == "" {

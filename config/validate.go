@@ -91,6 +91,7 @@ func (c *Config) validate() Problems {
 	for _, name := range c.ProfileNames() {
 		c.checkProfile(k, name)
 	}
+	c.checkTriggers(k)
 	return k.ps
 }
 

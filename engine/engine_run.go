@@ -95,6 +95,10 @@ type Engine struct {
 	// Metrics, when set, is given the run time of every job attempt
 	// (NewMetrics; the caller registers it for /metrics).
 	Metrics *Metrics
+	// Triggers start runs without a terminal (trigger.go), by name;
+	// Sources opens their sources. Service mode only.
+	Triggers map[string]Trigger
+	Sources  Sources
 
 	mu      sync.Mutex
 	epoch   int64 // the lease generation while started
@@ -156,7 +160,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.serviceWorkers(workers, queues)
 	var periodic []*river.PeriodicJob
 	if e.Service {
-		periodic = e.purgeJobs()
+		periodic = append(e.purgeJobs(), e.triggerJobs()...)
 	}
 	q, err := e.Store.Queue(&river.Config{
 		Queues:       queues,

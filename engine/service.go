@@ -125,6 +125,7 @@ func (e *Engine) serviceWorkers(workers *river.Workers, queues map[string]river.
 	river.AddWorker(workers, &approverNoticeWorker{e: e})
 	river.AddWorker(workers, &announceWorker{e: e})
 	river.AddWorker(workers, &purgeWorker{e: e})
+	river.AddWorker(workers, &triggerWorker{e: e})
 	queues[queueIntake] = river.QueueConfig{MaxWorkers: 4}
 	queues[queueNotice] = river.QueueConfig{MaxWorkers: 4}
 }

@@ -96,6 +96,7 @@ func testRoutes(rc *reached) []web.Route {
 		{Method: "GET", Pattern: "/api/v1/openapi.json", Access: web.Public, Handler: rc.handler("openapi")},
 		{Method: "GET", Pattern: "/files/{path...}", Access: web.Public, Handler: rc.handler("files")},
 		{Method: "POST", Pattern: "/form", Access: web.Public, Handler: rc.handler("form")},
+		{Method: "POST", Pattern: "/hooks/run/{name}", Access: web.Public, Handler: rc.handler("hook")},
 		{Method: "GET", Pattern: "/form", Access: web.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `<input type="hidden" name="csrf" value="`+web.CSRFToken(r)+`">`)
 		})},
@@ -419,6 +420,20 @@ func TestCSRF(t *testing.T) {
 	r.Header.Set("X-Test-Principal", "app")
 	if w := f.do(r); w.Code != http.StatusOK {
 		t.Fatalf("API POST: status %d, want 200 without a CSRF token", w.Code)
+	}
+	// Nor are webhooks: they sign their bodies (the handler checks that),
+	// and get no cookie. A form elsewhere still needs its token.
+	r = httptest.NewRequest("POST", "/hooks/run/nightly", strings.NewReader(`{}`))
+	w := f.do(r)
+	if w.Code != http.StatusOK || !f.rc.ran("hook") {
+		t.Fatalf("webhook POST: status %d, want 200 without a CSRF token", w.Code)
+	}
+	if c := w.Header().Values("Set-Cookie"); len(c) > 0 {
+		t.Errorf("a webhook's answer sets cookies: %q", c)
+	}
+	r = httptest.NewRequest("POST", "/hooks-not/run", strings.NewReader(`{}`))
+	if w := f.do(r); w.Code == http.StatusOK {
+		t.Errorf("POST /hooks-not/run: status %d; only /hooks/ is exempt", w.Code)
 	}
 }
 

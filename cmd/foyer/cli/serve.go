@@ -161,6 +161,11 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 	if len(mailers) > 0 {
 		eng.Mailer = mailers
 	}
+	if eng.Triggers, err = serveTriggers(c, env, profiles); err != nil {
+		sv.close()
+		return nil, withCode(ExitError, err)
+	}
+	eng.Sources = inputSources{c: c, env: env}
 	sv.engine = eng
 	if sv.web, err = buildWeb(ctx, c, st, ct, eng, ledger, profiles, env, log); err != nil {
 		sv.close()
@@ -310,7 +315,11 @@ func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct
 	if err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("request page: %w", err))
 	}
-	routes := append(append(page.Routes(), adm.Routes()...), apiH.Routes()...)
+	hk, err := triggerHooks(c, env, eng, log.With("component", "hooks"))
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("webhooks: %w", err))
+	}
+	routes := append(append(append(page.Routes(), adm.Routes()...), apiH.Routes()...), hk.Routes()...)
 	metrics := web.NewMetrics()
 	if eng.Metrics != nil {
 		if err := metrics.Register(eng.Metrics); err != nil {

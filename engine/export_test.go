@@ -1,0 +1,4 @@
+package engine
+
+// LastFiring is lastFiring, for the tests of schedules.
+var LastFiring = lastFiring
