@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -101,6 +102,15 @@ func (w *serveWorld) waitState(t *testing.T, id string, want foyer.State) foyer.
 // mail waits for a message to addr whose subject contains subject.
 func (w *serveWorld) mail(t *testing.T, addr, subject string) *smtptest.Parsed {
 	t.Helper()
+	return w.mailWhere(t, addr, fmt.Sprintf("about %q", subject), func(p *smtptest.Parsed) bool {
+		return strings.Contains(p.Subject(), subject)
+	})
+}
+
+// mailWhere waits for a message to addr that match accepts; what says
+// what was awaited, for the failure.
+func (w *serveWorld) mailWhere(t *testing.T, addr, what string, match func(*smtptest.Parsed) bool) *smtptest.Parsed {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for n := 1; ; n++ {
@@ -113,12 +123,12 @@ func (w *serveWorld) mail(t *testing.T, addr, subject string) *smtptest.Parsed {
 			if perr != nil {
 				t.Fatal(perr)
 			}
-			if strings.Contains(p.Subject(), subject) {
+			if match(p) {
 				return p
 			}
 		}
 		if err != nil {
-			t.Fatalf("no email to %s about %q after 30 s; %d messages arrived", addr, subject, len(ms))
+			t.Fatalf("no email to %s %s after 30 s; %d messages arrived", addr, what, len(ms))
 		}
 		n = len(ms)
 	}

@@ -3,10 +3,10 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/notify"
+	"github.com/foyer-dev/foyer/notify/email/smtptest"
 	"github.com/foyer-dev/foyer/notify/notifytest"
 	"github.com/foyer-dev/foyer/notify/slack"
 	"github.com/foyer-dev/foyer/notify/teams"
@@ -100,27 +101,9 @@ func (c *channel) count(want string) int {
 // whose text contains text.
 func (w *serveWorld) mailWith(t *testing.T, addr, subject, text string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for n := 1; ; n++ {
-		ms, err := w.smtp.Wait(ctx, n)
-		for _, m := range ms {
-			if !slices.ContainsFunc(m.To, func(to string) bool { return strings.EqualFold(to, addr) }) {
-				continue
-			}
-			p, perr := m.Parse()
-			if perr != nil {
-				t.Fatal(perr)
-			}
-			if strings.Contains(p.Subject(), subject) && strings.Contains(p.Text, text) {
-				return
-			}
-		}
-		if err != nil {
-			t.Fatalf("no email to %s about %q with %q after 30 s; %d messages arrived", addr, subject, text, len(ms))
-		}
-		n = len(ms)
-	}
+	w.mailWhere(t, addr, fmt.Sprintf("about %q with %q", subject, text), func(p *smtptest.Parsed) bool {
+		return strings.Contains(p.Subject(), subject) && strings.Contains(p.Text, text)
+	})
 }
 
 // TestApproversAndChannelsAreTold: a stage named by group emails every
