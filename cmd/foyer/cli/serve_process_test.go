@@ -16,6 +16,7 @@ import (
 	"github.com/foyer-dev/foyer/cmd/foyer/cli"
 	"github.com/foyer-dev/foyer/notify/email/smtptest"
 	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/chaos"
 	"github.com/foyer-dev/foyer/sim/simtest"
 )
 
@@ -25,31 +26,8 @@ import (
 // invites nobody), takes a request through the API, stops on SIGTERM
 // with exit code 0, and finds the request again when started anew.
 func TestServeProcess(t *testing.T) {
-	needProcesses(t)
 	t.Parallel()
-	bin := foyerBinary(t)
-	s := simtest.Start(t, sim.Options{})
-	mail := smtptest.Start(t, smtptest.Options{})
-	dir := t.TempDir()
-	port := freePort(t)
-	config, _, _, err := cli.WriteServeSimFiles(s, dir, port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, dir, "smtp-password", mail.Password+"\n")
-	if err := os.Chmod(filepath.Join(dir, "smtp-password"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	text, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text = fmt.Appendf(text, "smtp:\n  host: %s\n  port: %d\n  from: access@contoso.example\n  username: %s\n  password_file: smtp-password\n  tls: starttls\n  ca_file: %s\n",
-		mail.Host, mail.Port, mail.Username, mail.CAFile)
-	if err := os.WriteFile(config, text, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
+	bin, s, dir, config := serveProcessWorld(t, sim.Options{}, nil)
 	keyOut, err := exec.Command(bin, "apikeys", "create", "crm", "--config", config).Output()
 	if err != nil {
 		t.Fatalf("apikeys create: %v", err)
@@ -105,6 +83,40 @@ func TestServeProcess(t *testing.T) {
 		t.Errorf("the request after a restart: %d %s", code, got)
 	}
 	again.stop(t)
+}
+
+// serveProcessWorld is an emulated tenant, a real SMTP server and the
+// configuration foyer demo --serve writes (with an smtp: section, and
+// edit's changes when edit is not nil), for tests that run foyer serve
+// processes.
+func serveProcessWorld(t *testing.T, o sim.Options, edit func(string) string) (bin string, s *sim.Server, dir, config string) {
+	t.Helper()
+	needProcesses(t)
+	bin = foyerBinary(t)
+	s = simtest.Start(t, o)
+	mail := smtptest.Start(t, smtptest.Options{})
+	dir = t.TempDir()
+	config, _, _, err := cli.WriteServeSimFiles(s, dir, freePort(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "smtp-password", mail.Password+"\n")
+	if err := os.Chmod(filepath.Join(dir, "smtp-password"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		text = []byte(edit(string(text)))
+	}
+	text = fmt.Appendf(text, "smtp:\n  host: %s\n  port: %d\n  from: access@contoso.example\n  username: %s\n  password_file: smtp-password\n  tls: starttls\n  ca_file: %s\n",
+		mail.Host, mail.Port, mail.Username, mail.CAFile)
+	if err := os.WriteFile(config, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bin, s, dir, config
 }
 
 // serveProc is a running foyer serve process and where it answers.
@@ -164,4 +176,67 @@ func httpGet(t *testing.T, url, key string) (int, string) {
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(res.Body)
 	return res.StatusCode, b.String()
+}
+
+// TestServeKilledWithInvitationsInFlight: foyer serve is SIGKILLed while
+// the invitations of requests taken through the API are on their way (the
+// tenant carried them out, their answers held back, its list queries
+// lagging past the lookup grace). A new foyer serve takes the lease over
+// from the dead one, finishes every request, and the tenant counts each
+// person invited once.
+func TestServeKilledWithInvitationsInFlight(t *testing.T) {
+	t.Parallel()
+	bin, s, _, config := serveProcessWorld(t, sim.Options{ReplicationDelay: 8 * time.Second, AnswerDelay: 2 * time.Second,
+		Latency: chaos.Latency{Median: 2 * time.Millisecond, P99: 10 * time.Millisecond}},
+		func(text string) string {
+			// Requests from tailspin.example are approved by the policy,
+			// so the API's requests go straight to their invitations.
+			return strings.Replace(text, "    approval:\n      stages:", "    approval:\n      auto_domains: [tailspin.example]\n      stages:", 1) +
+				"pacing:\n  lookup_grace: 1s\n"
+		})
+	keyOut, err := exec.Command(bin, "apikeys", "create", "crm", "--config", config).Output()
+	if err != nil {
+		t.Fatalf("apikeys create: %v", err)
+	}
+	key := strings.TrimSpace(string(keyOut))
+
+	serve := startServeProc(t, bin, config)
+	var emails, ids []string
+	for i := range 16 {
+		email := fmt.Sprintf("p%02d@tailspin.example", i)
+		body := fmt.Sprintf(`{"email":%q,"display_name":"P %d","profile":"requests","answers":{"project":"Apollo"}}`, email, i)
+		req, err := http.NewRequest("POST", serve.url+"/api/v1/invitations", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var made struct{ ID string }
+		err = json.NewDecoder(res.Body).Decode(&made)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST /api/v1/invitations for %s: %d %v", email, res.StatusCode, err)
+		}
+		emails, ids = append(emails, email), append(ids, made.ID)
+	}
+	eventually(t, time.Minute, "invitations reach the tenant", func() bool { return invitations(s) >= 4 })
+	if err := serve.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	serve.wait(t, 10*time.Second)
+	t.Logf("killed with %d invitations carried out", invitations(s))
+
+	again := startServeProc(t, bin, config)
+	for _, id := range ids {
+		eventually(t, 2*time.Minute, "request "+id+" is invited", func() bool {
+			_, body := httpGet(t, again.url+"/api/v1/requests/"+id, key)
+			return strings.Contains(body, `"state":"invited"`)
+		})
+	}
+	again.stop(t)
+	invitedOnce(t, s, emails)
 }
