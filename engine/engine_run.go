@@ -99,6 +99,9 @@ type Engine struct {
 	// Sources opens their sources. Service mode only.
 	Triggers map[string]Trigger
 	Sources  Sources
+	// triggerLocks holds, by trigger name, a channel of one slot: the
+	// blobs and files of one trigger are applied one at a time.
+	triggerLocks sync.Map
 
 	mu      sync.Mutex
 	epoch   int64 // the lease generation while started
