@@ -33,6 +33,9 @@ type Config struct {
 	Serve    *Serve              `yaml:"serve,omitempty"`
 	Profiles map[string]*Profile `yaml:"profiles,omitempty"`
 	Triggers map[string]*Trigger `yaml:"triggers,omitempty"`
+	// EventGrid authenticates Azure Event Grid's deliveries to
+	// /hooks/eventgrid (trigger.go).
+	EventGrid *EventGrid `yaml:"event_grid,omitempty"`
 
 	src      *source   // where each key is, for messages
 	warnings []Problem // see Warnings
