@@ -315,7 +315,10 @@ func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct
 	if err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("request page: %w", err))
 	}
-	hk, err := triggerHooks(c, env, eng, log.With("component", "hooks"))
+	entra := func(aud string) *api.Entra {
+		return &api.Entra{TenantID: ct.TenantID, AuthorityHost: authority, Audiences: []string{aud}, Client: httpClient}
+	}
+	hk, err := triggerHooks(ctx, c, env, eng, entra, log.With("component", "hooks"))
 	if err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("webhooks: %w", err))
 	}
