@@ -126,10 +126,15 @@ func (e *Engine) scanPrefix(ctx context.Context, t Trigger, delivery string) err
 // in a version is recorded as seen; one found again in the same version
 // at least half the scan interval later has stopped growing, and is
 // applied.
+//
+// A folder that cannot be read is logged, and the scan ends: the next one,
+// an interval later, tries again (retrying each scan as well would pile
+// up jobs while a share is down).
 func (e *Engine) scanWatch(ctx context.Context, t Trigger, delivery string) error {
 	items, err := e.list(ctx, t, t.Watch)
 	if err != nil {
-		return err
+		e.Log.Error("trigger: the watched folder cannot be read; the next scan tries again", "trigger", t.Name, "folder", t.Watch, "err", err)
+		return nil
 	}
 	unlock, err := e.lockTrigger(ctx, t.Name)
 	if err != nil {

@@ -51,11 +51,11 @@ type serveE2E struct {
 	sim      *sim.Server
 	mail     *smtptest.Server
 	clock    *offsetClock
-	url      string // foyer serve's public URL
-	dir      string // the configuration's directory
-	config   string // the configuration's path
-	approver string // in the approvers group, stage 1
-	password string // every employee's
+	url      string      // foyer serve's public URL
+	dir      string      // the configuration's directory
+	config   string      // the configuration's path
+	approver string      // in the approvers group, stage 1
+	password string      // every employee's
 	log      *hookWriter // foyer serve's log
 }
 
