@@ -17,6 +17,9 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/cmd/foyer/cli"
+	"github.com/foyer-dev/foyer/config"
 	"github.com/foyer-dev/foyer/web/hooks"
 )
 
@@ -251,5 +254,49 @@ func TestServeWatchedFolder(t *testing.T) {
 	}
 	if n := strings.Count(w.log.String(), "trigger started a run"); n != 2 {
 		t.Errorf("%d runs started, want 2", n)
+	}
+}
+
+const listConfig = "tenants: {t: {tenant_id: 6c1e3a52-0000-4000-8000-000000000001, client_id: 6c1e3a52-0000-4000-8000-000000000002, credential: {type: azure_cli}}}\n" +
+	"profiles: {p: {redirect_url: https://app.example}}\n"
+
+// TestListInputs: a blob prefix lists its blobs in Azurite, with their
+// ETags; a folder its regular files, whose version changes as they grow.
+func TestListInputs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFile(t, dir, "a.csv", "email\n")
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse(filepath.Join(dir, "foyer.yaml"), []byte(listConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := cli.ListInputs(ctx, c, dir)
+	if err != nil || len(items) != 1 || items[0].Spec != filepath.Join(dir, "a.csv") || items[0].Size != 6 {
+		t.Fatalf("the folder: %+v, %v; want a.csv alone", items, err)
+	}
+	appendFile(t, filepath.Join(dir, "a.csv"), "ana@fabrikam.example\n")
+	again, err := cli.ListInputs(ctx, c, dir)
+	if err != nil || len(again) != 1 || again[0].Version == items[0].Version {
+		t.Errorf("after a.csv grew: %+v, %v; want a new version", again, err)
+	}
+	if _, err := cli.ListInputs(ctx, c, filepath.Join(dir, "gone")); foyer.ErrorCode(err) != foyer.ENOTFOUND {
+		t.Errorf("a missing folder: %v, want not_found", err)
+	}
+
+	cs := startAzurite(t)
+	etag := uploadBlob(t, cs, "drops", "partners/b.csv", "email\n")
+	uploadBlob(t, cs, "drops", "other.csv", "email\n")
+	writeFile(t, dir, "storage", cs+"\n")
+	c, err = config.Parse(filepath.Join(dir, "foyer.yaml"), []byte(listConfig+"storage: {connection_string_file: storage}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := cli.ListInputs(ctx, c, "azblob://drops/partners/")
+	if err != nil || len(blobs) != 1 || blobs[0].Spec != "azblob://drops/partners/b.csv" || blobs[0].Version != etag || blobs[0].Size != 6 {
+		t.Errorf("the prefix: %+v, %v; want partners/b.csv in version %s", blobs, err, etag)
 	}
 }
