@@ -54,3 +54,18 @@ func TestBlobOf(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseEvents reads a BlobCreated delivery in the Event Grid
+// schema, as each event's POST does.
+func BenchmarkParseEvents(b *testing.B) {
+	body, err := os.ReadFile("testdata/eventgrid-blobcreated.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := parseEvents("application/json", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
