@@ -15,11 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/cmd/foyer/cli"
 	"github.com/foyer-dev/foyer/config"
+	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/simtest"
 	"github.com/foyer-dev/foyer/web/hooks"
 )
 
@@ -134,7 +137,7 @@ func TestServeEventGrid(t *testing.T) {
 	}
 	w := startServeE2E(t, func(c string) string {
 		return c + "storage: {connection_string_file: " + filepath.Join(dir, "storage") + "}\n" +
-			"event_grid: {key_file: " + filepath.Join(dir, "eg-key") + "}\n" +
+			"event_grid: {key_file: " + filepath.Join(dir, "eg-key") + ", audience: api://foyer-events}\n" +
 			"triggers:\n  drops:\n    profile: requests\n    source: azblob://drops/partners/\n    event_grid: true\n"
 	})
 	post := func(query string, body []byte, header ...string) *http.Response {
@@ -186,10 +189,23 @@ func TestServeEventGrid(t *testing.T) {
 		t.Fatalf("the event again: %d", resp.StatusCode)
 	}
 	until(t, "both people are invited", func() bool { return len(w.sim.Stats().InvitationsByEmail) == 2 })
-	// Another event for the same version: the ledger knows it was applied.
+	// Another event for the same version, delivered with Event Grid's
+	// Entra token instead of the key: the ledger knows it was applied.
+	// Tokens of an app without the role, or for another audience, are
+	// refused.
+	grid, idle := eventGridApps(t, w)
 	other := bytes.ReplaceAll(event, []byte("831e1650-001e-001b-66ab-eeb76e069631"), []byte("831e1650-001e-001b-66ab-eeb76e069632"))
-	if resp := post("?key="+key, other, hooks.HeaderEventType, "Notification"); resp.StatusCode != 200 {
-		t.Fatalf("another event: %d", resp.StatusCode)
+	for name, tok := range map[string]string{
+		"without the role":   appToken(t, w, idle, "api://foyer-events/.default"),
+		"another audience":   appToken(t, w, grid, "https://graph.microsoft.com/.default"),
+		"not a token at all": "eyJhbGciOiJub25lIn0.e30.",
+	} {
+		if resp := post("", other, "Authorization", "Bearer "+tok, hooks.HeaderEventType, "Notification"); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a token %s: %d, want 401", name, resp.StatusCode)
+		}
+	}
+	if resp := post("", other, "Authorization", "Bearer "+appToken(t, w, grid, "api://foyer-events/.default"), hooks.HeaderEventType, "Notification"); resp.StatusCode != 200 {
+		t.Fatalf("another event, with Event Grid's token: %d", resp.StatusCode)
 	}
 	until(t, "the other event's job finds the version applied", func() bool {
 		return strings.Contains(w.log.String(), "this version was applied already")
@@ -202,6 +218,35 @@ func TestServeEventGrid(t *testing.T) {
 	if n := strings.Count(w.log.String(), "trigger started a run"); n != 1 {
 		t.Errorf("%d runs started, want 1", n)
 	}
+}
+
+// eventGridApps registers foyer's events app (an API with the Event Grid
+// role), Event Grid's service principal holding that role, and an app
+// holding nothing, in the emulated tenant.
+func eventGridApps(t *testing.T, w *serveE2E) (grid, idle sim.App) {
+	t.Helper()
+	if _, err := w.sim.AddApp(sim.App{DisplayName: "foyer events", IdentifierURIs: []string{"api://foyer-events"},
+		AppRoles: []sim.AppRole{{ID: "1b4f816e-5eaf-48b9-8613-7923830595ad", Value: "AzureEventGridSecureWebhookSubscriber", DisplayName: "Event Grid"}}}); err != nil {
+		t.Fatal(err)
+	}
+	grid, err := w.sim.AddApp(sim.App{DisplayName: "Microsoft.EventGrid", APIPermissions: map[string][]string{"api://foyer-events": {"AzureEventGridSecureWebhookSubscriber"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idle, err = w.sim.AddApp(sim.App{DisplayName: "idle"}); err != nil {
+		t.Fatal(err)
+	}
+	return grid, idle
+}
+
+// appToken gets an app-only token for scope from the emulated tenant.
+func appToken(t *testing.T, w *serveE2E, app sim.App, scope string) string {
+	t.Helper()
+	tok, err := simtest.SecretCredential(t, w.sim, app.ClientID, app.Secret).GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{scope}})
+	if err != nil {
+		t.Fatalf("token for %s: %v", app.DisplayName, err)
+	}
+	return tok.Token
 }
 
 // TestServeWatchedFolder: a file written in two parts into a watched
