@@ -19,19 +19,24 @@ import (
 
 // Triggers start runs in service mode without a terminal: a schedule
 // (a River periodic job, so it fires on the elected leader only, once
-// however many replicas run) or a signed webhook (web/hooks). Either
-// inserts a TriggerArgs job; its worker reads the trigger's source, plans
-// and records it as a run recorded by "trigger:NAME", and approves it,
-// unless the profile needs a second admin (then it waits in /admin/runs).
-// The approved run is worked by its RunArgs job, as any other.
+// however many replicas run), a signed or keyed webhook (web/hooks), an
+// Event Grid BlobCreated event (StartBlob), or a watched folder's scan (a
+// periodic job too). Each inserts a TriggerArgs job; its worker reads the
+// trigger's source (or the one blob an event names, or each new input
+// under a prefix or in the folder: trigger_items.go), plans and records
+// it as a run recorded by "trigger:NAME", and approves it, unless the
+// profile needs a second admin (then it waits in /admin/runs). The
+// approved run is worked by its RunArgs job, as any other.
 //
-// Once per delivery: TriggerArgs is unique by (trigger, delivery) among
-// jobs in every state River keeps, so a webhook delivery id given twice,
-// or a schedule's firing (the trigger's name and the firing's time)
-// enqueued twice, inserts one job and starts one run. River deletes
-// finished jobs after a day (its job cleaner): a delivery repeated later
-// than that would start a run again, which the webhook's five-minute
-// signature window refuses, and which a schedule never does.
+// Once per delivery: TriggerArgs is unique by its arguments among jobs in
+// every state River keeps, so a webhook delivery id given twice, an event
+// delivered twice, or a schedule's firing (the trigger's name and the
+// firing's time) enqueued twice, inserts one job and starts one run.
+// River deletes finished jobs after a day (its job cleaner): a delivery
+// repeated later than that would start a run again, which the signed
+// webhook's five-minute window refuses, and which a schedule never does;
+// blobs and watched files are remembered in the ledger by version, for
+// good.
 
 // Trigger is a way to start runs of a profile from a source.
 type Trigger struct {
