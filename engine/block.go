@@ -17,36 +17,60 @@ import (
 // that tenant, from any run and any process, and says so, until an operator
 // clears it (ClearBlock, `foyer tenants unblock`).
 
-// tenantKey is the name the tenant's block is recorded under.
-func (e *Engine) tenantKey() string {
-	if e.Tenant == "" {
+// tenantKey is the name a tenant's block is recorded under: its tenant id.
+func tenantKey(t *Tenant) string {
+	if t.ID == "" {
 		return "default"
 	}
-	return e.Tenant
+	return t.ID
 }
 
 // block records that Entra blocked the tenant's invitations.
-func (e *Engine) block(ctx context.Context, a ProvisionArgs, cause error) error {
+func (e *Engine) block(ctx context.Context, t *Tenant, a ProvisionArgs, cause error) error {
 	e.mu.Lock()
 	if e.blocked == nil {
-		e.blocked = blockedError(fmt.Sprintf("Entra blocked invitations into this tenant at line %d", a.Line))
+		e.blocked = map[string]bool{}
 	}
+	e.blocked[tenantKey(t)] = true
 	e.mu.Unlock()
 	ctx = context.WithoutCancel(ctx)
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		return tx.PutBlock(ctx, store.Block{Tenant: e.tenantKey(), RunID: a.RunID, Reason: e.safeMessage(cause)})
+		return tx.PutBlock(ctx, store.Block{Tenant: tenantKey(t), RunID: a.RunID, Reason: e.safeMessage(cause)})
 	})
 	if err != nil {
-		return fmt.Errorf("record that Entra blocked invitations: %w", err)
+		return fmt.Errorf("record that Entra blocked invitations into tenant %s: %w", t.Name, err)
 	}
 	e.Log.Error("Entra blocked invitations into this tenant; foyer sends no more until the block is cleared",
-		"tenant", e.tenantKey(), "line", a.Line, "err", cause)
+		"tenant", t.Name, "tenant_id", tenantKey(t), "line", a.Line, "err", cause)
+	return nil
+}
+
+// blockedErr refuses an invitation into a tenant this process saw blocked,
+// before it waits for its turn, unless the ledger says the block was
+// cleared since (foyer tenants unblock, from any process).
+func (e *Engine) blockedErr(ctx context.Context, t *Tenant) error {
+	e.mu.Lock()
+	seen := e.blocked[tenantKey(t)]
+	e.mu.Unlock()
+	if !seen {
+		return nil
+	}
+	b, err := e.tenantBlock(ctx, t)
+	switch {
+	case err != nil:
+		return err
+	case b != nil:
+		return blockedError(blockNotice(*b))
+	}
+	e.mu.Lock()
+	delete(e.blocked, tenantKey(t))
+	e.mu.Unlock()
 	return nil
 }
 
 // checkBlock refuses an invitation, in tx, if the tenant is blocked.
-func (e *Engine) checkBlock(ctx context.Context, tx store.Tx) error {
-	b, err := tx.TenantBlock(ctx, e.tenantKey())
+func (e *Engine) checkBlock(ctx context.Context, tx store.Tx, t *Tenant) error {
+	b, err := tx.TenantBlock(ctx, tenantKey(t))
 	switch foyer.ErrorCode(err) {
 	case foyer.ENOTFOUND:
 		return nil
@@ -58,10 +82,10 @@ func (e *Engine) checkBlock(ctx context.Context, tx store.Tx) error {
 }
 
 // tenantBlock returns the tenant's block, or nil.
-func (e *Engine) tenantBlock(ctx context.Context) (*store.Block, error) {
+func (e *Engine) tenantBlock(ctx context.Context, t *Tenant) (*store.Block, error) {
 	var b *store.Block
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		got, err := tx.TenantBlock(ctx, e.tenantKey())
+		got, err := tx.TenantBlock(ctx, tenantKey(t))
 		switch foyer.ErrorCode(err) {
 		case foyer.ENOTFOUND:
 			return nil
@@ -73,7 +97,7 @@ func (e *Engine) tenantBlock(ctx context.Context) (*store.Block, error) {
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read whether the tenant's invitations are blocked: %w", err)
+		return nil, fmt.Errorf("read whether the invitations into tenant %s are blocked: %w", t.Name, err)
 	}
 	return b, nil
 }
@@ -89,16 +113,37 @@ func blockNotice(b store.Block) string {
 		b.Tenant, b.Since.Format(time.RFC3339), b.Reason)
 }
 
-// Block returns the recorded block of the engine's tenant, or nil if its
-// invitations are not blocked.
-func (e *Engine) Block(ctx context.Context) (*store.Block, error) { return e.tenantBlock(ctx) }
+// Block returns the recorded block of the engine's only tenant, or nil if
+// its invitations are not blocked.
+func (e *Engine) Block(ctx context.Context) (*store.Block, error) { return e.BlockOf(ctx, "") }
 
-// ClearBlock forgets the tenant's block, once Microsoft support lifted it.
-// It reports whether there was one.
+// BlockOf returns the recorded block of the named tenant, or nil if its
+// invitations are not blocked.
+func (e *Engine) BlockOf(ctx context.Context, tenant string) (*store.Block, error) {
+	t, err := e.tenantNamed(tenant)
+	if err != nil {
+		return nil, err
+	}
+	return e.tenantBlock(ctx, t)
+}
+
+// ClearBlock forgets the block of the engine's only tenant, once Microsoft
+// support lifted it. It reports whether there was one.
 func (e *Engine) ClearBlock(ctx context.Context, actor string) (bool, error) {
+	return e.ClearBlockOf(ctx, "", actor)
+}
+
+// ClearBlockOf forgets the named tenant's block, once Microsoft support
+// lifted it. It reports whether there was one. Other processes see it
+// cleared at their tenant's next invitation.
+func (e *Engine) ClearBlockOf(ctx context.Context, tenant, actor string) (bool, error) {
+	t, err := e.tenantNamed(tenant)
+	if err != nil {
+		return false, err
+	}
 	cleared := false
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		err := tx.ClearBlock(ctx, e.tenantKey())
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		err := tx.ClearBlock(ctx, tenantKey(t))
 		switch foyer.ErrorCode(err) {
 		case foyer.ENOTFOUND:
 			return nil
@@ -107,13 +152,13 @@ func (e *Engine) ClearBlock(ctx context.Context, actor string) (bool, error) {
 			return err
 		}
 		cleared = true
-		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: actor, Op: "clear invitation block", Target: e.tenantKey()})
+		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: actor, Op: "clear invitation block", Target: tenantKey(t)})
 	})
 	if err != nil {
-		return false, fmt.Errorf("clear the invitation block of tenant %s: %w", e.tenantKey(), err)
+		return false, fmt.Errorf("clear the invitation block of tenant %s: %w", tenantKey(t), err)
 	}
 	e.mu.Lock()
-	e.blocked = nil
+	delete(e.blocked, tenantKey(t))
 	e.mu.Unlock()
 	return cleared, nil
 }

@@ -225,7 +225,11 @@ func checkCSV(ctx context.Context, in *Spooled) error {
 // planSource plans a spooled CSV against the profile, as foyer apply does
 // with its default reading options.
 func (e *Engine) planSource(ctx context.Context, p *foyer.Profile, in *Spooled, emit func(foyer.Row) error) error {
-	pl := &Planner{Dir: e.Dir, Profile: p}
+	t, err := e.TenantOf(p.Name)
+	if err != nil {
+		return err
+	}
+	pl := &Planner{Dir: t.Dir, Profile: p}
 	pre, err := pl.Prepare(ctx, nil)
 	if err != nil {
 		return err
@@ -237,7 +241,7 @@ func (e *Engine) planSource(ctx context.Context, p *foyer.Profile, in *Spooled, 
 	defer r.Close()
 	pl.Limits = pre.Limits
 	rows := func(yield func(foyer.Row) error) error {
-		o := source.Options{VerifiedDomains: pre.Verified, InternalDomains: e.InternalDomains, Profile: p}
+		o := source.Options{VerifiedDomains: pre.Verified, InternalDomains: t.InternalDomains, Profile: p}
 		_, err := source.Read(ctx, r, o, yield)
 		return err
 	}
