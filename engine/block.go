@@ -27,12 +27,7 @@ func tenantKey(t *Tenant) string {
 
 // block records that Entra blocked the tenant's invitations.
 func (e *Engine) block(ctx context.Context, t *Tenant, a ProvisionArgs, cause error) error {
-	e.mu.Lock()
-	if e.blocked == nil {
-		e.blocked = map[string]bool{}
-	}
-	e.blocked[tenantKey(t)] = true
-	e.mu.Unlock()
+	e.sawBlock(t)
 	ctx = context.WithoutCancel(ctx)
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		return tx.PutBlock(ctx, store.Block{Tenant: tenantKey(t), RunID: a.RunID, Reason: e.safeMessage(cause)})
@@ -43,6 +38,16 @@ func (e *Engine) block(ctx context.Context, t *Tenant, a ProvisionArgs, cause er
 	e.Log.Error("Entra blocked invitations into this tenant; foyer sends no more until the block is cleared",
 		"tenant", t.Name, "tenant_id", tenantKey(t), "line", a.Line, "err", cause)
 	return nil
+}
+
+// sawBlock remembers that the tenant's invitations are blocked.
+func (e *Engine) sawBlock(t *Tenant) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.blocked == nil {
+		e.blocked = map[string]bool{}
+	}
+	e.blocked[tenantKey(t)] = true
 }
 
 // blockedErr refuses an invitation into a tenant this process saw blocked,
@@ -62,10 +67,26 @@ func (e *Engine) blockedErr(ctx context.Context, t *Tenant) error {
 	case b != nil:
 		return blockedError(blockNotice(*b))
 	}
+	e.resume(t)
+	return nil
+}
+
+// invitationResumer is a directory client that stops inviting once Entra
+// blocked its tenant (the Graph client does) and can be told the block
+// was lifted.
+type invitationResumer interface {
+	ResumeInvitations()
+}
+
+// resume forgets that the tenant was blocked, here and in its directory
+// client.
+func (e *Engine) resume(t *Tenant) {
 	e.mu.Lock()
 	delete(e.blocked, tenantKey(t))
 	e.mu.Unlock()
-	return nil
+	if r, ok := t.Dir.(invitationResumer); ok {
+		r.ResumeInvitations()
+	}
 }
 
 // checkBlock refuses an invitation, in tx, if the tenant is blocked.
@@ -157,8 +178,6 @@ func (e *Engine) ClearBlockOf(ctx context.Context, tenant, actor string) (bool, 
 	if err != nil {
 		return false, fmt.Errorf("clear the invitation block of tenant %s: %w", tenantKey(t), err)
 	}
-	e.mu.Lock()
-	delete(e.blocked, tenantKey(t))
-	e.mu.Unlock()
+	e.resume(t)
 	return cleared, nil
 }

@@ -296,6 +296,12 @@ func (p *provisioning) invite(ctx context.Context) error {
 		// The whole attempt went waiting for the invitation's turn (a slow
 		// pace, such as a real tenant's first minutes): not a failure.
 		return river.JobSnooze(0)
+	case !gate.sent() && errors.Is(err, directory.ErrBlocked):
+		// The gate found the tenant blocked in the ledger (by another run
+		// or process): the tenant's next invitations are refused before
+		// they wait for their turn.
+		p.e.sawBlock(p.tenant)
+		return err
 	case !gate.sent():
 		return err // nothing was sent: refused before (an invalid invitation) or by the gate
 	case directory.OutcomeUnknown(err):
