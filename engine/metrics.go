@@ -33,7 +33,7 @@ type CallCounter interface {
 // registry (web.Metrics.Register).
 type Metrics struct {
 	store   store.Store
-	calls   CallCounter
+	calls   map[string]CallCounter // by tenant name
 	log     *slog.Logger
 	timeout time.Duration
 
@@ -47,7 +47,11 @@ var _ prometheus.Collector = (*Metrics)(nil)
 // MetricsOptions configure NewMetrics.
 type MetricsOptions struct {
 	Store store.Store // the ledger to count; required
-	Calls CallCounter // the directory client's counters; nil: none exported
+	// Calls is the directory client's counters, of an engine of one
+	// tenant (labelled tenant=""); nil: none exported. Tenants give each
+	// tenant's counters (Tenant.Calls), labelled with its name.
+	Calls   CallCounter
+	Tenants map[string]*Tenant
 	Log   *slog.Logger
 	// Timeout bounds the ledger's counting on a scrape; zero means 5s.
 	Timeout time.Duration
@@ -61,18 +65,28 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
+	calls := map[string]CallCounter{}
+	if o.Calls != nil {
+		calls[""] = o.Calls
+	}
+	for name, t := range o.Tenants {
+		if t != nil && t.Calls != nil {
+			calls[name] = t.Calls
+		}
+	}
+	tenant := []string{"tenant"}
 	return &Metrics{
-		store: o.Store, calls: o.Calls, log: o.Log, timeout: o.Timeout,
+		store: o.Store, calls: calls, log: o.Log, timeout: o.Timeout,
 		runs: prometheus.NewDesc("foyer_runs", "Runs in the ledger, by state.", []string{"state"}, nil),
 		rows: prometheus.NewDesc("foyer_run_rows", "Rows of runs that have a result, by result "+
 			"(finished runs and runs being applied).", []string{"result"}, nil),
 		requests: prometheus.NewDesc("foyer_requests", "Requests in the ledger, by state.", []string{"state"}, nil),
 		tallyOK: prometheus.NewDesc("foyer_ledger_tally_ok", "1 if the ledger was counted for this scrape, "+
 			"0 if counting failed (foyer_runs, foyer_run_rows and foyer_requests are then missing).", nil, nil),
-		graphCalls: prometheus.NewDesc("foyer_graph_requests_total", "Requests sent to Microsoft Graph, each try counted.", nil, nil),
+		graphCalls: prometheus.NewDesc("foyer_graph_requests_total", "Requests sent to Microsoft Graph, each try counted, by tenant.", tenant, nil),
 		graphThrottled: prometheus.NewDesc("foyer_graph_throttled_total",
-			"Answers 429 (too many requests) from Microsoft Graph, inner $batch answers included.", nil, nil),
-		graphRetries: prometheus.NewDesc("foyer_graph_retries_total", "Requests to Microsoft Graph tried again.", nil, nil),
+			"Answers 429 (too many requests) from Microsoft Graph, inner $batch answers included, by tenant.", tenant, nil),
+		graphRetries: prometheus.NewDesc("foyer_graph_retries_total", "Requests to Microsoft Graph tried again, by tenant.", tenant, nil),
 		jobs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "foyer_job_duration_seconds",
 			Help:    "How long a job's attempt ran, by job kind and outcome (completed, failed, snoozed, cancelled).",
@@ -86,7 +100,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.runs, m.rows, m.requests, m.tallyOK} {
 		ch <- d
 	}
-	if m.calls != nil {
+	if len(m.calls) > 0 {
 		ch <- m.graphCalls
 		ch <- m.graphThrottled
 		ch <- m.graphRetries
@@ -99,11 +113,11 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // the ledger's counting is bounded by the Timeout of MetricsOptions.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.collectLedger(ch)
-	if m.calls != nil {
-		c := m.calls.CallCounts()
-		ch <- prometheus.MustNewConstMetric(m.graphCalls, prometheus.CounterValue, float64(c.Requests))
-		ch <- prometheus.MustNewConstMetric(m.graphThrottled, prometheus.CounterValue, float64(c.Throttled))
-		ch <- prometheus.MustNewConstMetric(m.graphRetries, prometheus.CounterValue, float64(c.Retries))
+	for tenant, calls := range m.calls {
+		c := calls.CallCounts()
+		ch <- prometheus.MustNewConstMetric(m.graphCalls, prometheus.CounterValue, float64(c.Requests), tenant)
+		ch <- prometheus.MustNewConstMetric(m.graphThrottled, prometheus.CounterValue, float64(c.Throttled), tenant)
+		ch <- prometheus.MustNewConstMetric(m.graphRetries, prometheus.CounterValue, float64(c.Retries), tenant)
 	}
 	m.jobs.Collect(ch)
 }
