@@ -52,7 +52,7 @@ type MetricsOptions struct {
 	// tenant's counters (Tenant.Calls), labelled with its name.
 	Calls   CallCounter
 	Tenants map[string]*Tenant
-	Log   *slog.Logger
+	Log     *slog.Logger
 	// Timeout bounds the ledger's counting on a scrape; zero means 5s.
 	Timeout time.Duration
 }
