@@ -171,6 +171,7 @@ type runJSON struct {
 	ID         string               `json:"run_id"`
 	Kind       foyer.RunKind        `json:"kind"`
 	Profile    string               `json:"profile"`
+	Tenant     string               `json:"tenant,omitempty"`
 	Source     string               `json:"source"`
 	State      foyer.RunState       `json:"state"`
 	Saved      bool                 `json:"saved,omitempty"`
@@ -207,7 +208,7 @@ func runRunsList(cmd *cobra.Command, env *Env) error {
 	if format == "json" {
 		out := make([]runJSON, len(runs))
 		for i, r := range runs {
-			out[i] = runJSON{ID: r.ID, Kind: r.Kind, Profile: r.Profile, Source: r.Source, State: r.State(), Saved: r.Saved,
+			out[i] = runJSON{ID: r.ID, Kind: r.Kind, Profile: r.Profile, Tenant: r.Tenant, Source: r.Source, State: r.State(), Saved: r.Saved,
 				StartedAt: r.StartedAt, ApprovedBy: r.ApprovedBy, Rows: r.Summary.Rows, Actions: r.Summary.Actions, Results: r.Summary.Results}
 			if !r.FinishedAt.IsZero() {
 				out[i].FinishedAt = &r.FinishedAt
