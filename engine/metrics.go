@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +36,7 @@ type CallCounter interface {
 type Metrics struct {
 	store   store.Store
 	calls   map[string]CallCounter // by tenant name
+	tenants []string               // the tenants whose runs are always reported
 	log     *slog.Logger
 	timeout time.Duration
 
@@ -74,12 +77,19 @@ func NewMetrics(o MetricsOptions) *Metrics {
 			calls[name] = t.Calls
 		}
 	}
+	tenants := []string{}
+	for name := range o.Tenants {
+		tenants = append(tenants, name)
+	}
+	if len(tenants) == 0 {
+		tenants = append(tenants, "")
+	}
 	tenant := []string{"tenant"}
 	return &Metrics{
-		store: o.Store, calls: calls, log: o.Log, timeout: o.Timeout,
-		runs: prometheus.NewDesc("foyer_runs", "Runs in the ledger, by state.", []string{"state"}, nil),
-		rows: prometheus.NewDesc("foyer_run_rows", "Rows of runs that have a result, by result "+
-			"(finished runs and runs being applied).", []string{"result"}, nil),
+		store: o.Store, calls: calls, tenants: tenants, log: o.Log, timeout: o.Timeout,
+		runs: prometheus.NewDesc("foyer_runs", "Runs in the ledger, by tenant and state.", []string{"tenant", "state"}, nil),
+		rows: prometheus.NewDesc("foyer_run_rows", "Rows of runs that have a result, by tenant and result "+
+			"(finished runs and runs being applied).", []string{"tenant", "result"}, nil),
 		requests: prometheus.NewDesc("foyer_requests", "Requests in the ledger, by state.", []string{"state"}, nil),
 		tallyOK: prometheus.NewDesc("foyer_ledger_tally_ok", "1 if the ledger was counted for this scrape, "+
 			"0 if counting failed (foyer_runs, foyer_run_rows and foyer_requests are then missing).", nil, nil),
@@ -147,21 +157,31 @@ func (m *Metrics) collectLedger(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(m.tallyOK, prometheus.GaugeValue, 1)
-	gauges(ch, m.runs, metricRunStates, tl.Runs)
-	gauges(ch, m.rows, foyer.Results(), tl.Rows)
+	// Every tenant the engine acts on is reported, zeros included, and
+	// any other the ledger's runs name (a tenant no longer configured).
+	tenants := map[string]store.TenantTally{}
+	for _, name := range m.tenants {
+		tenants[name] = store.TenantTally{}
+	}
+	maps.Copy(tenants, tl.Tenants)
+	for name, tt := range tenants {
+		gauges(ch, m.runs, metricRunStates, tt.Runs, name)
+		gauges(ch, m.rows, foyer.Results(), tt.Rows, name)
+	}
 	gauges(ch, m.requests, metricRequestStates, tl.Requests)
 }
 
-// gauges sends one gauge per key: those of known, then any others counted.
-func gauges[K ~string](ch chan<- prometheus.Metric, d *prometheus.Desc, known []K, counts map[K]int) {
+// gauges sends one gauge per key: those of known, then any others counted;
+// labels come before the key.
+func gauges[K ~string](ch chan<- prometheus.Metric, d *prometheus.Desc, known []K, counts map[K]int, labels ...string) {
 	seen := map[K]bool{}
 	for _, k := range known {
 		seen[k] = true
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[k]), string(k))
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[k]), slices.Concat(labels, []string{string(k)})...)
 	}
 	for k, n := range counts {
 		if !seen[k] {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), string(k))
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), slices.Concat(labels, []string{string(k)})...)
 		}
 	}
 }

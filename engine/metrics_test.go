@@ -73,7 +73,7 @@ func TestMetrics(t *testing.T) {
 	if problems, err := testutil.CollectAndLint(m); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)
 	}
-	if got := gather(t, reg, "foyer_runs"); len(got) != 5 || got["state=finished"] != 0 {
+	if got := gather(t, reg, "foyer_runs"); len(got) != 5 || got["state=finished,tenant="] != 0 {
 		t.Errorf("foyer_runs of an empty ledger = %v, want five states at 0", got)
 	}
 
@@ -103,13 +103,13 @@ func TestMetrics(t *testing.T) {
 		<-tick.C
 	}
 
-	if got := gather(t, reg, "foyer_runs"); got["state=finished"] != 1 || got["state=applying"] != 0 {
+	if got := gather(t, reg, "foyer_runs"); got["state=finished,tenant="] != 1 || got["state=applying,tenant="] != 0 {
 		t.Errorf("foyer_runs = %v, want one finished run", got)
 	}
 	rowsGot := gather(t, reg, "foyer_run_rows")
 	for _, r := range foyer.Results() {
-		if rowsGot["result="+string(r)] != float64(run.Summary.Results[r]) {
-			t.Errorf("foyer_run_rows{result=%s} = %v, want the summary's %d", r, rowsGot["result="+string(r)], run.Summary.Results[r])
+		if rowsGot["result="+string(r)+",tenant="] != float64(run.Summary.Results[r]) {
+			t.Errorf("foyer_run_rows{result=%s} = %v, want the summary's %d", r, rowsGot["result="+string(r)+",tenant="], run.Summary.Results[r])
 		}
 	}
 	if got := gather(t, reg, "foyer_ledger_tally_ok"); got[""] != 1 {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
 	"github.com/foyer-dev/foyer/engine"
@@ -241,6 +243,17 @@ func testTenantsRunsGoToTheirOwn(t *testing.T, w *twoTenants) {
 	}
 	if got := w.invitations(); got["north"] != 5 || got["south"] != 6 {
 		t.Errorf("invitations at the end: %v; want north 5, south 6", got)
+	}
+	// /metrics counts each tenant's runs and rows under its name.
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(engine.NewMetrics(engine.MetricsOptions{Store: w.store, Tenants: w.eng.Tenants}))
+	runs := gather(t, reg, "foyer_runs")
+	if runs["state=finished,tenant=north"] != 3 || runs["state=finished,tenant=south"] != 2 {
+		t.Errorf("foyer_runs = %v; want north 3 finished, south 2", runs)
+	}
+	rows := gather(t, reg, "foyer_run_rows")
+	if rows["result=invited,tenant=north"] != 4 || rows["result=failed,tenant=north"] != 6 || rows["result=invited,tenant=south"] != 6 {
+		t.Errorf("foyer_run_rows = %v; want north 4 invited and 6 failed, south 6 invited", rows)
 	}
 }
 
