@@ -87,10 +87,14 @@ func (e *Engine) tenantFor(runTenant, profile string) (*Tenant, error) {
 	return e.TenantOf(profile)
 }
 
-// tenantNamed returns the named tenant. An engine of one tenant acts on
-// it whatever the name; an empty name is the only tenant, if there is one.
+// tenantNamed returns the named tenant; an empty name is the only tenant,
+// if there is one. The one tenant of the single-tenant fields is also
+// taken for any name when it has none itself (engines built in tests).
 func (e *Engine) tenantNamed(name string) (*Tenant, error) {
 	if len(e.Tenants) == 0 {
+		if name != "" && e.TenantName != "" && name != e.TenantName {
+			return nil, foyer.Errorf(foyer.EINVALID, "tenant %q is not one foyer acts on here (%s)", name, e.TenantName)
+		}
 		return e.single(), nil
 	}
 	if t, ok := e.Tenants[name]; ok && t != nil {

@@ -282,7 +282,9 @@ func TestTenantOf(t *testing.T) {
 		{"two, unknown profile", &engine.Engine{Tenants: two, Profiles: profiles}, "nobody", "", true},
 		{"one of Tenants, none named", &engine.Engine{Tenants: engine.OneTenant(&engine.Tenant{Name: "north"}), Profiles: profiles}, "none", "north", false},
 		{"one of Tenants, another named", &engine.Engine{Tenants: engine.OneTenant(&engine.Tenant{Name: "north"}), Profiles: profiles}, "s", "", true},
-		{"single-tenant fields", &engine.Engine{TenantName: "contoso", Profiles: profiles}, "west", "contoso", false},
+		{"single-tenant fields, none named", &engine.Engine{TenantName: "contoso", Profiles: profiles}, "none", "contoso", false},
+		{"single-tenant fields, another named", &engine.Engine{TenantName: "contoso", Profiles: profiles}, "west", "", true},
+		{"single-tenant fields without a name", &engine.Engine{Profiles: profiles}, "west", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.eng.TenantOf(tt.profile)
