@@ -20,7 +20,7 @@ func serveTriggers(c *config.Config, env *Env, profiles map[string]*foyer.Profil
 	for _, name := range c.TriggerNames() {
 		t := c.Triggers[name]
 		if profiles[t.Profile] == nil {
-			return nil, fmt.Errorf("%s: trigger %s: profile %s is not one foyer serve serves (serve.tenant)", c.Where("$.triggers."+name+".profile"), name, t.Profile)
+			return nil, fmt.Errorf("%s: trigger %s: profile %s is not one foyer serve serves", c.Where("$.triggers."+name+".profile"), name, t.Profile)
 		}
 		spec := t.Source
 		if t.SourceEnv != "" {
