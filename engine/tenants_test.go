@@ -301,3 +301,29 @@ func TestTenantOf(t *testing.T) {
 		})
 	}
 }
+
+// TestTenantsIntake: a request is checked against its profile's tenant:
+// an address in one tenant's internal domains is refused for that
+// tenant's profile as the organisation's own, and taken for the other's.
+func TestTenantsIntake(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newTwoTenants(t, ledgers["sqlite"], sim.Options{Seed: 1}, sim.Options{Seed: 2})
+	w.eng.Tenants["north"].InternalDomains = []string{"north-labs.example"}
+	w.eng.Service = true
+	if err := w.eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer w.eng.Stop(ctx)
+	_, err := w.eng.Submit(ctx, foyer.Submission{Profile: "north-partners", Email: "kim@north-labs.example", By: &adele})
+	if foyer.ErrorCode(err) != foyer.EFORBIDDEN || !strings.Contains(err.Error(), "organisation itself") {
+		t.Errorf("north's profile, an address of north's own: %v; want it refused as the organisation's", err)
+	}
+	rc, err := w.eng.Submit(ctx, foyer.Submission{Profile: "south-partners", Email: "kim@north-labs.example", By: &adele})
+	if err != nil {
+		t.Fatalf("south's profile, an address of north's own: %v; want it taken", err)
+	}
+	if rc.Request.Profile != "south-partners" {
+		t.Errorf("receipt %+v: want a request of south-partners", rc)
+	}
+}
