@@ -35,16 +35,6 @@ type Tenant struct {
 // OneTenant is the Tenants of an engine that acts on one tenant.
 func OneTenant(t *Tenant) map[string]*Tenant { return map[string]*Tenant{t.Name: t} }
 
-// tenants returns the tenants the engine acts on: Tenants, or the one
-// tenant the single-tenant fields describe (Dir, Tenant, TenantName,
-// InternalDomains) when Tenants is empty.
-func (e *Engine) tenants() map[string]*Tenant {
-	if len(e.Tenants) > 0 {
-		return e.Tenants
-	}
-	return OneTenant(e.single())
-}
-
 // single is the tenant the single-tenant fields describe.
 func (e *Engine) single() *Tenant {
 	return &Tenant{Name: e.TenantName, ID: e.Tenant, Dir: e.Dir, InternalDomains: e.InternalDomains}
