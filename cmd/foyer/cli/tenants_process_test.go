@@ -224,3 +224,73 @@ south-partners:
 		}
 	}
 }
+
+// TestApplyTwoTenants: foyer apply, one process per run, with a
+// configuration of two tenants: each run goes to its profile's tenant;
+// once Entra blocks one tenant, an apply into it invites nobody and says
+// why, while an apply into the other goes on; foyer tenants unblock lets
+// the next apply invite again.
+func TestApplyTwoTenants(t *testing.T) {
+	t.Parallel()
+	south := simtest.Start(t, sim.Options{Seed: 22})
+	bin, north, dir, config := processWorld(t, sim.Options{Seed: 21, InvitesPerMinute: 2}, "")
+	writeFile(t, dir, "south-ca.pem", string(south.CAPEM()))
+	writeFile(t, dir, "south-secret", south.ClientSecret()+"\n")
+	if err := os.Chmod(filepath.Join(dir, "south-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := insertUnder(t, string(text), "tenants", fmt.Sprintf(`south:
+  tenant_id: %[1]s
+  client_id: %[2]s
+  cloud: custom
+  endpoints: {authority: %[3]s/, graph: %[3]s, arm: %[3]s, exchange: %[3]s}
+  ca_file: south-ca.pem
+  credential: {type: client_secret, secret_file: south-secret}
+`, south.TenantID(), south.ClientID(), south.URL()))
+	c = insertUnder(t, c, "profiles", "south-partners: {tenant: south, redirect_url: https://myapps.microsoft.com/, sender: microsoft, groups: [DemoApp]}\n")
+	if err := os.WriteFile(config, []byte(c), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(profile, prefix string, n int) ([]string, string) {
+		t.Helper()
+		file, emails := peopleFile(t, dir, prefix, n)
+		out, _ := exec.Command(bin, "apply", "--yes", "--config", config, "--profile", profile, file).CombinedOutput()
+		return emails, string(out)
+	}
+	posts := func(s *sim.Server) int64 { return s.Stats().Routes["POST /v1.0/invitations"] }
+
+	southed, out := apply("south-partners", "s1", 3)
+	invitedOnce(t, south, southed)
+	if n := posts(north); n != 0 {
+		t.Fatalf("north received %d invitations of south's run:\n%s", n, out)
+	}
+	_, out = apply("partners", "n1", 5)
+	blockedAt := posts(north)
+	if n := len(north.Stats().InvitationsByEmail); n != 2 || blockedAt < 3 {
+		t.Fatalf("north: %d invited of %d invitations sent; want 2 invited and at least one refused:\n%s", n, blockedAt, out)
+	}
+	north.Advance(2 * time.Minute)
+	_, out = apply("partners", "n2", 2)
+	if n := posts(north); n != blockedAt {
+		t.Errorf("north received %d invitations while blocked:\n%s", n-blockedAt, out)
+	}
+	if !strings.Contains(out, "foyer tenants unblock") {
+		t.Errorf("an apply into a blocked tenant does not say how to unblock it:\n%s", out)
+	}
+	more, out := apply("south-partners", "s2", 2)
+	invitedOnce(t, south, append(southed, more...))
+	if strings.Contains(out, "blocked") {
+		t.Errorf("an apply into south speaks of a block:\n%s", out)
+	}
+	if out, err := exec.Command(bin, "tenants", "unblock", "contoso", "--config", config).CombinedOutput(); err != nil {
+		t.Fatalf("foyer tenants unblock contoso: %v\n%s", err, out)
+	}
+	_, out = apply("partners", "n3", 2)
+	if n := posts(north); n != blockedAt+2 {
+		t.Errorf("north received %d invitations after the unblock, want 2:\n%s", n-blockedAt, out)
+	}
+}
