@@ -104,7 +104,7 @@ func (e *Engine) ApplyRun(ctx context.Context, runID string, o RunOptions) (*foy
 	if b, err := e.tenantBlock(ctx, t); err != nil {
 		return run, err
 	} else if b != nil && run.Kind == foyer.RunApply {
-		sink(Event{Kind: EventNotice, At: e.Clock.Now(), RunID: run.ID, Message: blockNotice(*b)})
+		sink(Event{Kind: EventNotice, At: e.Clock.Now(), RunID: run.ID, Message: blockNotice(t, *b)})
 	}
 	e.setActive(run.ID, true)
 	defer e.setActive(run.ID, false)

@@ -65,7 +65,7 @@ func (e *Engine) blockedErr(ctx context.Context, t *Tenant) error {
 	case err != nil:
 		return err
 	case b != nil:
-		return blockedError(blockNotice(*b))
+		return blockedError(blockNotice(t, *b))
 	}
 	e.resume(t)
 	return nil
@@ -96,7 +96,7 @@ func (e *Engine) checkBlock(ctx context.Context, tx store.Tx, t *Tenant) error {
 	case foyer.ENOTFOUND:
 		return nil
 	case "":
-		return blockedError(blockNotice(b))
+		return blockedError(blockNotice(t, b))
 	default:
 		return err
 	}
@@ -128,10 +128,14 @@ func blockedError(msg string) error {
 }
 
 // blockNotice says what a block means and what to do.
-func blockNotice(b store.Block) string {
+func blockNotice(t *Tenant, b store.Block) string {
+	which, unblock := b.Tenant, "foyer tenants unblock"
+	if t.Name != "" {
+		which, unblock = t.Name+" ("+b.Tenant+")", unblock+" "+t.Name
+	}
 	return fmt.Sprintf("Entra has blocked invitations into tenant %s since %s (%s); foyer invites nobody into it "+
-		"until the block is lifted. Ask Microsoft support to lift it, then run: foyer tenants unblock",
-		b.Tenant, b.Since.Format(time.RFC3339), b.Reason)
+		"until the block is lifted. Ask Microsoft support to lift it, then run: %s",
+		which, b.Since.Format(time.RFC3339), b.Reason, unblock)
 }
 
 // Block returns the recorded block of the engine's only tenant, or nil if

@@ -211,7 +211,7 @@ func testTenantsRunsGoToTheirOwn(t *testing.T, w *twoTenants) {
 		t.Errorf("north's run while blocked: %v; want its 3 rows failed", got)
 	}
 	for _, r := range runRows(t, w.store, north2.ID) {
-		if !strings.Contains(r.Error, "foyer tenants unblock") {
+		if !strings.Contains(r.Error, "into tenant north (") || !strings.Contains(r.Error, "foyer tenants unblock north") {
 			t.Errorf("north line %d failed with %q; want the way out named", r.Line, r.Error)
 		}
 	}
