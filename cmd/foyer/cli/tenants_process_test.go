@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -38,60 +40,125 @@ func insertUnder(t *testing.T, text, key, entry string) string {
 	return text[:i+len(head)] + b.String() + rest
 }
 
+// simProc is a foyer sim process: an emulated tenant of its own, judged
+// by its side door's counters.
+type simProc struct {
+	*proc
+	ready struct {
+		URL        string `json:"url"`
+		TenantID   string `json:"tenant_id"`
+		ClientID   string `json:"client_id"`
+		CAFile     string `json:"ca_file"`
+		SecretFile string `json:"secret_file"`
+	}
+	client *http.Client
+}
+
+// startSimProc starts foyer sim in dir and waits for its ready line.
+func startSimProc(t *testing.T, bin, dir string, seed int) *simProc {
+	t.Helper()
+	s := &simProc{proc: startProc(t, exec.Command(bin, "sim", "--dir", dir, "--seed", strconv.Itoa(seed)))}
+	eventually(t, time.Minute, "foyer sim says where it listens", func() bool {
+		line, _, ok := strings.Cut(s.out.String(), "\n")
+		return ok && json.Unmarshal([]byte(line), &s.ready) == nil && s.ready.URL != ""
+	})
+	pem, err := os.ReadFile(s.ready.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s holds no certificate", s.ready.CAFile)
+	}
+	s.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 30 * time.Second}
+	return s
+}
+
+// side calls the sim's side door; out, when not nil, gets the answer.
+func (s *simProc) side(t *testing.T, method, path, body string, out any) {
+	t.Helper()
+	r, err := http.NewRequest(method, s.ready.URL+"/_sim/"+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(r)
+	if err != nil {
+		t.Fatalf("%s /_sim/%s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s /_sim/%s: %s", method, path, resp.Status)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s /_sim/%s: %v", method, path, err)
+		}
+	}
+}
+
+// stats is the tenant's own count of what it was asked.
+func (s *simProc) stats(t *testing.T) sim.Stats {
+	t.Helper()
+	var st sim.Stats
+	s.side(t, http.MethodGet, "stats", "", &st)
+	return st
+}
+
+// posts is how many invitations the tenant was sent.
+func (s *simProc) posts(t *testing.T) int64 { return s.stats(t).Routes["POST /v1.0/invitations"] }
+
+// tenantYAML is the tenants: entry that signs in to the sim.
+func (s *simProc) tenantYAML(name string) string {
+	return fmt.Sprintf(`  %[1]s:
+    tenant_id: %[2]s
+    client_id: %[3]s
+    cloud: custom
+    endpoints: {authority: %[4]s/, graph: %[4]s, arm: %[4]s, exchange: %[4]s}
+    ca_file: %[5]s
+    credential: {type: client_secret, secret_file: %[6]s}
+`, name, s.ready.TenantID, s.ready.ClientID, s.ready.URL, s.ready.CAFile, s.ready.SecretFile)
+}
+
 // TestServeTwoTenants: one foyer serve process, configured with two
-// tenants (each its own emulated tenant, credential and CA), works the
-// runs of each tenant's profile in that tenant: each tenant's own counter
-// of invitations is the judge. When Entra blocks the invitations of one
-// tenant for suspicious activity, that tenant's later runs invite nobody
-// while the other's go on; foyer tenants unblock, run as another
-// process, lets the running server invite into it again.
+// tenants (two foyer sim processes, each with its own credential and CA),
+// works the runs of each tenant's profile in that tenant: each tenant's
+// own counter of invitations is the judge. When Entra blocks the
+// invitations of one tenant for suspicious activity, that tenant's later
+// runs invite nobody while the other's go on; foyer tenants unblock, run
+// as another process, lets the running server invite into it again.
 func TestServeTwoTenants(t *testing.T) {
 	t.Parallel()
-	south := simtest.Start(t, sim.Options{Seed: 12})
-	side := t.TempDir()
-	writeFile(t, side, "south-ca.pem", string(south.CAPEM()))
-	writeFile(t, side, "south-secret", south.ClientSecret()+"\n")
-	if err := os.Chmod(filepath.Join(side, "south-secret"), 0o600); err != nil {
-		t.Fatal(err)
+	needProcesses(t)
+	bin := foyerBinary(t)
+	dir := t.TempDir()
+	north := startSimProc(t, bin, filepath.Join(dir, "north"), 11)
+	south := startSimProc(t, bin, filepath.Join(dir, "south"), 12)
+	if north.ready.TenantID == south.ready.TenantID {
+		t.Fatalf("both emulated tenants have id %s", north.ready.TenantID)
 	}
+	north.side(t, http.MethodPut, "settings", `{"invites_per_minute": 2}`, nil)
 	const secret = "a-webhook-secret-of-32-bytes-ok!"
-	writeFile(t, side, "hook-secret", secret+"\n")
-	if err := os.Chmod(filepath.Join(side, "hook-secret"), 0o600); err != nil {
+	writeFile(t, dir, "hook-secret", secret+"\n")
+	if err := os.Chmod(filepath.Join(dir, "hook-secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	csvs := map[string]string{"north": filepath.Join(side, "north.csv"), "south": filepath.Join(side, "south.csv")}
-	bin, north, _, config := serveProcessWorld(t, sim.Options{Seed: 11, InvitesPerMinute: 2}, func(c string) string {
-		c = insertUnder(t, c, "tenants", fmt.Sprintf(`south:
-  tenant_id: %[1]s
-  client_id: %[2]s
-  cloud: custom
-  endpoints: {authority: %[3]s/, graph: %[3]s, arm: %[3]s, exchange: %[3]s}
-  ca_file: %[4]s
-  credential: {type: client_secret, secret_file: %[5]s}
-`, south.TenantID(), south.ClientID(), south.URL(), filepath.Join(side, "south-ca.pem"), filepath.Join(side, "south-secret")))
-		c = insertUnder(t, c, "profiles", `north-partners:
-  tenant: contoso
-  redirect_url: https://myapps.microsoft.com/
-  sender: microsoft
-  groups: [DemoApp]
-south-partners:
-  tenant: south
-  redirect_url: https://myapps.microsoft.com/
-  sender: microsoft
-  groups: [DemoApp]
+	csvs := map[string]string{"north": filepath.Join(dir, "north.csv"), "south": filepath.Join(dir, "south.csv")}
+	hook := "{secret_file: " + filepath.Join(dir, "hook-secret") + "}"
+	config := writeFile(t, dir, "foyer.yaml", "tenants:\n"+north.tenantYAML("contoso")+south.tenantYAML("south")+
+		"ledger: {driver: sqlite, dsn: "+filepath.Join(dir, "foyer.db")+"}\n"+
+		fmt.Sprintf("serve:\n  addr: 127.0.0.1:%d\n  tenant: contoso\n  access: {admins: {users: [approver@contoso.example]}}\n", freePort(t))+
+		`profiles:
+  north-partners: {tenant: contoso, redirect_url: "https://myapps.microsoft.com/", sender: microsoft, groups: [DemoApp]}
+  south-partners: {tenant: south, redirect_url: "https://myapps.microsoft.com/", sender: microsoft, groups: [DemoApp]}
+triggers:
+  north-drop: {profile: north-partners, source: `+csvs["north"]+`, webhook: `+hook+`}
+  south-drop: {profile: south-partners, source: `+csvs["south"]+`, webhook: `+hook+`}
 `)
-		hook := "{secret_file: " + filepath.Join(side, "hook-secret") + "}"
-		return c + "triggers:\n  north-drop:\n    profile: north-partners\n    source: " + csvs["north"] + "\n    webhook: " + hook +
-			"\n  south-drop:\n    profile: south-partners\n    source: " + csvs["south"] + "\n    webhook: " + hook + "\n"
-	})
-	if north.TenantID() == south.TenantID() {
-		t.Fatalf("both emulated tenants have id %s", north.TenantID())
-	}
 	serve := startServeProc(t, bin, config)
 	defer serve.stop(t)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("north: %v; south: %v", north.Stats().Routes, south.Stats().Routes)
 			t.Logf("foyer serve:\n%s", serve.out.String())
 		}
 	})
@@ -132,7 +199,18 @@ south-partners:
 		}
 		return emails
 	}
-	posts := func(s *sim.Server) int64 { return s.Stats().Routes["POST /v1.0/invitations"] }
+	invitedOnce := func(s *simProc, emails []string) {
+		t.Helper()
+		got := s.stats(t).InvitationsByEmail
+		for _, e := range emails {
+			if got[e] != 1 {
+				t.Errorf("%s was invited %d times", e, got[e])
+			}
+		}
+		if len(got) != len(emails) {
+			t.Errorf("%d addresses were invited, want %d", len(got), len(emails))
+		}
+	}
 	// runs lists the ledger's runs, as foyer runs --output json does.
 	type runJSON struct{ Profile, Tenant, State string }
 	runs := func() []runJSON {
@@ -163,12 +241,11 @@ south-partners:
 
 	// South's run lands in south, and only there.
 	southed := drop("south", "s1", 3)
-	eventually(t, 2*time.Minute, "south's three invitations", func() bool { return posts(south) == 3 })
-	invitedOnce(t, south, southed)
-	if n := posts(north); n != 0 {
+	finished(1)
+	invitedOnce(south, southed)
+	if n := north.posts(t); n != 0 {
 		t.Fatalf("north received %d invitations of south's run", n)
 	}
-	finished(1)
 
 	// North takes two invitations a minute; beyond them it answers that
 	// invitations are blocked for suspicious activity: north is blocked,
@@ -176,8 +253,8 @@ south-partners:
 	// invitations may have gone out before the first refusal came back.)
 	drop("north", "n1", 5)
 	finished(2)
-	blockedAt := posts(north)
-	if n := len(north.Stats().InvitationsByEmail); n != 2 || blockedAt < 3 {
+	blockedAt := north.posts(t)
+	if n := len(north.stats(t).InvitationsByEmail); n != 2 || blockedAt < 3 {
 		t.Fatalf("north: %d invited of %d invitations sent; want 2 invited, and at least one refused", n, blockedAt)
 	}
 	out, err := exec.Command(bin, "tenants", "--config", config).CombinedOutput()
@@ -193,14 +270,13 @@ south-partners:
 
 	// A while later north's cap would take invitations again, but foyer
 	// remembers the block: north's next run sends nothing, south's goes on.
-	north.Advance(2 * time.Minute)
+	north.side(t, http.MethodPost, "clock", `{"advance": "2m"}`, nil)
 	drop("north", "n2", 2)
 	finished(3)
 	southed = append(southed, drop("south", "s2", 2)...)
-	eventually(t, 2*time.Minute, "south's next two invitations", func() bool { return posts(south) == 5 })
 	finished(4)
-	invitedOnce(t, south, southed)
-	if n := posts(north); n != blockedAt {
+	invitedOnce(south, southed)
+	if n := north.posts(t); n != blockedAt {
 		t.Errorf("north received %d invitations while blocked", n-blockedAt)
 	}
 
@@ -209,11 +285,18 @@ south-partners:
 	if out, err := exec.Command(bin, "tenants", "unblock", "contoso", "--config", config).CombinedOutput(); err != nil {
 		t.Fatalf("foyer tenants unblock contoso: %v\n%s", err, out)
 	}
-	north.Advance(2 * time.Minute)
-	drop("north", "n3", 2)
-	eventually(t, 2*time.Minute, "north's invitations after the unblock", func() bool { return posts(north) == blockedAt+2 })
+	north.side(t, http.MethodPost, "clock", `{"advance": "2m"}`, nil)
+	northed := drop("north", "n3", 2)
 	finished(5)
-	if n := posts(south); n != 5 {
+	if n := north.posts(t); n != blockedAt+2 {
+		t.Errorf("north received %d invitations after the unblock, want 2", n-blockedAt)
+	}
+	for _, e := range northed {
+		if got := north.stats(t).InvitationsByEmail[e]; got != 1 {
+			t.Errorf("north: %s was invited %d times after the unblock, want once", e, got)
+		}
+	}
+	if n := south.posts(t); n != 5 {
 		t.Errorf("south received %d invitations in all, want 5", n)
 	}
 	// The ledger names each run's tenant: its profile's.
