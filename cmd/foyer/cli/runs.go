@@ -100,8 +100,12 @@ func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 		return err
 	}
 	if vo.format != "json" {
+		profile := run.Profile
+		if run.Tenant != "" {
+			profile += " (tenant " + run.Tenant + ")"
+		}
 		fmt.Fprintf(env.Stdout, "Run %s: %s of %s with profile %s, started %s, %s.\n", run.ID, run.Kind, run.Source,
-			run.Profile, run.StartedAt.Format("2006-01-02 15:04:05Z07:00"), stateSentence(run, env.program()))
+			profile, run.StartedAt.Format("2006-01-02 15:04:05Z07:00"), stateSentence(run, env.program()))
 	}
 	if len(deliveries) > 0 {
 		v.event(engine.Event{Kind: engine.EventNotice, Message: engine.DeliveryNotice(deliveries)})

@@ -376,4 +376,26 @@ func TestApplyTwoTenants(t *testing.T) {
 	if n := posts(north); n != blockedAt+2 {
 		t.Errorf("north received %d invitations after the unblock, want 2:\n%s", n-blockedAt, out)
 	}
+	// foyer runs show names each run's tenant.
+	list, err := exec.Command(bin, "runs", "--config", config, "--output", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Runs []struct {
+			ID      string `json:"run_id"`
+			Profile string
+		}
+	}
+	if err := json.Unmarshal(list, &doc); err != nil || len(doc.Runs) != 5 {
+		t.Fatalf("foyer runs --output json: %v, %d runs, want 5:\n%s", err, len(doc.Runs), list)
+	}
+	for _, r := range doc.Runs {
+		// (a run with failed rows exits non-zero: its output is what counts)
+		show, _ := exec.Command(bin, "runs", "show", r.ID, "--config", config).Output()
+		want := map[string]string{"partners": "(tenant contoso)", "south-partners": "(tenant south)"}[r.Profile]
+		if !strings.Contains(string(show), "with profile "+r.Profile+" "+want) {
+			t.Errorf("foyer runs show %s (profile %s): want %q named:\n%s", r.ID, r.Profile, want, show)
+		}
+	}
 }
