@@ -51,6 +51,32 @@ type Tenant struct {
 	Credential      Credential `yaml:"credential,omitempty"`       // how foyer gets tokens
 	InternalDomains []string   `yaml:"internal_domains,omitempty"` // treated as the organisation's own, beside the verified domains
 	Lifecycle       *Lifecycle `yaml:"lifecycle,omitempty"`        // what foyer sweep does to the tenant's guests (lifecycle.go)
+	// Pacing overrides, for this tenant's invitations, the pacing:
+	// section's invitations_per_minute and invitations (TenantPacing).
+	Pacing *InvitePacing `yaml:"pacing,omitempty"`
+}
+
+// InvitePacing is how fast foyer invites into one tenant; an empty field
+// keeps the pacing: section's value.
+type InvitePacing struct {
+	InvitationsPerMinute int    `yaml:"invitations_per_minute,omitempty"` // 0: pacing.invitations_per_minute
+	Invitations          string `yaml:"invitations,omitempty"`            // governed or ceiling; "": pacing.invitations
+}
+
+// TenantPacing is the pacing of a tenant's directory client: the pacing:
+// section with the tenant's own pacing: over it. Every tenant has its own
+// client, so its own pace and governor, whatever the values.
+func (c *Config) TenantPacing(t *Tenant) Pacing {
+	p := c.Pacing
+	if t != nil && t.Pacing != nil {
+		if t.Pacing.InvitationsPerMinute > 0 {
+			p.InvitationsPerMinute = t.Pacing.InvitationsPerMinute
+		}
+		if t.Pacing.Invitations != "" {
+			p.Invitations = t.Pacing.Invitations
+		}
+	}
+	return p
 }
 
 // Endpoints override a cloud's hosts (cloud: custom).

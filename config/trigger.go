@@ -151,13 +151,11 @@ func (c *Config) checkTriggers(k *checker) {
 			k.add(at, "trigger %s is empty: give it a profile and a source", name)
 			continue
 		}
-		switch p, ok := c.Profiles[t.Profile]; {
+		switch _, ok := c.Profiles[t.Profile]; {
 		case t.Profile == "":
 			k.add(at, "trigger %s has no profile", name)
 		case !ok:
 			k.add(at+".profile", "trigger %s: profile %q is not in profiles:", name, t.Profile)
-		case c.Serve != nil && p != nil && p.Tenant != c.Serve.Tenant:
-			k.add(at+".profile", "trigger %s: profile %s is of tenant %s, but foyer serve serves tenant %s", name, t.Profile, p.Tenant, c.Serve.Tenant)
 		}
 		switch {
 		case t.Watch != "" && (t.Source != "" || t.SourceEnv != ""):

@@ -309,7 +309,11 @@ func checkCSV(ctx context.Context, in *Spooled, o source.Options) error {
 // planSource plans a spooled CSV against the profile, as foyer apply does
 // with the reading options o.
 func (e *Engine) planSource(ctx context.Context, p *foyer.Profile, in *Spooled, o source.Options, emit func(foyer.Row) error) error {
-	pl := &Planner{Dir: e.Dir, Profile: p}
+	t, err := e.TenantOf(p.Name)
+	if err != nil {
+		return err
+	}
+	pl := &Planner{Dir: t.Dir, Profile: p}
 	pre, err := pl.Prepare(ctx, nil)
 	if err != nil {
 		return err
@@ -321,7 +325,7 @@ func (e *Engine) planSource(ctx context.Context, p *foyer.Profile, in *Spooled, 
 	defer r.Close()
 	pl.Limits = pre.Limits
 	rows := func(yield func(foyer.Row) error) error {
-		o.VerifiedDomains, o.InternalDomains, o.Profile = pre.Verified, e.InternalDomains, p
+		o.VerifiedDomains, o.InternalDomains, o.Profile = pre.Verified, t.InternalDomains, p
 		_, err := source.Read(ctx, r, o, yield)
 		return err
 	}

@@ -285,6 +285,15 @@ type Tally struct {
 	Runs     map[foyer.RunState]int // every run, by state
 	Rows     map[foyer.Result]int   // rows of every run that have a result, by result
 	Requests map[foyer.State]int    // every request, by state
+	// Tenants splits Runs and Rows by the runs' tenant (foyer.Run.Tenant;
+	// "" for runs recorded before runs named their tenant).
+	Tenants map[string]TenantTally
+}
+
+// TenantTally is the runs of one tenant and their rows, counted.
+type TenantTally struct {
+	Runs map[foyer.RunState]int
+	Rows map[foyer.Result]int
 }
 
 // Tallies counts the ledger's records.

@@ -26,7 +26,7 @@ func serveTriggers(c *config.Config, env *Env, profiles map[string]*foyer.Profil
 		t := c.Triggers[name]
 		at := "$.triggers." + name
 		if profiles[t.Profile] == nil {
-			return nil, fmt.Errorf("%s: trigger %s: profile %s is not one foyer serve serves (serve.tenant)", c.Where(at+".profile"), name, t.Profile)
+			return nil, fmt.Errorf("%s: trigger %s: profile %s is not one foyer serve serves", c.Where(at+".profile"), name, t.Profile)
 		}
 		spec := t.Source
 		if t.SourceEnv != "" {
