@@ -3,6 +3,9 @@ package directorytest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +26,7 @@ type SignIns interface {
 func runActivity(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("guests with sign-in activity", func(t *testing.T) { t.Parallel(); activityRead(t, newHarness) })
 	t.Run("a tenant without P1 is told apart", func(t *testing.T) { t.Parallel(); activityNoPremium(t, newHarness) })
+	t.Run("redemption states by id", func(t *testing.T) { t.Parallel(); redemptionRead(t, newHarness) })
 }
 
 func needSignIns(t *testing.T, h Harness) SignIns {
@@ -131,4 +135,44 @@ func activityNoPremium(t *testing.T, newHarness func(t *testing.T) Harness) {
 	if _, err := h.Directory.GuestActivity(ctx, since); err != nil {
 		t.Fatalf("with P1: %v", err)
 	}
+}
+
+// redemptionRead: Redemptions reads a pending guest's state by its id,
+// whatever the case of the id, and leaves out an id the tenant does not
+// have.
+func redemptionRead(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	rd, ok := h.Directory.(directory.Redemptions)
+	if !ok {
+		t.Skip("the directory does not read redemption states")
+	}
+	tn := needTenant(t, h)
+	var ids []string
+	for i := range 17 { // more than one request's worth
+		id, err := tn.AddUser(ctx, User{DisplayName: fmt.Sprintf("Pending %d", i), Mail: string(addr(t, fmt.Sprintf("pending%d", i))), Guest: true})
+		if err != nil {
+			t.Fatalf("add a guest: %v", err)
+		}
+		ids = append(ids, id)
+	}
+	ids[0] = strings.ToUpper(ids[0])
+	gone := "00000000-0000-0000-0000-00000000dead"
+	eventually(ctx, t, h, "the guests' redemption states", func() (bool, error) {
+		got, err := rd.Redemptions(ctx, append(slices.Clone(ids), gone))
+		if err != nil {
+			return false, err
+		}
+		if _, ok := got[gone]; ok {
+			t.Errorf("an id the tenant does not have was answered: %+v", got[gone])
+		}
+		if len(got) < len(ids) {
+			return false, nil
+		}
+		for _, id := range ids {
+			if r := got[id]; r.State != foyer.PendingAcceptance || !strings.EqualFold(r.UserID, id) {
+				t.Errorf("guest %s: %+v, want PendingAcceptance", id, r)
+			}
+		}
+		return true, nil
+	})
 }
