@@ -161,6 +161,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	var periodic []*river.PeriodicJob
 	if e.Service {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)
+		periodic = append(periodic, e.redemptionJobs(workers)...)
 	}
 	q, err := e.Store.Queue(&river.Config{
 		Queues:       queues,
