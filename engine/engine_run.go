@@ -158,6 +158,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		queueReport:    {MaxWorkers: 2},
 	}
 	e.serviceWorkers(workers, queues)
+	e.commandNotices(workers, queues)
 	var periodic []*river.PeriodicJob
 	if e.Service {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)

@@ -227,3 +227,45 @@ func (e *Engine) redemptionJobs(workers *river.Workers) []*river.PeriodicJob {
 		func() (river.JobArgs, *river.InsertOpts) { return RedemptionArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})}
 }
+
+// commandNotices lets a command that tells people (foyer guests sync)
+// send the notices it owes: outside service mode, when a Postman is set,
+// the notice worker and its queue are added. Nothing changes for a
+// command without a Postman (apply, revoke).
+func (e *Engine) commandNotices(workers *river.Workers, queues map[string]river.QueueConfig) {
+	if e.Service || e.Postman == nil {
+		return
+	}
+	river.AddWorker(workers, &noticeWorker{e: e})
+	queues[queueNotice] = river.QueueConfig{MaxWorkers: 2}
+}
+
+// SendNotices works the notice jobs the ledger holds until none is left
+// or ctx ends, for a command (foyer serve sends them as they come). It
+// returns how many are left: those foyer serve, or the next command,
+// sends (a notice job is tried for about a day).
+func (e *Engine) SendNotices(ctx context.Context) (int, error) {
+	if e.Service || e.Postman == nil {
+		return 0, nil
+	}
+	if err := e.startWork(ctx); err != nil {
+		return 0, err
+	}
+	for {
+		var left int
+		wctx := context.WithoutCancel(ctx)
+		err := e.Store.InTx(wctx, func(tx store.Tx) error {
+			var err error
+			left, err = tx.LiveJobs(wctx, queueNotice)
+			return err
+		})
+		if err != nil || left == 0 {
+			return left, err
+		}
+		select {
+		case <-ctx.Done():
+			return left, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
