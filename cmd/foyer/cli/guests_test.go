@@ -3,7 +3,9 @@ package cli_test
 import (
 	"context"
 	"crypto/x509"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,4 +104,51 @@ func newSimDirectory(t *testing.T, s *sim.Server) *graph.Client {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestKillGuestsSyncMidReminder: foyer guests sync is SIGKILLed while a
+// reminder's invitation was carried out and its answer held back; the next
+// sync does not send it again (the sim's invitation counter is the
+// judge): the reminder was recorded before it went out and counts.
+func TestKillGuestsSyncMidReminder(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	bin, s, _, _ := processWorld(t, sim.Options{Empty: true}, "")
+	config := writeSweepConfig(t, s, "")
+	appendFile(t, config, "    reminders: {after: 7d, max: 2}\n")
+	csv := writeFile(t, t.TempDir(), "in.csv", "email\nkim@tailwind.example\n")
+	// Invited 8 days ago, as the ledger sees it: the first reminder is due.
+	var out, errs strings.Builder
+	code := cli.Run(context.Background(), cli.Env{Args: []string{"apply", "--yes", "--config", config, "--profile", "partners", csv},
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errs, Getenv: func(string) string { return "" },
+		Clock: foyer.ClockFunc(func() time.Time { return time.Now().Add(-8 * day) })})
+	if code != cli.ExitOK {
+		t.Fatalf("apply exit %d: %s", code, errs.String())
+	}
+	const kim = "kim@tailwind.example"
+	v := s.Settings()
+	v.AnswerDelay = 3 * time.Second
+	if err := s.SetSettings(v); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, exec.Command(bin, "guests", "sync", "--config", config))
+	eventually(t, time.Minute, "the reminder reaches the tenant", func() bool { return s.Stats().InvitationsByEmail[kim] >= 2 })
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, 10*time.Second)
+	v.AnswerDelay = 0
+	if err := s.SetSettings(v); err != nil {
+		t.Fatal(err)
+	}
+	again := startProc(t, exec.Command(bin, "guests", "sync", "--config", config))
+	if err := again.wait(t, 2*time.Minute); err != nil {
+		t.Fatalf("the sync after the kill: %v\n%s", err, again.out.String())
+	}
+	if !strings.Contains(again.out.String(), "0 invitations sent again") {
+		t.Errorf("the sync after the kill:\n%s", again.out.String())
+	}
+	if n := s.Stats().InvitationsByEmail[kim]; n != 2 {
+		t.Errorf("kim invited %d times, want 2 (the invitation and one reminder)", n)
+	}
 }
