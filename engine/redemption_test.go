@@ -3,7 +3,9 @@ package engine_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +21,7 @@ import (
 // newRedemptionWorld is a serve world whose ledger and engine share one
 // clock that the test moves, with kim@tailwind.example invited as guest
 // of "partners" on adele's word (adele is its sponsor).
-func newRedemptionWorld(t *testing.T, reminders foyer.Reminders) (*serveWorld, *foyer.Request) {
+func newRedemptionWorld(t *testing.T, reminders foyer.Reminders, tweaks ...func(*world)) (*serveWorld, *foyer.Request) {
 	t.Helper()
 	clock := &testClock{t: time.Now().UTC()}
 	ledger := func(t *testing.T) store.Store {
@@ -33,6 +35,9 @@ func newRedemptionWorld(t *testing.T, reminders foyer.Reminders) (*serveWorld, *
 	w := newWorldOn(t, ledger, sim.Options{})
 	w.profile.Approval = foyer.Policy{AutoDomains: []string{"tailwind.example"}}
 	w.profile.Reminders = reminders
+	for _, tweak := range tweaks {
+		tweak(w)
+	}
 	srv := smtptest.Start(t, smtptest.Options{})
 	sender, err := email.New(email.Options{Host: srv.Host, Port: srv.Port, From: "foyer@contoso.example", Username: srv.Username,
 		Password: srv.Password, RootCAs: srv.RootCAs})
@@ -250,4 +255,72 @@ func TestResetRedemption(t *testing.T) {
 		t.Errorf("reset of an unknown address: %v, want not_found", err)
 	}
 	_ = engine.ResetResult{}
+}
+
+// recordingMailer keeps the invitation emails foyer sends itself.
+type recordingMailer struct {
+	mu   sync.Mutex
+	sent []engine.InvitationMail
+}
+
+func (m *recordingMailer) Check(engine.InvitationMail) error { return nil }
+
+func (m *recordingMailer) SendInvitation(_ context.Context, im engine.InvitationMail) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, im)
+	return "<" + im.ID + "@test>", nil
+}
+
+func (m *recordingMailer) mails() []engine.InvitationMail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.sent)
+}
+
+// TestRemindersByFoyersEmail: for a profile whose sender is foyer, a
+// reminder is foyer's own email with the new redeem URL the invitation
+// sent again answered (Entra sends nothing), with a Message-ID of its own;
+// the ledger forgets the URL once the email is out.
+func TestRemindersByFoyersEmail(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := &recordingMailer{}
+	w, req := newRedemptionWorld(t, foyer.Reminders{After: 7 * 24 * time.Hour, Max: 1}, func(w *world) {
+		w.profile.Sender = foyer.SenderFoyer
+		w.eng.Mailer = m
+	})
+	if got := m.mails(); len(got) != 1 || got[0].RedeemURL == "" {
+		t.Fatalf("after the invitation foyer sent %+v, want one email with a redeem URL", got)
+	}
+	w.clock.Advance(8 * 24 * time.Hour)
+	if n, err := w.eng.RemindPending(ctx); err != nil || n != 1 {
+		t.Fatalf("reminders: %d, %v; want 1", n, err)
+	}
+	got := m.mails()
+	if len(got) != 2 || got[1].RedeemURL == "" || got[1].RedeemURL == got[0].RedeemURL || got[1].ID == got[0].ID || got[1].To != req.Email {
+		t.Fatalf("emails %+v: want a second one to %s with a new redeem URL and its own id", got, req.Email)
+	}
+	for _, mail := range w.sim.Mail() {
+		if strings.EqualFold(mail.To, string(req.Email)) {
+			t.Errorf("Entra sent an email to %s for a profile whose sender is foyer", mail.To)
+		}
+	}
+	v, err := w.eng.View(ctx, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Request.RedeemURL != "" {
+		t.Errorf("the ledger keeps the redeem URL after the reminder's email")
+	}
+	w.clock.Advance(8 * 24 * time.Hour)
+	if n, err := w.eng.RemindPending(ctx); err != nil || n != 0 || len(m.mails()) != 2 {
+		t.Errorf("past max: %d reminders, %v, %d emails; want none more", n, err, len(m.mails()))
+	}
+	ops := w.audits(t, req.ID)
+	for _, want := range []string{"intent send reminder 1's email", "outcome send reminder 1's email"} {
+		if !contains(ops, want) {
+			t.Errorf("audit %v lacks %q", ops, want)
+		}
+	}
 }
