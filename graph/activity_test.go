@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -132,4 +133,35 @@ func BenchmarkGuestActivity100000(b *testing.B) {
 		b.Errorf("%.1f pages a read, want %d (at most 200)", pages, sh.pages())
 	}
 	b.ReportMetric(pages, "pages/op")
+}
+
+// TestSignInTimes: Graph's 0001-01-01 for a sign-in never recorded reads
+// as none, a real time as itself, and no signInActivity as nil.
+func TestSignInTimes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body        string
+		none        bool
+		interactive time.Time
+		nonInter    time.Time
+	}{
+		{`{"id":"a"}`, true, time.Time{}, time.Time{}},
+		{`{"id":"a","signInActivity":{"lastSignInDateTime":"2021-06-30T00:47:48Z","lastNonInteractiveSignInDateTime":"0001-01-01T00:00:00Z"}}`,
+			false, time.Date(2021, 6, 30, 0, 47, 48, 0, time.UTC), time.Time{}},
+		{`{"id":"a","signInActivity":{"lastSignInDateTime":null,"lastNonInteractiveSignInDateTime":"2024-03-12T16:24:34Z"}}`,
+			false, time.Time{}, time.Date(2024, 3, 12, 16, 24, 34, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		var u signInUser
+		if err := json.Unmarshal([]byte(tc.body), &u); err != nil {
+			t.Fatal(err)
+		}
+		s := u.signIn()
+		if (s == nil) != tc.none {
+			t.Fatalf("%s: signIn %+v", tc.body, s)
+		}
+		if s != nil && (!s.LastInteractive.Equal(tc.interactive) || !s.LastNonInteractive.Equal(tc.nonInter)) {
+			t.Errorf("%s: read %+v", tc.body, *s)
+		}
+	}
 }
