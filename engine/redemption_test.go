@@ -324,3 +324,23 @@ func TestRemindersByFoyersEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSyncsRedemptionsAtStart: in service mode the redemption job
+// runs when the engine starts (and hourly): a guest who redeemed while
+// foyer serve was down is active once it is back, without a command.
+func TestServeSyncsRedemptionsAtStart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, req := newRedemptionWorld(t, foyer.Reminders{})
+	if err := w.eng.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.Redeem(string(req.Email)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.waitState(t, req.ID, foyer.StateActive)
+	w.mail(t, string(adele.Email), "accepted the invitation")
+}
