@@ -2,6 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,29 +12,65 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/engine"
 	"github.com/foyer-dev/foyer/notify/email"
 	"github.com/foyer-dev/foyer/notify/email/smtptest"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/postgres"
 	"github.com/foyer-dev/foyer/store/sqlite"
 )
 
-// newRedemptionWorld is a serve world whose ledger and engine share one
-// clock that the test moves, with kim@tailwind.example invited as guest
-// of "partners" on adele's word (adele is its sponsor).
-func newRedemptionWorld(t *testing.T, reminders foyer.Reminders, tweaks ...func(*world)) (*serveWorld, *foyer.Request) {
-	t.Helper()
-	clock := &testClock{t: time.Now().UTC()}
-	ledger := func(t *testing.T) store.Store {
+// clockedLedgers are the engine tests' ledgers with their clock given, so
+// that the steps' times move with the engine's.
+var clockedLedgers = map[string]func(t *testing.T, clock foyer.Clock) store.Store{
+	"sqlite": func(t *testing.T, clock foyer.Clock) store.Store {
 		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
 		return db
-	}
+	},
+	"postgres": func(t *testing.T, clock foyer.Clock) store.Store {
+		dsn := os.Getenv("FOYER_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("FOYER_TEST_POSTGRES is not set (scripts/test sets it)")
+		}
+		ctx := context.Background()
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		schema := "foyer_redemption_" + hex.EncodeToString(b)
+		t.Cleanup(func() {
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Errorf("drop schema %s: %v", schema, err)
+				return
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+				t.Errorf("drop schema %s: %v", schema, err)
+			}
+		})
+		db, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	},
+}
+
+// newRedemptionWorld is a serve world whose ledger and engine share one
+// clock that the test moves, with kim@tailwind.example invited as guest
+// of "partners" on adele's word (adele is its sponsor).
+func newRedemptionWorld(t *testing.T, backend string, reminders foyer.Reminders, tweaks ...func(*world)) (*serveWorld, *foyer.Request) {
+	t.Helper()
+	clock := &testClock{t: time.Now().UTC()}
+	ledger := func(t *testing.T) store.Store { return clockedLedgers[backend](t, clock) }
 	w := newWorldOn(t, ledger, sim.Options{})
 	w.profile.Approval = foyer.Policy{AutoDomains: []string{"tailwind.example"}}
 	w.profile.Reminders = reminders
@@ -86,8 +125,14 @@ func (w *serveWorld) audits(t *testing.T, requestID string) []string {
 // second sync changes nothing.
 func TestRedemptionAccepted(t *testing.T) {
 	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { t.Parallel(); testRedemptionAccepted(t, backend) })
+	}
+}
+
+func testRedemptionAccepted(t *testing.T, backend string) {
 	ctx := context.Background()
-	w, req := newRedemptionWorld(t, foyer.Reminders{})
+	w, req := newRedemptionWorld(t, backend, foyer.Reminders{})
 	sum, err := w.eng.SyncRedemptions(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -136,9 +181,15 @@ func contains(list []string, s string) bool {
 // Entra's emails), and every reminder is recorded intent then outcome.
 func TestReminders(t *testing.T) {
 	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { t.Parallel(); testReminders(t, backend) })
+	}
+}
+
+func testReminders(t *testing.T, backend string) {
 	ctx := context.Background()
 	const day = 24 * time.Hour
-	w, req := newRedemptionWorld(t, foyer.Reminders{After: 7 * day, Max: 2})
+	w, req := newRedemptionWorld(t, backend, foyer.Reminders{After: 7 * day, Max: 2})
 	guests := w.sim.Snapshot().Guests
 	kim := "kim@tailwind.example"
 	steps := []struct {
@@ -206,8 +257,14 @@ func TestReminders(t *testing.T) {
 // outcome, in the admin's name.
 func TestResetRedemption(t *testing.T) {
 	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { t.Parallel(); testResetRedemption(t, backend) })
+	}
+}
+
+func testResetRedemption(t *testing.T, backend string) {
 	ctx := context.Background()
-	w, req := newRedemptionWorld(t, foyer.Reminders{})
+	w, req := newRedemptionWorld(t, backend, foyer.Reminders{})
 	kim := foyer.Address("kim@tailwind.example")
 	if err := w.sim.Redeem(string(kim)); err != nil {
 		t.Fatal(err)
@@ -286,7 +343,7 @@ func TestRemindersByFoyersEmail(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	m := &recordingMailer{}
-	w, req := newRedemptionWorld(t, foyer.Reminders{After: 7 * 24 * time.Hour, Max: 1}, func(w *world) {
+	w, req := newRedemptionWorld(t, "sqlite", foyer.Reminders{After: 7 * 24 * time.Hour, Max: 1}, func(w *world) {
 		w.profile.Sender = foyer.SenderFoyer
 		w.eng.Mailer = m
 	})
@@ -331,7 +388,7 @@ func TestRemindersByFoyersEmail(t *testing.T) {
 func TestServeSyncsRedemptionsAtStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	w, req := newRedemptionWorld(t, foyer.Reminders{})
+	w, req := newRedemptionWorld(t, "sqlite", foyer.Reminders{})
 	if err := w.eng.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
