@@ -92,6 +92,10 @@ type Engine struct {
 	// RunPoll is how often, in service mode, a run's job looks whether its
 	// rows are done; zero means a second.
 	RunPoll time.Duration
+	// RedemptionEvery is how often, in service mode, redemption states
+	// are synced and reminders sent (redemption.go); zero means hourly,
+	// negative never (a caller that drives them itself).
+	RedemptionEvery time.Duration
 	// Metrics, when set, is given the run time of every job attempt
 	// (NewMetrics; the caller registers it for /metrics).
 	Metrics *Metrics

@@ -181,7 +181,7 @@ func acceptedNotice(r *foyer.Request, to []foyer.Address) Notice {
 }
 
 // redemptionEvery is how often foyer serve syncs redemption states and
-// sends the reminders that are due.
+// sends the reminders that are due, unless Engine.RedemptionEvery says.
 const redemptionEvery = time.Hour
 
 // RedemptionArgs is the periodic job that syncs redemption states, then
@@ -219,11 +219,18 @@ func (w *redemptionWorker) Work(ctx context.Context, _ *river.Job[RedemptionArgs
 	return err
 }
 
-// redemptionJobs is service mode's periodic redemption job, hourly and at
-// start.
+// redemptionJobs is service mode's periodic redemption job, hourly (or
+// every RedemptionEvery) and at start.
 func (e *Engine) redemptionJobs(workers *river.Workers) []*river.PeriodicJob {
 	river.AddWorker(workers, &redemptionWorker{e: e})
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(redemptionEvery),
+	every := e.RedemptionEvery
+	switch {
+	case every < 0:
+		return nil
+	case every == 0:
+		every = redemptionEvery
+	}
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
 		func() (river.JobArgs, *river.InsertOpts) { return RedemptionArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})}
 }

@@ -152,9 +152,16 @@ func (g *remindGate) Admit(ctx context.Context) error {
 		}
 		if g.tries.Load() == 0 {
 			// The step is started once: a second try within the same call
-			// (a retried 429) is the same reminder.
-			if _, err := tx.StartStep(ctx, g.r.ID, stepRemind(g.n)); err != nil {
+			// (a retried 429) is the same reminder. A step that exists
+			// already was started by another call meanwhile: this one
+			// sends nothing (the transaction, with its new attempt, is
+			// rolled back).
+			prev, err := tx.StartStep(ctx, g.r.ID, stepRemind(g.n))
+			if err != nil {
 				return err
+			}
+			if prev.Attempts > 0 {
+				return foyer.Errorf(foyer.ECONFLICT, "reminder %d of request %s was already sent", g.n, g.r.ID)
 			}
 		}
 		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditIntent, Actor: g.e.actor(), RequestID: g.r.ID,
@@ -177,9 +184,11 @@ func (e *Engine) remind(ctx context.Context, r *foyer.Request, p *foyer.Profile,
 		SendEmail: p.Sender == foyer.SenderMicrosoft, Message: p.Message, Language: p.Language, CC: p.CC,
 	})
 	if gate.tries.Load() == 0 {
-		if err != nil {
+		if err != nil && foyer.ErrorCode(err) != foyer.ECONFLICT {
 			return false, fmt.Errorf("remind %s: %w", r.Email, err)
 		}
+		// Nothing sent: another call sent this reminder meanwhile, or the
+		// request is no longer invited.
 		return false, nil
 	}
 	op := "remind " + strconv.Itoa(n)

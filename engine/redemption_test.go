@@ -74,6 +74,8 @@ func newRedemptionWorld(t *testing.T, backend string, reminders foyer.Reminders,
 	w := newWorldOn(t, ledger, sim.Options{})
 	w.profile.Approval = foyer.Policy{AutoDomains: []string{"tailwind.example"}}
 	w.profile.Reminders = reminders
+	// The tests drive the sync and the reminders themselves.
+	w.eng.RedemptionEvery = -1
 	for _, tweak := range tweaks {
 		tweak(w)
 	}
@@ -388,7 +390,7 @@ func TestRemindersByFoyersEmail(t *testing.T) {
 func TestServeSyncsRedemptionsAtStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	w, req := newRedemptionWorld(t, "sqlite", foyer.Reminders{})
+	w, req := newRedemptionWorld(t, "sqlite", foyer.Reminders{}, func(w *world) { w.eng.RedemptionEvery = 0 })
 	if err := w.eng.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -400,4 +402,41 @@ func TestServeSyncsRedemptionsAtStart(t *testing.T) {
 	}
 	w.waitState(t, req.ID, foyer.StateActive)
 	w.mail(t, string(adele.Email), "accepted the invitation")
+}
+
+// TestRemindersAtOnce: several calls at once send a due reminder once:
+// the step is started in the transaction that admits the invitation, and
+// a call that finds it started sends nothing.
+func TestRemindersAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w, _ := newRedemptionWorld(t, backend, foyer.Reminders{After: 24 * time.Hour, Max: 3})
+			w.clock.Advance(25 * time.Hour)
+			var (
+				wg   sync.WaitGroup
+				mu   sync.Mutex
+				sent int
+			)
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					n, err := w.eng.RemindPending(ctx)
+					if err != nil {
+						t.Errorf("remind: %v", err)
+					}
+					mu.Lock()
+					sent += n
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			if n := w.sim.Stats().InvitationsByEmail["kim@tailwind.example"]; sent != 1 || n != 2 {
+				t.Errorf("%d reminders sent, kim invited %d times; want 1 and 2", sent, n)
+			}
+		})
+	}
 }
