@@ -189,12 +189,21 @@ type Profile struct {
 	DenyDomains    []string    `yaml:"deny_domains,omitempty"`
 	Expiry         Duration    `yaml:"expiry,omitempty"`
 	Inactivity     Duration    `yaml:"inactivity,omitempty"`
+	Reminders      *Reminders  `yaml:"reminders,omitempty"` // invite again a guest still pending; absent: never
 	Email          *Email      `yaml:"email,omitempty"`
 
 	// What foyer serve's request page and API need (serve.go).
 	Public    bool       `yaml:"public,omitempty"`    // anyone may ask on the request page; else only signed-in employees
 	Questions []Question `yaml:"questions,omitempty"` // the profile's own questions on the request page
 	Approval  *Approval  `yaml:"approval,omitempty"`  // how requests from the page and the API are approved; absent: they are rejected
+}
+
+// Reminders say when an invitation still pending is sent again: after
+// After without redemption (counted from the invitation, then from the
+// last reminder), at most Max times.
+type Reminders struct {
+	After Duration `yaml:"after,omitempty"`
+	Max   int      `yaml:"max,omitempty"`
 }
 
 // AppRole is an app role of an application's service principal.

@@ -99,6 +99,10 @@ type Engine struct {
 	// RunPoll is how often, in service mode, a run's job looks whether its
 	// rows are done; zero means a second.
 	RunPoll time.Duration
+	// RedemptionEvery is how often, in service mode, redemption states
+	// are synced and reminders sent (redemption.go); zero means hourly,
+	// negative never (a caller that drives them itself).
+	RedemptionEvery time.Duration
 	// Metrics, when set, is given the run time of every job attempt
 	// (NewMetrics; the caller registers it for /metrics).
 	Metrics *Metrics
@@ -174,9 +178,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		queueReport:    {MaxWorkers: 2},
 	}
 	e.serviceWorkers(workers, queues)
+	e.commandNotices(workers, queues)
 	var periodic []*river.PeriodicJob
 	if e.Service {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)
+		periodic = append(periodic, e.redemptionJobs(workers)...)
 	}
 	q, err := e.Store.Queue(&river.Config{
 		Queues:       queues,

@@ -139,14 +139,19 @@ func planSweep(ctx context.Context, dir *graph.Client, lc *config.Lifecycle, now
 			exclude[strings.ToLower(m.ID)] = true
 		}
 	}
-	guests, err := dir.GuestActivity(ctx)
+	rules := lc.SweepRules()
+	var since time.Time // no sign-in data is needed without the no-sign-in rule
+	if rules.NoSignInDays > 0 {
+		since = now.UTC().Add(-time.Duration(rules.NoSignInDays) * 24 * time.Hour)
+	}
+	guests, err := dir.GuestActivity(ctx, since)
 	if errors.Is(err, directory.ErrNoPremium) {
 		return nil, fmt.Errorf("sweep refused, nothing changed: the tenant cannot report sign-in activity: %w", err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	plan, err := foyer.PlanSweep(now, lc.SweepRules(), guests, exclude)
+	plan, err := foyer.PlanSweep(now, rules, guests, exclude)
 	var missing *foyer.ErrSignInUnreported
 	if errors.As(err, &missing) {
 		return nil, fmt.Errorf("sweep refused, nothing changed: %w", err)
