@@ -224,6 +224,12 @@ type Jobs interface {
 	// process that has died or lost the lease, and River itself would wait
 	// an hour before rescuing it.
 	ReclaimJobs(ctx context.Context, queue string) (int, error)
+	// ReclaimJobsOf makes every running job whose latest attempt was made
+	// by the River client named client available again at once, whatever
+	// its queue, and returns how many there were. Call it only in the
+	// transaction that ended that client's lease (ExpireLease, or its own
+	// ReleaseLease): nobody else may be working them.
+	ReclaimJobsOf(ctx context.Context, client string) (int, error)
 	// LiveJobs counts a queue's live jobs.
 	LiveJobs(ctx context.Context, queue string) (int, error)
 	// WakeJobs makes a queue's jobs that wait for a retry or their
@@ -495,4 +501,13 @@ type Leases interface {
 	ReleaseLease(ctx context.Context, name, owner string) error
 	// GetLease returns the lease as stored; ENOTFOUND if it was never taken.
 	GetLease(ctx context.Context, name string) (Lease, error)
+	// ListLeases returns the leases whose name starts with prefix, held
+	// or not, by name.
+	ListLeases(ctx context.Context, prefix string) ([]Lease, error)
+	// ExpireLease ends owner's lease if it lapsed (Until before Tx.Now):
+	// its row stays locked until the transaction ends, nobody holds it
+	// any more, and owner's renewal fails from then on. It reports whether
+	// it ended it; false if owner no longer holds it or it has not lapsed
+	// (a renewal came first).
+	ExpireLease(ctx context.Context, name, owner string) (bool, error)
 }

@@ -96,10 +96,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	db.ledger = &ledger.DB{
 		Where: "PostgreSQL " + where,
 		Dialect: ledger.Dialect{
-			LockRow:      " FOR UPDATE",
-			ByteOrder:    ` COLLATE "C"`,
-			RiverNow:     "now()",
-			WritableWith: true,
+			LockRow:       " FOR UPDATE",
+			ByteOrder:     ` COLLATE "C"`,
+			RiverNow:      "now()",
+			WritableWith:  true,
+			LastAttemptBy: "attempted_by[array_upper(attempted_by, 1)]",
 			MigrationsTable: `CREATE TABLE IF NOT EXISTS foyer_migrations (
 				version    integer PRIMARY KEY,
 				name       text NOT NULL,
