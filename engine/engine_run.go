@@ -67,6 +67,15 @@ type Engine struct {
 	// it; requests from the request page and the API are routed, decided,
 	// timed out and provisioned by jobs too (intake.go, approval.go).
 	Service bool
+	// Replicas lets several foyer serve processes (service mode, a
+	// PostgreSQL ledger) work the ledger's jobs side by side. Each holds a
+	// lease of its own (replica:OWNER) instead of the exclusive one, and
+	// its River client is named by its Owner, so that a job's attempts say
+	// which replica made them. A live replica ends the lease of one that
+	// let it lapse and makes the jobs it was working available again
+	// (takeOverReplicas); the exclusive lease of apply and revoke still
+	// excludes them, and they it.
+	Replicas bool
 	// PublicURL is where the server is reached, for the links in notices:
 	// {PublicURL}/r/{token} for a requester, {PublicURL}/admin/requests/{id}
 	// for an approver.
@@ -162,7 +171,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.Service {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)
 	}
+	if e.Replicas && !e.Service {
+		return errors.New("replicas work in service mode only")
+	}
 	q, err := e.Store.Queue(&river.Config{
+		ID:           e.clientID(),
 		Queues:       queues,
 		Workers:      workers,
 		PeriodicJobs: periodic,
@@ -187,7 +200,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.woken, e.tried, e.triedCh = woken, map[string]bool{}, make(chan struct{})
 	e.mu.Unlock()
 	go e.keepLease(work)
-	e.Log.Info("took the ledger's worker lease", "lease_generation", lease.Generation, "reclaimed_jobs", reclaimed)
+	e.Log.Info("took the ledger's worker lease", "lease", lease.Name, "lease_generation", lease.Generation, "reclaimed_jobs", reclaimed)
 	if e.Service {
 		return e.startService(ctx)
 	}
@@ -235,7 +248,9 @@ func (e *Engine) startWork(ctx context.Context) error {
 }
 
 // Stop stops working jobs, waiting for running ones until ctx ends (they
-// are cancelled if it does), and gives the lease up.
+// are cancelled if it does), and gives the lease up. A replica makes the
+// jobs still marked as its own available in the same transaction, for
+// the other replicas to take at once.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	q, running, stop, done := e.queue, e.running, e.stop, e.done
@@ -261,7 +276,14 @@ func (e *Engine) Stop(ctx context.Context) error {
 	<-done
 	rctx := context.WithoutCancel(ctx)
 	rerr := e.Store.InTx(rctx, func(tx store.Tx) error {
-		return tx.ReleaseLease(rctx, leaseName, e.Owner.String())
+		if e.Replicas {
+			// River stopped: a job still marked running by this replica
+			// is nobody's (whatever it still does is fenced).
+			if _, err := tx.ReclaimJobsOf(rctx, e.clientID()); err != nil {
+				return err
+			}
+		}
+		return tx.ReleaseLease(rctx, e.lease(), e.Owner.String())
 	})
 	return errors.Join(err, rerr)
 }

@@ -1,0 +1,195 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
+	"github.com/foyer-dev/foyer/engine"
+	"github.com/foyer-dev/foyer/graph"
+	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// pausable is a ledger that can be made to hang, as a process stopped by
+// SIGSTOP does: its transactions wait until it is resumed. River's own
+// queries go on, as they would not in a stopped process; the engine's
+// fence is what must hold.
+type pausable struct {
+	store.Store
+	mu     sync.Mutex
+	paused chan struct{} // closed when resumed; nil when running
+}
+
+func (p *pausable) pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused == nil {
+		p.paused = make(chan struct{})
+	}
+}
+
+func (p *pausable) resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused != nil {
+		close(p.paused)
+		p.paused = nil
+	}
+}
+
+func (p *pausable) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	p.mu.Lock()
+	wait := p.paused
+	p.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return p.Store.InTx(ctx, fn)
+}
+
+// watchedDir counts the invitations it got an answer for once watch is
+// set: those of a replica after it was resumed.
+type watchedDir struct {
+	*graph.Client
+	watch atomic.Bool
+	sent  atomic.Int64
+}
+
+func (d *watchedDir) Invite(ctx context.Context, inv directory.Invitation) (directory.Invited, error) {
+	watched := d.watch.Load()
+	res, err := d.Client.Invite(ctx, inv)
+	if err == nil && watched {
+		d.sent.Add(1)
+	}
+	return res, err
+}
+
+// replicaOf is another foyer serve replica of w: its own Graph client on
+// w's tenant, its own owner, the same ledger (through a pausable
+// wrapper) and the same triggers.
+func replicaOf(t *testing.T, w *world, name string, pacing graph.Pacing) (*engine.Engine, *pausable, *watchedDir) {
+	t.Helper()
+	ls := &pausable{Store: w.store}
+	dir := &watchedDir{Client: newDirectory(t, w.sim, pacing)}
+	b := w.eng
+	e := engine.Engine{Store: ls, Dir: dir, Owner: engine.NewOwner(name), Profiles: b.Profiles, NewID: b.NewID,
+		Workers: b.Workers, UnknownOutcomeGrace: b.UnknownOutcomeGrace}
+	e.Service, e.Replicas, e.RunPoll = true, true, 50*time.Millisecond
+	e.Log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("replica", name)
+	return &e, ls, dir
+}
+
+// TestReplicasShareARun: three replicas on one PostgreSQL ledger work one
+// run together; one of them is stopped (its ledger hangs) while it holds
+// invitations, a live one takes its jobs over once its lease lapses, and
+// the stopped one, resumed, sends nothing it held and stops with
+// ErrLeaseLost. Everyone is invited once. An apply is refused while
+// replicas run, and a replica while an apply runs.
+func TestReplicasShareARun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a lease to lapse (15 s)")
+	}
+	t.Parallel()
+	const rows = 60
+	ctx := context.Background()
+	w := newWorldOn(t, openPostgres, sim.Options{})
+	src := memSources{"in.csv": people(rows, "shared")}
+	// Ten invitations a second per replica: the run lasts a few seconds.
+	pacing := graph.Pacing{InvitesPerMinute: 600, RetryDelay: 20 * time.Millisecond, GroupWindow: 50 * time.Millisecond}
+	var reps []*engine.Engine
+	var ledgers []*pausable
+	var dirs []*watchedDir
+	for _, name := range []string{"r1", "r2", "r3"} {
+		e, ls, dir := replicaOf(t, w, name, pacing)
+		dirs = append(dirs, dir)
+		e.Sources, e.Triggers = src, map[string]engine.Trigger{"drop": {Name: "drop", Profile: "partners", Source: "in.csv"}}
+		if err := e.Start(ctx); err != nil {
+			t.Fatalf("start replica %s: %v", name, err)
+		}
+		reps, ledgers = append(reps, e), append(ledgers, ls)
+	}
+	stopped := map[int]bool{}
+	t.Cleanup(func() {
+		for i, e := range reps {
+			ledgers[i].resume()
+			if !stopped[i] {
+				_ = e.Stop(ctx)
+			}
+		}
+	})
+
+	// An apply beside the replicas is refused before it does anything.
+	cli := &engine.Engine{Store: w.store, Dir: w.dir, Profiles: w.eng.Profiles, NewID: w.eng.NewID, Owner: engine.NewOwner("cli")}
+	if err := cli.Start(ctx); foyer.ErrorCode(err) != foyer.ECONFLICT {
+		t.Errorf("an apply beside replicas: %v, want a conflict", err)
+		_ = cli.Stop(ctx)
+	}
+
+	if _, started, err := reps[0].StartTrigger(ctx, "drop", "d-1"); err != nil || !started {
+		t.Fatalf("start the run: %v %v", started, err)
+	}
+	waitFor(t, "a third of the people are invited", func() bool { return invitations(w.sim) >= rows/3 })
+	// r2 stops as SIGSTOP stops a process, with jobs in hand.
+	ledgers[1].pause()
+	waitFor(t, "a live replica ends r2's lapsed lease", func() bool {
+		var l store.Lease
+		err := w.store.InTx(ctx, func(tx store.Tx) (err error) {
+			l, err = tx.GetLease(ctx, "replica:"+reps[1].Owner.String())
+			return err
+		})
+		return err == nil && l.Owner == ""
+	})
+	if err := reps[1].Err(); err != nil {
+		t.Errorf("r2 knew it lost its lease before it was resumed: %v", err)
+	}
+	dirs[1].watch.Store(true)
+	ledgers[1].resume()
+	select {
+	case <-reps[1].Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("r2, resumed after the takeover, did not stop")
+	}
+	if err := reps[1].Err(); !errors.Is(err, engine.ErrLeaseLost) {
+		t.Errorf("r2 after it was resumed: %v, want ErrLeaseLost", err)
+	}
+	_ = reps[1].Stop(ctx)
+	stopped[1] = true
+	waitFor(t, "the run finishes without r2", finished(t, w, "trigger:drop", 1))
+	if n := dirs[1].sent.Load(); n != 0 {
+		t.Errorf("r2, resumed after the takeover, sent %d invitations", n)
+	}
+	checkInvitedOnce(t, w, rows)
+
+	// With the replicas stopped, an apply may work; a replica may not
+	// start beside it.
+	for i, e := range reps {
+		if !stopped[i] {
+			if err := e.Stop(ctx); err != nil {
+				t.Errorf("stop replica %d: %v", i+1, err)
+			}
+			stopped[i] = true
+		}
+	}
+	if err := cli.Start(ctx); err != nil {
+		t.Fatalf("an apply once the replicas stopped: %v", err)
+	}
+	late, _, _ := replicaOf(t, w, "r4", pacing)
+	if err := late.Start(ctx); foyer.ErrorCode(err) != foyer.ECONFLICT {
+		t.Errorf("a replica beside an apply: %v, want a conflict", err)
+		_ = late.Stop(ctx)
+	}
+	if err := cli.Stop(ctx); err != nil {
+		t.Error(err)
+	}
+}
