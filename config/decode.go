@@ -23,6 +23,7 @@ var durationDocs = map[string]struct{ what, example string }{
 	"profiles.*.expiry":                    {"how long after it is granted a guest's access ends (0 or absent: never)", "90d, 2w or 36h"},
 	"profiles.*.inactivity":                {"how long without a sign-in before a guest counts as inactive (0 or absent: never)", "30d or 12w"},
 	"profiles.*.approval.stages[].timeout": {"how long a stage waits for a decision before it denies or escalates (absent: 14d)", "72h or 14d"},
+	"serve.drain_timeout":                  {"how long foyer serve lets the jobs under way finish once told to stop (absent: 30s)", "30s or 2m"},
 	"serve.verification.link_ttl":          {"how long the link that proves a requester's address works (absent: 30m)", "30m or 2h"},
 }
 

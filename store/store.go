@@ -66,6 +66,7 @@ type Tx interface {
 	Idempotency
 	GuestList
 	Tallies
+	Budgets
 }
 
 // Queue is River running over the ledger's database.
@@ -475,6 +476,27 @@ type AuditFilter struct {
 	RequestID string
 	AfterSeq  int64
 	Limit     int
+}
+
+// Budget is a write budget shared by the processes on one ledger: at most
+// Limit write units in any Window.
+type Budget struct {
+	Key    string // e.g. "tenant:<tenant-id>/app:<client-id>"
+	Limit  int
+	Window time.Duration
+}
+
+// Budgets keeps the write budgets that several processes (foyer serve
+// replicas) spend together, as a sliding-window log per budget.
+type Budgets interface {
+	// ReserveWrites takes n write units in every budget given, if each has
+	// room for them among the units reserved in the Window ending at
+	// Tx.Now, and returns 0. Otherwise it takes nothing and returns how
+	// long until the fullest has room (at least a microsecond). Each
+	// budget's row stays locked until the transaction ends. EINVALID for
+	// n below 1 or above a Limit, a Limit below 1, a Window not positive
+	// or an empty Key.
+	ReserveWrites(ctx context.Context, budgets []Budget, n int) (time.Duration, error)
 }
 
 // Lease is the right of one process to work a ledger's jobs. Its generation

@@ -45,7 +45,13 @@ the ledger, approved as its profile's policy says, and provisioned by the
 same jobs.
 
 When it listens it prints one JSON line with its url. It stops on SIGINT or
-SIGTERM, finishing the answers and jobs under way.`,
+SIGTERM: it takes no more jobs, lets those under way finish for up to
+serve.drain_timeout (30s by default), cancels the rest and gives its lease
+back, so that another replica takes their jobs at once.
+
+On a PostgreSQL ledger several foyer serve processes (replicas) may run on
+one configuration and share the work (docs/deploy.md); on SQLite one runs at
+a time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, env, addr, nil) },
 	}
@@ -153,6 +159,9 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 		Actor: "serve", Tenant: tenant.ID, UnknownOutcomeGrace: time.Duration(c.Pacing.LookupGrace),
 		Notifiers: ns, TenantName: tenant.Name, DetailsURL: c.Notify.DetailsURL,
 		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL, InternalDomains: tenant.Domains,
+		// On PostgreSQL, replicas share the work, each under a lease of
+		// its own; SQLite's one writer at a time suits one process.
+		Replicas: c.Ledger.Driver == "postgres",
 	}
 	eng.Metrics = engine.NewMetrics(engine.MetricsOptions{Store: ledger, Calls: graphCalls{dir}, Log: log.With("component", "metrics")})
 	if postman != nil {
@@ -392,7 +401,13 @@ func (sv *service) serve(ctx context.Context, env *Env, ready func(serving)) err
 	if err := sv.engine.Start(ctx); err != nil {
 		return withCode(ExitError, err)
 	}
-	stopEngine := func() error { return sv.engine.Stop(context.WithoutCancel(ctx)) }
+	stopEngine := func() error {
+		// Jobs under way get the drain timeout, then are cancelled; the
+		// lease is given back either way.
+		drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(sv.settings.DrainTimeout, config.DefaultDrainTimeout))
+		defer cancel()
+		return sv.engine.Stop(drain)
+	}
 	ln, err := net.Listen("tcp", sv.settings.Addr)
 	if err != nil {
 		return withCode(ExitError, errors.Join(fmt.Errorf("listen on %s: %w", sv.settings.Addr, err), stopEngine()))
