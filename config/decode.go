@@ -19,6 +19,9 @@ import (
 // name the user chooses), so that a duration foyer cannot read is
 // explained in the terms of its field.
 var durationDocs = map[string]struct{ what, example string }{
+	"pacing.write_budget.window":           {"the window of the app and tenant write budget (absent: 150s)", "150s or 2m30s"},
+	"pacing.write_budget.app_window":       {"the window of the app's write budget across tenants (absent: 5m)", "5m"},
+	"pacing.write_budget.margin":           {"how much longer foyer counts a write than the service's window (absent: 2s)", "2s"},
 	"pacing.lookup_grace":                  {"how long foyer keeps looking up a person whose invitation got no answer, before inviting again (default 5m)", "30s or 2m"},
 	"profiles.*.expiry":                    {"how long after it is granted a guest's access ends (0 or absent: never)", "90d, 2w or 36h"},
 	"profiles.*.inactivity":                {"how long without a sign-in before a guest counts as inactive (0 or absent: never)", "30d or 12w"},

@@ -118,12 +118,28 @@ func (sv *service) close() {
 // and the web server.
 // A postman given replaces the smtp: section's (foyer demo prints the
 // emails instead of sending them).
-func buildService(ctx context.Context, c *config.Config, st config.ServeSettings, env *Env, log *slog.Logger, postman engine.Postman) (*service, error) {
+func buildService(ctx context.Context, c *config.Config, st config.ServeSettings, env *Env, log *slog.Logger, postman engine.Postman) (_ *service, err error) {
 	ct, ok := c.Tenants[st.Tenant]
 	if !ok {
 		return nil, withCode(ExitError, fmt.Errorf("serve.tenant %q is not in tenants: (%s)", st.Tenant, strings.Join(c.TenantNames(), ", ")))
 	}
+	ledger, err := openLedger(ctx, c, env, log)
+	if err != nil {
+		return nil, err
+	}
+	sv := &service{settings: st, ledger: ledger, log: log}
+	ok = false
+	defer func() {
+		if !ok {
+			sv.close()
+		}
+	}()
 	gopts := graphOptions(c, ct, env, log, env.Clock)
+	if b, on := c.Budget(true); on {
+		// Replicas spend one write quota: every write reserves its slot
+		// in the ledger first.
+		gopts.Budget = newLedgerBudget(ledger, b, ct.TenantID, ct.ClientID)
+	}
 	dir, err := graph.New(ctx, gopts)
 	if err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", st.Tenant, err))
@@ -148,11 +164,6 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 	if err != nil {
 		return nil, withCode(ExitError, err)
 	}
-	ledger, err := openLedger(ctx, c, env, log)
-	if err != nil {
-		return nil, err
-	}
-	sv := &service{settings: st, ledger: ledger, log: log}
 	eng := &engine.Engine{
 		Store: ledger, Dir: dir, Profiles: profiles, Clock: env.Clock, Log: log.With("component", "engine"),
 		NewID: uuid.NewString, Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: c.Pacing.Concurrency,
@@ -171,15 +182,14 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 		eng.Mailer = mailers
 	}
 	if eng.Triggers, err = serveTriggers(c, env, profiles); err != nil {
-		sv.close()
 		return nil, withCode(ExitError, err)
 	}
 	eng.Sources = inputSources{c: c, env: env}
 	sv.engine = eng
 	if sv.web, err = buildWeb(ctx, c, st, ct, eng, ledger, profiles, env, log); err != nil {
-		sv.close()
 		return nil, err
 	}
+	ok = true
 	return sv, nil
 }
 
