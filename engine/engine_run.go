@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -109,20 +110,25 @@ type Engine struct {
 	Triggers map[string]Trigger
 	Sources  Sources
 
-	mu      sync.Mutex
-	epoch   int64 // the lease generation while started
-	queue   store.Queue
-	running bool               // the queue works jobs
-	active  map[string]bool    // runs being applied: only their jobs are worked
-	busy    map[string]bool    // requests a job of this process is working now
-	woken   int                // reports an earlier process owed, made due when the lease was taken
-	tried   map[string]bool    // runs whose report this process tried to send
-	triedCh chan struct{}      // closed and replaced when tried grows
-	work    context.Context    // every job's work ends with it
-	stop    context.CancelFunc // ends work and the lease's renewal
-	done    chan struct{}      // closed when the renewal ended
-	lost    error              // set when the lease was lost
-	sink    Sink
+	// riverTime, when set (tests), is River's clock (Config.Test.Time):
+	// its periodic jobs then fire by the injected clock.
+	riverTime rivertype.TimeGenerator
+
+	mu       sync.Mutex
+	epoch    int64 // the lease generation while started
+	queue    store.Queue
+	running  bool               // the queue works jobs
+	stopping bool               // Stop is draining the jobs under way
+	active   map[string]bool    // runs being applied: only their jobs are worked
+	busy     map[string]bool    // requests a job of this process is working now
+	woken    int                // reports an earlier process owed, made due when the lease was taken
+	tried    map[string]bool    // runs whose report this process tried to send
+	triedCh  chan struct{}      // closed and replaced when tried grows
+	work     context.Context    // every job's work ends with it
+	stop     context.CancelFunc // ends work and the lease's renewal
+	done     chan struct{}      // closed when the renewal ended
+	lost     error              // set when the lease was lost
+	sink     Sink
 	// blocked is set once Entra blocks invitations for suspicious activity
 	// (and recorded in the ledger): every further attempt would only prolong
 	// the block, so the rest of the run's invitations fail at once with the
@@ -185,6 +191,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		// result; River's own timeout would discard the job silently.
 		JobTimeout: -1,
 		Logger:     e.Log.With("component", "river"),
+		Test:       river.TestConfig{Time: e.riverTime},
 	})
 	if err != nil {
 		return fmt.Errorf("set up the job queue: %w", err)
@@ -253,12 +260,20 @@ func (e *Engine) startWork(ctx context.Context) error {
 // the other replicas to take at once.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
-	q, running, stop, done := e.queue, e.running, e.stop, e.done
-	e.queue, e.running = nil, false
-	e.mu.Unlock()
-	if q == nil {
+	q, running, stop, done, stopping := e.queue, e.running, e.stop, e.done, e.stopping
+	if q == nil || stopping {
+		e.mu.Unlock()
 		return nil
 	}
+	e.stopping = true
+	e.mu.Unlock()
+	// The queue stays the engine's while the jobs under way drain: they
+	// complete through it and may enqueue (an approved run's job).
+	defer func() {
+		e.mu.Lock()
+		e.queue, e.running, e.stopping = nil, false, false
+		e.mu.Unlock()
+	}()
 	var err error
 	if running {
 		stopped := make(chan struct{})

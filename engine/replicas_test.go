@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
 	"github.com/foyer-dev/foyer/engine"
@@ -192,4 +194,70 @@ func TestReplicasShareARun(t *testing.T) {
 	if err := cli.Stop(ctx); err != nil {
 		t.Error(err)
 	}
+}
+
+// shiftedClock is the system clock moved to another time, running at the
+// same pace: River's timers and the engine both read it.
+type shiftedClock struct{ by time.Duration }
+
+func (c shiftedClock) Now() time.Time { return time.Now().Add(c.by) }
+
+func (c shiftedClock) NowOrNil() *time.Time {
+	now := c.Now()
+	return &now
+}
+
+// TestScheduleOnceAcrossReplicas: with the clock injected two seconds
+// six seconds before a schedule's time, three replicas on one PostgreSQL ledger fire
+// it at its time, once; a replica restarted during the firing (a new
+// client, maybe a new leader) does not fire it again.
+func TestScheduleOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorldOn(t, openPostgres, sim.Options{})
+	sched, err := cron.ParseStandard("CRON_TZ=UTC 30 2 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fire := time.Date(2030, 1, 1, 2, 30, 0, 0, time.UTC)
+	clock := shiftedClock{by: time.Until(fire.Add(-6 * time.Second))}
+	src := memSources{"in.csv": []byte(triggerCSV)}
+	start := func(name string) *engine.Engine {
+		e, _, _ := replicaOf(t, w, name, graph.Pacing{})
+		e.Clock = clock
+		e.SetRiverClock(clock)
+		e.Sources = src
+		e.Triggers = map[string]engine.Trigger{"nightly": {Name: "nightly", Profile: "partners", Source: "in.csv", Schedule: sched}}
+		if err := e.Start(ctx); err != nil {
+			t.Fatalf("start replica %s: %v", name, err)
+		}
+		return e
+	}
+	reps := []*engine.Engine{start("s1"), start("s2"), start("s3")}
+	defer func() {
+		for _, e := range reps {
+			_ = e.Stop(ctx)
+		}
+	}()
+	waitFor(t, "the schedule fires and its run starts", func() bool { return len(runsBy(t, w, "trigger:nightly")) > 0 })
+	if now := clock.Now(); now.Before(fire) {
+		t.Errorf("the schedule fired at %s, before its time %s", now, fire)
+	}
+	// A replica restarts during the firing.
+	if err := reps[0].Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reps[0] = start("s1-again")
+	waitFor(t, "the scheduled run finishes", finished(t, w, "trigger:nightly", 1))
+	// Give every replica's scheduler time to fire again if it would.
+	time.Sleep(3 * time.Second)
+	if runs := runsBy(t, w, "trigger:nightly"); len(runs) != 1 {
+		t.Errorf("%d runs of the schedule, want 1", len(runs))
+	}
+	// The firing's id is its time: enqueued again by any replica, it
+	// starts nothing.
+	if _, started, err := reps[1].StartTrigger(ctx, "nightly", "schedule:"+fire.Format(time.RFC3339)); err != nil || started {
+		t.Errorf("the same firing again: started %v, %v; want not started", started, err)
+	}
+	checkInvitedOnce(t, w, 3)
 }
