@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -260,4 +261,70 @@ func TestScheduleOnceAcrossReplicas(t *testing.T) {
 		t.Errorf("the same firing again: started %v, %v; want not started", started, err)
 	}
 	checkInvitedOnce(t, w, 3)
+}
+
+// logBuffer collects a replica's log.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestReplicaDrainsOnStop: a replica told to stop with jobs under way
+// lets them run until its drain deadline, cancels the rest and gives its
+// lease back at once, so that the other replica finishes the run without
+// waiting for the lease to lapse (no takeover). Everyone is invited once.
+func TestReplicaDrainsOnStop(t *testing.T) {
+	t.Parallel()
+	const rows = 40
+	ctx := context.Background()
+	w := newWorldOn(t, openPostgres, sim.Options{})
+	src := memSources{"in.csv": people(rows, "drain")}
+	pacing := graph.Pacing{InvitesPerMinute: 300, RetryDelay: 20 * time.Millisecond, GroupWindow: 50 * time.Millisecond}
+	var reps []*engine.Engine
+	logs := &logBuffer{}
+	for _, name := range []string{"d1", "d2"} {
+		e, _, _ := replicaOf(t, w, name, pacing)
+		e.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})).With("replica", name)
+		e.Sources, e.Triggers = src, map[string]engine.Trigger{"drop": {Name: "drop", Profile: "partners", Source: "in.csv"}}
+		if err := e.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		reps = append(reps, e)
+	}
+	defer reps[1].Stop(ctx)
+	if _, started, err := reps[0].StartTrigger(ctx, "drop", "d-1"); err != nil || !started {
+		t.Fatalf("start the run: %v %v", started, err)
+	}
+	waitFor(t, "a few people are invited", func() bool { return invitations(w.sim) >= 5 })
+	drain, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	err := reps[0].Stop(drain)
+	cancel()
+	if err != nil {
+		t.Errorf("stop d1: %v", err)
+	}
+	var l store.Lease
+	err = w.store.InTx(ctx, func(tx store.Tx) (err error) {
+		l, err = tx.GetLease(ctx, "replica:"+reps[0].Owner.String())
+		return err
+	})
+	if err != nil || l.Owner != "" {
+		t.Errorf("d1's lease after it stopped: %+v, %v; want released", l, err)
+	}
+	waitFor(t, "d2 finishes the run", finished(t, w, "trigger:drop", 1))
+	checkInvitedOnce(t, w, rows)
+	if strings.Contains(logs.String(), "took over") {
+		t.Errorf("d2 had to take over from d1, which should have given its jobs back:\n%s", logs.String())
+	}
 }
