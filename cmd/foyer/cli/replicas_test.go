@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/foyer-dev/foyer/cmd/foyer/cli"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/sim/throttle"
 	"github.com/foyer-dev/foyer/web/hooks"
@@ -237,4 +238,22 @@ func TestReplicasShareARunThroughAKill(t *testing.T) {
 			t.Logf("replica %d:\n%s", i+1, r.out.String())
 		}
 	}
+}
+
+// TestSecondServeOnSQLiteRefused: on a SQLite ledger one foyer serve runs
+// at a time; a second one says so, names PostgreSQL, and exits with an
+// error before it serves.
+func TestSecondServeOnSQLiteRefused(t *testing.T) {
+	t.Parallel()
+	bin, _, _, config := serveProcessWorld(t, sim.Options{}, nil)
+	first := startServeProc(t, bin, config)
+	second := exec.Command(bin, "serve", "--config", config, "--addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	out, err := second.CombinedOutput()
+	if code := second.ProcessState.ExitCode(); err == nil || code != cli.ExitError {
+		t.Errorf("a second foyer serve on SQLite: exit %d, want %d:\n%s", code, cli.ExitError, out)
+	}
+	if !strings.Contains(string(out), "PostgreSQL") {
+		t.Errorf("the refusal does not say replicas need PostgreSQL:\n%s", out)
+	}
+	first.stop(t)
 }
