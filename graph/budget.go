@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/foyer-dev/foyer/directory"
 )
 
 // WriteBudget is a write budget the client shares with other processes
@@ -18,9 +20,13 @@ type WriteBudget interface {
 }
 
 // budgetPolicy reserves every try of a Graph write in the shared budget,
-// after the pacer let it go and before its gate: a write the budget has not
-// admitted is not sent. Reads, and ARM and Exchange calls (other quotas),
-// pass freely.
+// last, right before the transport: the slot is counted when the write
+// goes out, not before a gate that may take a while (a ledger under
+// load), which would let writes reserved apart arrive together. A write
+// the budget made wait passes its gate again before it reserves again,
+// since the gate's check (the engine's lease) is stale by then. A write
+// the budget has not admitted is not sent. Reads, and ARM and Exchange
+// calls (other quotas), pass freely.
 type budgetPolicy struct {
 	b     WriteBudget
 	after func(time.Duration) <-chan time.Time
@@ -50,6 +56,9 @@ func (bp budgetPolicy) reserve(ctx context.Context, n int) error {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case <-bp.after(wait):
+		}
+		if err := directory.Admit(ctx); err != nil {
+			return err
 		}
 	}
 }

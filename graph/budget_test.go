@@ -35,8 +35,16 @@ func (b *fakeBudget) Reserve(_ context.Context, n int) (time.Duration, error) {
 	return 0, nil
 }
 
+// countGate admits every write and counts how often it was asked.
+type countGate struct{ n atomic.Int64 }
+
+func (g *countGate) Admit(context.Context) error {
+	g.n.Add(1)
+	return nil
+}
+
 // TestBudgetAdmitsEveryWrite: a write waits while the shared budget is
-// spent and goes once it is admitted; a budget that fails sends nothing;
+// spent, passes its gate again, and goes once it is admitted; a budget that fails sends nothing;
 // reads never ask it.
 func TestBudgetAdmitsEveryWrite(t *testing.T) {
 	t.Parallel()
@@ -75,7 +83,8 @@ func TestBudgetAdmitsEveryWrite(t *testing.T) {
 			if n := len(tc.budget.asked); n != 0 {
 				t.Errorf("a read asked the budget %d times", n)
 			}
-			_, err := c.Invite(context.Background(), directory.Invitation{Email: "ana@fabrikam.example", RedirectURL: redirect})
+			gate := &countGate{}
+			_, err := c.Invite(directory.WithGate(context.Background(), gate), directory.Invitation{Email: "ana@fabrikam.example", RedirectURL: redirect})
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Invite: %v, want error %v", err, tc.wantErr)
 			}
@@ -90,6 +99,11 @@ func TestBudgetAdmitsEveryWrite(t *testing.T) {
 			}
 			if want := time.Duration(len(tc.budget.asked)-1) * 3 * time.Second; !tc.wantErr && waited != want {
 				t.Errorf("waited %v for the budget, want %v (asked %v)", waited, want, tc.budget.asked)
+			}
+			// The gate is asked before the first reservation and again
+			// after every wait: its check is stale by then.
+			if want := int64(len(tc.budget.asked)); gate.n.Load() != want {
+				t.Errorf("the gate was asked %d times, want %d", gate.n.Load(), want)
 			}
 		})
 	}

@@ -84,20 +84,21 @@ func (c *Client) Stats() Stats { return c.pacer.stats() }
 
 // pipeline builds the azcore pipeline for one service: retry (per call),
 // then per try pacing, the bearer token for the service's scope, and
-// logging; with a shared write budget, its reservation; then the gate.
+// logging, the gate; with a shared write budget, its reservation last.
 // azcore's own retry is off: ours knows which requests are safe to repeat.
 func (c *Client) pipeline(cred azcore.TokenCredential, s service, hc *http.Client, budget WriteBudget) runtime.Pipeline {
 	perRetry := []policy.Policy{
 		&pacePolicy{p: c.pacer},
 		runtime.NewBearerTokenPolicy(cred, []string{s.scope}, nil),
 		&logPolicy{log: c.log},
+		gatePolicy{},
 	}
 	if budget != nil {
 		perRetry = append(perRetry, budgetPolicy{b: budget, after: c.o.After})
 	}
 	return runtime.NewPipeline("foyer/graph", "v1", runtime.PipelineOptions{
 		PerCall:  []policy.Policy{&retryPolicy{c: c}},
-		PerRetry: append(perRetry, gatePolicy{}),
+		PerRetry: perRetry,
 	}, &policy.ClientOptions{
 		Transport: hc,
 		Retry:     policy.RetryOptions{MaxRetries: -1},

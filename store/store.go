@@ -490,8 +490,9 @@ type Budget struct {
 // replicas) spend together, as a sliding-window log per budget.
 type Budgets interface {
 	// ReserveWrites takes n write units in every budget given, if each has
-	// room for them among the units reserved in the Window ending at
-	// Tx.Now, and returns 0. Otherwise it takes nothing and returns how
+	// room for them among the units reserved in the Window ending now (read
+	// from the store's clock once the budgets are locked, not Tx.Now: the
+	// transaction may have waited for them), and returns 0. Otherwise it takes nothing and returns how
 	// long until the fullest has room (at least a microsecond). Each
 	// budget's row stays locked until the transaction ends. EINVALID for
 	// n below 1 or above a Limit, a Limit below 1, a Window not positive

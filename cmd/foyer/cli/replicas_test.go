@@ -197,6 +197,13 @@ func TestReplicasShareARunThroughAKill(t *testing.T) {
 	}
 	w := newReplicaWorld(t, rows, quota, window)
 	reps := []*serveProc{w.start(t), w.start(t), w.start(t)}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, r := range reps {
+				t.Logf("replica %d:\n%s", i+1, r.out.String())
+			}
+		}
+	})
 	w.trigger(t, reps[0])
 
 	eventually(t, 10*time.Minute, "half the people are invited", func() bool { return w.invited() >= rows/2 })
@@ -233,11 +240,6 @@ func TestReplicasShareARunThroughAKill(t *testing.T) {
 		t.Errorf("the tenant refused %d writes for its quota of %d per %s", st.Throttled, quota, window)
 	}
 	reps[0].stop(t)
-	if t.Failed() {
-		for i, r := range reps {
-			t.Logf("replica %d:\n%s", i+1, r.out.String())
-		}
-	}
 }
 
 // TestSecondServeOnSQLiteRefused: on a SQLite ledger one foyer serve runs

@@ -27,7 +27,18 @@ func (t *Tx) ReserveWrites(ctx context.Context, budgets []store.Budget, n int) (
 	// Locked in key order, so that two reservations never wait on each
 	// other's budgets crosswise.
 	budgets = slices.SortedFunc(slices.Values(budgets), func(a, b store.Budget) int { return cmp.Compare(a.Key, b.Key) })
-	now := t.now.UTC().Truncate(time.Microsecond)
+	for _, b := range budgets {
+		if err := t.lockBudget(ctx, b.Key); err != nil {
+			return 0, err
+		}
+	}
+	// The slot is taken when the budgets are ours, not when the
+	// transaction began: it may have waited for another's lock, and the
+	// write goes out after this, not before.
+	now := t.db.Clock.Now().UTC().Truncate(time.Microsecond)
+	if now.Before(t.now) {
+		now = t.now
+	}
 	var wait time.Duration
 	for _, b := range budgets {
 		w, err := t.budgetWait(ctx, b, n, now)
@@ -47,16 +58,22 @@ func (t *Tx) ReserveWrites(ctx context.Context, budgets []store.Budget, n int) (
 	return 0, nil
 }
 
-// budgetWait locks budget b, forgets its slots that left the window, and
-// returns how long until n more units fit (0: they fit now).
+// lockBudget locks the row of budget key, making it if it is missing.
+func (t *Tx) lockBudget(ctx context.Context, key string) error {
+	if _, err := t.c.Exec(ctx, `INSERT INTO write_budgets (key) VALUES ($1) ON CONFLICT DO NOTHING`, key); err != nil {
+		return fmt.Errorf("lock write budget %s: %w", key, err)
+	}
+	var got string
+	if err := t.c.QueryRow(ctx, `SELECT key FROM write_budgets WHERE key = $1`+t.db.Dialect.LockRow, key).Scan(&got); err != nil {
+		return fmt.Errorf("lock write budget %s: %w", key, err)
+	}
+	return nil
+}
+
+// budgetWait forgets the slots of budget b (locked) that left the window
+// ending at now, and returns how long until n more units fit (0: they fit
+// now).
 func (t *Tx) budgetWait(ctx context.Context, b store.Budget, n int, now time.Time) (time.Duration, error) {
-	if _, err := t.c.Exec(ctx, `INSERT INTO write_budgets (key) VALUES ($1) ON CONFLICT DO NOTHING`, b.Key); err != nil {
-		return 0, fmt.Errorf("lock write budget %s: %w", b.Key, err)
-	}
-	var key string
-	if err := t.c.QueryRow(ctx, `SELECT key FROM write_budgets WHERE key = $1`+t.db.Dialect.LockRow, b.Key).Scan(&key); err != nil {
-		return 0, fmt.Errorf("lock write budget %s: %w", b.Key, err)
-	}
 	start := now.Add(-b.Window)
 	if _, err := t.c.Exec(ctx, `DELETE FROM write_slots WHERE key = $1 AND at <= $2`, b.Key, start); err != nil {
 		return 0, fmt.Errorf("forget the old slots of write budget %s: %w", b.Key, err)
