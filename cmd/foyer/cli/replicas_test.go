@@ -183,10 +183,9 @@ func (w *replicaWorld) runFinished(t *testing.T) bool {
 // TestReplicasShareARunThroughAKill: three foyer serve replicas on one
 // PostgreSQL ledger work a run started once by a webhook, against a tenant
 // whose write quota makes pacing matter. One replica is SIGKILLed when
-// about half the people are invited, another SIGSTOPped a moment later
-// and resumed once a live replica took its lease over: the resumed one
-// exits non-zero, the run finishes, everyone is invited exactly once,
-// and the tenant never refused a write for its quota.
+// about half the people are invited: a live one takes its jobs over, the
+// run finishes, everyone is invited exactly once, and the tenant never
+// refused a write for its quota (its limiter counts every refusal).
 //
 // FOYER_SOAK_REPLICAS=1 runs it with 3,000 rows (scripts/soak replicas).
 func TestReplicasShareARunThroughAKill(t *testing.T) {
@@ -197,49 +196,81 @@ func TestReplicasShareARunThroughAKill(t *testing.T) {
 	}
 	w := newReplicaWorld(t, rows, quota, window)
 	reps := []*serveProc{w.start(t), w.start(t), w.start(t)}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for i, r := range reps {
-				t.Logf("replica %d:\n%s", i+1, r.out.String())
-			}
-		}
-	})
+	t.Cleanup(func() { logReplicas(t, reps) })
 	w.trigger(t, reps[0])
 
 	eventually(t, 10*time.Minute, "half the people are invited", func() bool { return w.invited() >= rows/2 })
+	killed := reps[1].cmd.Process.Pid
 	if err := reps[1].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if err := reps[2].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	stopped := reps[2].cmd.Process.Pid
-	eventually(t, time.Minute, "a live replica ends the stopped one's lease", func() bool { return w.leaseEnded(t, stopped) })
-	if err := reps[2].cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	if err := reps[2].wait(t, time.Minute); err == nil {
-		t.Errorf("the replica resumed after losing its lease exited 0:\n%s", reps[2].out.String())
-	}
-	if out := reps[2].out.String(); !strings.Contains(out, "lost the ledger's worker lease") {
-		t.Errorf("the resumed replica does not say it lost its lease:\n%s", out)
-	}
-
+	eventually(t, time.Minute, "a live replica ends the killed one's lease", func() bool { return w.leaseEnded(t, killed) })
 	eventually(t, 10*time.Minute, "every person is invited", func() bool { return w.invited() == rows })
 	eventually(t, time.Minute, "the run finishes", func() bool { return w.runFinished(t) })
+	w.checkOnce(t)
+	if st := w.sim.Stats(); st.Throttled != 0 {
+		t.Errorf("the tenant refused %d writes for its quota of %d per %s", st.Throttled, quota, window)
+	}
+	reps[0].stop(t)
+	reps[2].stop(t)
+}
+
+// TestReplicaStoppedPastItsLease: of two replicas working a run, one is
+// SIGSTOPped with invitations in hand until the other ended its lease and
+// took its jobs over, then resumed: it fails its fence, exits non-zero
+// saying it lost its lease, and nobody is invited twice. (A write stopped
+// between its last check and the socket still goes out when the process
+// resumes, late: docs/architecture.md, "Why no one is invited twice".)
+func TestReplicaStoppedPastItsLease(t *testing.T) {
+	t.Parallel()
+	const rows = 200
+	w := newReplicaWorld(t, rows, 60, 5*time.Second)
+	reps := []*serveProc{w.start(t), w.start(t)}
+	t.Cleanup(func() { logReplicas(t, reps) })
+	w.trigger(t, reps[0])
+
+	eventually(t, 10*time.Minute, "a third of the people are invited", func() bool { return w.invited() >= rows/3 })
+	if err := reps[1].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := reps[1].cmd.Process.Pid
+	eventually(t, time.Minute, "the live replica ends the stopped one's lease", func() bool { return w.leaseEnded(t, stopped) })
+	if err := reps[1].cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if err := reps[1].wait(t, time.Minute); err == nil {
+		t.Errorf("the replica resumed after losing its lease exited 0")
+	}
+	if out := reps[1].out.String(); !strings.Contains(out, "lost the ledger's worker lease") {
+		t.Errorf("the resumed replica does not say it lost its lease")
+	}
+	eventually(t, 10*time.Minute, "every person is invited", func() bool { return w.invited() == rows })
+	eventually(t, time.Minute, "the run finishes", func() bool { return w.runFinished(t) })
+	w.checkOnce(t)
+	reps[0].stop(t)
+}
+
+// checkOnce checks the tenant's count: every address invited once.
+func (w *replicaWorld) checkOnce(t *testing.T) {
+	t.Helper()
 	st := w.sim.Stats()
-	if len(st.InvitationsByEmail) != rows {
-		t.Errorf("%d addresses invited, want %d", len(st.InvitationsByEmail), rows)
+	if len(st.InvitationsByEmail) != w.rows {
+		t.Errorf("%d addresses invited, want %d", len(st.InvitationsByEmail), w.rows)
 	}
 	for addr, n := range st.InvitationsByEmail {
 		if n != 1 {
 			t.Errorf("%s invited %d times", addr, n)
 		}
 	}
-	if st.Throttled != 0 {
-		t.Errorf("the tenant refused %d writes for its quota of %d per %s", st.Throttled, quota, window)
+}
+
+// logReplicas shows the replicas' output when the test failed.
+func logReplicas(t *testing.T, reps []*serveProc) {
+	if t.Failed() {
+		for i, r := range reps {
+			t.Logf("replica %d:\n%s", i+1, r.out.String())
+		}
 	}
-	reps[0].stop(t)
 }
 
 // TestSecondServeOnSQLiteRefused: on a SQLite ledger one foyer serve runs
