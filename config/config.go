@@ -129,6 +129,69 @@ type Pacing struct {
 	// Entra blocks nothing) or "ceiling" (at the ceiling at once). Empty:
 	// governed on Microsoft's clouds, ceiling on cloud: custom.
 	Invitations string `yaml:"invitations,omitempty"`
+	// WriteBudget is the write quota shared by every process on the
+	// ledger (foyer serve replicas), kept in the ledger.
+	WriteBudget WriteBudget `yaml:"write_budget,omitempty"`
+}
+
+// WriteBudget is Graph's write quota as the processes on one ledger spend
+// it together: every write reserves a slot first, so that replicas do not
+// each spend the whole quota. Zero values are the defaults.
+type WriteBudget struct {
+	// Shared is auto (the default: on for foyer serve on a PostgreSQL
+	// ledger, where replicas may run; off otherwise, where one process
+	// writes and its own pacer suffices), on or off.
+	Shared string `yaml:"shared,omitempty"`
+	// Writes per Window per app and tenant (Graph's 3,000 per 150 s).
+	Writes int      `yaml:"writes,omitempty"`
+	Window Duration `yaml:"window,omitempty"`
+	// AppWrites per AppWindow per app across its tenants (Graph's 35,000
+	// per 5 min): the tenants of one app share it.
+	AppWrites int      `yaml:"app_writes,omitempty"`
+	AppWindow Duration `yaml:"app_window,omitempty"`
+	// Margin lengthens each window on foyer's side, so that network
+	// jitter cannot land more writes in one of the service's windows than
+	// the budget allows. Default 2s.
+	Margin Duration `yaml:"margin,omitempty"`
+}
+
+// Write budget defaults: Graph's published identity write limits
+// (docs/graph-reference.md §7).
+const (
+	DefaultBudgetWrites    = 3_000
+	DefaultBudgetWindow    = 150 * time.Second
+	DefaultBudgetAppWrites = 35_000
+	DefaultBudgetAppWindow = 5 * time.Minute
+	DefaultBudgetMargin    = 2 * time.Second
+)
+
+// Budget returns the write budget with its defaults, and whether it is
+// on for a process of the given kind (serve: foyer serve) on this
+// configuration's ledger.
+func (c *Config) Budget(serve bool) (WriteBudget, bool) {
+	b := c.Pacing.WriteBudget
+	if b.Writes == 0 {
+		b.Writes = DefaultBudgetWrites
+	}
+	if b.Window == 0 {
+		b.Window = Duration(DefaultBudgetWindow)
+	}
+	if b.AppWrites == 0 {
+		b.AppWrites = DefaultBudgetAppWrites
+	}
+	if b.AppWindow == 0 {
+		b.AppWindow = Duration(DefaultBudgetAppWindow)
+	}
+	if b.Margin == 0 {
+		b.Margin = Duration(DefaultBudgetMargin)
+	}
+	switch b.Shared {
+	case "on":
+		return b, true
+	case "off":
+		return b, false
+	}
+	return b, serve && c.Ledger.Driver == "postgres"
 }
 
 // Notify lists where run reports go. URLs are secrets (they carry tokens),

@@ -78,3 +78,59 @@ pacing:
 		}
 	}
 }
+
+// pacing.write_budget: its defaults, when it is on, and what is refused.
+func TestPacingWriteBudget(t *testing.T) {
+	t.Parallel()
+	const base = `tenants:
+  contoso:
+    tenant_id: 00000000-0000-0000-0000-000000000001
+    client_id: 00000000-0000-0000-0000-000000000002
+    credential: {type: client_secret, secret_env: FOYER_CLIENT_SECRET}
+profiles:
+  partners: {tenant: contoso, redirect_url: "https://myapps.microsoft.com/"}
+`
+	const pg = "ledger: {driver: postgres, dsn: \"postgres://foyer@db/foyer\"}\n"
+	for _, tc := range []struct {
+		name        string
+		yaml        string
+		serve, want bool
+	}{
+		{"sqlite serve", "", true, false},
+		{"postgres serve", pg, true, true},
+		{"postgres apply", pg, false, false},
+		{"off", pg + "pacing:\n  write_budget: {shared: off}\n", true, false},
+		{"on", "pacing:\n  write_budget: {shared: on}\n", false, true},
+	} {
+		c, err := Parse("foyer.yaml", []byte(base+tc.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, on := c.Budget(tc.serve)
+		if on != tc.want {
+			t.Errorf("%s: on = %v, want %v", tc.name, on, tc.want)
+		}
+		if b.Writes != 3000 || b.Window != Duration(DefaultBudgetWindow) || b.AppWrites != 35000 || b.Margin == 0 {
+			t.Errorf("%s: defaults %+v", tc.name, b)
+		}
+	}
+	c, err := Parse("foyer.yaml", []byte(base+"pacing:\n  write_budget: {writes: 60, window: 10s, margin: 500ms}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := c.Budget(true); b.Writes != 60 || b.Window != Duration(10e9) || b.Margin != Duration(5e8) {
+		t.Errorf("set values read as %+v", b)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"pacing:\n  write_budget: {shared: maybe}\n", `not "maybe"`},
+		{"pacing:\n  write_budget: {writes: -1}\n", "writes must be between"},
+		{"pacing:\n  write_budget: {window: 500ms}\n", "window 500ms: want between 1s and 1h"},
+		{"pacing:\n  write_budget: {app_window: 2h}\n", "app_window 2h0m0s: want between 1s and 1h"},
+		{"pacing:\n  write_budget: {margin: 2m}\n", "margin 2m0s: want between 0 and 1m"},
+	} {
+		_, err := Parse("foyer.yaml", []byte(base+tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "foyer.yaml:9:") {
+			t.Errorf("%q gave %v, want a problem at foyer.yaml:9 saying %q", tc.yaml, err, tc.want)
+		}
+	}
+}

@@ -30,6 +30,9 @@ type Serve struct {
 	// whose X-Forwarded-For foyer believes for the client's address: the
 	// per-address rate limits and the access log use it.
 	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
+	// DrainTimeout is how long foyer serve, told to stop (SIGTERM), lets
+	// the jobs under way finish before it cancels them; default 30s.
+	DrainTimeout Duration `yaml:"drain_timeout,omitempty"`
 }
 
 // SignIn is the app registration people sign in to foyer's pages through
@@ -80,6 +83,8 @@ const (
 	DefaultLinkTTL          = 30 * time.Minute
 	minLinkTTL              = time.Minute
 	maxLinkTTL              = 7 * 24 * time.Hour
+	DefaultDrainTimeout     = 30 * time.Second
+	maxDrainTimeout         = time.Hour
 	maxLimit                = 1_000_000
 )
 
@@ -126,6 +131,9 @@ type ServeSettings struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed.
 	TrustedProxies []netip.Prefix
+	// DrainTimeout is how long the jobs under way may run once foyer
+	// serve is told to stop; those still running then are cancelled.
+	DrainTimeout time.Duration
 }
 
 // ServeSettings returns the serve: section with its defaults, or an
@@ -146,6 +154,7 @@ func (c *Config) ServeSettings() (ServeSettings, error) {
 		PerEmailPerHour:  s.Limits.PerEmailPerHour,
 		PerDomainPerHour: s.Limits.PerDomainPerHour,
 		LinkTTL:          time.Duration(s.Verification.LinkTTL),
+		DrainTimeout:     time.Duration(s.DrainTimeout),
 	}
 	for _, p := range s.TrustedProxies {
 		if pre, err := parsePrefix(p); err == nil {
@@ -210,6 +219,9 @@ func (c *Config) serveDefaults() {
 	if s.Verification.LinkTTL == 0 {
 		s.Verification.LinkTTL = Duration(DefaultLinkTTL)
 	}
+	if s.DrainTimeout == 0 {
+		s.DrainTimeout = Duration(DefaultDrainTimeout)
+	}
 }
 
 func (c *Config) checkServe(k *checker) {
@@ -271,6 +283,9 @@ func (c *Config) checkServe(k *checker) {
 	}
 	if ttl := time.Duration(s.Verification.LinkTTL); ttl < minLinkTTL || ttl > maxLinkTTL {
 		k.add(at+".verification.link_ttl", "serve.verification.link_ttl %s: want between 1m and 7d (a link in an email is a key to the request)", ttl)
+	}
+	if d := time.Duration(s.DrainTimeout); d < time.Second || d > maxDrainTimeout {
+		k.add(at+".drain_timeout", "serve.drain_timeout %s: want between 1s and 1h (and below the time the supervisor waits before SIGKILL)", d)
 	}
 }
 

@@ -199,6 +199,9 @@ func TestServeProblems(t *testing.T) {
 		{"limits wrong key", serve(admins + "  limits: {per_ip_per_min: 3}\n"), []string{`did you mean "per_ip_per_minute"`}},
 		{"link ttl short", serve(admins + "  verification: {link_ttl: 30s}\n"), []string{"12:28:", "link_ttl 30s: want between 1m and 7d"}},
 		{"link ttl long", serve(admins + "  verification: {link_ttl: 8d}\n"), []string{"want between 1m and 7d"}},
+		{"drain timeout short", serve(admins + "  drain_timeout: 500ms\n"), []string{"serve.drain_timeout 500ms: want between 1s and 1h"}},
+		{"drain timeout long", serve(admins + "  drain_timeout: 2h\n"), []string{"want between 1s and 1h"}},
+		{"drain timeout unreadable", serve(admins + "  drain_timeout: soon\n"), []string{"jobs under way finish"}},
 		{"link ttl unreadable", serve(admins + "  verification: {link_ttl: soon}\n"), []string{"12:28:", "proves a requester's address", "such as 30m"}},
 
 		{"public without policy", public(""), []string{"9:13:", "is public but has neither", "every request would be rejected"}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 )
@@ -78,6 +79,7 @@ func (c *Config) validate() Problems {
 	default:
 		k.add("$.pacing.invitations", "invitations must be governed (start slow, the default on Microsoft's clouds) or ceiling (at invitations_per_minute at once), not %q", c.Pacing.Invitations)
 	}
+	c.checkWriteBudget(k)
 	if c.Pacing.Concurrency < 0 || c.Pacing.Concurrency > 64 {
 		k.add("$.pacing.concurrency", "concurrency must be between 0 (the default) and 64")
 	}
@@ -266,4 +268,28 @@ func isHTTPS(s string) bool {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+func (c *Config) checkWriteBudget(k *checker) {
+	const at = "$.pacing.write_budget"
+	b := c.Pacing.WriteBudget
+	switch b.Shared {
+	case "", "auto", "on", "off":
+	default:
+		k.add(at+".shared", "pacing.write_budget.shared must be auto (on for foyer serve on PostgreSQL), on or off, not %q", b.Shared)
+	}
+	if b.Writes < 0 || b.Writes > 1_000_000 {
+		k.add(at+".writes", "pacing.write_budget.writes must be between 1 and 1,000,000 (0 or absent: 3,000)")
+	}
+	if b.AppWrites < 0 || b.AppWrites > 10_000_000 {
+		k.add(at+".app_writes", "pacing.write_budget.app_writes must be between 1 and 10,000,000 (0 or absent: 35,000)")
+	}
+	for key, d := range map[string]Duration{"window": b.Window, "app_window": b.AppWindow} {
+		if d != 0 && (time.Duration(d) < time.Second || time.Duration(d) > time.Hour) {
+			k.add(at+"."+key, "pacing.write_budget.%s %s: want between 1s and 1h", key, time.Duration(d))
+		}
+	}
+	if m := time.Duration(b.Margin); m < 0 || m > time.Minute {
+		k.add(at+".margin", "pacing.write_budget.margin %s: want between 0 and 1m", m)
+	}
 }

@@ -22,10 +22,24 @@ import (
 	"github.com/foyer-dev/foyer/config"
 )
 
-// serveDrain is how long foyer serve lets the answers under way finish
-// after SIGTERM (cmd/foyer/cli/serve.go) before stopping the jobs; every
-// stop timeout here must leave more than that.
-const serveDrain = 30 * time.Second
+// httpDrain is how long foyer serve lets the answers under way finish
+// after SIGTERM (cmd/foyer/cli/serve.go); then the jobs under way get
+// serve.drain_timeout. Every stop timeout here must leave more than both.
+const httpDrain = 30 * time.Second
+
+// checkGrace says whether a supervisor's grace period leaves foyer serve
+// its whole stop: the answers, then the jobs' drain.
+func checkGrace(t *testing.T, c *config.Config, grace any) {
+	t.Helper()
+	st, err := c.ServeSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := httpDrain + st.DrainTimeout
+	if g, ok := grace.(uint64); !ok || time.Duration(g)*time.Second <= need {
+		t.Errorf("terminationGracePeriodSeconds %v, want more than %s (answers %s, then serve.drain_timeout %s)", grace, need, httpDrain, st.DrainTimeout)
+	}
+}
 
 func read(t *testing.T, path string) []byte {
 	t.Helper()
@@ -347,16 +361,14 @@ func TestKubernetes(t *testing.T) {
 	c := loadExample(t, "kubernetes/foyer.yaml")
 	ds := docs(t, "kubernetes/deployment.yaml")
 	d := kind(t, ds, "Deployment")
-	if n := at(t, d, "spec", "replicas"); n != uint64(1) {
-		t.Errorf("replicas %v, want 1: one foyer serve per ledger until replicas share it", n)
+	if n := at(t, d, "spec", "replicas"); n != uint64(2) {
+		t.Errorf("replicas %v, want 2: replicas share the PostgreSQL ledger", n)
 	}
-	if s := at(t, d, "spec", "strategy", "type"); s != "Recreate" {
-		t.Errorf("strategy %v, want Recreate: the new pod cannot start while the old holds the lease", s)
+	if s := at(t, d, "spec", "strategy", "type"); s != "RollingUpdate" {
+		t.Errorf("strategy %v, want RollingUpdate: a new pod works beside the old ones", s)
 	}
 	pod := at(t, d, "spec", "template", "spec")
-	if g := at(t, pod, "terminationGracePeriodSeconds"); g == nil || time.Duration(g.(uint64))*time.Second <= serveDrain {
-		t.Errorf("terminationGracePeriodSeconds %v, want more than %s", g, serveDrain)
-	}
+	checkGrace(t, c, at(t, pod, "terminationGracePeriodSeconds"))
 	ctr := at(t, pod, "containers", 0)
 	probes := map[string]string{}
 	for _, k := range []string{"startupProbe", "livenessProbe", "readinessProbe"} {
@@ -395,13 +407,11 @@ func TestContainerApps(t *testing.T) {
 	app := docs(t, "containerapps/containerapp.yaml")[0]
 	tmpl := at(t, app, "properties", "template")
 	for _, k := range []string{"minReplicas", "maxReplicas"} {
-		if n := at(t, tmpl, "scale", k); n != uint64(1) {
-			t.Errorf("scale.%s %v, want 1", k, n)
+		if n := at(t, tmpl, "scale", k); n != uint64(2) {
+			t.Errorf("scale.%s %v, want 2: replicas share the PostgreSQL ledger", k, n)
 		}
 	}
-	if g := at(t, tmpl, "terminationGracePeriodSeconds"); g == nil || time.Duration(g.(uint64))*time.Second <= serveDrain {
-		t.Errorf("terminationGracePeriodSeconds %v, want more than %s", g, serveDrain)
-	}
+	checkGrace(t, c, at(t, tmpl, "terminationGracePeriodSeconds"))
 	if p := at(t, app, "properties", "configuration", "ingress", "targetPort"); p != uint64(8080) {
 		t.Errorf("ingress targetPort %v, want 8080", p)
 	}
@@ -451,8 +461,9 @@ func TestSystemdUnit(t *testing.T) {
 		return unit[k][0]
 	}
 	stop, err := time.ParseDuration(one("TimeoutStopSec"))
-	if err != nil || stop <= serveDrain {
-		t.Errorf("TimeoutStopSec %q: want more than %s", one("TimeoutStopSec"), serveDrain)
+	// The unit's configuration is the operator's: the default drain.
+	if need := httpDrain + config.DefaultDrainTimeout; err != nil || stop <= need {
+		t.Errorf("TimeoutStopSec %q: want more than %s (answers, then the default serve.drain_timeout)", one("TimeoutStopSec"), need)
 	}
 	for k, want := range map[string]string{
 		"ExecStart":        "/usr/local/bin/foyer serve --config /etc/foyer/foyer.yaml",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -74,6 +75,15 @@ type Engine struct {
 	// it; requests from the request page and the API are routed, decided,
 	// timed out and provisioned by jobs too (intake.go, approval.go).
 	Service bool
+	// Replicas lets several foyer serve processes (service mode, a
+	// PostgreSQL ledger) work the ledger's jobs side by side. Each holds a
+	// lease of its own (replica:OWNER) instead of the exclusive one, and
+	// its River client is named by its Owner, so that a job's attempts say
+	// which replica made them. A live replica ends the lease of one that
+	// let it lapse and makes the jobs it was working available again
+	// (takeOverReplicas); the exclusive lease of apply and revoke still
+	// excludes them, and they it.
+	Replicas bool
 	// PublicURL is where the server is reached, for the links in notices:
 	// {PublicURL}/r/{token} for a requester, {PublicURL}/admin/requests/{id}
 	// for an approver.
@@ -114,20 +124,25 @@ type Engine struct {
 	// blobs and files of one trigger are applied one at a time.
 	triggerLocks sync.Map
 
-	mu      sync.Mutex
-	epoch   int64 // the lease generation while started
-	queue   store.Queue
-	running bool               // the queue works jobs
-	active  map[string]bool    // runs being applied: only their jobs are worked
-	busy    map[string]bool    // requests a job of this process is working now
-	woken   int                // reports an earlier process owed, made due when the lease was taken
-	tried   map[string]bool    // runs whose report this process tried to send
-	triedCh chan struct{}      // closed and replaced when tried grows
-	work    context.Context    // every job's work ends with it
-	stop    context.CancelFunc // ends work and the lease's renewal
-	done    chan struct{}      // closed when the renewal ended
-	lost    error              // set when the lease was lost
-	sink    Sink
+	// riverTime, when set (tests), is River's clock (Config.Test.Time):
+	// its periodic jobs then fire by the injected clock.
+	riverTime rivertype.TimeGenerator
+
+	mu       sync.Mutex
+	epoch    int64 // the lease generation while started
+	queue    store.Queue
+	running  bool               // the queue works jobs
+	stopping bool               // Stop is draining the jobs under way
+	active   map[string]bool    // runs being applied: only their jobs are worked
+	busy     map[string]bool    // requests a job of this process is working now
+	woken    int                // reports an earlier process owed, made due when the lease was taken
+	tried    map[string]bool    // runs whose report this process tried to send
+	triedCh  chan struct{}      // closed and replaced when tried grows
+	work     context.Context    // every job's work ends with it
+	stop     context.CancelFunc // ends work and the lease's renewal
+	done     chan struct{}      // closed when the renewal ended
+	lost     error              // set when the lease was lost
+	sink     Sink
 	// blocked holds, by tenant key, the tenants whose invitations Entra
 	// blocked for suspicious activity (recorded in the ledger): every
 	// further attempt would only prolong the block, so the rest of their
@@ -184,7 +199,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)
 		periodic = append(periodic, e.redemptionJobs(workers)...)
 	}
+	if e.Replicas && !e.Service {
+		return errors.New("replicas work in service mode only")
+	}
 	q, err := e.Store.Queue(&river.Config{
+		ID:           e.clientID(),
 		Queues:       queues,
 		Workers:      workers,
 		PeriodicJobs: periodic,
@@ -194,6 +213,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		// result; River's own timeout would discard the job silently.
 		JobTimeout: -1,
 		Logger:     e.Log.With("component", "river"),
+		Test:       river.TestConfig{Time: e.riverTime},
 	})
 	if err != nil {
 		return fmt.Errorf("set up the job queue: %w", err)
@@ -209,7 +229,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.woken, e.tried, e.triedCh = woken, map[string]bool{}, make(chan struct{})
 	e.mu.Unlock()
 	go e.keepLease(work)
-	e.Log.Info("took the ledger's worker lease", "lease_generation", lease.Generation, "reclaimed_jobs", reclaimed)
+	e.Log.Info("took the ledger's worker lease", "lease", lease.Name, "lease_generation", lease.Generation, "reclaimed_jobs", reclaimed)
 	if e.Service {
 		return e.startService(ctx)
 	}
@@ -257,15 +277,25 @@ func (e *Engine) startWork(ctx context.Context) error {
 }
 
 // Stop stops working jobs, waiting for running ones until ctx ends (they
-// are cancelled if it does), and gives the lease up.
+// are cancelled if it does), and gives the lease up. A replica makes the
+// jobs still marked as its own available in the same transaction, for
+// the other replicas to take at once.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
-	q, running, stop, done := e.queue, e.running, e.stop, e.done
-	e.queue, e.running = nil, false
-	e.mu.Unlock()
-	if q == nil {
+	q, running, stop, done, stopping := e.queue, e.running, e.stop, e.done, e.stopping
+	if q == nil || stopping {
+		e.mu.Unlock()
 		return nil
 	}
+	e.stopping = true
+	e.mu.Unlock()
+	// The queue stays the engine's while the jobs under way drain: they
+	// complete through it and may enqueue (an approved run's job).
+	defer func() {
+		e.mu.Lock()
+		e.queue, e.running, e.stopping = nil, false, false
+		e.mu.Unlock()
+	}()
 	var err error
 	if running {
 		stopped := make(chan struct{})
@@ -283,7 +313,14 @@ func (e *Engine) Stop(ctx context.Context) error {
 	<-done
 	rctx := context.WithoutCancel(ctx)
 	rerr := e.Store.InTx(rctx, func(tx store.Tx) error {
-		return tx.ReleaseLease(rctx, leaseName, e.Owner.String())
+		if e.Replicas {
+			// River stopped: a job still marked running by this replica
+			// is nobody's (whatever it still does is fenced).
+			if _, err := tx.ReclaimJobsOf(rctx, e.clientID()); err != nil {
+				return err
+			}
+		}
+		return tx.ReleaseLease(rctx, e.lease(), e.Owner.String())
 	})
 	return errors.Join(err, rerr)
 }

@@ -1,4 +1,15 @@
 package engine
 
+import "time"
+
 // LastFiring is lastFiring, for the tests of schedules.
 var LastFiring = lastFiring
+
+// SetRiverClock makes River run by clock (Config.Test.Time), for the
+// tests of schedules with an injected clock.
+func (e *Engine) SetRiverClock(clock interface {
+	Now() time.Time
+	NowOrNil() *time.Time
+}) {
+	e.riverTime = clock
+}

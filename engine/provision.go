@@ -287,11 +287,17 @@ func (p *provisioning) invite(ctx context.Context) error {
 	if err := p.e.blockedErr(ctx, p.tenant); err != nil {
 		return err
 	}
-	gate := &inviteGate{p: p}
+	gate := &inviteGate{p: p, seen: prev.Attempts}
 	inv, err := p.tenant.Dir.Invite(directory.WithGate(ctx, gate), p.invitation())
 	switch {
 	case err == nil:
 		return p.recordInvited(ctx, inv)
+	case !gate.sent() && errors.Is(err, errInviteRaced):
+		// Another worker (of another replica, which fetched the job
+		// again after a takeover) started the invitation since this one
+		// looked: the next attempt looks again and waits out its grace.
+		p.e.Log.Info("the invitation was started by another worker; looking again", "request", p.req.ID)
+		return river.JobSnooze(time.Second)
 	case !gate.sent() && context.Cause(ctx) == errAttemptTimedOut:
 		// The whole attempt went waiting for the invitation's turn (a slow
 		// pace, such as a real tenant's first minutes): not a failure.
@@ -325,7 +331,15 @@ func (p *provisioning) invite(ctx context.Context) error {
 type inviteGate struct {
 	p     *provisioning
 	tries atomic.Int32
+	// seen is how many times the invite step had been started when this
+	// attempt looked the person up (then once more per try it sent): a
+	// start it did not make means another worker is inviting them.
+	seen int
 }
+
+// errInviteRaced refuses an invitation whose step another worker started
+// after this one looked the person up.
+var errInviteRaced = errors.New("another worker started this invitation")
 
 func (g *inviteGate) Admit(ctx context.Context) error {
 	p := g.p
@@ -336,13 +350,18 @@ func (g *inviteGate) Admit(ctx context.Context) error {
 		if err := p.e.checkBlock(ctx, tx, p.tenant); err != nil {
 			return err
 		}
-		if _, err := tx.StartStep(ctx, p.req.ID, stepInvite); err != nil {
+		prev, err := tx.StartStep(ctx, p.req.ID, stepInvite)
+		if err != nil {
 			return err
+		}
+		if prev.Attempts != g.seen {
+			return errInviteRaced // rolled back: the step stays the other worker's
 		}
 		return p.audit(ctx, tx, store.AuditIntent, "invite", p.req.Email.String(), "", "", "")
 	})
 	if err == nil {
 		g.tries.Add(1)
+		g.seen++
 	}
 	return err
 }

@@ -68,12 +68,12 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	}
 	c := &Client{o: o, ep: ep, log: o.Logger, sponsors: map[string]string{}, cred: tokenCredential{cred}}
 	c.pacer = newPacer(o.Pacing, o.Pacing.governed(o.cloudName()), o.Clock.Now, o.After, o.Logger)
-	c.graph = c.pipeline(c.cred, ep.graph, hc)
+	c.graph = c.pipeline(c.cred, ep.graph, hc, o.Budget)
 	if ep.arm.base != "" {
-		c.arm, c.hasARM = c.pipeline(c.cred, ep.arm, hc), true
+		c.arm, c.hasARM = c.pipeline(c.cred, ep.arm, hc, nil), true
 	}
 	if ep.exchange.base != "" {
-		c.exchange, c.hasExchange = c.pipeline(c.cred, ep.exchange, hc), true
+		c.exchange, c.hasExchange = c.pipeline(c.cred, ep.exchange, hc, nil), true
 	}
 	c.groups = newGroupAdder(c)
 	return c, nil
@@ -89,17 +89,21 @@ func (c *Client) ResumeInvitations() { c.pacer.unblock() }
 
 // pipeline builds the azcore pipeline for one service: retry (per call),
 // then per try pacing, the bearer token for the service's scope, and
-// logging. azcore's own retry is off: ours knows which requests are safe to
-// repeat.
-func (c *Client) pipeline(cred azcore.TokenCredential, s service, hc *http.Client) runtime.Pipeline {
+// logging, the gate; with a shared write budget, its reservation last.
+// azcore's own retry is off: ours knows which requests are safe to repeat.
+func (c *Client) pipeline(cred azcore.TokenCredential, s service, hc *http.Client, budget WriteBudget) runtime.Pipeline {
+	perRetry := []policy.Policy{
+		&pacePolicy{p: c.pacer},
+		runtime.NewBearerTokenPolicy(cred, []string{s.scope}, nil),
+		&logPolicy{log: c.log},
+		gatePolicy{},
+	}
+	if budget != nil {
+		perRetry = append(perRetry, budgetPolicy{b: budget, after: c.o.After})
+	}
 	return runtime.NewPipeline("foyer/graph", "v1", runtime.PipelineOptions{
-		PerCall: []policy.Policy{&retryPolicy{c: c}},
-		PerRetry: []policy.Policy{
-			&pacePolicy{p: c.pacer},
-			runtime.NewBearerTokenPolicy(cred, []string{s.scope}, nil),
-			&logPolicy{log: c.log},
-			gatePolicy{},
-		},
+		PerCall:  []policy.Policy{&retryPolicy{c: c}},
+		PerRetry: perRetry,
 	}, &policy.ClientOptions{
 		Transport: hc,
 		Retry:     policy.RetryOptions{MaxRetries: -1},

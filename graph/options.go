@@ -38,6 +38,10 @@ type Options struct {
 	TokenCredential azcore.TokenCredential
 
 	Pacing Pacing
+	// Budget, when set, is a write budget shared with other processes:
+	// every try of a Graph write reserves its units in it once the pacer
+	// let it go, and waits while it is spent (budget.go).
+	Budget WriteBudget
 
 	Logger   *slog.Logger
 	Clock    foyer.Clock                          // default the system clock

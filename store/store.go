@@ -67,6 +67,7 @@ type Tx interface {
 	GuestList
 	Tallies
 	TriggerItems
+	Budgets
 }
 
 // Queue is River running over the ledger's database.
@@ -225,6 +226,12 @@ type Jobs interface {
 	// process that has died or lost the lease, and River itself would wait
 	// an hour before rescuing it.
 	ReclaimJobs(ctx context.Context, queue string) (int, error)
+	// ReclaimJobsOf makes every running job whose latest attempt was made
+	// by the River client named client available again at once, whatever
+	// its queue, and returns how many there were. Call it only in the
+	// transaction that ended that client's lease (ExpireLease, or its own
+	// ReleaseLease): nobody else may be working them.
+	ReclaimJobsOf(ctx context.Context, client string) (int, error)
 	// LiveJobs counts a queue's live jobs.
 	LiveJobs(ctx context.Context, queue string) (int, error)
 	// WakeJobs makes a queue's jobs that wait for a retry or their
@@ -481,6 +488,28 @@ type AuditFilter struct {
 	Limit     int
 }
 
+// Budget is a write budget shared by the processes on one ledger: at most
+// Limit write units in any Window.
+type Budget struct {
+	Key    string // e.g. "tenant:<tenant-id>/app:<client-id>"
+	Limit  int
+	Window time.Duration
+}
+
+// Budgets keeps the write budgets that several processes (foyer serve
+// replicas) spend together, as a sliding-window log per budget.
+type Budgets interface {
+	// ReserveWrites takes n write units in every budget given, if each has
+	// room for them among the units reserved in the Window ending now (read
+	// from the store's clock once the budgets are locked, not Tx.Now: the
+	// transaction may have waited for them), and returns 0. Otherwise it takes nothing and returns how
+	// long until the fullest has room (at least a microsecond). Each
+	// budget's row stays locked until the transaction ends. EINVALID for
+	// n below 1 or above a Limit, a Limit below 1, a Window not positive
+	// or an empty Key.
+	ReserveWrites(ctx context.Context, budgets []Budget, n int) (time.Duration, error)
+}
+
 // Lease is the right of one process to work a ledger's jobs. Its generation
 // increases every time it changes hands, so that work started under an older
 // generation can tell it is stale.
@@ -505,6 +534,15 @@ type Leases interface {
 	ReleaseLease(ctx context.Context, name, owner string) error
 	// GetLease returns the lease as stored; ENOTFOUND if it was never taken.
 	GetLease(ctx context.Context, name string) (Lease, error)
+	// ListLeases returns the leases whose name starts with prefix, held
+	// or not, by name.
+	ListLeases(ctx context.Context, prefix string) ([]Lease, error)
+	// ExpireLease ends owner's lease if it lapsed (Until before Tx.Now):
+	// its row stays locked until the transaction ends, nobody holds it
+	// any more, and owner's renewal fails from then on. It reports whether
+	// it ended it; false if owner no longer holds it or it has not lapsed
+	// (a renewal came first).
+	ExpireLease(ctx context.Context, name, owner string) (bool, error)
 }
 
 // TriggerItemState is where an input a trigger found stands.

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -52,6 +53,10 @@ type DB struct {
 }
 
 var _ store.Store = (*DB)(nil)
+
+// idleInTxTimeout is the idle_in_transaction_session_timeout foyer's
+// sessions get unless the DSN sets one: well below a lease's 15 seconds.
+const idleInTxTimeout = 5 * time.Second
 
 // maxTxAttempts bounds how many times InTx runs a transaction that failed
 // with a serialization failure or a deadlock.
@@ -84,6 +89,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		// A process stopped inside a transaction (SIGSTOP, a paused VM)
+		// would hold its row locks (a lease, a write budget) until it is
+		// resumed, and every other replica would wait on them: the server
+		// ends such a session instead. foyer's transactions make no call
+		// outside the database, so none is idle that long.
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(idleInTxTimeout / time.Millisecond))
+	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	if opts.Schema != "" {
 		where += " schema " + opts.Schema
@@ -96,10 +109,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	db.ledger = &ledger.DB{
 		Where: "PostgreSQL " + where,
 		Dialect: ledger.Dialect{
-			LockRow:      " FOR UPDATE",
-			ByteOrder:    ` COLLATE "C"`,
-			RiverNow:     "now()",
-			WritableWith: true,
+			LockRow:       " FOR UPDATE",
+			ByteOrder:     ` COLLATE "C"`,
+			RiverNow:      "now()",
+			WritableWith:  true,
+			LastAttemptBy: "attempted_by[array_upper(attempted_by, 1)]",
 			MigrationsTable: `CREATE TABLE IF NOT EXISTS foyer_migrations (
 				version    integer PRIMARY KEY,
 				name       text NOT NULL,

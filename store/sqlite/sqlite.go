@@ -102,7 +102,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.ledger = &ledger.DB{
 		Where: "SQLite database " + path,
 		Dialect: ledger.Dialect{
-			RiverNow: `datetime('now', 'subsec')`, // as riversqlite writes scheduled_at
+			RiverNow:      `datetime('now', 'subsec')`, // as riversqlite writes scheduled_at
+			LastAttemptBy: `json_extract(attempted_by, '$[#-1]')`,
 			MigrationsTable: `CREATE TABLE IF NOT EXISTS foyer_migrations (
 				version    INTEGER PRIMARY KEY,
 				name       TEXT NOT NULL,

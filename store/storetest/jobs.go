@@ -15,6 +15,7 @@ import (
 var jobsCases = []testCase{
 	{"RowJobs", testRowJobs},
 	{"Reclaim", testReclaimJobs},
+	{"ReclaimOf", testReclaimJobsOf},
 	{"Blocks", testBlocks},
 	{"Wake", testWakeJobs},
 	{"RunRowResult", testRunRowResult},
@@ -167,6 +168,74 @@ func testReclaimJobs(t *testing.T, s store.Store) {
 			t.Errorf("job %s was worked: it was completed, or running on another queue", m)
 		}
 	}
+}
+
+// testReclaimJobsOf: the running jobs whose latest attempt was a given
+// client's become available; another client's stay running.
+func testReclaimJobsOf(t *testing.T, s store.Store) {
+	release := make(chan struct{})
+	started := make(chan string, 2)
+	w := &echoWorker{work: func(ctx context.Context, _ store.Queue, job *river.Job[echoArgs]) error {
+		started <- job.Args.Marker
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}}
+	for i, client := range []string{"replica-a", "replica-b"} {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, w)
+		q, err := s.Queue(&river.Config{
+			ID:                client,
+			Queues:            map[string]river.QueueConfig{fmt.Sprint("q", i): {MaxWorkers: 1}},
+			Workers:           workers,
+			FetchCooldown:     10 * time.Millisecond,
+			FetchPollInterval: 50 * time.Millisecond,
+			TestOnly:          true,
+			Logger:            testLogger(t),
+		})
+		must(t, "Queue", err)
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			_, _, err := q.InsertTx(ctx, tx, echoArgs{Marker: client}, &river.InsertOpts{Queue: fmt.Sprint("q", i)})
+			return err
+		})
+		must(t, "Start", q.Start(testContext(t)))
+		t.Cleanup(func() {
+			ctx, stop := context.WithTimeout(context.Background(), timeout)
+			defer stop()
+			if err := q.Stop(ctx); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
+		})
+	}
+	defer close(release)
+	for range 2 {
+		select {
+		case <-started:
+		case <-time.After(timeout):
+			t.Fatal("the jobs did not start")
+		}
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		n, err := tx.ReclaimJobsOf(ctx, "replica-c")
+		if err != nil || n != 0 {
+			t.Errorf("ReclaimJobsOf(a client with no job) = %d, %v; want 0", n, err)
+		}
+		n, err = tx.ReclaimJobsOf(ctx, "replica-a")
+		if err != nil || n != 1 {
+			t.Errorf("ReclaimJobsOf(replica-a) = %d, %v; want 1", n, err)
+		}
+		if n, _ := tx.ReclaimJobsOf(ctx, "replica-a"); n != 0 {
+			t.Errorf("ReclaimJobsOf(replica-a) again = %d, want 0", n)
+		}
+		if n, _ := tx.LiveJobs(ctx, "q1"); n != 1 {
+			t.Errorf("replica-b's job: %d live, want 1", n)
+		}
+		_, err = tx.ReclaimJobsOf(ctx, "")
+		wantCode(t, "ReclaimJobsOf without client", err, foyer.EINVALID)
+		return nil
+	})
 }
 
 // testBlocks: a tenant's block is recorded once, read, and cleared.

@@ -15,6 +15,7 @@ var leasesCases = []testCase{
 	{"HandOver", testLeaseHandOver},
 	{"Lapse", testLeaseLapse},
 	{"Concurrent", testLeaseConcurrent},
+	{"ListAndExpire", testLeaseListAndExpire},
 }
 
 // lease runs fn in a transaction and returns the lease it gives.
@@ -186,5 +187,63 @@ func testLeaseConcurrent(t *testing.T, s store.Store) {
 	}
 	if wins != 1 {
 		t.Errorf("%d owners got the lease at once, want 1", wins)
+	}
+}
+
+// testLeaseListAndExpire: leases are listed by prefix; a lapsed lease is
+// ended once, a live one or another's is not, and its owner cannot renew
+// it after.
+func testLeaseListAndExpire(t *testing.T, s store.Store) {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, n := range []string{"replica:b", "replica:a", "workers", "replicas"} {
+			_, err := tx.AcquireLease(ctx, n, "o-"+n, "", tx.Now().Add(time.Hour))
+			must(t, "AcquireLease "+n, err)
+		}
+		_, err := tx.AcquireLease(ctx, "replica:old", "o-old", "", tx.Now().Add(time.Microsecond))
+		must(t, "AcquireLease replica:old", err)
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		ls, err := tx.ListLeases(ctx, "replica:")
+		must(t, "ListLeases", err)
+		var names []string
+		for _, l := range ls {
+			names = append(names, l.Name)
+		}
+		if got := strings.Join(names, " "); got != "replica:a replica:b replica:old" {
+			t.Errorf("ListLeases(replica:) = %s, want replica:a replica:b replica:old", got)
+		}
+		if ls, _ := tx.ListLeases(ctx, "nothing"); len(ls) != 0 {
+			t.Errorf("ListLeases(nothing) = %+v, want none", ls)
+		}
+		if ok, err := tx.ExpireLease(ctx, "replica:a", "o-replica:a"); ok || err != nil {
+			t.Errorf("ExpireLease of a live lease = %v, %v; want false", ok, err)
+		}
+		if ok, err := tx.ExpireLease(ctx, "replica:old", "someone"); ok || err != nil {
+			t.Errorf("ExpireLease of another's lease = %v, %v; want false", ok, err)
+		}
+		if !tx.Now().After(time.Time{}) {
+			t.Fatal("no clock")
+		}
+		ok, err := tx.ExpireLease(ctx, "replica:old", "o-old")
+		if !ok || err != nil {
+			t.Errorf("ExpireLease of a lapsed lease = %v, %v; want true", ok, err)
+		}
+		if ok, _ := tx.ExpireLease(ctx, "replica:old", "o-old"); ok {
+			t.Error("ExpireLease twice ended it twice")
+		}
+		_, err = tx.RenewLease(ctx, "replica:old", "o-old", tx.Now().Add(time.Hour))
+		wantCode(t, "RenewLease of an ended lease", err, foyer.ECONFLICT)
+		_, err = tx.ExpireLease(ctx, "replica:old", "")
+		wantCode(t, "ExpireLease without owner", err, foyer.EINVALID)
+		return nil
+	})
+	// Taken again, it changes generation: a fence on the old one fails.
+	l, err := lease(t, s, func(ctx context.Context, tx store.Tx) (store.Lease, error) {
+		return tx.AcquireLease(ctx, "replica:old", "o-new", "", tx.Now().Add(time.Hour))
+	})
+	must(t, "AcquireLease of an ended lease", err)
+	if l.Generation != 2 {
+		t.Errorf("AcquireLease of an ended lease: generation %d, want 2", l.Generation)
 	}
 }

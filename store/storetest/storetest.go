@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GuestList", guestListCases},
 		{"Tally", tallyCases},
 		{"TriggerItems", triggerItemsCases},
+		{"Budgets", budgetsCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

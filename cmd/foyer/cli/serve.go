@@ -46,7 +46,13 @@ the ledger, approved as its profile's policy says, and provisioned by the
 same jobs.
 
 When it listens it prints one JSON line with its url. It stops on SIGINT or
-SIGTERM, finishing the answers and jobs under way.`,
+SIGTERM: it takes no more jobs, lets those under way finish for up to
+serve.drain_timeout (30s by default), cancels the rest and gives its lease
+back, so that another replica takes their jobs at once.
+
+On a PostgreSQL ledger several foyer serve processes (replicas) may run on
+one configuration and share the work (docs/deploy.md); on SQLite one runs at
+a time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, env, addr, nil) },
 	}
@@ -113,12 +119,23 @@ func (sv *service) close() {
 // and the web server.
 // A postman given replaces the smtp: section's (foyer demo prints the
 // emails instead of sending them).
-func buildService(ctx context.Context, c *config.Config, st config.ServeSettings, env *Env, log *slog.Logger, postman engine.Postman) (*service, error) {
+func buildService(ctx context.Context, c *config.Config, st config.ServeSettings, env *Env, log *slog.Logger, postman engine.Postman) (_ *service, err error) {
 	ct, ok := c.Tenants[st.Tenant]
 	if !ok {
 		return nil, withCode(ExitError, fmt.Errorf("serve.tenant %q is not in tenants: (%s)", st.Tenant, strings.Join(c.TenantNames(), ", ")))
 	}
-	tenants, profiles, mailers, err := serveTenants(ctx, c, env, log)
+	ledger, err := openLedger(ctx, c, env, log)
+	if err != nil {
+		return nil, err
+	}
+	sv := &service{settings: st, ledger: ledger, log: log}
+	ok = false
+	defer func() {
+		if !ok {
+			sv.close()
+		}
+	}()
+	tenants, profiles, mailers, err := serveTenants(ctx, c, ledger, env, log)
 	if err != nil {
 		return nil, err
 	}
@@ -131,17 +148,15 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 	if err != nil {
 		return nil, withCode(ExitError, err)
 	}
-	ledger, err := openLedger(ctx, c, env, log)
-	if err != nil {
-		return nil, err
-	}
-	sv := &service{settings: st, ledger: ledger, log: log}
 	eng := &engine.Engine{
 		Store: ledger, Tenants: tenants, Profiles: profiles, Clock: env.Clock, Log: log.With("component", "engine"),
 		NewID: uuid.NewString, Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: c.Pacing.Concurrency,
 		Actor: "serve", UnknownOutcomeGrace: time.Duration(c.Pacing.LookupGrace),
 		Notifiers: ns, DetailsURL: c.Notify.DetailsURL,
 		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL,
+		// On PostgreSQL, replicas share the work, each under a lease of
+		// its own; SQLite's one writer at a time suits one process.
+		Replicas: c.Ledger.Driver == "postgres",
 	}
 	eng.Metrics = engine.NewMetrics(engine.MetricsOptions{Store: ledger, Tenants: tenants, Log: log.With("component", "metrics")})
 	if postman != nil {
@@ -151,15 +166,14 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 		eng.Mailer = mailers
 	}
 	if eng.Triggers, err = serveTriggers(c, env, profiles); err != nil {
-		sv.close()
 		return nil, withCode(ExitError, err)
 	}
 	eng.Sources = inputSources{c: c, env: env}
 	sv.engine = eng
 	if sv.web, err = buildWeb(ctx, c, st, ct, eng, ledger, profiles, env, log); err != nil {
-		sv.close()
 		return nil, err
 	}
+	ok = true
 	return sv, nil
 }
 
@@ -167,7 +181,11 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 // signed in with that tenant's own credential, cloud and pacing, resolves
 // each profile against its tenant, and builds the invitation mailers of
 // those whose sender is foyer.
-func serveTenants(ctx context.Context, c *config.Config, env *Env, log *slog.Logger) (map[string]*engine.Tenant, map[string]*foyer.Profile, profileMailers, error) {
+//
+// With the shared write budget on (replicas on PostgreSQL), each tenant's
+// writes reserve their slots in the ledger, under the tenant's and its
+// app's keys, so that replicas and tenants of one app spend one quota.
+func serveTenants(ctx context.Context, c *config.Config, ledger store.Store, env *Env, log *slog.Logger) (map[string]*engine.Tenant, map[string]*foyer.Profile, profileMailers, error) {
 	tenants := map[string]*engine.Tenant{}
 	profiles := map[string]*foyer.Profile{}
 	mailers := profileMailers{}
@@ -179,7 +197,12 @@ func serveTenants(ctx context.Context, c *config.Config, env *Env, log *slog.Log
 		if !used {
 			continue
 		}
-		dir, tenant, err := openTenant(ctx, c, name, env, log.With("tenant", name))
+		var budget []func(*graph.Options)
+		if b, on := c.Budget(true); on {
+			ct := c.Tenants[name]
+			budget = append(budget, func(o *graph.Options) { o.Budget = newLedgerBudget(ledger, b, ct.TenantID, ct.ClientID) })
+		}
+		dir, tenant, err := openTenant(ctx, c, name, env, log.With("tenant", name), budget...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -415,7 +438,13 @@ func (sv *service) serve(ctx context.Context, env *Env, ready func(serving)) err
 	if err := sv.engine.Start(ctx); err != nil {
 		return withCode(ExitError, err)
 	}
-	stopEngine := func() error { return sv.engine.Stop(context.WithoutCancel(ctx)) }
+	stopEngine := func() error {
+		// Jobs under way get the drain timeout, then are cancelled; the
+		// lease is given back either way.
+		drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(sv.settings.DrainTimeout, config.DefaultDrainTimeout))
+		defer cancel()
+		return sv.engine.Stop(drain)
+	}
 	ln, err := net.Listen("tcp", sv.settings.Addr)
 	if err != nil {
 		return withCode(ExitError, errors.Join(fmt.Errorf("listen on %s: %w", sv.settings.Addr, err), stopEngine()))

@@ -96,9 +96,13 @@ func openDirectory(ctx context.Context, c *config.Config, profile string, env *E
 }
 
 // openTenant builds the Graph client for a configured tenant and signs in.
-func openTenant(ctx context.Context, c *config.Config, name string, env *Env, log *slog.Logger) (*graph.Client, *foyer.Tenant, error) {
+func openTenant(ctx context.Context, c *config.Config, name string, env *Env, log *slog.Logger, set ...func(*graph.Options)) (*graph.Client, *foyer.Tenant, error) {
 	t := c.Tenants[name]
-	dir, err := graph.New(ctx, graphOptions(c, t, env, log, env.Clock))
+	o := graphOptions(c, t, env, log, env.Clock)
+	for _, f := range set {
+		f(&o)
+	}
+	dir, err := graph.New(ctx, o)
 	if err != nil {
 		return nil, nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
 	}

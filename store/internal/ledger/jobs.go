@@ -23,6 +23,18 @@ func (t *Tx) ReclaimJobs(ctx context.Context, queue string) (int, error) {
 	return int(n), nil
 }
 
+func (t *Tx) ReclaimJobsOf(ctx context.Context, client string) (int, error) {
+	if client == "" {
+		return 0, foyer.Errorf(foyer.EINVALID, "reclaim jobs: the client is empty")
+	}
+	n, err := t.c.Exec(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND `+
+		t.db.Dialect.LastAttemptBy+` = $1`, client)
+	if err != nil {
+		return 0, fmt.Errorf("reclaim the running jobs of %s: %w", client, err)
+	}
+	return int(n), nil
+}
+
 func (t *Tx) LiveJobs(ctx context.Context, queue string) (int, error) {
 	var n int
 	err := t.c.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE queue = $1 AND state IN `+liveStates, queue).Scan(&n)

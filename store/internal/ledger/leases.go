@@ -123,3 +123,38 @@ func (t *Tx) ReleaseLease(ctx context.Context, name, owner string) error {
 	}
 	return nil
 }
+
+func (t *Tx) ListLeases(ctx context.Context, prefix string) ([]store.Lease, error) {
+	// A prefix match by range: no LIKE pattern to escape.
+	rows, err := t.c.Query(ctx, `SELECT name, owner, generation, until FROM leases
+		WHERE substr(name, 1, $2) = $1 ORDER BY name`+t.db.Dialect.ByteOrder, prefix, len(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("list the leases named %s…: %w", prefix, err)
+	}
+	defer rows.Close()
+	var ls []store.Lease
+	for rows.Next() {
+		var l store.Lease
+		if err := rows.Scan(&l.Name, &l.Owner, &l.Generation, &l.Until); err != nil {
+			return nil, fmt.Errorf("list the leases named %s…: %w", prefix, err)
+		}
+		l.Until = l.Until.UTC()
+		ls = append(ls, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the leases named %s…: %w", prefix, err)
+	}
+	return ls, nil
+}
+
+func (t *Tx) ExpireLease(ctx context.Context, name, owner string) (bool, error) {
+	if owner == "" {
+		return false, foyer.Errorf(foyer.EINVALID, "lease %s: owner is empty", name)
+	}
+	n, err := t.c.Exec(ctx, `UPDATE leases SET owner = '' WHERE name = $1 AND owner = $2 AND until < $3`,
+		name, owner, t.now.UTC().Truncate(time.Microsecond))
+	if err != nil {
+		return false, fmt.Errorf("end the lapsed lease %s: %w", name, err)
+	}
+	return n > 0, nil
+}

@@ -90,6 +90,9 @@ type Dialect struct {
 	// MigrationsTable creates foyer_migrations if it is missing: version,
 	// name, applied_at (a time), in the database's types.
 	MigrationsTable string
+	// LastAttemptBy is an expression for the client that made a River
+	// job's latest attempt (the last element of river_job.attempted_by).
+	LastAttemptBy string
 }
 
 // pageSize is how many rows the iterating methods read at a time. They read
