@@ -117,6 +117,7 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 			got := w.sim.Stats().InvitationsByEmail
 			if len(got) != n {
 				t.Errorf("%d addresses invited, want %d", len(got), n)
+				logUninvited(t, w.store, got)
 			}
 			// An interrupt is no failure: nothing was recorded as failed
 			// for being cut off (an invitation cut off in flight is
@@ -138,6 +139,37 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// logUninvited logs the rows, and the steps of their requests, of the
+// addresses the tenant did not count, to tell why.
+func logUninvited(t *testing.T, s store.Store, got map[string]int) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		return tx.ListRuns(ctx, 10, func(r *foyer.Run) error {
+			return tx.RunRows(ctx, r.ID, 0, func(row foyer.Row) error {
+				if got[strings.ToLower(row.Email.String())] > 0 {
+					return nil
+				}
+				t.Logf("not invited: run %s line %d %s: action %s result %q error %q reason %q user %s",
+					r.ID, row.Line, row.Email, row.Action, row.Result, row.Error, row.Reason, row.UserID)
+				req, err := tx.FindRequest(ctx, r.Profile, row.Email)
+				if err != nil {
+					return err
+				}
+				t.Logf("  request %s: %s user %s", req.ID, req.State, req.UserID)
+				steps, err := tx.RequestSteps(ctx, req.ID)
+				for _, st := range steps {
+					t.Logf("  step %s: %s attempts %d result %q error %q", st.Name, st.State, st.Attempts, st.Result, st.Error)
+				}
+				return err
+			})
+		})
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 
