@@ -91,7 +91,7 @@ func TestPlanSweep(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := foyer.PlanSweep(now, tc.rules, tc.guests, tc.exclude)
+			p, err := foyer.PlanSweep(now, tc.rules, tc.guests, tc.exclude, nil)
 			var missing *foyer.ErrSignInUnreported
 			if tc.refuse {
 				if !errors.As(err, &missing) || foyer.ErrorCode(err) != foyer.EUNAVAILABLE {

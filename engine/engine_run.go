@@ -99,6 +99,9 @@ type Engine struct {
 	// Sources opens their sources. Service mode only.
 	Triggers map[string]Trigger
 	Sources  Sources
+	// Sweep is the lifecycle rules of the tenant, for the jobs of a sweep
+	// run, which check them again before each write (sweep.go).
+	Sweep *foyer.SweepRules
 
 	mu      sync.Mutex
 	epoch   int64 // the lease generation while started
@@ -152,12 +155,18 @@ func (e *Engine) Start(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &provisionWorker{e: e})
 	river.AddWorker(workers, &revokeWorker{e: e})
+	river.AddWorker(workers, &sweepWorker{e: e})
 	river.AddWorker(workers, &reportWorker{e: e})
 	queues := map[string]river.QueueConfig{
 		queueProvision: {MaxWorkers: e.workers()},
 		queueReport:    {MaxWorkers: 2},
 	}
 	e.serviceWorkers(workers, queues)
+	if !e.Service && e.Postman != nil {
+		// A sweep's notices, outside the service.
+		river.AddWorker(workers, &noticeWorker{e: e})
+		queues[queueNotice] = river.QueueConfig{MaxWorkers: 2}
+	}
 	var periodic []*river.PeriodicJob
 	if e.Service {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)

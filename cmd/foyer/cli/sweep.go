@@ -146,7 +146,7 @@ func planSweep(ctx context.Context, dir *graph.Client, lc *config.Lifecycle, now
 	if err != nil {
 		return nil, err
 	}
-	plan, err := foyer.PlanSweep(now, lc.SweepRules(), guests, exclude)
+	plan, err := foyer.PlanSweep(now, lc.SweepRules(), guests, exclude, nil)
 	var missing *foyer.ErrSignInUnreported
 	if errors.As(err, &missing) {
 		return nil, fmt.Errorf("sweep refused, nothing changed: %w", err)

@@ -1,0 +1,37 @@
+package directory
+
+import (
+	"context"
+
+	"github.com/foyer-dev/foyer"
+)
+
+// Lifecycle is what a sweep needs besides Directory: read one user's
+// account, disable it, delete it, and find whom to tell. Writes pass the
+// Gate of ctx (see WithGate), like every other write.
+type Lifecycle interface {
+	// Account reads one user by object id: whether it exists and whether
+	// its account is enabled. A user that is gone is (Account{}, false,
+	// nil), not an error.
+	Account(ctx context.Context, userID string) (Account, bool, error)
+
+	// DisableUser sets the user's accountEnabled to false (a user already
+	// disabled is success). It returns the service's request id. A user
+	// that is gone is an *Error of kind ErrNotFound.
+	DisableUser(ctx context.Context, userID string) (requestID string, err error)
+
+	// DeleteUser deletes the user. A user already gone is success, with
+	// gone true: the delete happened earlier (an answer that was lost).
+	DeleteUser(ctx context.Context, userID string) (requestID string, gone bool, err error)
+
+	// Sponsors returns the addresses of the user's sponsors that have one
+	// (sponsors that are groups, or users without mail, are left out).
+	Sponsors(ctx context.Context, userID string) ([]foyer.Address, error)
+}
+
+// Account is one user's account as a sweep reads it right before acting.
+type Account struct {
+	ID      string
+	Mail    string
+	Enabled bool
+}

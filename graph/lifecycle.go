@@ -1,0 +1,94 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
+)
+
+var _ directory.Lifecycle = (*Client)(nil)
+
+// Account reads one user: GET /users/{id}?$select=id,mail,accountEnabled
+// (user-get.md). 404 is a user that is gone, not an error.
+func (c *Client) Account(ctx context.Context, userID string) (directory.Account, bool, error) {
+	op := "read the account of user " + userID
+	r, err := c.send(ctx, call{method: http.MethodGet, path: "/v1.0/users/" + seg(userID),
+		query: [][2]string{{"$select", "id,mail,accountEnabled"}}, op: op, perm: permUserRead})
+	if e := errOf(err); e != nil && e.Status == http.StatusNotFound {
+		return directory.Account{}, false, nil
+	}
+	if err != nil {
+		return directory.Account{}, false, err
+	}
+	var u struct {
+		ID             string `json:"id"`
+		Mail           string `json:"mail"`
+		AccountEnabled *bool  `json:"accountEnabled"`
+	}
+	if err := json.Unmarshal(r.body, &u); err != nil {
+		return directory.Account{}, false, &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: fmt.Errorf("decode the user: %w", err)}
+	}
+	return directory.Account{ID: u.ID, Mail: u.Mail, Enabled: u.AccountEnabled == nil || *u.AccountEnabled}, true, nil
+}
+
+// DisableUser is PATCH /users/{id} {"accountEnabled": false}: 204 No
+// Content (user-update.md). Setting it again is harmless, so the call is
+// retried like any idempotent write.
+func (c *Client) DisableUser(ctx context.Context, userID string) (string, error) {
+	r, err := c.send(ctx, call{method: http.MethodPatch, path: "/v1.0/users/" + seg(userID),
+		body: map[string]any{"accountEnabled": false},
+		op:   "disable user " + userID, perm: permUserWrite, kind: kindWrite})
+	if r != nil {
+		return r.requestID, err
+	}
+	return "", err
+}
+
+// DeleteUser is DELETE /users/{id}: 204 No Content (user-delete.md). A
+// 404 means the user is gone already: an earlier delete whose answer was
+// lost, or someone else's.
+func (c *Client) DeleteUser(ctx context.Context, userID string) (string, bool, error) {
+	r, err := c.send(ctx, call{method: http.MethodDelete, path: "/v1.0/users/" + seg(userID),
+		op: "delete user " + userID, perm: permUserWrite, kind: kindWrite})
+	id := ""
+	if r != nil {
+		id = r.requestID
+	}
+	if e := errOf(err); e != nil && e.Status == http.StatusNotFound {
+		return id, true, nil
+	}
+	return id, false, err
+}
+
+// Sponsors is GET /users/{id}/sponsors (user-list-sponsors.md): users and
+// groups; only users with mail are returned.
+func (c *Client) Sponsors(ctx context.Context, userID string) ([]foyer.Address, error) {
+	var out []foyer.Address
+	err := c.pages(ctx, call{path: "/v1.0/users/" + seg(userID) + "/sponsors",
+		op: "read the sponsors of user " + userID, perm: permUserRead},
+		func(body []byte) error {
+			var page struct {
+				Value []struct {
+					Type string `json:"@odata.type"`
+					Mail string `json:"mail"`
+				} `json:"value"`
+			}
+			if err := json.Unmarshal(body, &page); err != nil {
+				return err
+			}
+			for _, s := range page.Value {
+				if s.Type != "" && s.Type != "#microsoft.graph.user" {
+					continue
+				}
+				if a, err := foyer.ParseAddress(s.Mail); err == nil {
+					out = append(out, a)
+				}
+			}
+			return nil
+		})
+	return out, err
+}
