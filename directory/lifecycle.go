@@ -24,6 +24,11 @@ type Lifecycle interface {
 	// gone true: the delete happened earlier (an answer that was lost).
 	DeleteUser(ctx context.Context, userID string) (requestID string, gone bool, err error)
 
+	// GuestsWith returns the object ids (lowercased) of the guests whose
+	// property (one of ExcludableProperties) equals value, for a sweep's
+	// exclusions by attribute.
+	GuestsWith(ctx context.Context, property, value string) ([]string, error)
+
 	// Sponsors returns the addresses of the user's sponsors that have one
 	// (sponsors that are groups, or users without mail, are left out).
 	Sponsors(ctx context.Context, userID string) ([]foyer.Address, error)
@@ -35,3 +40,8 @@ type Account struct {
 	Mail    string
 	Enabled bool
 }
+
+// ExcludableProperties are the user properties a sweep's exclusion by
+// attribute may name: string properties Graph filters with eq (some only
+// as an advanced query, which GuestsWith always makes).
+var ExcludableProperties = []string{"companyName", "department", "jobTitle", "officeLocation", "employeeId", "usageLocation"}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -62,6 +64,38 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) (string, bool, e
 		return id, true, nil
 	}
 	return id, false, err
+}
+
+// GuestsWith lists the guests whose property equals value: GET
+// /users?$filter=userType eq 'Guest' and {property} eq '{value}', an
+// advanced query ($count=true, ConsistencyLevel: eventual), since
+// companyName and officeLocation filter only so (user.md).
+func (c *Client) GuestsWith(ctx context.Context, property, value string) ([]string, error) {
+	if !slices.Contains(directory.ExcludableProperties, property) {
+		return nil, &directory.Error{Op: "list guests by " + property, Kind: directory.ErrInvalid,
+			Message: fmt.Sprintf("%q is not a property a sweep excludes by (%s)", property, strings.Join(directory.ExcludableProperties, ", "))}
+	}
+	var out []string
+	err := c.pages(ctx, call{path: "/v1.0/users", query: [][2]string{
+		{"$filter", "userType eq " + quote("Guest") + " and " + property + " eq " + quote(value)},
+		{"$select", "id"}, {"$count", "true"}, {"$top", "999"}},
+		header: map[string]string{"ConsistencyLevel": "eventual"},
+		op:     fmt.Sprintf("list the guests whose %s is %q", property, value), perm: permUserRead},
+		func(body []byte) error {
+			var page struct {
+				Value []struct {
+					ID string `json:"id"`
+				} `json:"value"`
+			}
+			if err := json.Unmarshal(body, &page); err != nil {
+				return err
+			}
+			for _, u := range page.Value {
+				out = append(out, strings.ToLower(u.ID))
+			}
+			return nil
+		})
+	return out, err
 }
 
 // Sponsors is GET /users/{id}/sponsors (user-list-sponsors.md): users and
