@@ -226,7 +226,7 @@ func runRunsList(cmd *cobra.Command, env *Env) error {
 		counts := plural(r.Summary.Rows, "row", "rows")
 		if len(r.Summary.Results) > 0 {
 			var parts []string
-			for _, res := range foyer.Results() {
+			for _, res := range append(foyer.Results(), foyer.ResultDisabled, foyer.ResultDeleted, foyer.ResultNotified) {
 				if n := r.Summary.Results[res]; n > 0 {
 					parts = append(parts, fmt.Sprintf("%d %s", n, res))
 				}

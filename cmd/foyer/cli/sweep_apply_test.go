@@ -1,0 +1,224 @@
+package cli_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/foyer-dev/foyer/cmd/foyer/cli"
+	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/chaos"
+	"github.com/foyer-dev/foyer/sim/simtest"
+)
+
+// staleGuests seeds n guests created 200 days ago whose last sign-in was
+// 100 days ago, and returns their ids by address.
+func staleGuests(t *testing.T, s *sim.Server, n int, prefix string) map[string]string {
+	t.Helper()
+	var us []sim.SeedUser
+	for i := range n {
+		us = append(us, guest(fmt.Sprintf("%s%03d@partner.example", prefix, i), "Accepted", s.Now().AddDate(0, 0, -200)))
+	}
+	ids := seedGuests(t, s, us...)
+	out := map[string]string{}
+	for i, id := range ids {
+		if err := s.SignIn(id, s.Now().AddDate(0, 0, -100), true); err != nil {
+			t.Fatal(err)
+		}
+		out[us[i].Mail] = strings.ToLower(id)
+	}
+	return out
+}
+
+var runIDPattern = regexp.MustCompile(`sweep release ([0-9a-f-]{36})`)
+
+// TestSweepApplyCapAndRelease: foyer sweep --apply against the sim, its
+// clock advanced: a sweep beyond the cap is recorded and held (exit 7,
+// nothing changed, held again when run again) until foyer sweep release,
+// then done by the next --apply; 30 days on, the deletes are held by the
+// same cap, released, and done, each guest disabled and deleted once; a
+// sweep with nothing due changes nothing; foyer runs lists the sweeps.
+func TestSweepApplyCapAndRelease(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Options{Empty: true})
+	ids := staleGuests(t, s, 3, "stale")
+	fresh := seedGuests(t, s, guest("fresh@partner.example", "Accepted", s.Now().AddDate(0, 0, -200)))
+	if err := s.SignIn(fresh[0], s.Now(), true); err != nil {
+		t.Fatal(err)
+	}
+	config := writeSweepConfig(t, s, `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      delete_after_days: 30
+      cap: {max: 2}
+`)
+	apply := []string{"sweep", "--apply", "--yes", "--config", config}
+	count := func(what string, want int) {
+		t.Helper()
+		st := s.Stats()
+		for mail, id := range ids {
+			got := st.DisablesByUser[id]
+			if what == "deletes" {
+				got = st.DeletesByUser[id]
+			}
+			if got != want {
+				t.Fatalf("%s: %d %s, want %d", mail, got, what, want)
+			}
+		}
+		if st.DisablesByUser[strings.ToLower(fresh[0])] != 0 || st.DeletesByUser[strings.ToLower(fresh[0])] != 0 {
+			t.Fatalf("the active guest was touched: %v %v", st.DisablesByUser, st.DeletesByUser)
+		}
+	}
+	release := func(phase, errs string) {
+		t.Helper()
+		m := runIDPattern.FindStringSubmatch(errs)
+		if m == nil {
+			t.Fatalf("%s: no run to release in:\n%s", phase, errs)
+		}
+		code, out, errs := runAt(s, "sweep", "release", m[1], "--config", config)
+		if code != cli.ExitOK || !strings.Contains(out, "released") {
+			t.Fatalf("%s: release exit %d:\n%s\n%s", phase, code, out, errs)
+		}
+		if code, _, _ := runAt(s, "sweep", "release", m[1], "--config", config); code != cli.ExitError {
+			t.Fatalf("%s: a second release exit %d, want 1", phase, code)
+		}
+	}
+
+	for _, phase := range []string{"disable", "delete"} {
+		code, out, errs := runAt(s, apply...)
+		if code != cli.ExitSweepHeld || !strings.Contains(errs, "more than lifecycle.cap allows (2)") {
+			t.Fatalf("%s: exit %d, want %d:\n%s\n%s", phase, code, cli.ExitSweepHeld, out, errs)
+		}
+		count("disables", map[string]int{"disable": 0, "delete": 1}[phase])
+		count("deletes", 0)
+		code, _, errs2 := runAt(s, apply...)
+		if code != cli.ExitSweepHeld || !strings.Contains(errs2, "is held") {
+			t.Fatalf("%s: a held sweep run again: exit %d:\n%s", phase, code, errs2)
+		}
+		release(phase, errs)
+		code, out, errs = runAt(s, apply...)
+		if code != cli.ExitOK || !strings.Contains(errs, "resuming sweep") || !strings.Contains(out, "finished: 3 "+phase+"d") {
+			t.Fatalf("%s: released sweep: exit %d:\n%s\n%s", phase, code, out, errs)
+		}
+		count("disables", 1)
+		count("deletes", map[string]int{"disable": 0, "delete": 1}[phase])
+		if phase == "disable" {
+			// Ten days on, nothing is due: nothing changes.
+			s.Advance(10 * 24 * time.Hour)
+			if code, out, errs := runAt(s, apply...); code != cli.ExitOK || !strings.Contains(errs, "nothing to do") {
+				t.Fatalf("day 10: exit %d:\n%s\n%s", code, out, errs)
+			}
+			count("deletes", 0)
+			s.Advance(21 * 24 * time.Hour)
+		}
+	}
+	code, out, errs := runAt(s, "runs", "--config", config)
+	if code != cli.ExitOK || strings.Count(out, "sweep") < 2 || !strings.Contains(out, "3 deleted") {
+		t.Errorf("runs: exit %d:\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestSweepApplyRefuses: --apply refuses a tenant whose guests have no
+// sign-in data, recording nothing, and asks for --yes off a terminal.
+func TestSweepApplyRefuses(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Options{Empty: true})
+	seedGuests(t, s, guest("a@partner.example", "Accepted", s.Now().AddDate(0, 0, -400)), guest("b@partner.example", "Accepted", s.Now().AddDate(0, 0, -400)))
+	config := writeSweepConfig(t, s, "    lifecycle: {stale: {no_sign_in_days: 90}}\n")
+	code, out, errs := runAt(s, "sweep", "--apply", "--yes", "--config", config)
+	if code != cli.ExitError || !strings.Contains(errs, "sign-in data looks missing") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errs)
+	}
+	if n := len(s.Stats().DisablesByUser); n != 0 {
+		t.Fatalf("a refused sweep disabled %d guests", n)
+	}
+	if code, out, _ := runAt(s, "runs", "--config", config); code != cli.ExitOK || strings.Contains(out, "sweep") {
+		t.Fatalf("a refused sweep left a run:\n%s", out)
+	}
+	if code, _, errs := runAt(s, "sweep", "--apply", "--config", config); code != cli.ExitUsage || !strings.Contains(errs, "--yes") {
+		t.Fatalf("--apply off a terminal: exit %d: %s", code, errs)
+	}
+}
+
+// TestSweepSurvivesSIGKILL kills a real foyer sweep --apply while it
+// disables 60 stale guests, at random points, runs it again until it is
+// done, and judges by the sim's counters: every guest was disabled exactly
+// once and none deleted (foyer disabled them moments ago, far from
+// delete_after_days); a last sweep has nothing to do.
+func TestSweepSurvivesSIGKILL(t *testing.T) {
+	bin, s, _, _ := processWorld(t, sim.Options{Empty: true, Latency: chaos.Latency{Median: 20 * time.Millisecond, P99: 60 * time.Millisecond}}, "")
+	t.Parallel()
+	ids := staleGuests(t, s, 60, "stale")
+	config := writeSweepConfig(t, s, `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      delete_after_days: 1
+`)
+	appendFile(t, config, "pacing:\n  concurrency: 4\n")
+	args := []string{"sweep", "--apply", "--yes", "--config", config}
+	disables := func() int {
+		n := 0
+		for _, c := range s.Stats().DisablesByUser {
+			n += c
+		}
+		return n
+	}
+	rnd := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
+	for kill := range 4 {
+		before := disables()
+		if before >= len(ids) {
+			break
+		}
+		p := startProc(t, exec.Command(bin, args...))
+		target := before + 1 + rnd.IntN(15)
+		killed := false
+		deadline := time.Now().Add(time.Minute)
+		for !killed {
+			select {
+			case err := <-p.exited:
+				p.exited <- err
+				t.Logf("kill %d: the sweep ended on its own (%v) before the kill point", kill, err)
+				killed = true
+				continue
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("kill %d: no progress in a minute:\n%s", kill, p.out.String())
+			}
+			if disables() >= target {
+				if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				_ = p.wait(t, 30*time.Second)
+				killed = true
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		t.Logf("kill %d: %d disables before, %d after", kill, before, disables())
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("final sweep: %v\n%s", err, out.String())
+	}
+	st := s.Stats()
+	for mail, id := range ids {
+		if st.DisablesByUser[id] != 1 || st.DeletesByUser[id] != 0 {
+			t.Errorf("%s: %d disables and %d deletes, want 1 and 0", mail, st.DisablesByUser[id], st.DeletesByUser[id])
+		}
+	}
+	out.Reset()
+	cmd = exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "nothing to do") {
+		t.Fatalf("a sweep after the last: %v\n%s", err, out.String())
+	}
+	if n := len(s.Stats().DeletesByUser); n != 0 {
+		t.Fatalf("%d guests deleted before their grace", n)
+	}
+}
