@@ -43,7 +43,8 @@ var runIDPattern = regexp.MustCompile(`sweep release ([0-9a-f-]{36})`)
 // nothing changed, held again when run again) until foyer sweep release,
 // then done by the next --apply; 30 days on, the deletes are held by the
 // same cap, released, and done, each guest disabled and deleted once; a
-// sweep with nothing due changes nothing; foyer runs lists the sweeps.
+// sweep with nothing due changes nothing; a guest excluded by its
+// companyName is never touched; foyer runs lists the sweeps.
 func TestSweepApplyCapAndRelease(t *testing.T) {
 	t.Parallel()
 	s := simtest.Start(t, sim.Options{Empty: true})
@@ -52,10 +53,18 @@ func TestSweepApplyCapAndRelease(t *testing.T) {
 	if err := s.SignIn(fresh[0], s.Now(), true); err != nil {
 		t.Fatal(err)
 	}
+	// A stale guest of a company the configuration excludes.
+	board := guest("board@contoso.example", "Accepted", s.Now().AddDate(0, 0, -200))
+	board.CompanyName = "Contoso Board"
+	kept := seedGuests(t, s, board)
+	if err := s.SignIn(kept[0], s.Now().AddDate(0, 0, -100), true); err != nil {
+		t.Fatal(err)
+	}
 	config := writeSweepConfig(t, s, `    lifecycle:
       stale: {no_sign_in_days: 90}
       delete_after_days: 30
       cap: {max: 2}
+      exclude: {attributes: {companyName: Contoso Board}}
 `)
 	apply := []string{"sweep", "--apply", "--yes", "--config", config}
 	count := func(what string, want int) {
@@ -70,8 +79,10 @@ func TestSweepApplyCapAndRelease(t *testing.T) {
 				t.Fatalf("%s: %d %s, want %d", mail, got, what, want)
 			}
 		}
-		if st.DisablesByUser[strings.ToLower(fresh[0])] != 0 || st.DeletesByUser[strings.ToLower(fresh[0])] != 0 {
-			t.Fatalf("the active guest was touched: %v %v", st.DisablesByUser, st.DeletesByUser)
+		for _, id := range []string{fresh[0], kept[0]} {
+			if st.DisablesByUser[strings.ToLower(id)] != 0 || st.DeletesByUser[strings.ToLower(id)] != 0 {
+				t.Fatalf("the active or excluded guest %s was touched: %v %v", id, st.DisablesByUser, st.DeletesByUser)
+			}
 		}
 	}
 	release := func(phase, errs string) {
