@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 )
@@ -10,9 +11,9 @@ import (
 // account, disable it, delete it, and find whom to tell. Writes pass the
 // Gate of ctx (see WithGate), like every other write.
 type Lifecycle interface {
-	// Account reads one user by object id: whether it exists and whether
-	// its account is enabled. A user that is gone is (Account{}, false,
-	// nil), not an error.
+	// Account reads one user by object id: whether it exists, whether its
+	// account is enabled, and its latest sign-in. A user that is gone is
+	// (Account{}, false, nil), not an error.
 	Account(ctx context.Context, userID string) (Account, bool, error)
 
 	// DisableUser sets the user's accountEnabled to false (a user already
@@ -39,6 +40,9 @@ type Account struct {
 	ID      string
 	Mail    string
 	Enabled bool
+	// LastSignIn is the latest of the user's three signInActivity times;
+	// zero if it never signed in.
+	LastSignIn time.Time
 }
 
 // ExcludableProperties are the user properties a sweep's exclusion by

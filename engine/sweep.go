@@ -206,6 +206,22 @@ func (e *Engine) ReleaseSweep(ctx context.Context, runID, by string) (*foyer.Run
 	return e.Approve(ctx, runID, by)
 }
 
+// DiscardSweep drops a sweep the cap held, in the name of by: it will
+// never be applied, and the next sweep plans anew.
+func (e *Engine) DiscardSweep(ctx context.Context, runID, by string) error {
+	run, err := e.Run(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("discard sweep %s: %w", runID, err)
+	}
+	if run.Kind != foyer.RunSweep || run.State() != foyer.RunPlanned || !run.Saved {
+		return foyer.Errorf(foyer.ECONFLICT, "run %s is not a sweep held by the cap (%s %s): only a held sweep is discarded", run.ID, run.Kind, run.State())
+	}
+	if err := e.discard(ctx, runID, by, "a sweep held by the cap, discarded"); err != nil {
+		return fmt.Errorf("discard sweep %s: %w", runID, err)
+	}
+	return nil
+}
+
 // sweepNoticeText is what the guest and its sponsors are told.
 func sweepNoticeText(tenantName, tenant string, d foyer.SweepDecision) string {
 	org := tenantName
@@ -234,6 +250,9 @@ type SweepArgs struct {
 	Email  foyer.Address `json:"email"`
 	Action foyer.Action  `json:"action"`
 	Notice string        `json:"notice,omitempty"` // a notice row's text
+	// Planned is when the sweep was planned: a guest that signed in
+	// since is not disabled (a sweep held by the cap may wait for days).
+	Planned time.Time `json:"planned"`
 }
 
 // Kind names the job in River.
@@ -246,7 +265,7 @@ func (SweepArgs) InsertOpts() river.InsertOpts { return ProvisionArgs{}.InsertOp
 // enqueueSweep inserts a sweep row's job and records it as the row's.
 func (e *Engine) enqueueSweep(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) error {
 	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, SweepArgs{RunID: run.ID, Line: r.Line, Tenant: run.Profile,
-		UserID: r.UserID, Email: r.Email, Action: r.Action, Notice: r.Message})
+		UserID: r.UserID, Email: r.Email, Action: r.Action, Notice: r.Message, Planned: run.StartedAt})
 }
 
 // sweepWorker works one sweep row.
@@ -459,6 +478,10 @@ func (e *Engine) sweepDisable(ctx context.Context, lc directory.Lifecycle, a Swe
 		return r, e.sweepOutcome(ctx, a, opSweepDisable, "", nil, &r, foyer.ResultDisabled, "disabled (by an earlier attempt)")
 	case !acct.Enabled:
 		r.Result, r.Reason = foyer.ResultUnchanged, "already disabled, not by foyer: it will not be deleted by a sweep"
+		return r, nil
+	case acct.LastSignIn.After(a.Planned):
+		r.Result, r.Reason = foyer.ResultUnchanged, fmt.Sprintf("not disabled: it signed in on %s, after the sweep was planned",
+			acct.LastSignIn.UTC().Format("2006-01-02"))
 		return r, nil
 	}
 	if err := e.sweepIntent(ctx, a, opSweepDisable); err != nil {

@@ -299,7 +299,8 @@ func domainOf(t *testing.T, _ *sim.Server) string {
 }
 
 // TestSweepCapHoldsUntilReleased: a sweep beyond the cap is recorded and
-// held before any change; releasing it lets it go.
+// held before any change; releasing it lets it go, but a guest that signed
+// in while it waited is not disabled.
 func TestSweepCapHoldsUntilReleased(t *testing.T) {
 	t.Parallel()
 	rules := foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{Max: 1}}
@@ -326,17 +327,25 @@ func TestSweepCapHoldsUntilReleased(t *testing.T) {
 	if _, err := w.eng.ApplyRun(ctx, run.ID, engine.RunOptions{}); foyer.ErrorCode(err) != foyer.ECONFLICT {
 		t.Fatalf("a held sweep applied without release: %v", err)
 	}
+	// c signs in while the sweep waits: released, it is not disabled.
+	w.days(2)
+	if err := w.sim.SignIn(ids["c@partner.example"], w.sim.Now(), true); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.eng.ReleaseSweep(ctx, run.ID, "cli:admin"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.eng.ReleaseSweep(ctx, run.ID, "cli:admin"); foyer.ErrorCode(err) != foyer.ECONFLICT {
 		t.Fatalf("released twice: %v", err)
 	}
-	if _, err := w.eng.ApplyRun(ctx, run.ID, engine.RunOptions{}); err != nil {
+	if run, err = w.eng.ApplyRun(ctx, run.ID, engine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range ids {
-		w.noChange(t, id, 1, 0)
+	w.noChange(t, ids["a@partner.example"], 1, 0)
+	w.noChange(t, ids["b@partner.example"], 1, 0)
+	w.noChange(t, ids["c@partner.example"], 0, 0)
+	if r := w.results(t, run); r["c@partner.example"] != "disable unchanged" {
+		t.Fatalf("results %v", r)
 	}
 	var released bool
 	err = w.store.InTx(ctx, func(tx store.Tx) error {

@@ -14,27 +14,26 @@ import (
 
 var _ directory.Lifecycle = (*Client)(nil)
 
-// Account reads one user: GET /users/{id}?$select=id,mail,accountEnabled
-// (user-get.md). 404 is a user that is gone, not an error.
+// Account reads one user: GET
+// /users/{id}?$select=id,mail,accountEnabled,signInActivity (user-get.md;
+// signInActivity needs AuditLog.Read.All and Entra ID P1, like
+// GuestActivity). 404 is a user that is gone, not an error.
 func (c *Client) Account(ctx context.Context, userID string) (directory.Account, bool, error) {
 	op := "read the account of user " + userID
 	r, err := c.send(ctx, call{method: http.MethodGet, path: "/v1.0/users/" + seg(userID),
-		query: [][2]string{{"$select", "id,mail,accountEnabled"}}, op: op, perm: permUserRead})
+		query: [][2]string{{"$select", "id,mail,accountEnabled,signInActivity"}}, op: op, perm: permUserRead + " and " + permAuditLogRead})
 	if e := errOf(err); e != nil && e.Status == http.StatusNotFound {
 		return directory.Account{}, false, nil
 	}
 	if err != nil {
 		return directory.Account{}, false, err
 	}
-	var u struct {
-		ID             string `json:"id"`
-		Mail           string `json:"mail"`
-		AccountEnabled *bool  `json:"accountEnabled"`
-	}
+	var u activityUser
 	if err := json.Unmarshal(r.body, &u); err != nil {
 		return directory.Account{}, false, &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: fmt.Errorf("decode the user: %w", err)}
 	}
-	return directory.Account{ID: u.ID, Mail: u.Mail, Enabled: u.AccountEnabled == nil || *u.AccountEnabled}, true, nil
+	g := u.activity()
+	return directory.Account{ID: g.ID, Mail: g.Mail, Enabled: g.AccountEnabled, LastSignIn: g.SignIn.Latest()}, true, nil
 }
 
 // DisableUser is PATCH /users/{id} {"accountEnabled": false}: 204 No

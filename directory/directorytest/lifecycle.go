@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/foyer-dev/foyer/directory"
 )
@@ -50,8 +51,17 @@ func lifecycleDisableDelete(t *testing.T, newHarness func(t *testing.T) Harness)
 		})
 		return acct
 	}
-	if acct := account(true); !acct.Enabled || !strings.EqualFold(acct.ID, id) || !strings.EqualFold(acct.Mail, string(a)) {
+	if acct := account(true); !acct.Enabled || !strings.EqualFold(acct.ID, id) || !strings.EqualFold(acct.Mail, string(a)) || !acct.LastSignIn.IsZero() {
 		t.Fatalf("account of a new guest = %+v", acct)
+	}
+	if si, ok := h.Tenant.(SignIns); ok {
+		at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+		if err := si.SignIn(ctx, id, at); err != nil {
+			t.Fatalf("record a sign-in: %v", err)
+		}
+		if acct := account(true); !acct.LastSignIn.Equal(at) {
+			t.Fatalf("last sign-in = %v, want %v", acct.LastSignIn, at)
+		}
 	}
 	for i := range 2 {
 		if _, err := lc.DisableUser(ctx, id); err != nil {

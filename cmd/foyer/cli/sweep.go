@@ -77,7 +77,7 @@ interrupted (run it again to resume).`,
 	cmd.Flags().Bool("apply", false, "record the sweep as a run and do it, within the cap")
 	cmd.Flags().BoolP("yes", "y", false, "with --apply: do it without asking")
 	cmd.Flags().String("tenant", "", "the configured tenant to sweep (default: the only one)")
-	cmd.AddCommand(newSweepRelease(env))
+	cmd.AddCommand(newSweepRelease(env), newSweepDiscard(env))
 	return cmd
 }
 
@@ -99,7 +99,29 @@ error.`,
 	return cmd
 }
 
+func newSweepDiscard(env *Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "discard RUN-ID",
+		Short: "Drop a sweep held by lifecycle.cap; the next foyer sweep --apply plans anew",
+		Long: `discard drops a sweep that lifecycle.cap held, in your name, with an entry in
+the audit log: it will never be applied. The next "foyer sweep --apply" plans
+a new sweep (held again if it is still beyond the cap).
+
+Exit codes: 0 discarded, 1 an error (no such run, not a held sweep), 2 a usage
+error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runHeldSweep(cmd, env, args[0], false) },
+	}
+	configFlag(cmd)
+	return cmd
+}
+
 func runSweepRelease(cmd *cobra.Command, env *Env, id string) error {
+	return runHeldSweep(cmd, env, id, true)
+}
+
+// runHeldSweep releases (release) or discards a sweep the cap held.
+func runHeldSweep(cmd *cobra.Command, env *Env, id string, release bool) error {
 	ctx := cmd.Context()
 	log, err := logger(cmd, env)
 	if err != nil {
@@ -119,6 +141,13 @@ func runSweepRelease(cmd *cobra.Command, env *Env, id string) error {
 		return withCode(ExitError, err)
 	}
 	eng := &engine.Engine{Store: ledger, Clock: env.Clock, Log: log.With("component", "engine"), Actor: "cli:sweep"}
+	if !release {
+		if err := eng.DiscardSweep(ctx, run.ID, approver(env)); err != nil {
+			return withCode(ExitError, err)
+		}
+		fmt.Fprintf(env.Stdout, "Sweep %s of tenant %s is discarded; nothing of it was done.\n", run.ID, run.Profile)
+		return nil
+	}
 	if run, err = eng.ReleaseSweep(ctx, run.ID, approver(env)); err != nil {
 		return withCode(ExitError, err)
 	}

@@ -40,7 +40,8 @@ var runIDPattern = regexp.MustCompile(`sweep release ([0-9a-f-]{36})`)
 
 // TestSweepApplyCapAndRelease: foyer sweep --apply against the sim, its
 // clock advanced: a sweep beyond the cap is recorded and held (exit 7,
-// nothing changed, held again when run again) until foyer sweep release,
+// nothing changed, held again when run again; discarded, it is planned
+// anew) until foyer sweep release,
 // then done by the next --apply; 30 days on, the deletes are held by the
 // same cap, released, and done, each guest disabled and deleted once; a
 // sweep with nothing due changes nothing; a guest excluded by its
@@ -100,9 +101,21 @@ func TestSweepApplyCapAndRelease(t *testing.T) {
 		}
 	}
 
+	// A held sweep discarded is planned anew (and held again).
+	code, _, errs := runAt(s, apply...)
+	m := runIDPattern.FindStringSubmatch(errs)
+	if code != cli.ExitSweepHeld || m == nil {
+		t.Fatalf("first sweep: exit %d:\n%s", code, errs)
+	}
+	if code, out, errs := runAt(s, "sweep", "discard", m[1], "--config", config); code != cli.ExitOK || !strings.Contains(out, "discarded") {
+		t.Fatalf("discard: exit %d:\n%s\n%s", code, out, errs)
+	}
+	if code, _, _ := runAt(s, "sweep", "release", m[1], "--config", config); code != cli.ExitError {
+		t.Fatalf("release of a discarded sweep: exit %d, want 1", code)
+	}
 	for _, phase := range []string{"disable", "delete"} {
 		code, out, errs := runAt(s, apply...)
-		if code != cli.ExitSweepHeld || !strings.Contains(errs, "more than lifecycle.cap allows (2)") {
+		if code != cli.ExitSweepHeld || !strings.Contains(errs, "more than lifecycle.cap allows (2)") || strings.Contains(errs, m[1]) {
 			t.Fatalf("%s: exit %d, want %d:\n%s\n%s", phase, code, cli.ExitSweepHeld, out, errs)
 		}
 		count("disables", map[string]int{"disable": 0, "delete": 1}[phase])
