@@ -6,12 +6,15 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/cmd/foyer/cli"
+	"github.com/foyer-dev/foyer/notify/email/smtptest"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/sim/chaos"
 	"github.com/foyer-dev/foyer/sim/simtest"
@@ -244,5 +247,65 @@ func TestSweepSurvivesSIGKILL(t *testing.T) {
 	}
 	if n := len(s.Stats().DeletesByUser); n != 0 {
 		t.Fatalf("%d guests deleted before their grace", n)
+	}
+}
+
+// TestSweepApplyNotices: with notice_days, foyer sweep --apply emails the
+// stale guest and its sponsor through the smtp: section and changes
+// nothing; the disable comes only in a sweep notice_days later.
+func TestSweepApplyNotices(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Options{Empty: true})
+	srv := smtptest.Start(t, smtptest.Options{})
+	boss := seedGuests(t, s, sim.SeedUser{DisplayName: "Boss", Mail: "boss@contoso.onmicrosoft.com", UserPrincipalName: "boss@contoso.onmicrosoft.com"})
+	g := guest("stale@partner.example", "Accepted", s.Now().AddDate(0, 0, -200))
+	g.Sponsors = boss
+	id := seedGuests(t, s, g)[0]
+	if err := s.SignIn(id, s.Now().AddDate(0, 0, -100), true); err != nil {
+		t.Fatal(err)
+	}
+	config := writeSweepConfig(t, s, `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      notice_days: 7
+`)
+	appendFile(t, config, fmt.Sprintf("smtp:\n  host: %s\n  port: %d\n  from: it@contoso.example\n  username: %s\n  password_env: SMTP_PASSWORD\n  ca_file: %s\n",
+		srv.Host, srv.Port, srv.Username, srv.CAFile))
+	sweep := func() (int, string, string) {
+		var out, errb bytes.Buffer
+		code := cli.Run(t.Context(), cli.Env{Args: []string{"sweep", "--apply", "--yes", "--config", config}, Stdin: strings.NewReader(""),
+			Stdout: &out, Stderr: &errb, Clock: foyer.ClockFunc(s.Now),
+			Getenv: func(k string) string {
+				if k == "SMTP_PASSWORD" {
+					return srv.Password
+				}
+				return ""
+			}})
+		return code, out.String(), errb.String()
+	}
+	code, out, errs := sweep()
+	if code != cli.ExitOK || !strings.Contains(out, "1 notified") {
+		t.Fatalf("day 0: exit %d:\n%s\n%s", code, out, errs)
+	}
+	msgs := srv.Messages()
+	var to []string
+	for _, m := range msgs {
+		to = append(to, m.To...)
+		if !strings.Contains(string(m.Data), "will be disabled") {
+			t.Errorf("notice without its announcement:\n%s", m.Data)
+		}
+	}
+	if slices.Sort(to); strings.Join(to, " ") != "boss@contoso.onmicrosoft.com stale@partner.example" {
+		t.Fatalf("notices went to %v", to)
+	}
+	if n := s.Stats().DisablesByUser[strings.ToLower(id)]; n != 0 {
+		t.Fatalf("disabled at the notice: %d", n)
+	}
+	s.Advance(7 * 24 * time.Hour)
+	code, out, errs = sweep()
+	if code != cli.ExitOK || !strings.Contains(out, "1 disabled") || s.Stats().DisablesByUser[strings.ToLower(id)] != 1 {
+		t.Fatalf("day 7: exit %d:\n%s\n%s", code, out, errs)
+	}
+	if n := len(srv.Messages()); n != 2 {
+		t.Fatalf("%d messages after the disable, want the 2 notices only", n)
 	}
 }
