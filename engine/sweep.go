@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -281,6 +282,12 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	}
 	ctx, end := e.beginAttempt(ctx)
 	defer end()
+	if e.Sweep == nil {
+		// An engine without the tenant's lifecycle rules (foyer serve took
+		// the lease from a sweep that died) gives the row back: the next
+		// foyer sweep --apply enqueues it again.
+		return e.giveBack(ctx, job.JobRow, a.RunID, a.Line)
+	}
 	if mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line); err != nil || !mine {
 		return err
 	}
@@ -321,6 +328,29 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 		return fmt.Errorf("record the result of line %d: %w", a.Line, err)
 	}
 	e.emitRow(row)
+	return nil
+}
+
+// giveBack completes a job without working it, and makes its row forget
+// it if it is still the row's.
+func (e *Engine) giveBack(ctx context.Context, job *rivertype.JobRow, runID string, line int) error {
+	q, err := e.currentQueue()
+	if err != nil {
+		return err
+	}
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		id, err := tx.RunRowJob(ctx, runID, line)
+		if err == nil && id == job.ID {
+			err = tx.SetRunRowJob(ctx, runID, line, 0)
+		}
+		if err != nil && foyer.ErrorCode(err) != foyer.ENOTFOUND {
+			return err
+		}
+		return q.CompleteTx(ctx, tx, job)
+	})
+	if err != nil {
+		return fmt.Errorf("give back the job of line %d of run %s: %w", line, runID, err)
+	}
 	return nil
 }
 

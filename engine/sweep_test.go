@@ -457,3 +457,59 @@ func TestSweepResumeSendsNothingTwice(t *testing.T) {
 	}
 	w.noChange(t, a, 0, 0)
 }
+
+// TestSweepWithoutRulesGivesRowsBack: an engine without the lifecycle
+// rules (foyer serve holding the lease after a sweep died) changes
+// nothing and leaves the rows to the next sweep, which does them.
+func TestSweepWithoutRulesGivesRowsBack(t *testing.T) {
+	t.Parallel()
+	rules := foyer.SweepRules{NoSignInDays: 90}
+	w := newSweepWorld(t, rules)
+	old := w.sim.Now().AddDate(0, 0, -200)
+	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old))
+	for _, id := range ids {
+		if err := w.sim.SignIn(id, old, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	guests, err := w.eng.Dir.GuestActivity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, h, err := w.eng.PlanSweep(ctx, sweepTenant, rules, guests, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := w.eng.RecordSweep(ctx, sweepTenant, plan, h, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.eng.Approve(ctx, run.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	w.eng.Sweep = nil
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := w.eng.ApplyRun(short, run.ID, engine.RunOptions{}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ApplyRun without rules: %v, want the deadline", err)
+	}
+	w.noChange(t, ids["a@partner.example"], 0, 0)
+	if r := w.results(t, run); r["a@partner.example"] != "disable " {
+		t.Fatalf("results without rules: %v", r)
+	}
+	// The next process, with the rules, takes the lease and does the row.
+	if err := w.eng.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := &engine.Engine{Store: w.store, Dir: w.eng.Dir, Clock: w.eng.Clock, NewID: w.eng.NewID, Owner: engine.NewOwner("next"),
+		Workers: 4, Sweep: &rules, ReportWait: time.Millisecond}
+	if err := next.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = next.Stop(context.Background()) })
+	if run, err = next.ApplyRun(ctx, run.ID, engine.RunOptions{Resumed: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.noChange(t, ids["a@partner.example"], 1, 0)
+}
