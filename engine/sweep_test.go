@@ -513,3 +513,26 @@ func TestSweepWithoutRulesGivesRowsBack(t *testing.T) {
 	}
 	w.noChange(t, ids["a@partner.example"], 1, 0)
 }
+
+// TestSweepNotApprovedInTheUI: the approver UI's four-eyes approval
+// refuses a sweep; a held sweep is released with foyer sweep release.
+func TestSweepNotApprovedInTheUI(t *testing.T) {
+	t.Parallel()
+	rules := foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{Max: 1}}
+	w := newSweepWorld(t, rules)
+	old := w.sim.Now().AddDate(0, 0, -200)
+	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old), staleGuest("b@partner.example", old))
+	for _, id := range ids {
+		if err := w.sim.SignIn(id, old, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, _ := w.sweep(t, nil)
+	w.eng.Profiles = map[string]*foyer.Profile{sweepTenant: {Name: sweepTenant}} // a profile named like the tenant
+	if _, err := w.eng.ApproveRunAs(context.Background(), run.ID, foyer.Principal{UPN: "other@contoso.example"}); foyer.ErrorCode(err) != foyer.ECONFLICT {
+		t.Fatalf("ApproveRunAs of a sweep: %v, want ECONFLICT", err)
+	}
+	if r, err := w.eng.Run(context.Background(), run.ID); err != nil || r.State() != foyer.RunPlanned {
+		t.Fatalf("the held sweep is %v (%v), want planned", r.State(), err)
+	}
+}
