@@ -34,6 +34,7 @@ const (
 	opSweepReenabled     = "sweep re-enabled"     // change: a guest foyer disabled was found enabled
 	opSweepHeld          = "sweep held by cap"    // change: the run waits for a release
 	opSweepReleased      = "release sweep"        // change: an admin released a held sweep
+	opSweepLeft          = "sweep left"           // change: a row's job left the guest alone, and why
 )
 
 // SweepDigest names a tenant's sweeps: one is open at a time, and
@@ -322,6 +323,14 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 		if err := tx.UpdateRunRow(wctx, a.RunID, row); err != nil {
 			return err
 		}
+		if row.Result == foyer.ResultUnchanged {
+			// The row keeps the plan's reason; why the job left the guest
+			// alone goes to the audit log (SweepLeft reads it back).
+			if err := tx.AppendAudit(wctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RunID: a.RunID,
+				Op: opSweepLeft, Target: a.UserID, Detail: row.Reason}); err != nil {
+				return err
+			}
+		}
 		return q.CompleteTx(wctx, tx, job.JobRow)
 	})
 	if err != nil {
@@ -329,6 +338,24 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	}
 	e.emitRow(row)
 	return nil
+}
+
+// SweepLeft returns, by lowercased object id, why the jobs of a sweep run
+// left guests alone (the rows whose result is unchanged).
+func SweepLeft(ctx context.Context, s store.Store, runID string) (map[string]string, error) {
+	left := map[string]string{}
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		return tx.AuditLog(ctx, store.AuditFilter{RunID: runID}, func(a store.AuditEntry) error {
+			if a.Op == opSweepLeft {
+				left[strings.ToLower(a.Target)] = a.Detail
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read why sweep %s left guests alone: %w", runID, err)
+	}
+	return left, nil
 }
 
 // giveBack completes a job without working it, and makes its row forget

@@ -455,6 +455,10 @@ func TestSweepResumeSendsNothingTwice(t *testing.T) {
 	if r := w.results(t, run); r["a@partner.example"] != "delete unchanged" {
 		t.Fatalf("an early delete: %v", r)
 	}
+	left, err := engine.SweepLeft(ctx, w.store, run.ID)
+	if err != nil || !strings.Contains(left[strings.ToLower(a)], "fewer than 30 days ago") {
+		t.Fatalf("why the delete was left: %q, %v", left[strings.ToLower(a)], err)
+	}
 	w.noChange(t, a, 0, 0)
 }
 

@@ -398,8 +398,16 @@ func writeSweepRun(ctx context.Context, env *Env, ledger store.Store, o viewOpti
 		Error  string `json:"error,omitempty"`
 	}
 	var rows []row
-	err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
-		rows = append(rows, row{Email: string(r.Email), UserID: r.UserID, Action: string(r.Action), Result: string(r.Result), Reason: r.Reason, Error: r.Error})
+	left, err := engine.SweepLeft(ctx, ledger, run.ID)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	err = store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+		reason := r.Reason
+		if why := left[strings.ToLower(r.UserID)]; why != "" && r.Result == foyer.ResultUnchanged {
+			reason = why
+		}
+		rows = append(rows, row{Email: string(r.Email), UserID: r.UserID, Action: string(r.Action), Result: string(r.Result), Reason: reason, Error: r.Error})
 		return nil
 	})
 	if err != nil {
