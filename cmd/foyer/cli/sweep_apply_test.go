@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,6 +19,8 @@ import (
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/sim/chaos"
 	"github.com/foyer-dev/foyer/sim/simtest"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/sqlite"
 )
 
 // staleGuests seeds n guests created 200 days ago whose last sign-in was
@@ -307,5 +310,120 @@ func TestSweepApplyNotices(t *testing.T) {
 	}
 	if n := len(srv.Messages()); n != 2 {
 		t.Fatalf("%d messages after the disable, want the 2 notices only", n)
+	}
+}
+
+// TestSweepDeletesSurviveSIGKILL: the delete phase with real processes.
+// The ledger says foyer disabled 30 guests 40 days ago and 10 guests 10
+// days ago (as a sweep a month earlier would have left it; the processes
+// run on the real clock); a foyer sweep --apply killed at random points
+// while it deletes, and run again until done, deletes each of the 30
+// exactly once and none of the 10, whose grace has not passed.
+func TestSweepDeletesSurviveSIGKILL(t *testing.T) {
+	bin, s, _, _ := processWorld(t, sim.Options{Empty: true, Latency: chaos.Latency{Median: 20 * time.Millisecond, P99: 60 * time.Millisecond}}, "")
+	t.Parallel()
+	old := staleGuests(t, s, 30, "old")
+	young := staleGuests(t, s, 10, "young")
+	config := writeSweepConfig(t, s, `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      delete_after_days: 30
+`)
+	appendFile(t, config, "pacing:\n  concurrency: 4\n")
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, filepath.Join(filepath.Dir(config), "foyer.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx store.Tx) error {
+		run := &foyer.Run{ID: "earlier-sweep", Kind: foyer.RunSweep, Profile: "contoso", Source: "sweep of tenant contoso",
+			Digest: "sweep contoso", StartedAt: time.Now().AddDate(0, 0, -40)}
+		if err := tx.CreateRun(ctx, run); err != nil {
+			return err
+		}
+		if err := tx.SealRun(ctx, run.ID); err != nil {
+			return err
+		}
+		if err := tx.ApproveRun(ctx, run.ID, "test"); err != nil {
+			return err
+		}
+		if err := tx.FinishRun(ctx, run.ID, foyer.Summary{}); err != nil {
+			return err
+		}
+		for ids, days := range map[*map[string]string]int{&old: 40, &young: 10} {
+			for _, id := range *ids {
+				if err := s.SetAccountEnabled(id, false); err != nil {
+					return err
+				}
+				if err := tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditOutcome, RunID: run.ID, Op: "sweep disable", Target: id,
+					At: time.Now().AddDate(0, 0, -days)}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	args := []string{"sweep", "--apply", "--yes", "--config", config}
+	deletes := func() int {
+		n := 0
+		for _, c := range s.Stats().DeletesByUser {
+			n += c
+		}
+		return n
+	}
+	rnd := rand.New(rand.NewPCG(5, uint64(time.Now().UnixNano())))
+	for kill := range 3 {
+		before := deletes()
+		if before >= len(old) {
+			break
+		}
+		p := startProc(t, exec.Command(bin, args...))
+		target := before + 1 + rnd.IntN(10)
+		deadline := time.Now().Add(time.Minute)
+		for done := false; !done; time.Sleep(2 * time.Millisecond) {
+			select {
+			case err := <-p.exited:
+				p.exited <- err
+				t.Logf("kill %d: the sweep ended on its own (%v):\n%s", kill, err, p.out.String())
+				done = true
+				continue
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("kill %d: no progress in a minute:\n%s", kill, p.out.String())
+			}
+			if deletes() >= target {
+				if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				_ = p.wait(t, 30*time.Second)
+				done = true
+			}
+		}
+		t.Logf("kill %d: %d deletes before, %d after", kill, before, deletes())
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("final sweep: %v\n%s", err, out.String())
+	}
+	st := s.Stats()
+	for mail, id := range old {
+		if st.DeletesByUser[id] != 1 {
+			t.Errorf("%s: deleted %d times, want once", mail, st.DeletesByUser[id])
+		}
+	}
+	for mail, id := range young {
+		if st.DeletesByUser[id] != 0 {
+			t.Errorf("%s, disabled 10 days ago: deleted %d times", mail, st.DeletesByUser[id])
+		}
+	}
+	if n := len(st.DisablesByUser); n != 0 {
+		t.Errorf("%d guests disabled again", n)
 	}
 }
