@@ -13,6 +13,7 @@ import (
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/engine"
 	"github.com/foyer-dev/foyer/graph"
+	"github.com/foyer-dev/foyer/notify"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/sim/simtest"
 	"github.com/foyer-dev/foyer/store"
@@ -300,7 +301,7 @@ func domainOf(t *testing.T, _ *sim.Server) string {
 
 // TestSweepCapHoldsUntilReleased: a sweep beyond the cap is recorded and
 // held before any change; releasing it lets it go, but a guest that signed
-// in while it waited is not disabled.
+// in while it waited is not disabled; the finished sweep is reported.
 func TestSweepCapHoldsUntilReleased(t *testing.T) {
 	t.Parallel()
 	rules := foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{Max: 1}}
@@ -313,6 +314,8 @@ func TestSweepCapHoldsUntilReleased(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
+	rcv := newReceiver(t)
+	w.eng.Notifiers, w.eng.ReportWait = []notify.Notifier{rcv.notifier(t)}, 10*time.Second
 	run, plan := w.sweep(t, nil)
 	if !plan.CapExceeded || run == nil || run.State() != foyer.RunPlanned || !run.Saved {
 		t.Fatalf("capped sweep: exceeded %v, run %+v", plan.CapExceeded, run)
@@ -347,6 +350,7 @@ func TestSweepCapHoldsUntilReleased(t *testing.T) {
 	if r := w.results(t, run); r["c@partner.example"] != "disable unchanged" {
 		t.Fatalf("results %v", r)
 	}
+	waitUntil(t, func() bool { return rcv.count(reportID(run)) == 1 }) // reported like any run
 	var released bool
 	err = w.store.InTx(ctx, func(tx store.Tx) error {
 		return tx.AuditLog(ctx, store.AuditFilter{RunID: run.ID}, func(e store.AuditEntry) error {
