@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
@@ -150,6 +151,14 @@ func TestSweepApplyCapAndRelease(t *testing.T) {
 	code, out, errs := runAt(s, "runs", "--config", config)
 	if code != cli.ExitOK || strings.Count(out, "sweep") < 2 || !strings.Contains(out, "3 deleted") {
 		t.Errorf("runs: exit %d:\n%s\n%s", code, out, errs)
+	}
+	last := strings.Fields(strings.Split(out, "\n")[1])[0] // the newest run: the deletes
+	code, out, errs = runAt(s, "runs", "show", last, "--config", config, "--output", "json")
+	var shown struct {
+		Summary map[string]int `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || code != cli.ExitOK || shown.Summary["delete"] != 3 || shown.Summary["deleted"] != 3 {
+		t.Errorf("runs show %s: exit %d, summary %v (%v):\n%s\n%s", last, code, shown.Summary, err, out, errs)
 	}
 }
 
