@@ -126,6 +126,9 @@ type Engine struct {
 	// (intake.go), read again after domainsTTL.
 	verified   []string
 	verifiedAt time.Time
+	// sweepBefore caches, per sweep run being worked, the history of the
+	// tenant's earlier sweeps (sweep.go).
+	sweepBefore map[string]map[string]foyer.SweepHistory
 }
 
 // DefaultUnknownOutcomeGrace is how long, by default, an invitation whose

@@ -51,11 +51,17 @@ func (e *Engine) OpenSweep(ctx context.Context, tenant string) (*foyer.Run, erro
 // guest (by lowercased object id): the audit entries of every sweep run
 // of the tenant, in the order they were written.
 func (e *Engine) SweepHistory(ctx context.Context, tenant string) (map[string]foyer.SweepHistory, error) {
+	return e.sweepHistory(ctx, tenant, "")
+}
+
+// sweepHistory is SweepHistory without the entries of run except (""
+// for none).
+func (e *Engine) sweepHistory(ctx context.Context, tenant, except string) (map[string]foyer.SweepHistory, error) {
 	var entries []store.AuditEntry
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		var runs []string
 		err := tx.ListRuns(ctx, 0, func(r *foyer.Run) error {
-			if r.Kind == foyer.RunSweep && r.Profile == tenant {
+			if r.Kind == foyer.RunSweep && r.Profile == tenant && r.ID != except {
 				runs = append(runs, r.ID)
 			}
 			return nil
@@ -101,6 +107,33 @@ func (e *Engine) SweepHistory(ctx context.Context, tenant string) (map[string]fo
 		}
 		h[id] = g
 	}
+	return h, nil
+}
+
+// historyBefore returns the history of the tenant's sweeps before run,
+// read once per run and kept while the engine works it: only one sweep of
+// a tenant is open at a time, so the earlier ones do not change. A row's
+// checks need nothing of its own run's history (a guest is told, disabled
+// and deleted in different runs); what the run did itself is read by
+// sweepState.
+func (e *Engine) historyBefore(ctx context.Context, tenant, runID string) (map[string]foyer.SweepHistory, error) {
+	e.mu.Lock()
+	h, ok := e.sweepBefore[runID]
+	e.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	h, err := e.sweepHistory(ctx, tenant, runID)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sweepBefore == nil {
+		e.sweepBefore = map[string]map[string]foyer.SweepHistory{}
+	}
+	clear(e.sweepBefore) // one run at a time: forget the others
+	e.sweepBefore[runID] = h
 	return h, nil
 }
 
@@ -391,7 +424,7 @@ type sweepRun struct {
 
 // sweepState reads the guest's history and this run's entries for it.
 func (e *Engine) sweepState(ctx context.Context, a SweepArgs, op string) (sweepRun, error) {
-	hs, err := e.SweepHistory(ctx, a.Tenant)
+	hs, err := e.historyBefore(ctx, a.Tenant, a.RunID)
 	if err != nil {
 		return sweepRun{}, err
 	}
