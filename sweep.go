@@ -74,8 +74,9 @@ type SweepRules struct {
 	ReenabledHoldDays int
 }
 
-// SweepCap is the blast-radius cap: the most guests one sweep may act on,
-// as a number and as a share of all guests; zero turns a bound off.
+// SweepCap is the blast-radius cap: the most guests one sweep may disable
+// or delete, as a number and as a share of all guests; zero turns a bound
+// off.
 type SweepCap struct {
 	Max      int
 	MaxShare float64 // 0 to 1
@@ -206,8 +207,9 @@ type SweepPlan struct {
 	Guests   int             // guests read
 	Excluded int             // guests an exclusion left alone
 	Actions  []SweepDecision // the guests it would act on, in the order read
-	// CapExceeded says the plan acts on more guests than the cap allows;
-	// CapLimit is the most it may act on (the lower of the two bounds).
+	// CapExceeded says the plan disables or deletes more guests than the
+	// cap allows (notices and holds do not count); CapLimit is the most it
+	// may disable or delete (the lower of the two bounds).
 	CapExceeded bool
 	CapLimit    int // -1: no cap
 }
