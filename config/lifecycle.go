@@ -50,8 +50,8 @@ type Exclude struct {
 	Attributes map[string]string `yaml:"attributes,omitempty"`
 }
 
-// Cap is the blast-radius cap: a sweep acting on more guests than either
-// bound stops before acting. 0 turns a bound off.
+// Cap is the blast-radius cap: a sweep disabling or deleting more guests
+// than either bound stops before acting. 0 turns a bound off.
 type Cap struct {
 	Max      int     `yaml:"max,omitempty"`
 	MaxShare float64 `yaml:"max_share,omitempty"` // of all guests, 0 to 1: 0.05 is 5 %
