@@ -95,9 +95,13 @@ const (
 // recorded first (row by row, then sealed), approved (or discarded), then
 // applied and finished.
 type Run struct {
-	ID          string
-	Kind        RunKind
-	Profile     string
+	ID      string
+	Kind    RunKind
+	Profile string
+	// Tenant is the name (in the configuration) of the tenant the run acts
+	// on: its profile's when it was recorded. Empty for runs recorded
+	// before runs named their tenant: they act on their profile's tenant.
+	Tenant      string
 	Source      string // where the rows came from: a path, a URL (without its query), a blob
 	Digest      string // SHA-256 of the input, to recognise the same file run twice
 	Saved       bool   // a plan saved to be applied later (foyer plan --save), not by the command that made it

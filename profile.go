@@ -42,11 +42,23 @@ type Profile struct {
 	Deny        []string      // domains refused
 	Expiry      time.Duration // access ends this long after it was granted; 0 never
 	Inactivity  time.Duration // a guest with no sign-in for this long is inactive; 0 never
+	Reminders   Reminders     // invite again a guest still pending; zero: never
 
 	Public    bool       // anyone may ask for it on the request page; else only signed-in employees
 	Questions []Question // the profile's own questions on the request page
 	Approval  Policy
 }
+
+// Reminders say when an invitation still pending is sent again: After
+// without redemption (from the invitation, then from the last reminder),
+// at most Max times. A zero After or Max sends none.
+type Reminders struct {
+	After time.Duration
+	Max   int
+}
+
+// On reports whether reminders are sent.
+func (r Reminders) On() bool { return r.After > 0 && r.Max > 0 }
 
 // Question is one of a profile's own questions on the request page.
 type Question struct {

@@ -23,6 +23,10 @@ type GuestActivity struct {
 	// SignIn is the guest's signInActivity; nil when the tenant returned
 	// none for the guest (Graph's null: never signed in, or not reported).
 	SignIn *SignInActivity
+	// SignInSince is set when the read asked the tenant only for the
+	// sign-ins at or after it: SignIn is then nil for a guest whose
+	// latest sign-in, if it has one, is earlier.
+	SignInSince time.Time
 }
 
 // SignInActivity is Graph's signInActivity: the last interactive,
@@ -194,6 +198,13 @@ func DecideSweep(now time.Time, r SweepRules, g GuestActivity) SweepDecision {
 		if n := days(since, now); n >= r.NoSignInDays {
 			d.Action, d.Rule, d.Since, d.Days = SweepDisable, RuleNoSignIn, since, n
 			d.Reason = fmt.Sprintf("%s %s: %d days without sign-in (rule: %d)", what, day(since), n, r.NoSignInDays)
+			if g.SignIn == nil && !g.SignInSince.IsZero() && g.CreatedAt.Before(g.SignInSince) {
+				// Only the sign-ins since SignInSince were read: the
+				// guest may have signed in before it, on a day not read.
+				d.Since, d.Days = g.SignInSince, days(g.SignInSince, now)
+				d.Reason = fmt.Sprintf("created %s, no sign-in since %s: at least %d days without sign-in (rule: %d)",
+					day(g.CreatedAt), day(g.SignInSince), d.Days, r.NoSignInDays)
+			}
 		}
 	}
 	return d

@@ -33,6 +33,9 @@ type Config struct {
 	Serve    *Serve              `yaml:"serve,omitempty"`
 	Profiles map[string]*Profile `yaml:"profiles,omitempty"`
 	Triggers map[string]*Trigger `yaml:"triggers,omitempty"`
+	// EventGrid authenticates Azure Event Grid's deliveries to
+	// /hooks/eventgrid (trigger.go).
+	EventGrid *EventGrid `yaml:"event_grid,omitempty"`
 
 	src      *source   // where each key is, for messages
 	warnings []Problem // see Warnings
@@ -48,6 +51,32 @@ type Tenant struct {
 	Credential      Credential `yaml:"credential,omitempty"`       // how foyer gets tokens
 	InternalDomains []string   `yaml:"internal_domains,omitempty"` // treated as the organisation's own, beside the verified domains
 	Lifecycle       *Lifecycle `yaml:"lifecycle,omitempty"`        // what foyer sweep does to the tenant's guests (lifecycle.go)
+	// Pacing overrides, for this tenant's invitations, the pacing:
+	// section's invitations_per_minute and invitations (TenantPacing).
+	Pacing *InvitePacing `yaml:"pacing,omitempty"`
+}
+
+// InvitePacing is how fast foyer invites into one tenant; an empty field
+// keeps the pacing: section's value.
+type InvitePacing struct {
+	InvitationsPerMinute int    `yaml:"invitations_per_minute,omitempty"` // 0: pacing.invitations_per_minute
+	Invitations          string `yaml:"invitations,omitempty"`            // governed or ceiling; "": pacing.invitations
+}
+
+// TenantPacing is the pacing of a tenant's directory client: the pacing:
+// section with the tenant's own pacing: over it. Every tenant has its own
+// client, so its own pace and governor, whatever the values.
+func (c *Config) TenantPacing(t *Tenant) Pacing {
+	p := c.Pacing
+	if t != nil && t.Pacing != nil {
+		if t.Pacing.InvitationsPerMinute > 0 {
+			p.InvitationsPerMinute = t.Pacing.InvitationsPerMinute
+		}
+		if t.Pacing.Invitations != "" {
+			p.Invitations = t.Pacing.Invitations
+		}
+	}
+	return p
 }
 
 // Endpoints override a cloud's hosts (cloud: custom).
@@ -160,12 +189,21 @@ type Profile struct {
 	DenyDomains    []string    `yaml:"deny_domains,omitempty"`
 	Expiry         Duration    `yaml:"expiry,omitempty"`
 	Inactivity     Duration    `yaml:"inactivity,omitempty"`
+	Reminders      *Reminders  `yaml:"reminders,omitempty"` // invite again a guest still pending; absent: never
 	Email          *Email      `yaml:"email,omitempty"`
 
 	// What foyer serve's request page and API need (serve.go).
 	Public    bool       `yaml:"public,omitempty"`    // anyone may ask on the request page; else only signed-in employees
 	Questions []Question `yaml:"questions,omitempty"` // the profile's own questions on the request page
 	Approval  *Approval  `yaml:"approval,omitempty"`  // how requests from the page and the API are approved; absent: they are rejected
+}
+
+// Reminders say when an invitation still pending is sent again: after
+// After without redemption (counted from the invitation, then from the
+// last reminder), at most Max times.
+type Reminders struct {
+	After Duration `yaml:"after,omitempty"`
+	Max   int      `yaml:"max,omitempty"`
 }
 
 // AppRole is an app role of an application's service principal.

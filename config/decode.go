@@ -21,8 +21,10 @@ import (
 var durationDocs = map[string]struct{ what, example string }{
 	"pacing.lookup_grace":                  {"how long foyer keeps looking up a person whose invitation got no answer, before inviting again (default 5m)", "30s or 2m"},
 	"profiles.*.expiry":                    {"how long after it is granted a guest's access ends (0 or absent: never)", "90d, 2w or 36h"},
+	"profiles.*.reminders.after":           {"how long an invitation stays pending before it is sent again, and between two reminders", "7d or 72h"},
 	"profiles.*.inactivity":                {"how long without a sign-in before a guest counts as inactive (0 or absent: never)", "30d or 12w"},
 	"profiles.*.approval.stages[].timeout": {"how long a stage waits for a decision before it denies or escalates (absent: 14d)", "72h or 14d"},
+	"triggers.*.watch_interval":            {"how often a watched folder is scanned; a file is applied once two scans found it unchanged (absent: 30s)", "30s or 5m"},
 	"serve.verification.link_ttl":          {"how long the link that proves a requester's address works (absent: 30m)", "30m or 2h"},
 }
 

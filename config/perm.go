@@ -58,7 +58,11 @@ func (c *Config) secretFileWarnings() []Problem {
 	for name, t := range c.Triggers {
 		if t != nil && t.Webhook != nil {
 			files["$.triggers."+name+".webhook.secret_file"] = t.Webhook.SecretFile
+			files["$.triggers."+name+".webhook.key_file"] = t.Webhook.KeyFile
 		}
+	}
+	if c.EventGrid != nil {
+		files["$.event_grid.key_file"] = c.EventGrid.KeyFile
 	}
 	var ws []Problem
 	for _, at := range sortedKeys(files) {

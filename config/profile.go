@@ -75,6 +75,14 @@ func (c *Config) checkProfile(k *checker, name string) {
 	}
 	checkDomains(k, at+".allow_domains", name, p.AllowDomains)
 	checkDomains(k, at+".deny_domains", name, p.DenyDomains)
+	if r := p.Reminders; r != nil {
+		switch {
+		case time.Duration(r.After) < time.Hour:
+			k.add(at+".reminders.after", "profile %s: reminders.after must be at least 1h (how long an invitation stays pending before it is sent again)", name)
+		case r.Max < 1 || r.Max > 10:
+			k.add(at+".reminders.max", "profile %s: reminders.max must be 1 to 10 (how many times an invitation is sent again)", name)
+		}
+	}
 	c.checkRequestPage(k, at, name, p)
 }
 
@@ -151,6 +159,9 @@ func (c *Config) Profile(name string) (p *foyer.Profile, grantPaths []string, er
 		Deny:        domainNames(cp.DenyDomains),
 		Expiry:      time.Duration(cp.Expiry),
 		Inactivity:  time.Duration(cp.Inactivity),
+	}
+	if r := cp.Reminders; r != nil {
+		p.Reminders = foyer.Reminders{After: time.Duration(r.After), Max: r.Max}
 	}
 	cp.requestPage(p)
 	add := func(path string, g foyer.Grant) {

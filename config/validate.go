@@ -129,6 +129,16 @@ func (c *Config) checkTenant(k *checker, name string) {
 			k.add(at+".endpoints."+key, "tenant %s: endpoints.%s %q must be an https URL", name, key, u)
 		}
 	}
+	if p := t.Pacing; p != nil {
+		if p.InvitationsPerMinute < 0 {
+			k.add(at+".pacing.invitations_per_minute", "tenant %s: invitations_per_minute may not be negative", name)
+		}
+		switch p.Invitations {
+		case "", "governed", "ceiling":
+		default:
+			k.add(at+".pacing.invitations", "tenant %s: invitations must be governed or ceiling, not %q", name, p.Invitations)
+		}
+	}
 	for i, d := range t.InternalDomains {
 		if _, err := domainName(d); err != nil {
 			k.add(fmt.Sprintf("%s.internal_domains[%d]", at, i), "tenant %s: %s", name, err.Message)

@@ -98,11 +98,19 @@ type Directory interface {
 	Members(ctx context.Context, groupID string) ([]Person, error)
 
 	// GuestActivity reads every guest once with what a sweep decides on:
-	// redemption state and its change time, accountEnabled, createdDateTime
-	// and signInActivity. A tenant that cannot report sign-in activity
-	// fails it with an *Error of kind ErrNoPremium (no Entra ID P1) or
-	// ErrForbidden (AuditLog.Read.All missing).
-	GuestActivity(ctx context.Context) ([]foyer.GuestActivity, error)
+	// redemption state and its change time, accountEnabled and
+	// createdDateTime; and, when since is not zero, the signInActivity of
+	// every guest whose latest interactive, non-interactive or successful
+	// sign-in is at or after since. Every guest then has SignInSince set;
+	// a guest with SignIn nil has not signed in since then (earlier, or
+	// never). A caller deciding "no sign-in for N days" at now passes a
+	// since no later than now minus N days, so that a guest it does not
+	// see sign in is stale by the rule or decided by its creation. With
+	// since zero no sign-in data is read. A tenant that cannot report
+	// sign-in activity fails a read with since set with an *Error of kind
+	// ErrNoPremium (no Entra ID P1) or ErrForbidden (AuditLog.Read.All
+	// missing).
+	GuestActivity(ctx context.Context, since time.Time) ([]foyer.GuestActivity, error)
 }
 
 // Reach returns the address that reaches a person by email: the mail

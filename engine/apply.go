@@ -97,10 +97,14 @@ func (e *Engine) ApplyRun(ctx context.Context, runID string, o RunOptions) (*foy
 		resumed = resumed || (r != foyer.ResultSkipped && n > 0)
 	}
 	sink(Event{Kind: EventRunStarted, At: e.Clock.Now(), RunID: run.ID, Resumed: resumed, Summary: &run.Summary, GrantNames: run.GrantNames})
-	if b, err := e.tenantBlock(ctx); err != nil {
+	t, err := e.runTenant(run)
+	if err != nil {
+		return run, err
+	}
+	if b, err := e.tenantBlock(ctx, t); err != nil {
 		return run, err
 	} else if b != nil && run.Kind == foyer.RunApply {
-		sink(Event{Kind: EventNotice, At: e.Clock.Now(), RunID: run.ID, Message: blockNotice(*b)})
+		sink(Event{Kind: EventNotice, At: e.Clock.Now(), RunID: run.ID, Message: blockNotice(t, *b)})
 	}
 	e.setActive(run.ID, true)
 	defer e.setActive(run.ID, false)
@@ -272,7 +276,7 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	if err := tx.UpdateRequest(ctx, req); err != nil {
 		return false, err
 	}
-	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line, RunStarted: run.StartedAt,
+	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line, RunStarted: run.StartedAt, Tenant: run.Tenant,
 		Invite: r.Action == foyer.ActionInvite, Grants: r.Grants, Accepted: r.GuestState == foyer.Accepted,
 		DisplayName: r.DisplayName, RedirectURL: r.RedirectURL, Message: r.Message, SendEmail: r.SendEmail,
 		Notify: run.Source == requestSource(req.ID)}

@@ -355,7 +355,11 @@ func requestSource(requestID string) string { return "request " + requestID }
 // planRequest plans a request as a row, with the engine's planner: who the
 // directory has at the address and which of the profile's grants they hold.
 func (e *Engine) planRequest(ctx context.Context, p *foyer.Profile, req *foyer.Request) (foyer.Row, error) {
-	pl := &Planner{Dir: e.Dir, Profile: p}
+	t, err := e.TenantOf(p.Name)
+	if err != nil {
+		return foyer.Row{}, fmt.Errorf("plan request %s: %w", req.ID, err)
+	}
+	pl := &Planner{Dir: t.Dir, Profile: p}
 	held, err := pl.Holdings(ctx)
 	if err != nil {
 		return foyer.Row{}, fmt.Errorf("plan request %s: %w", req.ID, err)

@@ -19,7 +19,7 @@ func (p *provisioning) refuseContactConflict(ctx context.Context) error {
 	if p.req.UserID != "" || !p.showsInAddressBook() {
 		return nil
 	}
-	c, found, err := p.e.Dir.MailContact(ctx, p.req.Email)
+	c, found, err := p.tenant.Dir.MailContact(ctx, p.req.Email)
 	if err != nil {
 		return fmt.Errorf("look for a mail contact holding %s before inviting: %w", p.req.Email, err)
 	}

@@ -17,13 +17,18 @@ import (
 )
 
 // Engine applies plans: it records them in the ledger and works their rows as
-// River jobs. One Engine serves one ledger and one tenant.
+// River jobs. One Engine serves one ledger and one or more tenants
+// (Tenants): each run acts on its own tenant (tenant.go).
 //
 // Start takes the ledger's worker lease; from then until Stop, every
 // directory write the engine sends passes a fence that checks, right before
 // the write goes out, that the lease is still this engine's.
 type Engine struct {
-	Store    store.Store
+	Store store.Store
+	// Tenants are the tenants the engine acts on, by name (the
+	// configuration's). When it is empty, Dir, Tenant, TenantName and
+	// InternalDomains describe the engine's one tenant.
+	Tenants  map[string]*Tenant
 	Dir      directory.Directory
 	Mailer   Mailer                    // sends invitation emails for profiles whose sender is foyer; nil if none do
 	Profiles map[string]*foyer.Profile // by name, grants resolved
@@ -32,7 +37,8 @@ type Engine struct {
 	NewID    func() string // ids for runs and requests
 	Owner    Owner         // this process, for the ledger lease
 	// Tenant is the id of the tenant Dir acts on: a block of its
-	// invitations is recorded in the ledger under it.
+	// invitations is recorded in the ledger under it. (Single tenant:
+	// see Tenants.)
 	Tenant string
 	// Workers is how many rows are worked at once. The directory client paces
 	// the writes; this only bounds how many wait on it. Zero means 32.
@@ -53,7 +59,8 @@ type Engine struct {
 
 	// Notifiers send each finished run's report (Slack, Teams, webhook).
 	Notifiers []notify.Notifier
-	// TenantName and DetailsURL go into the reports.
+	// TenantName (single tenant: see Tenants; else the run's tenant's
+	// name) and DetailsURL go into the reports.
 	TenantName string
 	DetailsURL string
 	// ReportWait is how long ApplyRun waits for the first attempt at the
@@ -87,11 +94,15 @@ type Engine struct {
 	NewToken func() string
 	// InternalDomains are the organisation's own domains beside the
 	// tenant's verified ones (foyer.Tenant.Domains): their addresses are
-	// employees, never asked in as guests.
+	// employees, never asked in as guests. (Single tenant: see Tenants.)
 	InternalDomains []string
 	// RunPoll is how often, in service mode, a run's job looks whether its
 	// rows are done; zero means a second.
 	RunPoll time.Duration
+	// RedemptionEvery is how often, in service mode, redemption states
+	// are synced and reminders sent (redemption.go); zero means hourly,
+	// negative never (a caller that drives them itself).
+	RedemptionEvery time.Duration
 	// Metrics, when set, is given the run time of every job attempt
 	// (NewMetrics; the caller registers it for /metrics).
 	Metrics *Metrics
@@ -102,6 +113,9 @@ type Engine struct {
 	// Sweep is the lifecycle rules of the tenant, for the jobs of a sweep
 	// run, which check them again before each write (sweep.go).
 	Sweep *foyer.SweepRules
+	// triggerLocks holds, by trigger name, a channel of one slot: the
+	// blobs and files of one trigger are applied one at a time.
+	triggerLocks sync.Map
 
 	mu      sync.Mutex
 	epoch   int64 // the lease generation while started
@@ -117,18 +131,24 @@ type Engine struct {
 	done    chan struct{}      // closed when the renewal ended
 	lost    error              // set when the lease was lost
 	sink    Sink
-	// blocked is set once Entra blocks invitations for suspicious activity
-	// (and recorded in the ledger): every further attempt would only prolong
-	// the block, so the rest of the run's invitations fail at once with the
-	// reason.
-	blocked error
-	// verified caches the tenant's verified domains for the request page
-	// (intake.go), read again after domainsTTL.
-	verified   []string
-	verifiedAt time.Time
+	// blocked holds, by tenant key, the tenants whose invitations Entra
+	// blocked for suspicious activity (recorded in the ledger): every
+	// further attempt would only prolong the block, so the rest of their
+	// invitations fail with the reason, until the ledger says the block
+	// was cleared.
+	blocked map[string]bool
+	// verified caches each tenant's verified domains, by name, for the
+	// request page (intake.go), read again after domainsTTL.
+	verified map[string]verifiedDomains
 	// sweepBefore caches, per sweep run being worked, the history of the
 	// tenant's earlier sweeps (sweep.go).
 	sweepBefore map[string]map[string]foyer.SweepHistory
+}
+
+// verifiedDomains are a tenant's verified domains as read at a time.
+type verifiedDomains struct {
+	domains []string
+	at      time.Time
 }
 
 // DefaultUnknownOutcomeGrace is how long, by default, an invitation whose
@@ -165,14 +185,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		queueReport:    {MaxWorkers: 2},
 	}
 	e.serviceWorkers(workers, queues)
-	if !e.Service && e.Postman != nil {
-		// A sweep's notices, outside the service.
-		river.AddWorker(workers, &noticeWorker{e: e})
-		queues[queueNotice] = river.QueueConfig{MaxWorkers: 2}
-	}
+	e.commandNotices(workers, queues)
 	var periodic []*river.PeriodicJob
 	if e.Service {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)
+		periodic = append(periodic, e.redemptionJobs(workers)...)
 	}
 	q, err := e.Store.Queue(&river.Config{
 		Queues:       queues,
@@ -372,12 +389,6 @@ func (e *Engine) isActive(runID string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.active[runID]
-}
-
-func (e *Engine) blockedErr() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.blocked
 }
 
 // failRow records a row as failed when its request cannot be read.

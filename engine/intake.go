@@ -103,7 +103,12 @@ func (e *Engine) Submit(ctx context.Context, s foyer.Submission) (foyer.Receipt,
 	if err != nil {
 		return foyer.Receipt{}, err
 	}
-	internal, err := e.internal(ctx, addr)
+	t, err := e.TenantOf(p.Name)
+	if err != nil {
+		e.Log.Error("a request names a profile whose tenant is not served", "profile", p.Name, "err", err)
+		return foyer.Receipt{}, foyer.Errorf(foyer.EUNAVAILABLE, "requests for %s cannot be taken now; try again later", p.Name)
+	}
+	internal, err := e.internal(ctx, t, addr)
 	if err != nil {
 		return foyer.Receipt{}, err
 	}
@@ -333,26 +338,30 @@ func (sub *submission) link(ctx context.Context, tx store.Tx, req *foyer.Request
 }
 
 // internal reports whether an address is the organisation's own: in one
-// of the tenant's verified domains or the configured internal ones, as
-// the plan of a CSV decides.
-func (e *Engine) internal(ctx context.Context, a foyer.Address) (bool, error) {
-	if a.InDomains(e.InternalDomains) {
+// of the verified domains of the profile's tenant or its configured
+// internal ones, as the plan of a CSV decides.
+func (e *Engine) internal(ctx context.Context, t *Tenant, a foyer.Address) (bool, error) {
+	if a.InDomains(t.InternalDomains) {
 		return true, nil
 	}
 	e.mu.Lock()
-	ds, at := e.verified, e.verifiedAt
+	v, ok := e.verified[t.Name]
 	e.mu.Unlock()
-	if ds == nil || e.now().Sub(at) > domainsTTL || e.now().Before(at) {
-		var err error
-		if ds, err = e.Dir.Domains(ctx); err != nil {
-			e.Log.Error("read the tenant's verified domains", "err", err)
+	if !ok || e.now().Sub(v.at) > domainsTTL || e.now().Before(v.at) {
+		ds, err := t.Dir.Domains(ctx)
+		if err != nil {
+			e.Log.Error("read the tenant's verified domains", "tenant", t.Name, "err", err)
 			return false, foyer.Errorf(foyer.EUNAVAILABLE, "requests cannot be checked now; try again later")
 		}
+		v = verifiedDomains{domains: ds, at: e.now()}
 		e.mu.Lock()
-		e.verified, e.verifiedAt = ds, e.now()
+		if e.verified == nil {
+			e.verified = map[string]verifiedDomains{}
+		}
+		e.verified[t.Name] = v
 		e.mu.Unlock()
 	}
-	return a.InDomains(ds), nil
+	return a.InDomains(v.domains), nil
 }
 
 // checkDetails checks what the person wrote: lengths, the profile's own

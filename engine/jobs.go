@@ -19,6 +19,9 @@ type ProvisionArgs struct {
 	// since then was this run's. (Carried here so that a job never reads
 	// the run, whose summary costs a pass over its rows.)
 	RunStarted time.Time `json:"run_started"`
+	// Tenant is the run's tenant (its name); empty in a job enqueued
+	// before jobs named it, which acts on its profile's tenant.
+	Tenant string `json:"tenant,omitempty"`
 	// Invite says the plan found nobody at the address: the row's result is
 	// invited once its work is done, whichever attempt sent the invitation.
 	Invite bool `json:"invite,omitempty"`

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,7 +35,8 @@ type CallCounter interface {
 // registry (web.Metrics.Register).
 type Metrics struct {
 	store   store.Store
-	calls   CallCounter
+	calls   map[string]CallCounter // by tenant name
+	tenants []string               // the tenants whose runs are always reported
 	log     *slog.Logger
 	timeout time.Duration
 
@@ -47,8 +50,12 @@ var _ prometheus.Collector = (*Metrics)(nil)
 // MetricsOptions configure NewMetrics.
 type MetricsOptions struct {
 	Store store.Store // the ledger to count; required
-	Calls CallCounter // the directory client's counters; nil: none exported
-	Log   *slog.Logger
+	// Calls is the directory client's counters, of an engine of one
+	// tenant (labelled tenant=""); nil: none exported. Tenants give each
+	// tenant's counters (Tenant.Calls), labelled with its name.
+	Calls   CallCounter
+	Tenants map[string]*Tenant
+	Log     *slog.Logger
 	// Timeout bounds the ledger's counting on a scrape; zero means 5s.
 	Timeout time.Duration
 }
@@ -61,18 +68,35 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
+	calls := map[string]CallCounter{}
+	if o.Calls != nil {
+		calls[""] = o.Calls
+	}
+	for name, t := range o.Tenants {
+		if t != nil && t.Calls != nil {
+			calls[name] = t.Calls
+		}
+	}
+	tenants := []string{}
+	for name := range o.Tenants {
+		tenants = append(tenants, name)
+	}
+	if len(tenants) == 0 {
+		tenants = append(tenants, "")
+	}
+	tenant := []string{"tenant"}
 	return &Metrics{
-		store: o.Store, calls: o.Calls, log: o.Log, timeout: o.Timeout,
-		runs: prometheus.NewDesc("foyer_runs", "Runs in the ledger, by state.", []string{"state"}, nil),
-		rows: prometheus.NewDesc("foyer_run_rows", "Rows of runs that have a result, by result "+
-			"(finished runs and runs being applied).", []string{"result"}, nil),
+		store: o.Store, calls: calls, tenants: tenants, log: o.Log, timeout: o.Timeout,
+		runs: prometheus.NewDesc("foyer_runs", "Runs in the ledger, by tenant and state.", []string{"tenant", "state"}, nil),
+		rows: prometheus.NewDesc("foyer_run_rows", "Rows of runs that have a result, by tenant and result "+
+			"(finished runs and runs being applied).", []string{"tenant", "result"}, nil),
 		requests: prometheus.NewDesc("foyer_requests", "Requests in the ledger, by state.", []string{"state"}, nil),
 		tallyOK: prometheus.NewDesc("foyer_ledger_tally_ok", "1 if the ledger was counted for this scrape, "+
 			"0 if counting failed (foyer_runs, foyer_run_rows and foyer_requests are then missing).", nil, nil),
-		graphCalls: prometheus.NewDesc("foyer_graph_requests_total", "Requests sent to Microsoft Graph, each try counted.", nil, nil),
+		graphCalls: prometheus.NewDesc("foyer_graph_requests_total", "Requests sent to Microsoft Graph, each try counted, by tenant.", tenant, nil),
 		graphThrottled: prometheus.NewDesc("foyer_graph_throttled_total",
-			"Answers 429 (too many requests) from Microsoft Graph, inner $batch answers included.", nil, nil),
-		graphRetries: prometheus.NewDesc("foyer_graph_retries_total", "Requests to Microsoft Graph tried again.", nil, nil),
+			"Answers 429 (too many requests) from Microsoft Graph, inner $batch answers included, by tenant.", tenant, nil),
+		graphRetries: prometheus.NewDesc("foyer_graph_retries_total", "Requests to Microsoft Graph tried again, by tenant.", tenant, nil),
 		jobs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "foyer_job_duration_seconds",
 			Help:    "How long a job's attempt ran, by job kind and outcome (completed, failed, snoozed, cancelled).",
@@ -86,7 +110,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.runs, m.rows, m.requests, m.tallyOK} {
 		ch <- d
 	}
-	if m.calls != nil {
+	if len(m.calls) > 0 {
 		ch <- m.graphCalls
 		ch <- m.graphThrottled
 		ch <- m.graphRetries
@@ -99,11 +123,11 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // the ledger's counting is bounded by the Timeout of MetricsOptions.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.collectLedger(ch)
-	if m.calls != nil {
-		c := m.calls.CallCounts()
-		ch <- prometheus.MustNewConstMetric(m.graphCalls, prometheus.CounterValue, float64(c.Requests))
-		ch <- prometheus.MustNewConstMetric(m.graphThrottled, prometheus.CounterValue, float64(c.Throttled))
-		ch <- prometheus.MustNewConstMetric(m.graphRetries, prometheus.CounterValue, float64(c.Retries))
+	for tenant, calls := range m.calls {
+		c := calls.CallCounts()
+		ch <- prometheus.MustNewConstMetric(m.graphCalls, prometheus.CounterValue, float64(c.Requests), tenant)
+		ch <- prometheus.MustNewConstMetric(m.graphThrottled, prometheus.CounterValue, float64(c.Throttled), tenant)
+		ch <- prometheus.MustNewConstMetric(m.graphRetries, prometheus.CounterValue, float64(c.Retries), tenant)
 	}
 	m.jobs.Collect(ch)
 }
@@ -133,21 +157,31 @@ func (m *Metrics) collectLedger(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(m.tallyOK, prometheus.GaugeValue, 1)
-	gauges(ch, m.runs, metricRunStates, tl.Runs)
-	gauges(ch, m.rows, foyer.Results(), tl.Rows)
+	// Every tenant the engine acts on is reported, zeros included, and
+	// any other the ledger's runs name (a tenant no longer configured).
+	tenants := map[string]store.TenantTally{}
+	for _, name := range m.tenants {
+		tenants[name] = store.TenantTally{}
+	}
+	maps.Copy(tenants, tl.Tenants)
+	for name, tt := range tenants {
+		gauges(ch, m.runs, metricRunStates, tt.Runs, name)
+		gauges(ch, m.rows, foyer.Results(), tt.Rows, name)
+	}
 	gauges(ch, m.requests, metricRequestStates, tl.Requests)
 }
 
-// gauges sends one gauge per key: those of known, then any others counted.
-func gauges[K ~string](ch chan<- prometheus.Metric, d *prometheus.Desc, known []K, counts map[K]int) {
+// gauges sends one gauge per key: those of known, then any others counted;
+// labels come before the key.
+func gauges[K ~string](ch chan<- prometheus.Metric, d *prometheus.Desc, known []K, counts map[K]int, labels ...string) {
 	seen := map[K]bool{}
 	for _, k := range known {
 		seen[k] = true
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[k]), string(k))
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[k]), slices.Concat(labels, []string{string(k)})...)
 	}
 	for k, n := range counts {
 		if !seen[k] {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), string(k))
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), slices.Concat(labels, []string{string(k)})...)
 		}
 	}
 }

@@ -73,7 +73,7 @@ func TestMetrics(t *testing.T) {
 	if problems, err := testutil.CollectAndLint(m); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)
 	}
-	if got := gather(t, reg, "foyer_runs"); len(got) != 5 || got["state=finished"] != 0 {
+	if got := gather(t, reg, "foyer_runs"); len(got) != 5 || got["state=finished,tenant="] != 0 {
 		t.Errorf("foyer_runs of an empty ledger = %v, want five states at 0", got)
 	}
 
@@ -103,23 +103,23 @@ func TestMetrics(t *testing.T) {
 		<-tick.C
 	}
 
-	if got := gather(t, reg, "foyer_runs"); got["state=finished"] != 1 || got["state=applying"] != 0 {
+	if got := gather(t, reg, "foyer_runs"); got["state=finished,tenant="] != 1 || got["state=applying,tenant="] != 0 {
 		t.Errorf("foyer_runs = %v, want one finished run", got)
 	}
 	rowsGot := gather(t, reg, "foyer_run_rows")
 	for _, r := range foyer.Results() {
-		if rowsGot["result="+string(r)] != float64(run.Summary.Results[r]) {
-			t.Errorf("foyer_run_rows{result=%s} = %v, want the summary's %d", r, rowsGot["result="+string(r)], run.Summary.Results[r])
+		if rowsGot["result="+string(r)+",tenant="] != float64(run.Summary.Results[r]) {
+			t.Errorf("foyer_run_rows{result=%s} = %v, want the summary's %d", r, rowsGot["result="+string(r)+",tenant="], run.Summary.Results[r])
 		}
 	}
 	if got := gather(t, reg, "foyer_ledger_tally_ok"); got[""] != 1 {
 		t.Errorf("foyer_ledger_tally_ok = %v, want 1", got)
 	}
 	stats := w.dir.Stats()
-	if got := gather(t, reg, "foyer_graph_requests_total")[""]; got == 0 || got > float64(w.dir.Stats().Requests) {
+	if got := gather(t, reg, "foyer_graph_requests_total")["tenant="]; got == 0 || got > float64(w.dir.Stats().Requests) {
 		t.Errorf("foyer_graph_requests_total = %v, want the client's count (%d)", got, stats.Requests)
 	}
-	if got := gather(t, reg, "foyer_graph_throttled_total")[""]; got != float64(stats.Throttled) {
+	if got := gather(t, reg, "foyer_graph_throttled_total")["tenant="]; got != float64(stats.Throttled) {
 		t.Errorf("foyer_graph_throttled_total = %v, want %d", got, stats.Throttled)
 	}
 }
@@ -140,6 +140,21 @@ func TestMetricsGraphCounters(t *testing.T) {
 		if got := testutil.ToFloat64(onlyMetric{m, name}); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
+	}
+	// Several tenants: each tenant's counters under its name.
+	m = engine.NewMetrics(engine.MetricsOptions{Store: ledgers["sqlite"](t), Tenants: map[string]*engine.Tenant{
+		"north": {Name: "north", Calls: fixedCalls{Requests: 5, Throttled: 1}},
+		"south": {Name: "south", Calls: fixedCalls{Requests: 11}},
+		"west":  {Name: "west"}, // no counters: no series
+	}})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(m)
+	got := gather(t, reg, "foyer_graph_requests_total")
+	if len(got) != 2 || got["tenant=north"] != 5 || got["tenant=south"] != 11 {
+		t.Errorf("foyer_graph_requests_total of two tenants = %v, want north 5 and south 11", got)
+	}
+	if got := gather(t, reg, "foyer_graph_throttled_total"); got["tenant=north"] != 1 || got["tenant=south"] != 0 {
+		t.Errorf("foyer_graph_throttled_total of two tenants = %v, want north 1 and south 0", got)
 	}
 	// Without a counter, no Graph metrics at all.
 	if n := testutil.CollectAndCount(engine.NewMetrics(engine.MetricsOptions{Store: ledgers["sqlite"](t)}),

@@ -158,8 +158,15 @@ func (e *Engine) approverAddresses(ctx context.Context, req *foyer.Request, appr
 	for _, a := range mailable(approvers, req.Details.Sponsor) {
 		add(a)
 	}
+	var t *Tenant
+	if len(approvers.Groups) > 0 {
+		var err error
+		if t, err = e.TenantOf(req.Profile); err != nil {
+			return nil, fmt.Errorf("read the approvers groups of request %s: %w", req.ID, err)
+		}
+	}
 	for _, g := range approvers.Groups {
-		members, err := e.Dir.Members(ctx, g)
+		members, err := t.Dir.Members(ctx, g)
 		if errors.Is(err, directory.ErrNotFound) {
 			e.Log.Warn("an approvers group does not exist; its members are not told", "request", req.ID, "group", g)
 			continue

@@ -161,6 +161,7 @@ type provisioning struct {
 	job     *river.Job[ProvisionArgs]
 	req     *foyer.Request
 	profile *foyer.Profile
+	tenant  *Tenant  // the run's tenant: every directory call of the job goes to it
 	invited bool     // this run invited the person (this attempt, or an earlier one of this run)
 	mailed  bool     // this job sends an invitation email an earlier run owed the guest
 	granted []string // grants given by this job, by key
@@ -180,6 +181,9 @@ func (p *provisioning) load(ctx context.Context) error {
 		return foyer.Errorf(foyer.EINVALID, "request %s names profile %q, which is not in the configuration", p.req.ID, p.req.Profile)
 	}
 	p.profile = prof
+	if p.tenant, err = p.e.tenantFor(p.args.Tenant, p.req.Profile); err != nil {
+		return fmt.Errorf("request %s: %w", p.req.ID, err)
+	}
 	return nil
 }
 
@@ -268,7 +272,7 @@ func (p *provisioning) invite(ctx context.Context) error {
 	if err := p.checkMail(); err != nil {
 		return err
 	}
-	person, found, err := p.e.Dir.Lookup(ctx, p.req.Email)
+	person, found, err := p.tenant.Dir.Lookup(ctx, p.req.Email)
 	if err != nil {
 		return fmt.Errorf("look %s up before inviting: %w", p.req.Email, err)
 	}
@@ -280,11 +284,11 @@ func (p *provisioning) invite(ctx context.Context) error {
 			return river.JobSnooze(wait)
 		}
 	}
-	if err := p.e.blockedErr(); err != nil {
+	if err := p.e.blockedErr(ctx, p.tenant); err != nil {
 		return err
 	}
 	gate := &inviteGate{p: p}
-	inv, err := p.e.Dir.Invite(directory.WithGate(ctx, gate), p.invitation())
+	inv, err := p.tenant.Dir.Invite(directory.WithGate(ctx, gate), p.invitation())
 	switch {
 	case err == nil:
 		return p.recordInvited(ctx, inv)
@@ -292,6 +296,12 @@ func (p *provisioning) invite(ctx context.Context) error {
 		// The whole attempt went waiting for the invitation's turn (a slow
 		// pace, such as a real tenant's first minutes): not a failure.
 		return river.JobSnooze(0)
+	case !gate.sent() && errors.Is(err, directory.ErrBlocked):
+		// The gate found the tenant blocked in the ledger (by another run
+		// or process): the tenant's next invitations are refused before
+		// they wait for their turn.
+		p.e.sawBlock(p.tenant)
+		return err
 	case !gate.sent():
 		return err // nothing was sent: refused before (an invalid invitation) or by the gate
 	case directory.OutcomeUnknown(err):
@@ -302,7 +312,7 @@ func (p *provisioning) invite(ctx context.Context) error {
 			return p.audit(wctx, tx, store.AuditOutcome, "invite", p.req.Email.String(), "", p.e.safeMessage(err), "outcome unknown")
 		}))
 	case errors.Is(err, directory.ErrBlocked):
-		return errors.Join(p.failStep(ctx, stepInvite, "invite", err), p.e.block(ctx, p.args, err))
+		return errors.Join(p.failStep(ctx, stepInvite, "invite", err), p.e.block(ctx, p.tenant, p.args, err))
 	default:
 		return p.failStep(ctx, stepInvite, "invite", err)
 	}
@@ -323,7 +333,7 @@ func (g *inviteGate) Admit(ctx context.Context) error {
 		if err := p.e.holdLease(ctx, tx); err != nil {
 			return err
 		}
-		if err := p.e.checkBlock(ctx, tx); err != nil {
+		if err := p.e.checkBlock(ctx, tx, p.tenant); err != nil {
 			return err
 		}
 		if _, err := tx.StartStep(ctx, p.req.ID, stepInvite); err != nil {
@@ -484,7 +494,7 @@ func (p *provisioning) grant(ctx context.Context, g foyer.Grant) error {
 	var graphIDs string
 	if prev.State != store.StepDone {
 		to := directory.Grantee{UserID: p.req.UserID, Email: p.req.Email, DisplayName: p.req.DisplayName}
-		ids, err := p.e.Dir.Grant(ctx, to, g)
+		ids, err := p.tenant.Dir.Grant(ctx, to, g)
 		graphIDs = strings.Join(ids, " ")
 		if err != nil {
 			return p.failStep(ctx, name, "grant "+g.String(), err)

@@ -20,8 +20,11 @@ import (
 type RecordInput struct {
 	Kind    foyer.RunKind // RunApply if empty
 	Profile string        // the profile's name
-	Source  string        // where the rows came from, safe to show (no secrets)
-	Digest  string        // SHA-256 of the input: an interrupted run of the same input is resumed
+	// Tenant is the name of the tenant the run acts on; empty means the
+	// profile's (TenantOf).
+	Tenant string
+	Source string // where the rows came from, safe to show (no secrets)
+	Digest string // SHA-256 of the input: an interrupted run of the same input is resumed
 	// Saved marks a plan saved to be applied later (foyer plan --save).
 	// A plan that is not saved belongs to the command that recorded it:
 	// the next one that records the same input discards it if it was
@@ -59,8 +62,15 @@ func (e *Engine) Record(ctx context.Context, in RecordInput) (*foyer.Run, error)
 	if in.RecordedBy == "" {
 		in.RecordedBy = e.actor()
 	}
-	run := &foyer.Run{ID: e.NewID(), Kind: in.Kind, Profile: in.Profile, Source: in.Source, Digest: in.Digest, Saved: in.Saved,
-		RecordedBy: in.RecordedBy, GrantNames: map[string]string{}}
+	if in.Tenant == "" {
+		t, err := e.TenantOf(in.Profile)
+		if err != nil {
+			return nil, fmt.Errorf("record run: %w", err)
+		}
+		in.Tenant = t.Name
+	}
+	run := &foyer.Run{ID: e.NewID(), Kind: in.Kind, Profile: in.Profile, Tenant: in.Tenant, Source: in.Source, Digest: in.Digest,
+		Saved: in.Saved, RecordedBy: in.RecordedBy, GrantNames: map[string]string{}}
 	if p := e.Profiles[in.Profile]; p != nil {
 		maps.Copy(run.GrantNames, foyer.GrantNames(p.Grants))
 	}

@@ -167,7 +167,11 @@ func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 
 // buildReport builds a finished run's report from the ledger.
 func (e *Engine) buildReport(ctx context.Context, run *foyer.Run) (notify.Report, error) {
-	report := notify.NewReport(*run, e.TenantName, nil, e.DetailsURL)
+	name := run.Tenant
+	if t, err := e.runTenant(run); err == nil && t.Name != "" {
+		name = t.Name
+	}
+	report := notify.NewReport(*run, name, nil, e.DetailsURL)
 	err := store.EachRunRow(ctx, e.Store, run.ID, func(r foyer.Row) error {
 		report.Add(r)
 		return nil

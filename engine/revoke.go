@@ -122,6 +122,9 @@ type RevokeArgs struct {
 	Line    int           `json:"line" river:"unique"`
 	Profile string        `json:"profile"`
 	Email   foyer.Address `json:"email"`
+	// Tenant is the run's tenant (its name); empty in a job enqueued
+	// before jobs named it, which acts on its profile's tenant.
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // Kind names the job in River.
@@ -136,7 +139,7 @@ func (RevokeArgs) InsertOpts() river.InsertOpts {
 
 // enqueueRevoke inserts a revoke row's job and records it as the row's.
 func (e *Engine) enqueueRevoke(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) error {
-	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, RevokeArgs{RunID: run.ID, Line: r.Line, Profile: run.Profile, Email: r.Email})
+	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, RevokeArgs{RunID: run.ID, Line: r.Line, Profile: run.Profile, Email: r.Email, Tenant: run.Tenant})
 }
 
 // revokeWorker works one revoke row.
@@ -155,7 +158,7 @@ func (w *revokeWorker) Work(ctx context.Context, job *river.Job[RevokeArgs]) err
 	if mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line); err != nil || !mine {
 		return err
 	}
-	run := &foyer.Run{ID: a.RunID, Kind: foyer.RunRevoke, Profile: a.Profile}
+	run := &foyer.Run{ID: a.RunID, Kind: foyer.RunRevoke, Profile: a.Profile, Tenant: a.Tenant}
 	key := "revoke " + run.Profile + " " + a.Email.Key()
 	if !e.take(key) {
 		return river.JobSnooze(time.Second)
@@ -275,6 +278,10 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	if err != nil {
 		return false, err
 	}
+	t, err := e.runTenant(run)
+	if err != nil {
+		return false, err
+	}
 	name := "revoke " + h.Key + " @" + run.ID
 	op := "revoke " + h.Grant
 	var (
@@ -299,7 +306,7 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	if !shared && (prev.State == store.StepStarted || prev.State == store.StepFailed) {
 		// An earlier attempt may have taken it back and died, or lost the
 		// answer, before recording so: look before sending it again.
-		held, err := e.Dir.Holders(ctx, g)
+		held, err := t.Dir.Holders(ctx, g)
 		if err != nil {
 			return false, fmt.Errorf("look whether %s still holds %s: %w", req.Email, h.Grant, err)
 		}
@@ -309,7 +316,7 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 	}
 	if !shared && !prevDone {
 		var ids []string
-		ids, dirErr = e.Dir.Revoke(ctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
+		ids, dirErr = t.Dir.Revoke(ctx, directory.Grantee{UserID: req.UserID, Email: req.Email, DisplayName: req.DisplayName}, g)
 		graphIDs = strings.Join(ids, " ")
 	}
 	if dirErr != nil && ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut {

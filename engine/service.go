@@ -135,7 +135,7 @@ func (e *Engine) serviceWorkers(workers *river.Workers, queues map[string]river.
 func (e *Engine) serviceQueues() []string {
 	if !e.Service {
 		if e.Postman != nil {
-			return []string{queueNotice} // a sweep's notices (engine_run.go)
+			return []string{queueNotice} // a command's notices (commandNotices)
 		}
 		return nil
 	}

@@ -87,7 +87,7 @@ func newSweepWorld(t *testing.T, rules foyer.SweepRules) *sweepWorld {
 func (w *sweepWorld) sweep(t *testing.T, exclude map[string]bool) (*foyer.Run, *foyer.SweepPlan) {
 	t.Helper()
 	ctx := context.Background()
-	guests, err := w.eng.Dir.GuestActivity(ctx)
+	guests, err := w.eng.Dir.GuestActivity(ctx, w.since())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +109,28 @@ func (w *sweepWorld) sweep(t *testing.T, exclude map[string]bool) (*foyer.Run, *
 		t.Fatal(err)
 	}
 	return run, plan
+}
+
+// since is what a sweep asks the tenant's sign-ins from: no_sign_in_days
+// before now.
+func (w *sweepWorld) since() time.Time {
+	if w.rules.NoSignInDays == 0 {
+		return time.Time{}
+	}
+	return w.sim.Now().AddDate(0, 0, -w.rules.NoSignInDays)
+}
+
+// active adds a guest who signed in today: a tenant where nobody signed
+// in within no_sign_in_days looks like one whose sign-in data is missing,
+// and is refused.
+func (w *sweepWorld) active(t *testing.T) string {
+	t.Helper()
+	ids := seedSweepGuests(t, w.sim, staleGuest("active@partner.example", w.sim.Now().AddDate(-1, 0, 0)))
+	id := ids["active@partner.example"]
+	if err := w.sim.SignIn(id, w.sim.Now(), true); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func (w *sweepWorld) days(n int) { w.sim.Advance(time.Duration(n) * 24 * time.Hour) }
@@ -306,6 +328,7 @@ func TestSweepCapHoldsUntilReleased(t *testing.T) {
 	t.Parallel()
 	rules := foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{Max: 1}}
 	w := newSweepWorld(t, rules)
+	w.active(t)
 	old := w.sim.Now().AddDate(0, 0, -200)
 	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old), staleGuest("b@partner.example", old), staleGuest("c@partner.example", old))
 	for _, id := range ids {
@@ -372,7 +395,7 @@ func TestSweepRefusesMissingSignIns(t *testing.T) {
 	old := w.sim.Now().AddDate(0, 0, -200)
 	seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old), staleGuest("b@partner.example", old))
 	ctx := context.Background()
-	guests, err := w.eng.Dir.GuestActivity(ctx)
+	guests, err := w.eng.Dir.GuestActivity(ctx, w.since())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +418,7 @@ func TestSweepResumeSendsNothingTwice(t *testing.T) {
 	t.Parallel()
 	rules := foyer.SweepRules{NoSignInDays: 90, DeleteAfterDays: 30}
 	w := newSweepWorld(t, rules)
+	w.active(t)
 	old := w.sim.Now().AddDate(0, 0, -200)
 	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old), staleGuest("b@partner.example", old))
 	for _, id := range ids {
@@ -403,7 +427,7 @@ func TestSweepResumeSendsNothingTwice(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	guests, err := w.eng.Dir.GuestActivity(ctx)
+	guests, err := w.eng.Dir.GuestActivity(ctx, w.since())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,6 +497,7 @@ func TestSweepWithoutRulesGivesRowsBack(t *testing.T) {
 	t.Parallel()
 	rules := foyer.SweepRules{NoSignInDays: 90}
 	w := newSweepWorld(t, rules)
+	w.active(t)
 	old := w.sim.Now().AddDate(0, 0, -200)
 	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old))
 	for _, id := range ids {
@@ -481,7 +506,7 @@ func TestSweepWithoutRulesGivesRowsBack(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	guests, err := w.eng.Dir.GuestActivity(ctx)
+	guests, err := w.eng.Dir.GuestActivity(ctx, w.since())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,6 +553,7 @@ func TestSweepNotApprovedInTheUI(t *testing.T) {
 	t.Parallel()
 	rules := foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{Max: 1}}
 	w := newSweepWorld(t, rules)
+	w.active(t)
 	old := w.sim.Now().AddDate(0, 0, -200)
 	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old), staleGuest("b@partner.example", old))
 	for _, id := range ids {

@@ -19,19 +19,24 @@ import (
 
 // Triggers start runs in service mode without a terminal: a schedule
 // (a River periodic job, so it fires on the elected leader only, once
-// however many replicas run) or a signed webhook (web/hooks). Either
-// inserts a TriggerArgs job; its worker reads the trigger's source, plans
-// and records it as a run recorded by "trigger:NAME", and approves it,
-// unless the profile needs a second admin (then it waits in /admin/runs).
-// The approved run is worked by its RunArgs job, as any other.
+// however many replicas run), a signed or keyed webhook (web/hooks), an
+// Event Grid BlobCreated event (StartBlob), or a watched folder's scan (a
+// periodic job too). Each inserts a TriggerArgs job; its worker reads the
+// trigger's source (or the one blob an event names, or each new input
+// under a prefix or in the folder: trigger_items.go), plans and records
+// it as a run recorded by "trigger:NAME", and approves it, unless the
+// profile needs a second admin (then it waits in /admin/runs). The
+// approved run is worked by its RunArgs job, as any other.
 //
-// Once per delivery: TriggerArgs is unique by (trigger, delivery) among
-// jobs in every state River keeps, so a webhook delivery id given twice,
-// or a schedule's firing (the trigger's name and the firing's time)
-// enqueued twice, inserts one job and starts one run. River deletes
-// finished jobs after a day (its job cleaner): a delivery repeated later
-// than that would start a run again, which the webhook's five-minute
-// signature window refuses, and which a schedule never does.
+// Once per delivery: TriggerArgs is unique by its arguments among jobs in
+// every state River keeps, so a webhook delivery id given twice, an event
+// delivered twice, or a schedule's firing (the trigger's name and the
+// firing's time) enqueued twice, inserts one job and starts one run.
+// River deletes finished jobs after a day (its job cleaner): a delivery
+// repeated later than that would start a run again, which the signed
+// webhook's five-minute window refuses, and which a schedule never does;
+// blobs and watched files are remembered in the ledger by version, for
+// good.
 
 // Trigger is a way to start runs of a profile from a source.
 type Trigger struct {
@@ -39,11 +44,49 @@ type Trigger struct {
 	Profile string
 	// Source names the CSV: a path, an https:// URL (a SAS URL, whose
 	// query is a secret: never logged) or azblob://container/blob. Sources
-	// opens it.
+	// opens it. azblob://container/prefix/ (a trailing slash) is a blob
+	// prefix: each firing applies, one run per blob in name order, the
+	// blobs under it not yet applied in their current version (ETag).
 	Source string
 	// Schedule, when not nil, fires the trigger: Next gives the firing
 	// after a time, in the schedule's time zone (cron). Nil: webhook only.
 	Schedule Schedule
+	// Events: Event Grid's BlobCreated events for blobs under Source (a
+	// blob prefix) start runs of those blobs (StartBlob).
+	Events bool
+	// Watch is a folder scanned every WatchEvery (on the leader): a new
+	// or replaced file whose name matches Pattern (default *.csv) is
+	// applied once, when two scans at least half WatchEvery apart found
+	// it with the same size and modification time.
+	Watch      string
+	Pattern    string
+	WatchEvery time.Duration
+	// CSV are the reading options, as foyer apply's flags give them.
+	CSV CSVOptions
+	// MaxBytes refuses a larger input, from its announced size and while
+	// reading; 0 means DefaultTriggerMaxBytes.
+	MaxBytes int64
+}
+
+// CSVOptions are a trigger's reading options (source.Options).
+type CSVOptions struct {
+	Encoding    string
+	Delimiter   rune
+	EmailColumn string
+}
+
+// DefaultTriggerMaxBytes is the largest input a trigger reads by default.
+const DefaultTriggerMaxBytes = 50 << 20
+
+func (t Trigger) maxBytes() int64 {
+	if t.MaxBytes > 0 {
+		return t.MaxBytes
+	}
+	return DefaultTriggerMaxBytes
+}
+
+func (t Trigger) readOptions() source.Options {
+	return source.Options{Encoding: t.CSV.Encoding, Delimiter: t.CSV.Delimiter, EmailColumn: t.CSV.EmailColumn}
 }
 
 // Schedule is when a trigger fires; it is a river.PeriodicSchedule.
@@ -55,9 +98,20 @@ type Schedule interface {
 // with the concrete inputs (files, https, Azure blob storage).
 type Sources interface {
 	// Open reads spec whole into a private copy and returns it; the
-	// caller removes it. Its errors never carry the spec (a SAS URL's
-	// query is a secret), only a name safe to show.
-	Open(ctx context.Context, spec string) (*Spooled, error)
+	// caller removes it. An input larger than maxBytes (announced or
+	// read) fails with EINVALID. Its errors never carry the spec (a SAS
+	// URL's query is a secret), only a name safe to show.
+	Open(ctx context.Context, spec string, maxBytes int64) (*Spooled, error)
+	// List returns what is under a blob prefix (azblob://container/prefix/)
+	// or directly in a folder (a path), in any order.
+	List(ctx context.Context, spec string) ([]SourceItem, error)
+}
+
+// SourceItem is one input under a blob prefix or in a folder.
+type SourceItem struct {
+	Spec    string // what Sources.Open opens: azblob://container/name, or a path
+	Version string // a blob's ETag, a file's size and modification time
+	Size    int64  // -1 when unknown
 }
 
 // Spooled is an input read whole, which can be read again.
@@ -74,6 +128,12 @@ type TriggerArgs struct {
 	// Delivery identifies the firing or the delivery: a webhook's delivery
 	// id, or "schedule:" and a schedule's firing time (RFC 3339, UTC).
 	Delivery string `json:"delivery" river:"unique"`
+	// Item, when set, is the one input this job applies instead of the
+	// trigger's source (a blob an Event Grid event names), in Version.
+	Item    string `json:"item,omitempty" river:"unique"`
+	Version string `json:"version,omitempty" river:"unique"`
+	// Size is the item's size as announced, -1 or 0 when unknown.
+	Size int64 `json:"size,omitempty"`
 }
 
 // Kind names the job in River.
@@ -104,14 +164,19 @@ func (e *Engine) StartTrigger(ctx context.Context, name, delivery string) (jobID
 	if delivery == "" || len(delivery) > 200 {
 		return 0, false, foyer.Errorf(foyer.EINVALID, "a delivery id of 1 to 200 characters is needed")
 	}
+	return e.insertTrigger(ctx, TriggerArgs{Trigger: name, Delivery: delivery})
+}
+
+// insertTrigger inserts a trigger's job, once by its arguments.
+func (e *Engine) insertTrigger(ctx context.Context, args TriggerArgs) (jobID int64, started bool, err error) {
 	q, err := e.currentQueue()
 	if err != nil {
 		return 0, false, err
 	}
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if jobID, started, err = q.InsertTx(ctx, tx, TriggerArgs{Trigger: name, Delivery: delivery}, nil); err != nil {
-			return fmt.Errorf("enqueue trigger %s: %w", name, err)
+		if jobID, started, err = q.InsertTx(ctx, tx, args, nil); err != nil {
+			return fmt.Errorf("enqueue trigger %s: %w", args.Trigger, err)
 		}
 		return nil
 	})
@@ -132,12 +197,21 @@ func (w *triggerWorker) Work(ctx context.Context, job *river.Job[TriggerArgs]) e
 	if !ok {
 		return river.JobCancel(foyer.Errorf(foyer.ENOTFOUND, "trigger %s is not configured any more", job.Args.Trigger))
 	}
-	err := e.fire(ctx, t, job.Args.Delivery)
+	var err error
+	switch a := job.Args; {
+	case a.Item != "":
+		err = e.fireItem(ctx, t, a.Delivery, SourceItem{Spec: a.Item, Version: a.Version, Size: a.Size})
+	case t.Watch != "":
+		err = e.scanWatch(ctx, t, a.Delivery)
+	case isPrefix(t.Source):
+		err = e.scanPrefix(ctx, t, a.Delivery)
+	default:
+		_, err = e.fire(ctx, t, t.Source, a.Delivery)
+	}
 	if err == nil {
 		return nil
 	}
-	final := job.Attempt >= job.MaxAttempts || foyer.ErrorCode(err) == foyer.EINVALID || foyer.ErrorCode(err) == foyer.ENOTFOUND
-	if !final {
+	if !final(err) && job.Attempt < job.MaxAttempts {
 		e.Log.Warn("trigger failed; it is tried again", "trigger", t.Name, "delivery", job.Args.Delivery, "attempt", job.Attempt, "err", err)
 		return err
 	}
@@ -155,53 +229,63 @@ func (w *triggerWorker) Work(ctx context.Context, job *river.Job[TriggerArgs]) e
 // triggerActor is who a trigger's runs are recorded by.
 func triggerActor(name string) string { return "trigger:" + name }
 
-// fire reads the trigger's source, records its plan as a run and approves
-// it unless its profile needs a second admin. A run of the same input that
-// is being applied, or that awaits that admin, is not planned again.
-func (e *Engine) fire(ctx context.Context, t Trigger, delivery string) error {
+// final says whether a trigger's failure will not pass if tried again:
+// the input is not a CSV, is too large or is gone, or the profile is.
+func final(err error) bool {
+	c := foyer.ErrorCode(err)
+	return c == foyer.EINVALID || c == foyer.ENOTFOUND
+}
+
+// fire reads spec, records its plan as a run and approves it unless its
+// profile needs a second admin, and returns the run's id. A run of the
+// same input that is being applied, or that awaits that admin, is not
+// planned again: fire returns its id.
+func (e *Engine) fire(ctx context.Context, t Trigger, spec, delivery string) (string, error) {
 	p := e.Profiles[t.Profile]
 	if p == nil {
-		return foyer.Errorf(foyer.ENOTFOUND, "trigger %s: profile %s is not served", t.Name, t.Profile)
+		return "", foyer.Errorf(foyer.ENOTFOUND, "trigger %s: profile %s is not served", t.Name, t.Profile)
 	}
 	if e.Sources == nil {
-		return foyer.Errorf(foyer.EINTERNAL, "trigger %s: no source reader was configured", t.Name)
+		return "", foyer.Errorf(foyer.EINTERNAL, "trigger %s: no source reader was configured", t.Name)
 	}
-	in, err := e.Sources.Open(ctx, t.Source)
+	in, err := e.Sources.Open(ctx, spec, t.maxBytes())
 	if err != nil {
-		return fmt.Errorf("trigger %s: %w", t.Name, err)
+		return "", fmt.Errorf("trigger %s: %w", t.Name, err)
 	}
 	defer in.Remove()
 	by := triggerActor(t.Name)
 	open, err := e.openRun(ctx, foyer.RunApply, p.Name, in.Digest)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch {
 	case open != nil && open.State() == foyer.RunApplying:
 		e.Log.Info("trigger: the same input is being applied already", "trigger", t.Name, "run", open.ID)
-		return nil
+		return open.ID, nil
 	case open != nil && open.State() == foyer.RunPlanned && open.Saved && open.RecordedBy == by:
 		e.Log.Info("trigger: the same input awaits a second admin already", "trigger", t.Name, "run", open.ID)
-		return nil
+		return open.ID, nil
 	}
-	if err := checkCSV(ctx, in); err != nil {
-		return fmt.Errorf("trigger %s: %w", t.Name, err)
+	if err := checkCSV(ctx, in, t.readOptions()); err != nil {
+		return "", fmt.Errorf("trigger %s: %w", t.Name, err)
 	}
 	needsAdmin := !p.Approval.RunApprovers.Empty()
 	run, err := e.Record(ctx, RecordInput{Profile: p.Name, Source: in.Name, Digest: in.Digest, RecordedBy: by, Saved: needsAdmin,
-		Plan: func(ctx context.Context, emit func(foyer.Row) error) error { return e.planSource(ctx, p, in, emit) }})
+		Plan: func(ctx context.Context, emit func(foyer.Row) error) error {
+			return e.planSource(ctx, p, in, t.readOptions(), emit)
+		}})
 	if err != nil {
-		return fmt.Errorf("trigger %s: plan %s: %w", t.Name, in.Name, err)
+		return "", fmt.Errorf("trigger %s: plan %s: %w", t.Name, in.Name, err)
 	}
 	if needsAdmin {
 		e.Log.Info("trigger recorded a run that awaits a second admin", "trigger", t.Name, "delivery", delivery, "run", run.ID)
-		return nil
+		return run.ID, nil
 	}
 	if _, err := e.Approve(ctx, run.ID, by); err != nil {
-		return fmt.Errorf("trigger %s: approve run %s: %w", t.Name, run.ID, err)
+		return "", fmt.Errorf("trigger %s: approve run %s: %w", t.Name, run.ID, err)
 	}
 	e.Log.Info("trigger started a run", "trigger", t.Name, "delivery", delivery, "run", run.ID, "rows", run.Summary.Rows)
-	return nil
+	return run.ID, nil
 }
 
 // errFirstRow stops checkCSV's read at the first row.
@@ -209,13 +293,13 @@ var errFirstRow = errors.New("first row")
 
 // checkCSV reads the input up to its first row: a file that is no CSV
 // with addresses fails here, before a run is recorded.
-func checkCSV(ctx context.Context, in *Spooled) error {
+func checkCSV(ctx context.Context, in *Spooled, o source.Options) error {
 	r, err := in.Reader()
 	if err != nil {
 		return fmt.Errorf("read %s: %w", in.Name, err)
 	}
 	defer r.Close()
-	_, err = source.Read(ctx, r, source.Options{}, func(foyer.Row) error { return errFirstRow })
+	_, err = source.Read(ctx, r, o, func(foyer.Row) error { return errFirstRow })
 	if err != nil && !errors.Is(err, errFirstRow) {
 		return fmt.Errorf("read %s: %w", in.Name, err)
 	}
@@ -223,9 +307,13 @@ func checkCSV(ctx context.Context, in *Spooled) error {
 }
 
 // planSource plans a spooled CSV against the profile, as foyer apply does
-// with its default reading options.
-func (e *Engine) planSource(ctx context.Context, p *foyer.Profile, in *Spooled, emit func(foyer.Row) error) error {
-	pl := &Planner{Dir: e.Dir, Profile: p}
+// with the reading options o.
+func (e *Engine) planSource(ctx context.Context, p *foyer.Profile, in *Spooled, o source.Options, emit func(foyer.Row) error) error {
+	t, err := e.TenantOf(p.Name)
+	if err != nil {
+		return err
+	}
+	pl := &Planner{Dir: t.Dir, Profile: p}
 	pre, err := pl.Prepare(ctx, nil)
 	if err != nil {
 		return err
@@ -237,7 +325,7 @@ func (e *Engine) planSource(ctx context.Context, p *foyer.Profile, in *Spooled, 
 	defer r.Close()
 	pl.Limits = pre.Limits
 	rows := func(yield func(foyer.Row) error) error {
-		o := source.Options{VerifiedDomains: pre.Verified, InternalDomains: e.InternalDomains, Profile: p}
+		o.VerifiedDomains, o.InternalDomains, o.Profile = pre.Verified, t.InternalDomains, p
 		_, err := source.Read(ctx, r, o, yield)
 		return err
 	}
@@ -252,6 +340,11 @@ func (e *Engine) triggerJobs() []*river.PeriodicJob {
 	var jobs []*river.PeriodicJob
 	for _, name := range slices.Sorted(maps.Keys(e.Triggers)) {
 		t := e.Triggers[name]
+		if t.Watch != "" && t.WatchEvery > 0 {
+			jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(t.WatchEvery), func() (river.JobArgs, *river.InsertOpts) {
+				return TriggerArgs{Trigger: t.Name, Delivery: "watch:" + e.now().UTC().Format(time.RFC3339Nano)}, nil
+			}, &river.PeriodicJobOpts{ID: "foyer.watch." + name, RunOnStart: true}))
+		}
 		if t.Schedule == nil {
 			continue
 		}

@@ -23,23 +23,42 @@ import (
 	"github.com/foyer-dev/foyer/web/hooks"
 )
 
-// memSources serves sources from memory, as files read whole.
+// memSources serves sources from memory, as files read whole. A spec
+// ending in "/" lists the specs under it, each in a version named by its
+// bytes' digest.
 type memSources map[string][]byte
 
-func (m memSources) Open(_ context.Context, spec string) (*engine.Spooled, error) {
+func digestOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func (m memSources) Open(_ context.Context, spec string, maxBytes int64) (*engine.Spooled, error) {
 	b, ok := m[spec]
 	if !ok {
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "open %s: no such file", spec)
 	}
-	sum := sha256.Sum256(b)
-	return &engine.Spooled{Name: spec, Digest: hex.EncodeToString(sum[:]),
+	if int64(len(b)) > maxBytes {
+		return nil, foyer.Errorf(foyer.EINVALID, "%s is larger than the limit of %d bytes", spec, maxBytes)
+	}
+	return &engine.Spooled{Name: spec, Digest: digestOf(b),
 		Reader: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, Remove: func() {}}, nil
+}
+
+func (m memSources) List(_ context.Context, spec string) ([]engine.SourceItem, error) {
+	var items []engine.SourceItem
+	for k, b := range m {
+		if strings.HasPrefix(k, spec) {
+			items = append(items, engine.SourceItem{Spec: k, Version: digestOf(b)[:12], Size: int64(len(b))})
+		}
+	}
+	return items, nil
 }
 
 const triggerCSV = "email,name\nana@fabrikam.example,Ana\nbo@fabrikam.example,Bo\ncy@fabrikam.example,Cy\n"
 
 // newTriggered starts an engine in service mode with the triggers.
-func newTriggered(t *testing.T, ledger func(*testing.T) store.Store, src memSources, triggers ...engine.Trigger) *world {
+func newTriggered(t *testing.T, ledger func(*testing.T) store.Store, src engine.Sources, triggers ...engine.Trigger) *world {
 	t.Helper()
 	w := newWorldOn(t, ledger, sim.Options{})
 	e := w.eng

@@ -82,6 +82,11 @@ func New(ctx context.Context, o Options) (*Client, error) {
 // Stats counts what the client sent and what the service said back.
 func (c *Client) Stats() Stats { return c.pacer.stats() }
 
+// ResumeInvitations lets the client invite again after Entra blocked its
+// tenant's invitations, once an operator says Microsoft support lifted the
+// block (foyer tenants unblock). A governed client starts slowly again.
+func (c *Client) ResumeInvitations() { c.pacer.unblock() }
+
 // pipeline builds the azcore pipeline for one service: retry (per call),
 // then per try pacing, the bearer token for the service's scope, and
 // logging. azcore's own retry is off: ours knows which requests are safe to

@@ -247,6 +247,19 @@ func TestBlockStopsInvitations(t *testing.T) {
 	if _, err := c.Domains(ctx); err != nil {
 		t.Fatalf("a read after the block: %v", err)
 	}
+	// Once the block is lifted (foyer tenants unblock), the client invites
+	// again.
+	invites.Store(-10)
+	c.ResumeInvitations()
+	if c.Stats().InvitesBlocked {
+		t.Error("Stats says invitations are blocked after ResumeInvitations")
+	}
+	if _, err := c.Invite(ctx, directory.Invitation{Email: "b5@fabrikam.example", RedirectURL: "https://myapps.microsoft.com/"}); err != nil {
+		t.Fatalf("an invitation after ResumeInvitations: %v", err)
+	}
+	if n := invites.Load(); n != -9 {
+		t.Fatalf("invitations sent after ResumeInvitations: %d, want 1", n+10)
+	}
 }
 
 func TestGovernorNeverExceedsItsCeiling(t *testing.T) {

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -28,12 +29,16 @@ func (c *Client) Account(ctx context.Context, userID string) (directory.Account,
 	if err != nil {
 		return directory.Account{}, false, err
 	}
-	var u activityUser
-	if err := json.Unmarshal(r.body, &u); err != nil {
+	var u struct {
+		activityUser
+		SignInActivity json.RawMessage `json:"signInActivity"`
+	}
+	var si signInUser
+	if err := errors.Join(json.Unmarshal(r.body, &u), json.Unmarshal(r.body, &si)); err != nil {
 		return directory.Account{}, false, &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: fmt.Errorf("decode the user: %w", err)}
 	}
 	g := u.activity()
-	return directory.Account{ID: g.ID, Mail: g.Mail, Enabled: g.AccountEnabled, LastSignIn: g.SignIn.Latest()}, true, nil
+	return directory.Account{ID: g.ID, Mail: g.Mail, Enabled: g.AccountEnabled, LastSignIn: si.signIn().Latest()}, true, nil
 }
 
 // DisableUser is PATCH /users/{id} {"accountEnabled": false}: 204 No

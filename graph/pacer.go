@@ -204,6 +204,18 @@ func (p *pacer) block() {
 	p.wake()
 }
 
+// unblock lets invitations go again after a block was lifted; the
+// governor starts again from its slowest rate.
+func (p *pacer) unblock() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gov.blocked {
+		p.gov = newGovernor(p.gov.on, p.gov.ceiling, p.now())
+		p.log.Info("invitations resumed: the block was lifted")
+	}
+	p.wake()
+}
+
 // release frees the slot taken by acquire and adapts to the answer.
 func (p *pacer) release(k reqKind, resp *http.Response) {
 	p.mu.Lock()

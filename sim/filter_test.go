@@ -104,6 +104,8 @@ func TestFilterSchema(t *testing.T) {
 		{"startsWith(accountEnabled,'t')", false, "BadRequest"},
 		{"signInActivity/lastSignInDateTime ge 2024-01-01T00:00:00Z", false, ""},
 		{"signInActivity/lastSignInDateTime ge 2024-01-01T00:00:00Z and mail eq 'a@b.example'", false, "Request_UnsupportedQuery"},
+		{"signInActivity/lastSignInDateTime ge 2024-01-01T00:00:00Z or signInActivity/lastNonInteractiveSignInDateTime ge 2024-01-01T00:00:00Z", false, "Request_UnsupportedQuery"},
+		{"signInActivity/lastSuccessfulSignInDateTime ge 2024-01-01T00:00:00Z and signInActivity/lastSuccessfulSignInDateTime le 2024-06-01T00:00:00Z", false, ""},
 		{"identities/any(c:c/issuerAssignedId eq 'a@b.example' and c/issuer eq 'contoso.onmicrosoft.com')", false, ""},
 		{strings.TrimSuffix(strings.Repeat("mail eq 'a@b.example' or ", 15), " or "), false, ""},
 		{strings.TrimSuffix(strings.Repeat("mail eq 'a@b.example' or ", 16), " or "), false, "Request_UnsupportedQuery"},

@@ -28,18 +28,23 @@ func (s *filterSchema) check(n node, advanced bool) *apiError {
 		return err
 	}
 	others := false
-	alone := false
+	alone := map[string]bool{}
 	for _, u := range uses {
 		if err := s.checkUse(u, advanced); err != nil {
 			return err
 		}
 		if s.alone != "" && strings.HasPrefix(u.key, s.alone) {
-			alone = true
+			alone[u.key] = true
 		} else {
 			others = true
 		}
 	}
-	if alone && others {
+	// signInActivity is filtered on one of its properties at a time: the
+	// documented rule is "not with any other filterable properties", and
+	// `or` of two of its properties is reported not to work
+	// (KelvinTegelaar/CIPP-API#1119); the sim refuses both alike, so that
+	// foyer depends on neither.
+	if len(alone) > 0 && others || len(alone) > 1 {
 		return errUnsupportedProperty("signInActivity", s.resource)
 	}
 	return nil

@@ -247,3 +247,38 @@ func TestRedeemURLRedirectsLocally(t *testing.T) {
 		t.Errorf("redeem URL without rd: %s", u)
 	}
 }
+
+// TestInvitationAgain: inviting a pending guest's address again (a
+// reminder) answers with the same guest and a new redeem URL; the earlier
+// URL stops working, the new one redeems, and the tenant holds one guest.
+func TestInvitationAgain(t *testing.T) {
+	t.Parallel()
+	tn := start(t, sim.Options{})
+	body := map[string]any{"invitedUserEmailAddress": "again@partner.example", "inviteRedirectUrl": "http://127.0.0.1:1/welcome"}
+	first := tn.g("POST", "/invitations", body)
+	wantStatus(t, first, 201)
+	guests := tn.s.Snapshot().Guests
+	second := tn.g("POST", "/invitations", body)
+	wantStatus(t, second, 201)
+	if second.str("invitedUser.id") != first.str("invitedUser.id") {
+		t.Fatalf("invited again as %s, first as %s: want the same guest", second.str("invitedUser.id"), first.str("invitedUser.id"))
+	}
+	if second.str("inviteRedeemUrl") == first.str("inviteRedeemUrl") {
+		t.Errorf("invited again with the same redeem URL")
+	}
+	if got := tn.s.Snapshot().Guests; got != guests {
+		t.Errorf("%d guests after the second invitation, want %d", got, guests)
+	}
+	c := *tn.plain
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if r := do(t, &c, "GET", first.str("inviteRedeemUrl"), nil); r.status == http.StatusFound {
+		t.Errorf("the first redeem URL still redeems")
+	}
+	if r := do(t, &c, "GET", second.str("inviteRedeemUrl"), nil); r.status != http.StatusFound {
+		t.Errorf("the new redeem URL: %d, want a redirect", r.status)
+	}
+	u := tn.g("GET", "/users/"+first.str("invitedUser.id")+"?$select=externalUserState", nil)
+	if u.str("externalUserState") != "Accepted" {
+		t.Errorf("after redeeming the new URL: %s", u.raw)
+	}
+}

@@ -66,6 +66,7 @@ type Tx interface {
 	Idempotency
 	GuestList
 	Tallies
+	TriggerItems
 }
 
 // Queue is River running over the ledger's database.
@@ -285,6 +286,15 @@ type Tally struct {
 	Runs     map[foyer.RunState]int // every run, by state
 	Rows     map[foyer.Result]int   // rows of every run that have a result, by result
 	Requests map[foyer.State]int    // every request, by state
+	// Tenants splits Runs and Rows by the runs' tenant (foyer.Run.Tenant;
+	// "" for runs recorded before runs named their tenant).
+	Tenants map[string]TenantTally
+}
+
+// TenantTally is the runs of one tenant and their rows, counted.
+type TenantTally struct {
+	Runs map[foyer.RunState]int
+	Rows map[foyer.Result]int
 }
 
 // Tallies counts the ledger's records.
@@ -496,4 +506,49 @@ type Leases interface {
 	ReleaseLease(ctx context.Context, name, owner string) error
 	// GetLease returns the lease as stored; ENOTFOUND if it was never taken.
 	GetLease(ctx context.Context, name string) (Lease, error)
+}
+
+// TriggerItemState is where an input a trigger found stands.
+type TriggerItemState string
+
+const (
+	// ItemSeen: found once; a watched file waits to be found again
+	// unchanged before it is applied.
+	ItemSeen TriggerItemState = "seen"
+	// ItemApplied: a run was recorded for it (or one of the same input
+	// was under way already).
+	ItemApplied TriggerItemState = "applied"
+	// ItemFailed: it could not be applied (not a CSV, too large); Detail
+	// says why. It is not tried again in this version.
+	ItemFailed TriggerItemState = "failed"
+)
+
+// TriggerItem is one version of one input a trigger found: a blob under
+// an azblob:// prefix (or named by an Event Grid event), or a file in a
+// watched folder.
+type TriggerItem struct {
+	Trigger string
+	Item    string // the blob (container/name) or the file's path
+	// Version tells versions of the item apart: a blob's ETag, a file's
+	// size and modification time.
+	Version string
+	State   TriggerItemState
+	RunID   string    // the run recorded for it, if any
+	Detail  string    // why it failed, user-safe
+	SeenAt  time.Time // when it was first recorded; set by the ledger
+	DoneAt  time.Time // when it was applied or failed; set by the ledger
+}
+
+// TriggerItems remember what triggers applied from a blob prefix, an Event
+// Grid event or a watched folder, so that each version of an input is
+// applied once, however long ago it was.
+type TriggerItems interface {
+	// PutTriggerItem records a version of an item. A version not yet
+	// recorded is inserted in it.State; one recorded as seen moves to
+	// it.State (applied or failed, with RunID and Detail); one applied or
+	// failed stays as it is. EINVALID without trigger, item or state.
+	PutTriggerItem(ctx context.Context, it TriggerItem) error
+	// TriggerItem returns the record of a version; ENOTFOUND if it has
+	// none.
+	TriggerItem(ctx context.Context, trigger, item, version string) (TriggerItem, error)
 }

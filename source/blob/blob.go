@@ -247,3 +247,44 @@ func safe(raw string) string {
 
 // HTTPClient is used as the SDK's transport.
 var _ policy.Transporter = (*http.Client)(nil)
+
+// Item is a blob a listing found.
+type Item struct {
+	Name string // its name in the container
+	ETag string // its entity tag, without quotes
+	Size int64  // -1 when the service did not say
+}
+
+// List returns the blobs of a container whose names start with prefix, in
+// the service's order (by name), every level of "folders" included.
+func (s *Store) List(ctx context.Context, container, prefix string) ([]Item, error) {
+	where := s.account + "/" + container + "/" + prefix
+	var opts azblob.ListBlobsFlatOptions
+	if prefix != "" {
+		opts.Prefix = &prefix
+	}
+	pager := s.client.NewListBlobsFlatPager(container, &opts)
+	var items []Item
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, describe(where, err, s.secrets)
+		}
+		for _, b := range page.Segment.BlobItems {
+			if b == nil || b.Name == nil {
+				continue
+			}
+			it := Item{Name: *b.Name, Size: -1}
+			if p := b.Properties; p != nil {
+				if p.ETag != nil {
+					it.ETag = strings.Trim(string(*p.ETag), `"`)
+				}
+				if p.ContentLength != nil {
+					it.Size = *p.ContentLength
+				}
+			}
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}

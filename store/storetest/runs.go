@@ -28,7 +28,7 @@ var runsCases = []testCase{
 }
 
 func newRun(id, digest string) *foyer.Run {
-	return &foyer.Run{ID: id, Kind: foyer.RunApply, Profile: "partners", Source: "guests.csv", Digest: digest,
+	return &foyer.Run{ID: id, Kind: foyer.RunApply, Profile: "partners", Tenant: "contoso", Source: "guests.csv", Digest: digest,
 		RecordedBy: "ann@contoso.example"}
 }
 
@@ -48,8 +48,21 @@ func testRunCreate(t *testing.T, s store.Store) {
 		if !reflect.DeepEqual(got, r) {
 			t.Errorf("Run = %+v, want %+v", got, r)
 		}
+		if got.Tenant != "contoso" {
+			t.Errorf("Run's tenant = %q, want contoso", got.Tenant)
+		}
 		_, err = tx.Run(ctx, "run-2")
 		wantCode(t, "Run of an unknown id", err, foyer.ENOTFOUND)
+		// A run that names no tenant (recorded before runs named theirs)
+		// reads back without one.
+		old := newRun("run-old", "d0")
+		old.Tenant = ""
+		must(t, "CreateRun without tenant", tx.CreateRun(ctx, old))
+		got, err = tx.Run(ctx, "run-old")
+		must(t, "Run", err)
+		if got.Tenant != "" {
+			t.Errorf("a run created without a tenant reads back with tenant %q", got.Tenant)
+		}
 		wantCode(t, "CreateRun with an id in use", tx.CreateRun(ctx, newRun("run-1", "d2")), foyer.ECONFLICT)
 		wantCode(t, "CreateRun without id", tx.CreateRun(ctx, newRun("", "d2")), foyer.EINVALID)
 		wantCode(t, "CreateRun of nil", tx.CreateRun(ctx, nil), foyer.EINVALID)

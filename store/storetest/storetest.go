@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Intake", intakeCases},
 		{"GuestList", guestListCases},
 		{"Tally", tallyCases},
+		{"TriggerItems", triggerItemsCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

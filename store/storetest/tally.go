@@ -40,7 +40,11 @@ func testTallyEmpty(t *testing.T, s store.Store) {
 func testTallyCounts(t *testing.T, s store.Store) {
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, id := range []string{"recording", "planned", "applying", "finished", "discarded", "discarded-rows"} {
-			must(t, "CreateRun "+id, tx.CreateRun(ctx, newRun(id, id)))
+			r := newRun(id, id)
+			if id == "finished" {
+				r.Tenant = "fabrikam" // the others are contoso's
+			}
+			must(t, "CreateRun "+id, tx.CreateRun(ctx, r))
 			must(t, "PutRunRows "+id, tx.PutRunRows(ctx, id, sampleRows()))
 			if id != "recording" {
 				must(t, "SealRun "+id, tx.SealRun(ctx, id))
@@ -76,6 +80,16 @@ func testTallyCounts(t *testing.T, s store.Store) {
 			foyer.RunFinished: 1, foyer.RunDiscarded: 2},
 		Rows:     map[foyer.Result]int{foyer.ResultInvited: 6, foyer.ResultSkipped: 1, foyer.ResultFailed: 2},
 		Requests: map[foyer.State]int{foyer.StateReceived: 2, foyer.StateApproved: 1},
+		Tenants: map[string]store.TenantTally{
+			"contoso": {
+				Runs: map[foyer.RunState]int{foyer.RunRecording: 1, foyer.RunPlanned: 1, foyer.RunApplying: 1, foyer.RunDiscarded: 2},
+				Rows: map[foyer.Result]int{foyer.ResultInvited: 1, foyer.ResultSkipped: 1},
+			},
+			"fabrikam": {
+				Runs: map[foyer.RunState]int{foyer.RunFinished: 1},
+				Rows: map[foyer.Result]int{foyer.ResultInvited: 5, foyer.ResultFailed: 2},
+			},
+		},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Tally =\n%+v\nwant\n%+v", got, want)

@@ -1,6 +1,8 @@
 // Package hooks serves the webhooks that start foyer serve's triggers:
-// POST /hooks/run/{name}, signed with HMAC-SHA256. It imports web, never
-// engine: the engine satisfies Starter. cmd/foyer/cli wires it.
+// POST /hooks/run/{name}, signed with HMAC-SHA256 or keyed, and Azure
+// Event Grid's deliveries to /hooks/eventgrid (eventgrid.go). It imports
+// web, never engine: the engine satisfies Starter and BlobStarter.
+// cmd/foyer/cli wires it.
 package hooks
 
 import (
@@ -49,15 +51,23 @@ type Starter interface {
 type Options struct {
 	Starter Starter
 	// Secrets are the signing secrets of the triggers that have a
-	// webhook, by trigger name. A trigger not here has no webhook.
+	// signed webhook, by trigger name; Keys the keys of those whose
+	// webhook is keyed (the sender sends Authorization: Bearer KEY). A
+	// trigger in neither has no webhook.
 	Secrets map[string][]byte
+	Keys    map[string][]byte
 	Window  time.Duration // 0: DefaultWindow
 	Clock   foyer.Clock
 	Log     *slog.Logger // nil discards
+	// EventGrid, when set, serves /hooks/eventgrid.
+	EventGrid *EventGridOptions
 }
 
 // Handler serves the webhooks.
-type Handler struct{ o Options }
+type Handler struct {
+	o  Options
+	eg *eventGrid
+}
 
 // New checks the options.
 func New(o Options) (*Handler, error) {
@@ -69,6 +79,14 @@ func New(o Options) (*Handler, error) {
 			return nil, foyer.Errorf(foyer.EINVALID, "trigger %s: the webhook secret is %d bytes; it needs 16 or more", name, len(s))
 		}
 	}
+	for name, k := range o.Keys {
+		if len(k) < 16 {
+			return nil, foyer.Errorf(foyer.EINVALID, "trigger %s: the webhook key is %d bytes; it needs 16 or more", name, len(k))
+		}
+		if _, ok := o.Secrets[name]; ok {
+			return nil, foyer.Errorf(foyer.EINVALID, "trigger %s: the webhook has a secret and a key; give one", name)
+		}
+	}
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
 	}
@@ -78,13 +96,25 @@ func New(o Options) (*Handler, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{o: o}, nil
+	h := &Handler{o: o}
+	if o.EventGrid != nil {
+		eg, err := newEventGrid(*o.EventGrid, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		h.eg = eg
+	}
+	return h, nil
 }
 
 // Routes are the webhooks' routes: Public to web (no session, no CSRF
 // token: web exempts /hooks/), authenticated here by their signature.
 func (h *Handler) Routes() []web.Route {
-	return []web.Route{{Method: http.MethodPost, Pattern: "/hooks/run/{name}", Access: web.Public, Handler: http.HandlerFunc(h.run)}}
+	rs := []web.Route{{Method: http.MethodPost, Pattern: "/hooks/run/{name}", Access: web.Public, Handler: http.HandlerFunc(h.run)}}
+	if h.eg != nil {
+		rs = append(rs, h.eg.routes()...)
+	}
+	return rs
 }
 
 // accepted is the answer to a delivery.
@@ -114,7 +144,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 		// The same answer whatever failed, and for a trigger that has no
 		// webhook: the log says which.
 		h.o.Log.WarnContext(r.Context(), "refused a webhook", "trigger", name, "why", why)
-		web.Problem(w, http.StatusUnauthorized, "the signature is missing, wrong or too old")
+		web.Problem(w, http.StatusUnauthorized, "the signature or key is missing, wrong or too old")
 		return
 	}
 	if delivery == "" || len(delivery) > 100 {
@@ -137,6 +167,9 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 
 // verify returns why a delivery is refused, "" if it is not.
 func (h *Handler) verify(name string, hd http.Header, delivery string, body []byte) string {
+	if key, ok := h.o.Keys[name]; ok {
+		return checkBearer(hd, key)
+	}
 	secret, ok := h.o.Secrets[name]
 	if !ok {
 		return "no trigger of this name has a webhook"
@@ -167,4 +200,25 @@ func Sign(secret []byte, timestamp, delivery string, body []byte) []byte {
 	m.Write([]byte(timestamp + "." + delivery + "."))
 	m.Write(body)
 	return m.Sum(nil)
+}
+
+// checkBearer returns why the Authorization header does not carry key as
+// a Bearer credential, "" if it does. The comparison takes the same time
+// whatever the key given (both are hashed first, so not even the length
+// shows).
+func checkBearer(hd http.Header, key []byte) string {
+	scheme, cred, _ := strings.Cut(strings.TrimSpace(hd.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(cred) == "" {
+		return "no Bearer key in Authorization"
+	}
+	if !equalKeys([]byte(strings.TrimSpace(cred)), key) {
+		return "the key does not match"
+	}
+	return ""
+}
+
+// equalKeys compares two keys in constant time.
+func equalKeys(a, b []byte) bool {
+	ha, hb := sha256.Sum256(a), sha256.Sum256(b)
+	return hmac.Equal(ha[:], hb[:])
 }

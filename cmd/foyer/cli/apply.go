@@ -270,7 +270,7 @@ func looksLikeRunID(s string) bool {
 // interrupted run of the same input to resume), showing the plan from the
 // ledger.
 func recordApply(ctx context.Context, cmd *cobra.Command, env *Env, eng *engine.Engine, p *planner, spec string, v view) (*foyer.Run, planCounts, error) {
-	in, err := spoolInput(ctx, spec, p.cfg, env)
+	in, err := spoolInput(ctx, spec, p.cfg, env, 0)
 	if err != nil {
 		return nil, planCounts{}, withCode(ExitError, err)
 	}

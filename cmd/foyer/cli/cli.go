@@ -161,6 +161,7 @@ func commands() []func(*Env) *cobra.Command {
 		newApply,
 		newRevoke,
 		newSweep,
+		newGuests,
 		newProfiles,
 		newRuns,
 		newTenants,

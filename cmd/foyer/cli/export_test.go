@@ -7,6 +7,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/config"
+	"github.com/foyer-dev/foyer/engine"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/web"
 )
@@ -48,4 +49,9 @@ func ServeRoutes(ctx context.Context, path string) ([]web.Route, error) {
 	}
 	defer sv.close()
 	return sv.web.Routes(), nil
+}
+
+// ListInputs lists a blob prefix or a folder as foyer serve's triggers do.
+func ListInputs(ctx context.Context, c *config.Config, spec string) ([]engine.SourceItem, error) {
+	return inputSources{c: c, env: &Env{Getenv: func(string) string { return "" }}}.List(ctx, spec)
 }

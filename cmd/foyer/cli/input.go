@@ -13,9 +13,10 @@ import (
 )
 
 // openInput opens the rows spec names: a path, "-", an https URL or
-// azblob://container/blob (with the configuration's storage account).
-func openInput(ctx context.Context, spec string, c *config.Config, env *Env) (*source.Input, error) {
-	o := source.OpenOptions{Stdin: env.Stdin, HTTPClient: env.InputClient}
+// azblob://container/blob (with the configuration's storage account). An
+// input larger than maxBytes is refused (0: source.DefaultMaxBytes).
+func openInput(ctx context.Context, spec string, c *config.Config, env *Env, maxBytes int64) (*source.Input, error) {
+	o := source.OpenOptions{Stdin: env.Stdin, HTTPClient: env.InputClient, MaxBytes: maxBytes}
 	if c.Storage != nil {
 		b, err := blobStore(c, env)
 		if err != nil {
@@ -59,8 +60,8 @@ type spooled struct {
 	digest string
 }
 
-func spoolInput(ctx context.Context, spec string, c *config.Config, env *Env) (*spooled, error) {
-	in, err := openInput(ctx, spec, c, env)
+func spoolInput(ctx context.Context, spec string, c *config.Config, env *Env, maxBytes int64) (*spooled, error) {
+	in, err := openInput(ctx, spec, c, env, maxBytes)
 	if err != nil {
 		return nil, err
 	}

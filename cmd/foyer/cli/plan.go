@@ -241,7 +241,7 @@ func runPlan(cmd *cobra.Command, env *Env, spec string) error {
 		v.event(engine.Event{Kind: engine.EventPlanned, Summary: &sum})
 		v.event(engine.Event{Kind: engine.EventSaved, RunID: run.ID})
 	} else {
-		in, err := openInput(ctx, spec, p.cfg, env)
+		in, err := openInput(ctx, spec, p.cfg, env, 0)
 		if err != nil {
 			return withCode(ExitError, err)
 		}
@@ -265,7 +265,7 @@ func savePlan(ctx context.Context, cmd *cobra.Command, env *Env, p *planner, spe
 	if err != nil {
 		return nil, err
 	}
-	in, err := spoolInput(ctx, spec, p.cfg, env)
+	in, err := spoolInput(ctx, spec, p.cfg, env, 0)
 	if err != nil {
 		return nil, withCode(ExitError, err)
 	}

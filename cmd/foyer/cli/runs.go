@@ -110,8 +110,12 @@ func runRunsShow(cmd *cobra.Command, env *Env, id string) error {
 		return err
 	}
 	if vo.format != "json" {
+		profile := run.Profile
+		if run.Tenant != "" {
+			profile += " (tenant " + run.Tenant + ")"
+		}
 		fmt.Fprintf(env.Stdout, "Run %s: %s of %s with profile %s, started %s, %s.\n", run.ID, run.Kind, run.Source,
-			run.Profile, run.StartedAt.Format("2006-01-02 15:04:05Z07:00"), stateSentence(run, env.program()))
+			profile, run.StartedAt.Format("2006-01-02 15:04:05Z07:00"), stateSentence(run, env.program()))
 	}
 	if len(deliveries) > 0 {
 		v.event(engine.Event{Kind: engine.EventNotice, Message: engine.DeliveryNotice(deliveries)})
@@ -181,6 +185,7 @@ type runJSON struct {
 	ID         string               `json:"run_id"`
 	Kind       foyer.RunKind        `json:"kind"`
 	Profile    string               `json:"profile"`
+	Tenant     string               `json:"tenant,omitempty"`
 	Source     string               `json:"source"`
 	State      foyer.RunState       `json:"state"`
 	Saved      bool                 `json:"saved,omitempty"`
@@ -217,7 +222,7 @@ func runRunsList(cmd *cobra.Command, env *Env) error {
 	if format == "json" {
 		out := make([]runJSON, len(runs))
 		for i, r := range runs {
-			out[i] = runJSON{ID: r.ID, Kind: r.Kind, Profile: r.Profile, Source: r.Source, State: r.State(), Saved: r.Saved,
+			out[i] = runJSON{ID: r.ID, Kind: r.Kind, Profile: r.Profile, Tenant: r.Tenant, Source: r.Source, State: r.State(), Saved: r.Saved,
 				StartedAt: r.StartedAt, ApprovedBy: r.ApprovedBy, Rows: r.Summary.Rows, Actions: r.Summary.Actions, Results: r.Summary.Results}
 			if !r.FinishedAt.IsZero() {
 				out[i].FinishedAt = &r.FinishedAt

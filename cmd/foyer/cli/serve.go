@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -117,19 +118,7 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 	if !ok {
 		return nil, withCode(ExitError, fmt.Errorf("serve.tenant %q is not in tenants: (%s)", st.Tenant, strings.Join(c.TenantNames(), ", ")))
 	}
-	gopts := graphOptions(c, ct, env, log, env.Clock)
-	dir, err := graph.New(ctx, gopts)
-	if err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", st.Tenant, err))
-	}
-	if err := dir.SignIn(ctx); err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("tenant %s: %w", st.Tenant, err))
-	}
-	tenant, err := c.Tenant(st.Tenant)
-	if err != nil {
-		return nil, withCode(ExitError, err)
-	}
-	profiles, mailers, err := serveProfiles(ctx, c, st.Tenant, dir, env, log)
+	tenants, profiles, mailers, err := serveTenants(ctx, c, env, log)
 	if err != nil {
 		return nil, err
 	}
@@ -148,13 +137,13 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 	}
 	sv := &service{settings: st, ledger: ledger, log: log}
 	eng := &engine.Engine{
-		Store: ledger, Dir: dir, Profiles: profiles, Clock: env.Clock, Log: log.With("component", "engine"),
+		Store: ledger, Tenants: tenants, Profiles: profiles, Clock: env.Clock, Log: log.With("component", "engine"),
 		NewID: uuid.NewString, Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: c.Pacing.Concurrency,
-		Actor: "serve", Tenant: tenant.ID, UnknownOutcomeGrace: time.Duration(c.Pacing.LookupGrace),
-		Notifiers: ns, TenantName: tenant.Name, DetailsURL: c.Notify.DetailsURL,
-		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL, InternalDomains: tenant.Domains,
+		Actor: "serve", UnknownOutcomeGrace: time.Duration(c.Pacing.LookupGrace),
+		Notifiers: ns, DetailsURL: c.Notify.DetailsURL,
+		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL,
 	}
-	eng.Metrics = engine.NewMetrics(engine.MetricsOptions{Store: ledger, Calls: graphCalls{dir}, Log: log.With("component", "metrics")})
+	eng.Metrics = engine.NewMetrics(engine.MetricsOptions{Store: ledger, Tenants: tenants, Log: log.With("component", "metrics")})
 	if postman != nil {
 		eng.Postman = postman
 	}
@@ -174,8 +163,42 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 	return sv, nil
 }
 
-// serveProfiles resolves every profile of the served tenant, and builds
-// the invitation mailers of those whose sender is foyer.
+// serveTenants builds a Graph client for every tenant some profile names,
+// signed in with that tenant's own credential, cloud and pacing, resolves
+// each profile against its tenant, and builds the invitation mailers of
+// those whose sender is foyer.
+func serveTenants(ctx context.Context, c *config.Config, env *Env, log *slog.Logger) (map[string]*engine.Tenant, map[string]*foyer.Profile, profileMailers, error) {
+	tenants := map[string]*engine.Tenant{}
+	profiles := map[string]*foyer.Profile{}
+	mailers := profileMailers{}
+	for _, name := range c.TenantNames() {
+		used := false
+		for _, p := range c.Profiles {
+			used = used || p.Tenant == name
+		}
+		if !used {
+			continue
+		}
+		dir, tenant, err := openTenant(ctx, c, name, env, log.With("tenant", name))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		tenants[name] = &engine.Tenant{Name: name, ID: tenant.ID, Dir: dir, InternalDomains: tenant.Domains, Calls: graphCalls{dir}}
+		ps, ms, err := serveProfiles(ctx, c, name, dir, env, log)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		maps.Copy(profiles, ps)
+		maps.Copy(mailers, ms)
+	}
+	if len(profiles) == 0 {
+		return nil, nil, nil, withCode(ExitError, fmt.Errorf("%s has no profile to serve", c.Name()))
+	}
+	return tenants, profiles, mailers, nil
+}
+
+// serveProfiles resolves every profile of a tenant against its directory,
+// and builds the invitation mailers of those whose sender is foyer.
 func serveProfiles(ctx context.Context, c *config.Config, tenant string, dir *graph.Client, env *Env, log *slog.Logger) (map[string]*foyer.Profile, profileMailers, error) {
 	profiles := map[string]*foyer.Profile{}
 	mailers := profileMailers{}
@@ -195,9 +218,6 @@ func serveProfiles(ctx context.Context, c *config.Config, tenant string, dir *gr
 			}
 			mailers[name] = m
 		}
-	}
-	if len(profiles) == 0 {
-		return nil, nil, withCode(ExitError, fmt.Errorf("no profile of tenant %s to serve", tenant))
 	}
 	return profiles, mailers, nil
 }
@@ -315,7 +335,10 @@ func buildWeb(ctx context.Context, c *config.Config, st config.ServeSettings, ct
 	if err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("request page: %w", err))
 	}
-	hk, err := triggerHooks(c, env, eng, log.With("component", "hooks"))
+	entra := func(aud string) *api.Entra {
+		return &api.Entra{TenantID: ct.TenantID, AuthorityHost: authority, Audiences: []string{aud}, Client: httpClient}
+	}
+	hk, err := triggerHooks(ctx, c, env, eng, entra, log.With("component", "hooks"))
 	if err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("webhooks: %w", err))
 	}

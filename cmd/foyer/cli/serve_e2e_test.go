@@ -51,11 +51,12 @@ type serveE2E struct {
 	sim      *sim.Server
 	mail     *smtptest.Server
 	clock    *offsetClock
-	url      string // foyer serve's public URL
-	dir      string // the configuration's directory
-	config   string // the configuration's path
-	approver string // in the approvers group, stage 1
-	password string // every employee's
+	url      string      // foyer serve's public URL
+	dir      string      // the configuration's directory
+	config   string      // the configuration's path
+	approver string      // in the approvers group, stage 1
+	password string      // every employee's
+	log      *hookWriter // foyer serve's log
 }
 
 // startServeE2E starts the tenant (on the test's clock), the SMTP server
@@ -94,6 +95,7 @@ func startServeE2E(t *testing.T, edit func(config string) string) *serveE2E {
 	ready := make(chan struct{})
 	stdout := &hookWriter{trigger: "\n", hook: func() { close(ready) }}
 	stderr := &hookWriter{}
+	w.log = stderr
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, cli.Env{Args: []string{"serve", "--config", config, "--log-level", "info"}, Clock: w.clock,

@@ -352,14 +352,19 @@ func planSweep(ctx context.Context, eng *engine.Engine, dir *graph.Client, tenan
 			exclude[id] = true
 		}
 	}
-	guests, err := dir.GuestActivity(ctx)
+	rules := lc.SweepRules()
+	var since time.Time // no sign-in data is needed without the no-sign-in rule
+	if rules.NoSignInDays > 0 {
+		since = eng.Clock.Now().UTC().Add(-time.Duration(rules.NoSignInDays) * 24 * time.Hour)
+	}
+	guests, err := dir.GuestActivity(ctx, since)
 	if errors.Is(err, directory.ErrNoPremium) {
 		return nil, nil, fmt.Errorf("sweep refused, nothing changed: the tenant cannot report sign-in activity: %w", err)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	plan, h, err := eng.PlanSweep(ctx, tenant, lc.SweepRules(), guests, exclude)
+	plan, h, err := eng.PlanSweep(ctx, tenant, rules, guests, exclude)
 	var missing *foyer.ErrSignInUnreported
 	if errors.As(err, &missing) {
 		return nil, nil, fmt.Errorf("sweep refused, nothing changed: %w", err)

@@ -43,6 +43,18 @@ func staleGuests(t *testing.T, s *sim.Server, n int, prefix string) map[string]s
 	return out
 }
 
+// activeGuest adds a guest who signed in today: a tenant where nobody
+// signed in within no_sign_in_days looks like one whose sign-in data is
+// missing, and is refused.
+func activeGuest(t *testing.T, s *sim.Server) string {
+	t.Helper()
+	id := seedGuests(t, s, guest("active@northwind.example", "Accepted", s.Now().AddDate(-1, 0, 0)))[0]
+	if err := s.SignIn(id, s.Now(), true); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 var runIDPattern = regexp.MustCompile(`sweep release ([0-9a-f-]{36})`)
 
 // TestSweepApplyCapAndRelease: foyer sweep --apply against the sim, its
@@ -193,6 +205,7 @@ func TestSweepSurvivesSIGKILL(t *testing.T) {
 	bin, s, _, _ := processWorld(t, sim.Options{Empty: true, Latency: chaos.Latency{Median: 20 * time.Millisecond, P99: 60 * time.Millisecond}}, "")
 	t.Parallel()
 	ids := staleGuests(t, s, 60, "stale")
+	activeGuest(t, s)
 	config := writeSweepConfig(t, s, `    lifecycle:
       stale: {no_sign_in_days: 90}
       delete_after_days: 1
@@ -276,6 +289,7 @@ func TestSweepApplyNotices(t *testing.T) {
 	if err := s.SignIn(id, s.Now().AddDate(0, 0, -100), true); err != nil {
 		t.Fatal(err)
 	}
+	activeGuest(t, s)
 	config := writeSweepConfig(t, s, `    lifecycle:
       stale: {no_sign_in_days: 90}
       notice_days: 7
@@ -333,6 +347,7 @@ func TestSweepDeletesSurviveSIGKILL(t *testing.T) {
 	t.Parallel()
 	old := staleGuests(t, s, 30, "old")
 	young := staleGuests(t, s, 10, "young")
+	activeGuest(t, s)
 	config := writeSweepConfig(t, s, `    lifecycle:
       stale: {no_sign_in_days: 90}
       delete_after_days: 30

@@ -66,3 +66,57 @@ func TestServeWebhookTrigger(t *testing.T) {
 		}
 	}
 }
+
+// TestServeKeyedWebhook: a keyed webhook (for senders that cannot sign)
+// applies the trigger's CSV once per delivery id; a wrong key, or none,
+// is refused.
+func TestServeKeyedWebhook(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "partners.csv")
+	if err := os.WriteFile(csv, []byte("email;name\nana@fabrikam.example;Ana\nbo@fabrikam.example;Bo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const key = "a-power-automate-key-of-32-bytes"
+	if err := os.WriteFile(filepath.Join(dir, "hook-key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := startServeE2E(t, func(c string) string {
+		return c + "triggers:\n  flow:\n    profile: requests\n    source: " + csv +
+			"\n    csv: {delimiter: ';', email_column: email}\n    webhook: {key_file: " + filepath.Join(dir, "hook-key") + "}\n"
+	})
+	post := func(delivery, auth string) int {
+		r, err := http.NewRequest("POST", w.url+"/hooks/run/flow", strings.NewReader(`{"from":"flow"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set(hooks.HeaderDelivery, delivery)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post("d-0", ""); got != http.StatusUnauthorized {
+		t.Errorf("no key: %d, want 401", got)
+	}
+	if got := post("d-0", "Bearer "+key+"-not"); got != http.StatusUnauthorized {
+		t.Errorf("a wrong key: %d, want 401", got)
+	}
+	if got := post("d-1", "Bearer "+key); got != http.StatusAccepted {
+		t.Fatalf("the key: %d, want 202", got)
+	}
+	if got := post("d-1", "Bearer "+key); got != http.StatusOK {
+		t.Errorf("the same delivery again: %d, want 200", got)
+	}
+	until(t, "both people are invited", func() bool { return len(w.sim.Stats().InvitationsByEmail) == 2 })
+	for addr, n := range w.sim.Stats().InvitationsByEmail {
+		if n != 1 {
+			t.Errorf("%s invited %d times", addr, n)
+		}
+	}
+}

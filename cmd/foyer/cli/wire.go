@@ -55,6 +55,7 @@ func graphOptions(c *config.Config, t *config.Tenant, env *Env, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	pacing := c.TenantPacing(t)
 	return graph.Options{
 		TenantID: t.TenantID,
 		ClientID: t.ClientID,
@@ -76,8 +77,8 @@ func graphOptions(c *config.Config, t *config.Tenant, env *Env, log *slog.Logger
 			TokenFile:               c.Path(t.Credential.TokenFile),
 		},
 		Pacing: graph.Pacing{
-			InvitesPerMinute: c.Pacing.InvitationsPerMinute,
-			Invitations:      graph.InvitePacing(c.Pacing.Invitations),
+			InvitesPerMinute: pacing.InvitationsPerMinute,
+			Invitations:      graph.InvitePacing(pacing.Invitations),
 		},
 		Logger: log.With("component", "graph"),
 		Clock:  clock,

@@ -31,8 +31,8 @@ func (t *Tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 		names = []byte("{}")
 	}
 	n, err := t.c.Exec(ctx, `INSERT INTO runs (id, kind, profile, source, digest, started_at, saved, grant_names,
-		recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt, r.Saved, string(names), r.RecordedBy)
+		recorded_by, tenant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+		r.ID, string(r.Kind), r.Profile, r.Source, r.Digest, r.StartedAt, r.Saved, string(names), r.RecordedBy, r.Tenant)
 	if err != nil {
 		return fmt.Errorf("create run %s: %w", r.ID, err)
 	}
@@ -43,7 +43,7 @@ func (t *Tx) CreateRun(ctx context.Context, r *foyer.Run) error {
 }
 
 const runColumns = `id, kind, profile, source, digest, started_at, sealed_at, finished_at, summary,
-	approved_at, approved_by, discarded_at, saved, grant_names, recorded_by`
+	approved_at, approved_by, discarded_at, saved, grant_names, recorded_by, tenant`
 
 func (t *Tx) Run(ctx context.Context, id string) (*foyer.Run, error) {
 	row := t.c.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id)
@@ -119,7 +119,7 @@ func scanRunRow(row scanner) (*foyer.Run, bool, error) {
 		names                                 string
 	)
 	if err := row.Scan(&r.ID, &kind, &r.Profile, &r.Source, &r.Digest, &started, &sealed, &finished, &summary,
-		&approved, &r.ApprovedBy, &discarded, &r.Saved, &names, &r.RecordedBy); err != nil {
+		&approved, &r.ApprovedBy, &discarded, &r.Saved, &names, &r.RecordedBy, &r.Tenant); err != nil {
 		return nil, false, err
 	}
 	if names != "" && names != "{}" {

@@ -1,0 +1,154 @@
+package cli_test
+
+import (
+	"context"
+	"crypto/x509"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/cmd/foyer/cli"
+	"github.com/foyer-dev/foyer/graph"
+	"github.com/foyer-dev/foyer/sim"
+	"github.com/foyer-dev/foyer/sim/simtest"
+)
+
+// TestGuestsSyncAndReminders: foyer guests sync, run at the sim's time as
+// its clock is moved, sends a pending guest's invitation again 7 days after
+// it went out and 7 days after that, never twice in a period and never a
+// third time (the sim's invitation counter is the judge), keeps one guest,
+// and marks the guest's request active once it redeemed. reset-redemption
+// makes the same guest pending again, and asks first.
+func TestGuestsSyncAndReminders(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	s := simtest.Start(t, sim.Options{Empty: true})
+	config := writeSweepConfig(t, s, "")
+	appendFile(t, config, "    reminders: {after: 7d, max: 2}\n")
+	csv := writeFile(t, t.TempDir(), "in.csv", "email,display_name\nkim@tailwind.example,Kim\n")
+	if code, _, errs := runAt(s, "apply", "--yes", "--config", config, "--profile", "partners", csv); code != cli.ExitOK {
+		t.Fatalf("apply exit %d: %s", code, errs)
+	}
+	const kim = "kim@tailwind.example"
+	guests := s.Snapshot().Guests
+	steps := []struct {
+		advance time.Duration
+		says    string
+		total   int // invitations for kim the tenant received
+	}{
+		{0, "0 invitations sent again", 1},
+		{7*day + time.Hour, "1 invitation sent again", 2},
+		{0, "0 invitations sent again", 2},
+		{6 * day, "0 invitations sent again", 2},
+		{day + time.Hour, "1 invitation sent again", 3},
+		{30 * day, "0 invitations sent again", 3},
+	}
+	for i, st := range steps {
+		s.Advance(st.advance)
+		code, out, errs := runAt(s, "guests", "sync", "--config", config)
+		if code != cli.ExitOK || !strings.Contains(out, st.says) || !strings.Contains(out, "1 guest invited: 0 redeemed") {
+			t.Fatalf("step %d: exit %d, want %q:\n%s\n%s", i, code, st.says, out, errs)
+		}
+		if n := s.Stats().InvitationsByEmail[kim]; n != st.total {
+			t.Errorf("step %d: kim invited %d times, want %d", i, n, st.total)
+		}
+	}
+	if n := s.Snapshot().Guests; n != guests {
+		t.Errorf("%d guests after the reminders, want %d", n, guests)
+	}
+	if err := s.Redeem(kim); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runAt(s, "guests", "sync", "--config", config)
+	if code != cli.ExitOK || !strings.Contains(out, "1 guest invited: 1 redeemed (now active)") {
+		t.Fatalf("sync after redemption: exit %d:\n%s\n%s", code, out, errs)
+	}
+
+	// Reset: refused without a terminal or --yes; done with --yes.
+	if code, _, errs := runAt(s, "guests", "reset-redemption", kim, "--config", config, "--profile", "partners"); code != cli.ExitUsage || !strings.Contains(errs, "--yes") {
+		t.Fatalf("reset without --yes: exit %d: %s", code, errs)
+	}
+	code, out, errs = runAt(s, "guests", "reset-redemption", kim, "--config", config, "--profile", "partners", "--yes")
+	if code != cli.ExitOK || !strings.Contains(out, "must redeem again; 1 request back to invited") {
+		t.Fatalf("reset: exit %d:\n%s\n%s", code, out, errs)
+	}
+	dir := newSimDirectory(t, s)
+	p, found, err := dir.Lookup(context.Background(), foyer.Address(kim))
+	if err != nil || !found || p.ExternalUserState != foyer.PendingAcceptance {
+		t.Fatalf("after the reset kim is %+v (found %v, %v), want PendingAcceptance", p, found, err)
+	}
+	if n := s.Snapshot().Guests; n != guests {
+		t.Errorf("%d guests after the reset, want %d", n, guests)
+	}
+	if code, _, errs := runAt(s, "guests", "reset-redemption", "nobody@tailwind.example", "--config", config, "--profile", "partners", "--yes"); code != cli.ExitError || !strings.Contains(errs, "no guest holds") {
+		t.Errorf("reset of nobody: exit %d: %s", code, errs)
+	}
+}
+
+// newSimDirectory is a Graph client on the sim, to read what a command did.
+func newSimDirectory(t *testing.T, s *sim.Server) *graph.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CAPEM())
+	dir, err := graph.New(context.Background(), graph.Options{
+		TenantID: s.TenantID(), ClientID: s.ClientID(), Cloud: graph.CloudCustom,
+		Endpoints:  graph.Endpoints{Authority: s.URL(), Graph: s.URL(), ARM: s.URL(), Exchange: s.URL()},
+		RootCAs:    pool,
+		Credential: graph.Credential{Type: graph.CredentialClientSecret, SecretEnv: "SECRET"},
+		Getenv:     func(string) string { return s.ClientSecret() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestKillGuestsSyncMidReminder: foyer guests sync is SIGKILLed while a
+// reminder's invitation was carried out and its answer held back; the next
+// sync does not send it again (the sim's invitation counter is the
+// judge): the reminder was recorded before it went out and counts.
+func TestKillGuestsSyncMidReminder(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	bin, s, _, _ := processWorld(t, sim.Options{Empty: true}, "")
+	config := writeSweepConfig(t, s, "")
+	appendFile(t, config, "    reminders: {after: 7d, max: 2}\n")
+	csv := writeFile(t, t.TempDir(), "in.csv", "email\nkim@tailwind.example\n")
+	// Invited 8 days ago, as the ledger sees it: the first reminder is due.
+	var out, errs strings.Builder
+	code := cli.Run(context.Background(), cli.Env{Args: []string{"apply", "--yes", "--config", config, "--profile", "partners", csv},
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errs, Getenv: func(string) string { return "" },
+		Clock: foyer.ClockFunc(func() time.Time { return time.Now().Add(-8 * day) })})
+	if code != cli.ExitOK {
+		t.Fatalf("apply exit %d: %s", code, errs.String())
+	}
+	const kim = "kim@tailwind.example"
+	v := s.Settings()
+	v.AnswerDelay = 3 * time.Second
+	if err := s.SetSettings(v); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, exec.Command(bin, "guests", "sync", "--config", config))
+	eventually(t, time.Minute, "the reminder reaches the tenant", func() bool { return s.Stats().InvitationsByEmail[kim] >= 2 })
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, 10*time.Second)
+	v.AnswerDelay = 0
+	if err := s.SetSettings(v); err != nil {
+		t.Fatal(err)
+	}
+	again := startProc(t, exec.Command(bin, "guests", "sync", "--config", config))
+	if err := again.wait(t, 2*time.Minute); err != nil {
+		t.Fatalf("the sync after the kill: %v\n%s", err, again.out.String())
+	}
+	if !strings.Contains(again.out.String(), "0 invitations sent again") {
+		t.Errorf("the sync after the kill:\n%s", again.out.String())
+	}
+	if n := s.Stats().InvitationsByEmail[kim]; n != 2 {
+		t.Errorf("kim invited %d times, want 2 (the invitation and one reminder)", n)
+	}
+}

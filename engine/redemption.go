@@ -1,0 +1,304 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
+	"github.com/foyer-dev/foyer/store"
+)
+
+// Redemption tracking: foyer keeps, for every request it holds as invited,
+// its guest's redemption state current. A sync reads only those guests,
+// by object id (directory.Redemptions, 15 a read), not every guest of the
+// tenant, nor Graph's delta query: the guests foyer takes for pending are
+// a small set it knows, and the sim models reads by id faithfully. A guest
+// who redeemed moves its request invited → active, in one transaction with
+// the guest's record, an audit entry that keeps the change time Entra
+// reported, and an email to the request's sponsor (or the profile's
+// sponsors named by address), inserted as foyer.notice jobs.
+
+// RedemptionSync is what one sync did.
+type RedemptionSync struct {
+	Pending  int // requests foyer held as invited, with a known guest
+	Accepted int // moved to active
+	Missing  int // guests the directory did not show (deleted, or not replicated yet)
+}
+
+// errNoRedemptions is returned when the directory cannot read redemption
+// states.
+var errNoRedemptions = errors.New("this directory cannot read redemption states")
+
+// pendingRequests lists the requests in state invited whose guest is known.
+func (e *Engine) pendingRequests(ctx context.Context) ([]*foyer.Request, error) {
+	var out []*foyer.Request
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		out = out[:0]
+		return tx.Requests(ctx, store.RequestFilter{States: []foyer.State{foyer.StateInvited}}, func(r *foyer.Request) error {
+			if r.UserID != "" {
+				out = append(out, r)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the invited requests: %w", err)
+	}
+	return out, nil
+}
+
+// SyncRedemptions reads the redemption state of every guest foyer holds
+// as invited and moves the requests of those who redeemed to active,
+// telling their sponsors. A request that changed meanwhile (revoked,
+// provisioned again) is left alone.
+func (e *Engine) SyncRedemptions(ctx context.Context) (RedemptionSync, error) {
+	var sum RedemptionSync
+	reqs, err := e.pendingRequests(ctx)
+	if err != nil {
+		return sum, err
+	}
+	// Each request's guest is read in its profile's tenant; a request of
+	// a profile this engine does not serve (another tenant's, for a
+	// command run for one tenant, or a profile since removed) is left.
+	byTenant := map[string][]*foyer.Request{}
+	var order []*Tenant
+	for _, r := range reqs {
+		if e.Profiles[r.Profile] == nil {
+			continue
+		}
+		sum.Pending++
+		t, err := e.TenantOf(r.Profile)
+		if err != nil {
+			return sum, err
+		}
+		if byTenant[t.Name] == nil {
+			order = append(order, t)
+		}
+		byTenant[t.Name] = append(byTenant[t.Name], r)
+	}
+	for _, t := range order {
+		if err := e.syncTenant(ctx, t, byTenant[t.Name], &sum); err != nil {
+			return sum, err
+		}
+	}
+	if sum.Accepted > 0 || sum.Missing > 0 {
+		e.Log.Info("redemption states read", "pending", sum.Pending, "accepted", sum.Accepted, "missing", sum.Missing)
+	}
+	return sum, nil
+}
+
+// syncTenant reads the redemption states of the guests of reqs, all in
+// tenant t, and records those who redeemed.
+func (e *Engine) syncTenant(ctx context.Context, t *Tenant, reqs []*foyer.Request, sum *RedemptionSync) error {
+	rd, ok := t.Dir.(directory.Redemptions)
+	if !ok {
+		return errNoRedemptions
+	}
+	ids := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		ids = append(ids, r.UserID)
+	}
+	states, err := rd.Redemptions(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read the redemption state of %d invited guests of tenant %s: %w", len(ids), t.Name, err)
+	}
+	for _, r := range reqs {
+		st, ok := states[r.UserID]
+		switch {
+		case !ok:
+			sum.Missing++
+		case strings.EqualFold(st.State, foyer.Accepted):
+			moved, err := e.accepted(ctx, r.ID, st)
+			if err != nil {
+				return err
+			}
+			if moved {
+				sum.Accepted++
+			}
+		}
+	}
+	return nil
+}
+
+// accepted records that the guest of request id redeemed.
+func (e *Engine) accepted(ctx context.Context, id string, st directory.Redemption) (bool, error) {
+	moved := false
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		r, err := tx.Request(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.State != foyer.StateInvited || !strings.EqualFold(r.UserID, st.UserID) {
+			return nil
+		}
+		when := "at an unreported time"
+		if !st.ChangedAt.IsZero() {
+			when = "on " + st.ChangedAt.UTC().Format(time.RFC3339)
+		}
+		r.RedeemURL = "" // kept only while the guest had not redeemed
+		if err := tx.MoveRequest(ctx, r, foyer.StateActive, "the guest redeemed the invitation "+when); err != nil {
+			return err
+		}
+		if g, err := tx.Guest(ctx, r.UserID); err == nil {
+			g.Redemption = foyer.Accepted
+			if err := tx.PutGuest(ctx, g); err != nil {
+				return err
+			}
+		} else if foyer.ErrorCode(err) != foyer.ENOTFOUND {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RequestID: r.ID,
+			Op: "redemption " + foyer.Accepted, Target: r.UserID, Detail: st.ChangedAt.UTC().Format(time.RFC3339)}); err != nil {
+			return err
+		}
+		moved = true
+		if to := e.sponsorsOf(r); len(to) > 0 {
+			return e.notify(ctx, tx, acceptedNotice(r, to))
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("record that request %s's guest redeemed: %w", id, err)
+	}
+	return moved, nil
+}
+
+// sponsorsOf returns who to tell about a request's guest: its sponsor
+// (the employee who asked, or the one the requester named) and the
+// profile's sponsors, those named by address; a sponsor named by object
+// id is not reached by email.
+func (e *Engine) sponsorsOf(r *foyer.Request) []foyer.Address {
+	var refs []string
+	if r.Details.Sponsor != "" {
+		refs = append(refs, r.Details.Sponsor)
+	}
+	if p := e.Profiles[r.Profile]; p != nil {
+		refs = append(refs, p.Sponsors...)
+	}
+	var out []foyer.Address
+	for _, ref := range refs {
+		if !strings.Contains(ref, "@") {
+			continue
+		}
+		if a, err := foyer.ParseAddress(ref); err == nil && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// acceptedNotice tells the sponsors that the guest redeemed.
+func acceptedNotice(r *foyer.Request, to []foyer.Address) Notice {
+	who := string(r.Email)
+	if r.DisplayName != "" {
+		who = r.DisplayName + " <" + string(r.Email) + ">"
+	}
+	return Notice{To: to, Language: "en", ID: noticeID(r.ID, "accepted", ""),
+		Subject: who + " accepted the invitation to " + r.Profile,
+		Text: "Hello,\n\n" + who + " accepted the invitation to " + r.Profile +
+			" and can now sign in as a guest. You are told because you sponsor this guest.\n"}
+}
+
+// redemptionEvery is how often foyer serve syncs redemption states and
+// sends the reminders that are due, unless Engine.RedemptionEvery says.
+const redemptionEvery = time.Hour
+
+// RedemptionArgs is the periodic job that syncs redemption states, then
+// sends the reminders that are due.
+type RedemptionArgs struct{}
+
+// Kind names the job in River.
+func (RedemptionArgs) Kind() string { return "foyer.redemption" }
+
+// InsertOpts puts the job on the intake queue, one at a time.
+func (RedemptionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueIntake, MaxAttempts: 3, UniqueOpts: uniqueAmongLive()}
+}
+
+type redemptionWorker struct {
+	river.WorkerDefaults[RedemptionArgs]
+	e *Engine
+}
+
+func (w *redemptionWorker) Work(ctx context.Context, _ *river.Job[RedemptionArgs]) error {
+	e := w.e
+	if err := e.lostLease(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.attemptTimeout())
+	defer cancel()
+	defer context.AfterFunc(e.workContext(), cancel)()
+	if _, err := e.SyncRedemptions(ctx); err != nil {
+		if errors.Is(err, errNoRedemptions) {
+			return river.JobCancel(err)
+		}
+		return err
+	}
+	_, err := e.RemindPending(ctx)
+	return err
+}
+
+// redemptionJobs is service mode's periodic redemption job, hourly (or
+// every RedemptionEvery) and at start.
+func (e *Engine) redemptionJobs(workers *river.Workers) []*river.PeriodicJob {
+	river.AddWorker(workers, &redemptionWorker{e: e})
+	every := e.RedemptionEvery
+	switch {
+	case every < 0:
+		return nil
+	case every == 0:
+		every = redemptionEvery
+	}
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return RedemptionArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})}
+}
+
+// commandNotices lets a command that tells people (foyer guests sync)
+// send the notices it owes: outside service mode, when a Postman is set,
+// the notice worker and its queue are added. Nothing changes for a
+// command without a Postman (apply, revoke).
+func (e *Engine) commandNotices(workers *river.Workers, queues map[string]river.QueueConfig) {
+	if e.Service || e.Postman == nil {
+		return
+	}
+	river.AddWorker(workers, &noticeWorker{e: e})
+	queues[queueNotice] = river.QueueConfig{MaxWorkers: 2}
+}
+
+// SendNotices works the notice jobs the ledger holds until none is left
+// or ctx ends, for a command (foyer serve sends them as they come). It
+// returns how many are left: those foyer serve, or the next command,
+// sends (a notice job is tried for about a day).
+func (e *Engine) SendNotices(ctx context.Context) (int, error) {
+	if e.Service || e.Postman == nil {
+		return 0, nil
+	}
+	if err := e.startWork(ctx); err != nil {
+		return 0, err
+	}
+	for {
+		var left int
+		wctx := context.WithoutCancel(ctx)
+		err := e.Store.InTx(wctx, func(tx store.Tx) error {
+			var err error
+			left, err = tx.LiveJobs(wctx, queueNotice)
+			return err
+		})
+		if err != nil || left == 0 {
+			return left, err
+		}
+		select {
+		case <-ctx.Done():
+			return left, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
