@@ -677,27 +677,3 @@ func (e *Engine) sweepOutcome(ctx context.Context, a SweepArgs, op, graphID stri
 	r.Result, r.Reason = ok, reason
 	return nil
 }
-
-// AwaitNotices waits until no notice job is left to send, at most d, and
-// returns how many are left: a command that inserted notices gives them a
-// chance to go out before it stops working jobs (those left are sent by
-// the next process that holds the lease and has a postman).
-func (e *Engine) AwaitNotices(ctx context.Context, d time.Duration) (int, error) {
-	deadline := time.Now().Add(d)
-	for {
-		var n int
-		err := e.Store.InTx(ctx, func(tx store.Tx) error {
-			var err error
-			n, err = tx.LiveJobs(ctx, queueNotice)
-			return err
-		})
-		if err != nil || n == 0 || time.Now().After(deadline) {
-			return n, err
-		}
-		select {
-		case <-ctx.Done():
-			return n, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}

@@ -310,7 +310,10 @@ func runSweep(cmd *cobra.Command, env *Env) error {
 	}
 	run, err = eng.ApplyRun(ctx, run.ID, engine.RunOptions{Resumed: resumed})
 	if err == nil {
-		if left, werr := eng.AwaitNotices(ctx, time.Minute); werr != nil || left > 0 {
+		nctx, cancel := context.WithTimeout(ctx, time.Minute)
+		left, werr := eng.SendNotices(nctx)
+		cancel()
+		if werr != nil || left > 0 {
 			log.Warn("notices not sent yet; the next process that works the ledger's jobs sends them", "left", left, "err", werr)
 		}
 	}
