@@ -65,10 +65,22 @@ type SweepRules struct {
 	NewGuestGraceDays int
 	// Cap stops a sweep that would act on too many guests.
 	Cap SweepCap
+	// DeleteAfterDays: a guest foyer disabled this many days ago, still
+	// disabled and still stale, is deleted; 0 never deletes.
+	DeleteAfterDays int
+	// NoticeDays: the guest and its sponsors are told this many days
+	// before a disable and before a delete; the action waits for a sweep
+	// at least this many days after the notice. 0 sends no notice.
+	NoticeDays int
+	// ReenabledHoldDays: a guest foyer disabled that someone enabled
+	// again is left alone this many days from the sweep that first saw it
+	// enabled; after that it is a guest like any other.
+	ReenabledHoldDays int
 }
 
-// SweepCap is the blast-radius cap: the most guests one sweep may act on,
-// as a number and as a share of all guests; zero turns a bound off.
+// SweepCap is the blast-radius cap: the most guests one sweep may disable
+// or delete, as a number and as a share of all guests; zero turns a bound
+// off.
 type SweepCap struct {
 	Max      int
 	MaxShare float64 // 0 to 1
@@ -77,7 +89,8 @@ type SweepCap struct {
 // Validate checks the rules.
 func (r SweepRules) Validate() error {
 	switch {
-	case r.NeverRedeemedDays < 0 || r.NoSignInDays < 0 || r.NewGuestGraceDays < 0:
+	case r.NeverRedeemedDays < 0 || r.NoSignInDays < 0 || r.NewGuestGraceDays < 0 ||
+		r.DeleteAfterDays < 0 || r.NoticeDays < 0 || r.ReenabledHoldDays < 0:
 		return Errorf(EINVALID, "sweep rules: days must not be negative")
 	case r.Cap.Max < 0:
 		return Errorf(EINVALID, "sweep rules: cap max must not be negative")
@@ -90,11 +103,20 @@ func (r SweepRules) Validate() error {
 // SweepAction is what a sweep does to a guest.
 type SweepAction string
 
-// Sweep actions. Only disabling is decided so far.
+// Sweep actions. A sweep with the ledger's history (PlanSweep with a
+// history) decides all of them; DecideSweep alone only none and disable.
 const (
-	SweepNone    SweepAction = "none"
-	SweepDisable SweepAction = "disable"
+	SweepNone          SweepAction = "none"
+	SweepDisable       SweepAction = "disable"
+	SweepDelete        SweepAction = "delete"
+	SweepNoticeDisable SweepAction = "notice_disable" // tell the guest and its sponsors of the disable to come
+	SweepNoticeDelete  SweepAction = "notice_delete"  // tell them of the delete to come
+	SweepHold          SweepAction = "hold"           // foyer disabled it, someone enabled it again: left alone
 )
+
+// Changes says whether the action changes the tenant (disable, delete):
+// what the cap counts.
+func (a SweepAction) Changes() bool { return a == SweepDisable || a == SweepDelete }
 
 // Sweep rules' names, as a plan reports them.
 const (
@@ -110,6 +132,9 @@ type SweepDecision struct {
 	Since  time.Time // the date the rule counts from (last sign-in, creation)
 	Days   int       // whole days from Since to the sweep
 	Reason string    // for people: the rule and the dates behind it
+	// Due is when the action a notice announces comes at the earliest;
+	// zero for other actions.
+	Due time.Time
 }
 
 // Email returns the guest's address as the sweep reports it: mail, else
@@ -193,8 +218,9 @@ type SweepPlan struct {
 	Guests   int             // guests read
 	Excluded int             // guests an exclusion left alone
 	Actions  []SweepDecision // the guests it would act on, in the order read
-	// CapExceeded says the plan acts on more guests than the cap allows;
-	// CapLimit is the most it may act on (the lower of the two bounds).
+	// CapExceeded says the plan disables or deletes more guests than the
+	// cap allows (notices and holds do not count); CapLimit is the most it
+	// may disable or delete (the lower of the two bounds).
 	CapExceeded bool
 	CapLimit    int // -1: no cap
 }
@@ -213,11 +239,14 @@ func (e *ErrSignInUnreported) ErrorCode() string { return EUNAVAILABLE }
 
 // PlanSweep decides every guest. exclude holds lowercased object ids and
 // addresses of guests to leave alone (the configured list and the members
-// of the configured groups). When the no-sign-in rule is on and no guest
-// at all has signInActivity, it refuses with *ErrSignInUnreported: that is
-// what a tenant looks like whose sign-in data is not reported, and acting
-// on it would disable active guests.
-func PlanSweep(now time.Time, r SweepRules, guests []GuestActivity, exclude map[string]bool) (*SweepPlan, error) {
+// of the configured groups). history is what the ledger remembers of
+// foyer's earlier sweeps, by lowercased object id (nil: nothing, as for a
+// plan that reads no ledger); DecideLifecycle says how it is used. When the
+// no-sign-in rule is on and no guest at all has signInActivity, it refuses
+// with *ErrSignInUnreported: that is what a tenant looks like whose
+// sign-in data is not reported, and acting on it would disable active
+// guests.
+func PlanSweep(now time.Time, r SweepRules, guests []GuestActivity, exclude map[string]bool, history map[string]SweepHistory) (*SweepPlan, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -225,8 +254,9 @@ func PlanSweep(now time.Time, r SweepRules, guests []GuestActivity, exclude map[
 		return nil, &ErrSignInUnreported{Guests: len(guests)}
 	}
 	p := &SweepPlan{At: now, Guests: len(guests), CapLimit: r.Cap.limit(len(guests))}
+	changes := 0
 	for _, g := range guests {
-		d := DecideSweep(now, r, g)
+		d := DecideLifecycle(now, r, g, history[strings.ToLower(g.ID)])
 		if d.Action == SweepNone {
 			continue
 		}
@@ -234,10 +264,122 @@ func PlanSweep(now time.Time, r SweepRules, guests []GuestActivity, exclude map[
 			p.Excluded++
 			continue
 		}
+		if d.Action.Changes() {
+			changes++
+		}
 		p.Actions = append(p.Actions, d)
 	}
-	p.CapExceeded = p.CapLimit >= 0 && len(p.Actions) > p.CapLimit
+	p.CapExceeded = p.CapLimit >= 0 && changes > p.CapLimit
 	return p, nil
+}
+
+// SweepHistory is what the ledger remembers of foyer's sweeps of one
+// guest, in its current round: a round ends when a guest foyer disabled
+// is found enabled again (ReenabledAt), and the next one starts empty.
+type SweepHistory struct {
+	DisabledAt      time.Time // foyer disabled the guest then; zero if it did not in this round
+	DisableNoticeAt time.Time // the guest and its sponsors were told of a disable then (the latest notice)
+	DeleteNoticeAt  time.Time // ... of a delete
+	// ReenabledAt is when a sweep first found enabled a guest foyer had
+	// disabled: someone enabled it again by hand. DisabledOn is when foyer
+	// had disabled it.
+	ReenabledAt time.Time
+	DisabledOn  time.Time
+}
+
+// DecideLifecycle decides one guest at now from what it is (g) and what
+// foyer did to it before (h):
+//
+//   - disabled by foyer and found enabled: re-enabled by hand, hold (the
+//     engine records the round as ended); held while ReenabledHoldDays
+//     from when that was first seen have not passed;
+//   - disabled by foyer, still disabled and still stale: delete once
+//     DeleteAfterDays have passed since the disable, and NoticeDays since
+//     the delete's notice; the notice goes out NoticeDays before the
+//     delete is due;
+//   - enabled and stale (DecideSweep): notice of the disable, then the
+//     disable NoticeDays later; a notice older than the guest's latest
+//     sign-in (or creation) is of an earlier idleness and does not count.
+//
+// Without NoticeDays no notice is sent and the actions come at once.
+func DecideLifecycle(now time.Time, r SweepRules, g GuestActivity, h SweepHistory) SweepDecision {
+	none := SweepDecision{Guest: g, Action: SweepNone}
+	if !h.DisabledAt.IsZero() {
+		if g.AccountEnabled {
+			d := none
+			d.Action, d.Since, d.Days = SweepHold, now, 0
+			d.Reason = fmt.Sprintf("re-enabled by hand (seen enabled on %s; foyer disabled it on %s): left alone for %d days",
+				day(now), day(h.DisabledAt), r.ReenabledHoldDays)
+			return d
+		}
+		return decideDelete(now, r, g, h)
+	}
+	if !h.ReenabledAt.IsZero() && days(h.ReenabledAt, now) < r.ReenabledHoldDays {
+		d := none
+		d.Action, d.Since, d.Days = SweepHold, h.ReenabledAt, days(h.ReenabledAt, now)
+		d.Reason = fmt.Sprintf("re-enabled by hand on %s or before (foyer disabled it on %s): left alone until %s",
+			day(h.ReenabledAt), day(h.DisabledOn), day(h.ReenabledAt.AddDate(0, 0, r.ReenabledHoldDays)))
+		return d
+	}
+	d := DecideSweep(now, r, g)
+	if d.Action != SweepDisable || r.NoticeDays == 0 {
+		return d
+	}
+	if h.DisableNoticeAt.IsZero() || h.DisableNoticeAt.Before(d.Since) {
+		d.Action, d.Due = SweepNoticeDisable, now.AddDate(0, 0, r.NoticeDays)
+		d.Reason = fmt.Sprintf("%s; notice: disabled on %s or later", d.Reason, day(d.Due))
+		return d
+	}
+	if due := h.DisableNoticeAt.AddDate(0, 0, r.NoticeDays); now.Before(due) {
+		return none // told; the disable waits for its notice period
+	}
+	d.Reason = fmt.Sprintf("%s; told on %s", d.Reason, day(h.DisableNoticeAt))
+	return d
+}
+
+// decideDelete decides a guest foyer disabled that is still disabled.
+func decideDelete(now time.Time, r SweepRules, g GuestActivity, h SweepHistory) SweepDecision {
+	none := SweepDecision{Guest: g, Action: SweepNone}
+	if r.DeleteAfterDays == 0 {
+		return none
+	}
+	active := g
+	active.AccountEnabled = true // a disabled guest is still judged by its rules
+	d := DecideSweep(now, r, active)
+	if d.Action != SweepDisable {
+		return none // no longer stale (the rules changed): left disabled, not deleted
+	}
+	d.Guest = g
+	due := h.DisabledAt.AddDate(0, 0, r.DeleteAfterDays)
+	why := fmt.Sprintf("disabled by foyer on %s (%s)", day(h.DisabledAt), d.Reason)
+	if r.NoticeDays > 0 {
+		told := !h.DeleteNoticeAt.IsZero() && !h.DeleteNoticeAt.Before(h.DisabledAt)
+		if !told {
+			if now.Before(due.AddDate(0, 0, -r.NoticeDays)) {
+				return none
+			}
+			d.Action, d.Due = SweepNoticeDelete, laterOf(due, now.AddDate(0, 0, r.NoticeDays))
+			d.Reason = fmt.Sprintf("%s; notice: deleted on %s or later", why, day(d.Due))
+			return d
+		}
+		if now.Before(h.DeleteNoticeAt.AddDate(0, 0, r.NoticeDays)) {
+			return none
+		}
+		why += "; told on " + day(h.DeleteNoticeAt)
+	}
+	if now.Before(due) {
+		return none
+	}
+	d.Action, d.Since, d.Days = SweepDelete, h.DisabledAt, days(h.DisabledAt, now)
+	d.Reason = fmt.Sprintf("%s; %d days disabled (rule: delete after %d)", why, d.Days, r.DeleteAfterDays)
+	return d
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func anySignIn(guests []GuestActivity) bool {
@@ -263,4 +405,45 @@ func (c SweepCap) limit(total int) int {
 		}
 	}
 	return n
+}
+
+// RunSweep is the kind of a sweep's run: one row per guest acted on.
+const RunSweep RunKind = "sweep"
+
+// A sweep run's row actions and results.
+const (
+	ActionDisable       Action = "disable"        // disable the guest's account
+	ActionDelete        Action = "delete"         // delete the guest
+	ActionNoticeDisable Action = "notice_disable" // tell the guest and its sponsors of the disable to come
+	ActionNoticeDelete  Action = "notice_delete"  // tell them of the delete to come
+
+	ResultDisabled Result = "disabled"
+	ResultDeleted  Result = "deleted"
+	ResultNotified Result = "notified"
+)
+
+// RowAction is the action of a sweep run's row for a decision; a hold is
+// recorded as a row foyer leaves alone (skip), with its reason.
+func (a SweepAction) RowAction() Action {
+	switch a {
+	case SweepDisable:
+		return ActionDisable
+	case SweepDelete:
+		return ActionDelete
+	case SweepNoticeDisable:
+		return ActionNoticeDisable
+	case SweepNoticeDelete:
+		return ActionNoticeDelete
+	}
+	return ActionSkip
+}
+
+// Work says whether a row with this action is worked by a job (an apply's
+// invite and exists, a sweep's actions); the others are skipped.
+func (a Action) Work() bool {
+	switch a {
+	case ActionInvite, ActionExists, ActionDisable, ActionDelete, ActionNoticeDisable, ActionNoticeDelete:
+		return true
+	}
+	return false
 }

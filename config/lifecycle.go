@@ -2,9 +2,12 @@ package config
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
 )
 
 // Lifecycle is a tenant's lifecycle: section: the rules foyer sweep
@@ -15,7 +18,21 @@ type Lifecycle struct {
 	Stale   Stale   `yaml:"stale,omitempty"`
 	Exclude Exclude `yaml:"exclude,omitempty"`
 	Cap     Cap     `yaml:"cap,omitempty"`
+	// DeleteAfterDays: a guest foyer disabled this many days ago, still
+	// disabled and still stale, is deleted by foyer sweep --apply; 0 (the
+	// default) never deletes.
+	DeleteAfterDays int `yaml:"delete_after_days,omitempty"`
+	// NoticeDays: the guest and its sponsors are emailed this many days
+	// before a disable and before a delete (needs smtp:); 0 sends none.
+	NoticeDays int `yaml:"notice_days,omitempty"`
+	// ReenabledHoldDays: a guest foyer disabled that is found enabled
+	// again (by hand) is left alone this many days; default 90.
+	ReenabledHoldDays *int `yaml:"reenabled_hold_days,omitempty"`
 }
+
+// DefaultReenabledHoldDays is how long a guest re-enabled by hand is left
+// alone when lifecycle.reenabled_hold_days is not set.
+const DefaultReenabledHoldDays = 90
 
 // Stale says which guests are stale; 0 turns a rule off.
 type Stale struct {
@@ -28,10 +45,13 @@ type Stale struct {
 type Exclude struct {
 	Users  []string `yaml:"users,omitempty"`  // addresses or object ids
 	Groups []string `yaml:"groups,omitempty"` // object ids of groups whose members (nested too) are left alone
+	// Attributes leaves alone the guests whose property has the value
+	// (companyName: Contoso); the properties are directory.ExcludableProperties.
+	Attributes map[string]string `yaml:"attributes,omitempty"`
 }
 
-// Cap is the blast-radius cap: a sweep acting on more guests than either
-// bound stops before acting. 0 turns a bound off.
+// Cap is the blast-radius cap: a sweep disabling or deleting more guests
+// than either bound stops before acting. 0 turns a bound off.
 type Cap struct {
 	Max      int     `yaml:"max,omitempty"`
 	MaxShare float64 `yaml:"max_share,omitempty"` // of all guests, 0 to 1: 0.05 is 5 %
@@ -42,10 +62,15 @@ func (l *Lifecycle) SweepRules() foyer.SweepRules {
 	if l == nil {
 		return foyer.SweepRules{}
 	}
+	hold := DefaultReenabledHoldDays
+	if l.ReenabledHoldDays != nil {
+		hold = *l.ReenabledHoldDays
+	}
 	return foyer.SweepRules{
 		NeverRedeemedDays: l.Stale.NeverRedeemedDays, NoSignInDays: l.Stale.NoSignInDays,
 		NewGuestGraceDays: l.Stale.NewGuestGraceDays,
 		Cap:               foyer.SweepCap{Max: l.Cap.Max, MaxShare: l.Cap.MaxShare},
+		DeleteAfterDays:   l.DeleteAfterDays, NoticeDays: l.NoticeDays, ReenabledHoldDays: hold,
 	}
 }
 
@@ -57,6 +82,24 @@ func (c *Config) checkLifecycle(k *checker, at, tenant string, l *Lifecycle) {
 	for key, n := range map[string]int{"never_redeemed_days": l.Stale.NeverRedeemedDays, "no_sign_in_days": l.Stale.NoSignInDays, "new_guest_grace_days": l.Stale.NewGuestGraceDays} {
 		if n < 0 || n > 36500 {
 			k.add(at+".stale."+key, "tenant %s: lifecycle.stale.%s must be between 0 (off) and 36500 days", tenant, key)
+		}
+	}
+	days := map[string]int{"delete_after_days": l.DeleteAfterDays, "notice_days": l.NoticeDays}
+	if l.ReenabledHoldDays != nil {
+		days["reenabled_hold_days"] = *l.ReenabledHoldDays
+	}
+	for key, n := range days {
+		if n < 0 || n > 36500 {
+			k.add(at+"."+key, "tenant %s: lifecycle.%s must be between 0 and 36500 days", tenant, key)
+		}
+	}
+	if l.NoticeDays > 0 && c.SMTP == nil {
+		k.add(at+".notice_days", "tenant %s: lifecycle.notice_days emails the guests and their sponsors before each action: add an smtp: section to send them with, or set it to 0", tenant)
+	}
+	for _, name := range slices.Sorted(maps.Keys(l.Exclude.Attributes)) {
+		if !slices.Contains(directory.ExcludableProperties, name) {
+			k.add(at+".exclude.attributes."+name, "tenant %s: lifecycle.exclude.attributes: %q is not a property a sweep excludes by (%s)",
+				tenant, name, strings.Join(directory.ExcludableProperties, ", "))
 		}
 	}
 	if l.Stale.NeverRedeemedDays == 0 && l.Stale.NoSignInDays == 0 {

@@ -36,12 +36,28 @@ func TestLifecycle(t *testing.T) {
         users: [ceo@partner.example, 0a1b2c3d-1111-2222-3333-444444444444]
         groups: [0a1b2c3d-5555-6666-7777-888888888888]
       cap: {max: 50, max_share: 0.05}
-`, rules: foyer.SweepRules{NeverRedeemedDays: 30, NoSignInDays: 90, NewGuestGraceDays: 14, Cap: foyer.SweepCap{Max: 50, MaxShare: 0.05}},
+`, rules: foyer.SweepRules{NeverRedeemedDays: 30, NoSignInDays: 90, NewGuestGraceDays: 14, Cap: foyer.SweepCap{Max: 50, MaxShare: 0.05}, ReenabledHoldDays: 90},
 			users: []string{"ceo@partner.example", "0a1b2c3d-1111-2222-3333-444444444444"}},
 		{name: "whole-number share", block: `    lifecycle:
       stale: {no_sign_in_days: 90}
       cap: {max_share: 1}
-`, rules: foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{MaxShare: 1}}},
+`, rules: foyer.SweepRules{NoSignInDays: 90, Cap: foyer.SweepCap{MaxShare: 1}, ReenabledHoldDays: 90}},
+		{name: "disable, delete and hold", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      delete_after_days: 30
+      reenabled_hold_days: 0
+      exclude: {attributes: {companyName: Contoso, department: Board}}
+`, rules: foyer.SweepRules{NoSignInDays: 90, DeleteAfterDays: 30}},
+		{name: "actions' problems", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      delete_after_days: -1
+      notice_days: 7
+      exclude: {attributes: {signInActivity: x}}
+`, want: [][]string{
+			{"foyer.yaml:8:", "delete_after_days", "between 0"},
+			{"foyer.yaml:9:", "notice_days", "smtp:"},
+			{"foyer.yaml:10:", "signInActivity", "not a property a sweep excludes by"},
+		}},
 		{name: "every problem with its place", block: `    lifecycle:
       stale: {never_redeemed_days: -1, no_sign_in_dayz: 90}
       exclude:

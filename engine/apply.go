@@ -214,7 +214,13 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("count the rows of run %s: %w", run.ID, err)
 	}
-	return sum.Actions[foyer.ActionInvite] + sum.Actions[foyer.ActionExists], nil
+	total := 0
+	for a, n := range sum.Actions {
+		if a.Work() {
+			total += n
+		}
+	}
+	return total, nil
 }
 
 // enqueueRow brings the row's request to provisioning, inserts its job and
@@ -222,8 +228,11 @@ func (e *Engine) enqueue(ctx context.Context, run *foyer.Run) (int, error) {
 // provisioned (it was rejected) gets its failed result instead, and ok is
 // false.
 func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) (ok bool, err error) {
-	if run.Kind == foyer.RunRevoke {
+	switch run.Kind {
+	case foyer.RunRevoke:
 		return true, e.enqueueRevoke(ctx, tx, q, run, r)
+	case foyer.RunSweep:
+		return true, e.enqueueSweep(ctx, tx, q, run, r)
 	}
 	req, err := tx.FindRequest(ctx, run.Profile, r.Email)
 	switch foyer.ErrorCode(err) {
@@ -373,7 +382,7 @@ func (e *Engine) wait(ctx context.Context, runID string, total int, heartbeat ti
 // is gone.
 func (e *Engine) discarded(ctx context.Context, runID string, ev *river.Event) error {
 	if ev == nil || ev.Job == nil || ev.Job.State != rivertype.JobStateDiscarded ||
-		(ev.Job.Kind != (ProvisionArgs{}).Kind() && ev.Job.Kind != (RevokeArgs{}).Kind()) {
+		(ev.Job.Kind != (ProvisionArgs{}).Kind() && ev.Job.Kind != (RevokeArgs{}).Kind() && ev.Job.Kind != (SweepArgs{}).Kind()) {
 		return nil
 	}
 	var a struct {

@@ -19,6 +19,9 @@ func (e *Engine) ApproveRunAs(ctx context.Context, runID string, who foyer.Princ
 	if err != nil {
 		return nil, fmt.Errorf("approve run %s: %w", runID, err)
 	}
+	if run.Kind == foyer.RunSweep {
+		return run, foyer.Errorf(foyer.ECONFLICT, "run %s is a sweep: it is released with foyer sweep release, which works it with the tenant's lifecycle rules", run.ID)
+	}
 	if err := e.mayDecideRun(run, who, "approve"); err != nil {
 		return run, err
 	}

@@ -120,6 +120,9 @@ type Engine struct {
 	// Sources opens their sources. Service mode only.
 	Triggers map[string]Trigger
 	Sources  Sources
+	// Sweep is the lifecycle rules of the tenant, for the jobs of a sweep
+	// run, which check them again before each write (sweep.go).
+	Sweep *foyer.SweepRules
 	// triggerLocks holds, by trigger name, a channel of one slot: the
 	// blobs and files of one trigger are applied one at a time.
 	triggerLocks sync.Map
@@ -152,6 +155,9 @@ type Engine struct {
 	// verified caches each tenant's verified domains, by name, for the
 	// request page (intake.go), read again after domainsTTL.
 	verified map[string]verifiedDomains
+	// sweepBefore caches, per sweep run being worked, the history of the
+	// tenant's earlier sweeps (sweep.go).
+	sweepBefore map[string]map[string]foyer.SweepHistory
 }
 
 // verifiedDomains are a tenant's verified domains as read at a time.
@@ -187,6 +193,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &provisionWorker{e: e})
 	river.AddWorker(workers, &revokeWorker{e: e})
+	river.AddWorker(workers, &sweepWorker{e: e})
 	river.AddWorker(workers, &reportWorker{e: e})
 	queues := map[string]river.QueueConfig{
 		queueProvision: {MaxWorkers: e.workers()},

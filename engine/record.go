@@ -91,7 +91,7 @@ func (e *Engine) Record(ctx context.Context, in RecordInput) (*foyer.Run, error)
 		return err
 	}
 	err := in.Plan(ctx, func(r foyer.Row) error {
-		if r.Action != foyer.ActionInvite && r.Action != foyer.ActionExists {
+		if !r.Action.Work() {
 			r.Result = foyer.ResultSkipped
 		}
 		run.Summary.Count(r)

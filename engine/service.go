@@ -134,6 +134,9 @@ func (e *Engine) serviceWorkers(workers *river.Workers, queues map[string]river.
 // again when the lease is taken: their holder died or lost the lease.
 func (e *Engine) serviceQueues() []string {
 	if !e.Service {
+		if e.Postman != nil {
+			return []string{queueNotice} // a command's notices (commandNotices)
+		}
 		return nil
 	}
 	return []string{queueIntake, queueNotice}

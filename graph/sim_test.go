@@ -68,7 +68,7 @@ type simTenant struct{ s *sim.Server }
 
 func (st simTenant) AddUser(_ context.Context, u directorytest.User) (string, error) {
 	su := sim.SeedUser{DisplayName: u.DisplayName, Mail: u.Mail, OtherMails: u.OtherMails, ProxyAddresses: u.ProxyAddresses,
-		UserPrincipalName: u.UserPrincipalName, UserType: "Member"}
+		UserPrincipalName: u.UserPrincipalName, UserType: "Member", CompanyName: u.CompanyName}
 	if u.Guest {
 		su.UserType, su.ExternalUserState = "Guest", "PendingAcceptance"
 	} else if su.UserPrincipalName == "" {

@@ -160,6 +160,22 @@ func (s *Server) SignIn(key string, at time.Time, interactive bool) error {
 	return nil
 }
 
+// SetAccountEnabled enables or disables a user by id, userPrincipalName
+// or mail, as an admin would in the portal: not through Graph, so not
+// counted in the stats' disables (which count what a client sent).
+func (s *Server) SetAccountEnabled(key string, on bool) error {
+	t := s.def
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o, ok := t.memberByKey(key)
+	u, isUser := o.(*user)
+	if !ok || !isUser {
+		return fmt.Errorf("set account of %s: no such user", key)
+	}
+	u.AccountEnabled = on
+	return nil
+}
+
 // BulkGuests are guests added at once to make a large tenant.
 type BulkGuests struct {
 	Count    int     `json:"count"`

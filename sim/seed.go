@@ -50,6 +50,9 @@ type SeedUser struct {
 	LastSignIn        time.Time `json:"last_sign_in,omitzero"`
 	Licenses          []string  `json:"licenses,omitempty"` // SKU ids
 	Password          string    `json:"password,omitempty"` // members: for the sign-in page
+	// Sponsors are users seeded before this one, by object id or user
+	// principal name, as an invitation's invitedUserSponsors sets them.
+	Sponsors []string `json:"sponsors,omitempty"`
 }
 
 // SeedGroup is a group and its members (ids, userPrincipalNames or mails).
@@ -266,6 +269,13 @@ func (s *Server) seedUser(t *tenant, sd *SeedUser) (*user, error) {
 		JobTitle:          sd.JobTitle,
 		Department:        sd.Department,
 		CompanyName:       sd.CompanyName,
+	}
+	for _, key := range sd.Sponsors {
+		sp, ok := t.userByKey(key)
+		if !ok {
+			return nil, fmt.Errorf("user %s: sponsor %q is not a user seeded before it", sd.UserPrincipalName, key)
+		}
+		u.Sponsors = append(u.Sponsors, sp.id)
 	}
 	t.seq++
 	u.seq = t.seq

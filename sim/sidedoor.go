@@ -32,6 +32,7 @@ var sideRoutes = []sideRoute{
 	{http.MethodPost, "clock", sideClock},
 	{http.MethodPost, "redeem", sideRedeem},
 	{http.MethodPost, "signin", sideSignIn},
+	{http.MethodPost, "account", sideAccount},
 	{http.MethodPost, "reset", func(s *Server, _ *http.Request, _ []byte) (int, any, error) {
 		return 200, map[string]string{"status": "reset"}, s.Reset()
 	}},
@@ -202,6 +203,25 @@ func sideSignIn(s *Server, _ *http.Request, b []byte) (int, any, error) {
 		return 404, nil, err
 	}
 	return 200, map[string]string{"status": "signed in"}, nil
+}
+
+func sideAccount(s *Server, _ *http.Request, b []byte) (int, any, error) {
+	var in struct {
+		Email   string `json:"email"`
+		ID      string `json:"id"`
+		Enabled *bool  `json:"enabled"`
+	}
+	if err := strictJSON(b, &in); err != nil || in.Enabled == nil || (in.ID == "" && in.Email == "") {
+		return 400, nil, fmt.Errorf(`body: want {"id":"..." or "email":"...", "enabled": true or false}`)
+	}
+	key := in.ID
+	if key == "" {
+		key = in.Email
+	}
+	if err := s.SetAccountEnabled(key, *in.Enabled); err != nil {
+		return 404, nil, err
+	}
+	return 200, map[string]any{"enabled": *in.Enabled}, nil
 }
 
 func sideBulk(s *Server, _ *http.Request, b []byte) (int, any, error) {

@@ -18,6 +18,11 @@ type Stats struct {
 	Throttled          int64            `json:"throttled"`
 	Faults             int64            `json:"faults"`
 	Routes             map[string]int64 `json:"routes"` // "POST /v1.0/invitations" → count
+	// DisablesByUser counts the PATCH /users/{id} answered 204 that set
+	// accountEnabled to false, per user object id (lowercased);
+	// DeletesByUser the DELETE /users/{id} answered 204.
+	DisablesByUser map[string]int `json:"disables_by_user"`
+	DeletesByUser  map[string]int `json:"deletes_by_user"`
 }
 
 type stats struct {
@@ -26,10 +31,12 @@ type stats struct {
 	mu          sync.Mutex
 	routes      map[string]int64
 	invitations map[string]int
+	disables    map[string]int
+	deletes     map[string]int
 }
 
 func newStats() *stats {
-	return &stats{routes: map[string]int64{}, invitations: map[string]int{}}
+	return &stats{routes: map[string]int64{}, invitations: map[string]int{}, disables: map[string]int{}, deletes: map[string]int{}}
 }
 
 func (st *stats) route(name string, write bool) {
@@ -49,6 +56,19 @@ func (st *stats) invited(email string) {
 	st.mu.Unlock()
 }
 
+// disabled and deleted count a user's disables and deletes.
+func (st *stats) disabled(id string) {
+	st.mu.Lock()
+	st.disables[strings.ToLower(id)]++
+	st.mu.Unlock()
+}
+
+func (st *stats) deleted(id string) {
+	st.mu.Lock()
+	st.deletes[strings.ToLower(id)]++
+	st.mu.Unlock()
+}
+
 func (st *stats) throttle() { st.throttled.Add(1) }
 func (st *stats) fault()    { st.faults.Add(1) }
 
@@ -62,6 +82,8 @@ func (st *stats) snapshot() Stats {
 		Throttled:          st.throttled.Load(),
 		Faults:             st.faults.Load(),
 		Routes:             maps.Clone(st.routes),
+		DisablesByUser:     maps.Clone(st.disables),
+		DeletesByUser:      maps.Clone(st.deletes),
 	}
 }
 
@@ -74,6 +96,8 @@ func (st *stats) reset() {
 	st.faults.Store(0)
 	st.routes = map[string]int64{}
 	st.invitations = map[string]int{}
+	st.disables = map[string]int{}
+	st.deletes = map[string]int{}
 }
 
 // Stats returns the counters (the content of GET /_sim/stats).

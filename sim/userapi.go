@@ -145,6 +145,9 @@ func patchUser(c *call) *reply {
 	t.unindexUser(u)
 	*u = next
 	t.indexUser(u)
+	if raw, ok := body["accountEnabled"]; ok && strings.TrimSpace(string(raw)) == "false" {
+		c.s.stats.disabled(u.id)
+	}
 	return replyNoContent()
 }
 
@@ -180,6 +183,7 @@ func deleteUser(c *call) *reply {
 		return c.fail(err)
 	}
 	t.removeUser(u)
+	c.s.stats.deleted(u.id)
 	return replyNoContent()
 }
 

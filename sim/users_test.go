@@ -200,3 +200,37 @@ func TestUserPatchAndDelete(t *testing.T) {
 		t.Errorf("re-invite after delete: %q", again)
 	}
 }
+
+// TestDisableDeleteCounters: the stats count, per user object id, the
+// PATCHes that set accountEnabled to false and the DELETEs answered 204;
+// an account enabled through the side door is not counted; sponsors set
+// at seeding are listed.
+func TestDisableDeleteCounters(t *testing.T) {
+	t.Parallel()
+	tn := start(t, sim.Options{Empty: true})
+	boss := tn.side("POST", "/users", map[string]any{"display_name": "Boss", "user_principal_name": "boss@contoso.onmicrosoft.com", "mail": "boss@contoso.onmicrosoft.com"})
+	wantStatus(t, boss, 201)
+	bossID := boss.list("users")[0].(map[string]any)["id"].(string)
+	g := tn.side("POST", "/users", map[string]any{"display_name": "G", "mail": "g@partner.example", "user_type": "Guest", "sponsors": []string{bossID}})
+	wantStatus(t, g, 201)
+	id := g.list("users")[0].(map[string]any)["id"].(string)
+
+	sp := tn.g("GET", "/users/"+id+"/sponsors", nil)
+	wantStatus(t, sp, 200)
+	if got := mails(sp); len(got) != 1 || got[0] != "boss@contoso.onmicrosoft.com" {
+		t.Fatalf("sponsors = %v", got)
+	}
+	wantStatus(t, tn.g("PATCH", "/users/"+id, map[string]any{"accountEnabled": false}), 204)
+	wantStatus(t, tn.g("PATCH", "/users/"+id, map[string]any{"usageLocation": "US"}), 204)
+	wantStatus(t, tn.side("POST", "/account", map[string]any{"id": id, "enabled": true}), 200)
+	if a := tn.g("GET", "/users/"+id+"?$select=accountEnabled", nil); a.get("accountEnabled") != true {
+		t.Fatalf("accountEnabled after the side door = %v", a.get("accountEnabled"))
+	}
+	wantStatus(t, tn.g("DELETE", "/users/"+id, nil), 204)
+	wantStatus(t, tn.g("DELETE", "/users/"+id, nil), 404)
+	st := tn.s.Stats()
+	if st.DisablesByUser[id] != 1 || st.DeletesByUser[id] != 1 || len(st.DisablesByUser) != 1 || len(st.DeletesByUser) != 1 {
+		t.Fatalf("disables %v, deletes %v; want one each for %s", st.DisablesByUser, st.DeletesByUser, id)
+	}
+	wantStatus(t, tn.side("POST", "/account", map[string]any{"id": id, "enabled": true}), 404)
+}

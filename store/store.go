@@ -210,7 +210,8 @@ type Runs interface {
 	// there is no such row.
 	RunRowJob(ctx context.Context, runID string, line int) (int64, error)
 	// UnqueuedRunRows returns, in line order, up to limit rows of a run after
-	// line after that have work (action invite or exists), no result, and no
+	// line after that have work (foyer.Action.Work: an apply's invite or
+	// exists, a sweep's disable, delete or notice), no result, and no
 	// live job: never enqueued, or their job ended without giving the row a
 	// result (cancelled, discarded, or already removed by River's cleaner).
 	UnqueuedRunRows(ctx context.Context, runID string, after, limit int) ([]foyer.Row, error)

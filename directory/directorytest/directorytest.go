@@ -1,6 +1,6 @@
 // Package directorytest is the conformance suite every directory.Directory
 // passes: Run(t, newHarness) runs it split by promise (find, invite, grants,
-// mail contacts, revoke, errors, concurrency, capacity, members, activity) with a fresh tenant
+// mail contacts, revoke, errors, concurrency, capacity, members, activity, lifecycle) with a fresh tenant
 // per subtest.
 //
 // Package graph runs it against the sim (always) and against a real tenant
@@ -63,6 +63,7 @@ type User struct {
 	ProxyAddresses    []string // e.g. "SMTP:a@b.example"
 	UserPrincipalName string   // empty: the tenant makes one
 	Guest             bool     // userType Guest (PendingAcceptance) or Member
+	CompanyName       string
 }
 
 // Fixtures names what the tenant holds for the grant subtests. An empty
@@ -93,6 +94,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("capacity", func(t *testing.T) { t.Parallel(); runCapacity(t, newHarness) })
 	t.Run("members", func(t *testing.T) { t.Parallel(); runMembers(t, newHarness) })
 	t.Run("activity", func(t *testing.T) { t.Parallel(); runActivity(t, newHarness) })
+	t.Run("lifecycle", func(t *testing.T) { t.Parallel(); runLifecycle(t, newHarness) })
 }
 
 // setup returns a fresh harness and a context bounded by its timeout.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 var jobsCases = []testCase{
 	{"RowJobs", testRowJobs},
+	{"SweepRowJobs", testSweepRowJobs},
 	{"Reclaim", testReclaimJobs},
 	{"ReclaimOf", testReclaimJobsOf},
 	{"Blocks", testBlocks},
@@ -119,6 +121,39 @@ func testRowJobs(t *testing.T, s store.Store) {
 		_, err := tx.UnqueuedRunRows(ctx, "no-run", 0, 10)
 		wantCode(t, "UnqueuedRunRows of an unknown run", err, foyer.ENOTFOUND)
 		return nil
+	})
+}
+
+// testSweepRowJobs: a sweep's disable, delete and notice rows have work;
+// its hold rows (skip) do not.
+func testSweepRowJobs(t *testing.T, s store.Store) {
+	rows := []foyer.Row{
+		{Line: 1, Email: "a@x.example", UserID: "u1", Action: foyer.ActionNoticeDisable},
+		{Line: 2, Email: "b@x.example", UserID: "u2", Action: foyer.ActionDisable},
+		{Line: 3, Email: "c@x.example", UserID: "u3", Action: foyer.ActionSkip, Result: foyer.ResultSkipped},
+		{Line: 4, Email: "d@x.example", UserID: "u4", Action: foyer.ActionNoticeDelete},
+		{Line: 5, Email: "e@x.example", UserID: "u5", Action: foyer.ActionDelete},
+		{Line: 6, Email: "f@x.example", UserID: "u6", Action: foyer.ActionDelete, Result: foyer.ResultDeleted},
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		run := newRun("sweep-1", "sweep t")
+		run.Kind = foyer.RunSweep
+		must(t, "CreateRun", tx.CreateRun(ctx, run))
+		must(t, "PutRunRows", tx.PutRunRows(ctx, "sweep-1", rows))
+		must(t, "SealRun", tx.SealRun(ctx, "sweep-1"))
+		rs, err := tx.UnqueuedRunRows(ctx, "sweep-1", 0, 10)
+		var got []string
+		for _, r := range rs {
+			got = append(got, fmt.Sprintf("%d %s %s", r.Line, r.Action, r.UserID))
+		}
+		if want := "[1 notice_disable u1 2 disable u2 4 notice_delete u4 5 delete u5]"; fmt.Sprint(got) != want {
+			t.Errorf("UnqueuedRunRows of a sweep = %v, want %s", got, want)
+		}
+		n, err2 := tx.PendingRunRows(ctx, "sweep-1")
+		if n != 4 {
+			t.Errorf("PendingRunRows of a sweep = %d, want 4", n)
+		}
+		return errors.Join(err, err2)
 	})
 }
 

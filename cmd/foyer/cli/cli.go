@@ -25,6 +25,7 @@ const (
 	ExitInvalidRows    = 4   // the file has invalid rows (the others were planned, or applied); none failed
 	ExitDeclined       = 5   // the plan was shown and the answer was not "yes": nothing was applied
 	ExitAwaitsApproval = 6   // the plan was recorded and awaits a second admin's approval (four eyes): nothing was applied
+	ExitSweepHeld      = 7   // the sweep acts on more guests than lifecycle.cap allows: recorded and held, nothing changed, until foyer sweep release
 	ExitInterrupted    = 130 // interrupted (SIGINT; main turns SIGTERM into 143): the same apply resumes
 )
 

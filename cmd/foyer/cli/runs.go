@@ -47,6 +47,16 @@ other run's id starts the same way (then the candidates are listed).`,
 // stateSentence says where a run is and what to do about it.
 func stateSentence(run *foyer.Run, program string) string {
 	const at = "2006-01-02 15:04:05Z07:00"
+	if run.Kind == foyer.RunSweep {
+		switch run.State() {
+		case foyer.RunPlanned:
+			if run.Saved {
+				return fmt.Sprintf("held by lifecycle.cap, nothing of it ran: let it go with: %s sweep release %s (or drop it: %s sweep discard %s)", program, run.ID, program, run.ID)
+			}
+		case foyer.RunApplying:
+			return fmt.Sprintf("approved by %s, not finished: %s sweep --apply --tenant %s resumes it", run.ApprovedBy, program, run.Profile)
+		}
+	}
 	switch run.State() {
 	case foyer.RunRecording:
 		return "its plan was being recorded when it stopped, and nothing of it ran: apply the same file with the same profile to record and run it"
@@ -231,7 +241,7 @@ func runRunsList(cmd *cobra.Command, env *Env) error {
 		counts := plural(r.Summary.Rows, "row", "rows")
 		if len(r.Summary.Results) > 0 {
 			var parts []string
-			for _, res := range foyer.Results() {
+			for _, res := range append(foyer.Results(), foyer.ResultDisabled, foyer.ResultDeleted, foyer.ResultNotified) {
 				if n := r.Summary.Results[res]; n > 0 {
 					parts = append(parts, fmt.Sprintf("%d %s", n, res))
 				}

@@ -150,8 +150,8 @@ func writeSweepConfig(t *testing.T, s *sim.Server, lifecycle string) string {
 }
 
 // TestSweepRefuses: a tenant without P1, and one whose guests have no
-// sign-in data at all, are refused with exit 1 and a reason; --apply is a
-// usage error.
+// sign-in data at all, are refused with exit 1 and a reason; --yes
+// without --apply is a usage error.
 func TestSweepRefuses(t *testing.T) {
 	t.Parallel()
 	const lifecycle = "    lifecycle: {stale: {no_sign_in_days: 90}}\n"
@@ -176,7 +176,7 @@ func TestSweepRefuses(t *testing.T) {
 		{"no guest has sign-in data", func(t *testing.T, s *sim.Server) {
 			seedGuests(t, s, guest("a@partner.example", "Accepted", s.Now().AddDate(0, 0, -400)), guest("b@partner.example", "Accepted", s.Now().AddDate(0, 0, -400)))
 		}, nil, cli.ExitError, "sign-in data looks missing"},
-		{"--apply is not built", func(*testing.T, *sim.Server) {}, []string{"--apply"}, cli.ExitUsage, "not built yet"},
+		{"--yes without --apply", func(*testing.T, *sim.Server) {}, []string{"--yes"}, cli.ExitUsage, "--yes answers the question of --apply"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -306,7 +306,11 @@ func (v *jsonView) summaryMap() map[string]int {
 		return m
 	}
 	m["rows"] = s.Rows
-	for _, a := range foyer.Actions() {
+	actions := foyer.Actions()
+	if v.cmd == string(foyer.RunSweep) {
+		actions = sweepRowActions
+	}
+	for _, a := range actions {
 		m[string(a)] = s.Actions[a]
 	}
 	for _, r := range resultsOf(v.cmd) {
@@ -322,9 +326,14 @@ func resultsOf(cmd string) []foyer.Result {
 		return []foyer.Result{foyer.ResultInvited, foyer.ResultGranted, foyer.ResultUnchanged, foyer.ResultSkipped, foyer.ResultFailed}
 	case "revoke":
 		return []foyer.Result{foyer.ResultRevoked, foyer.ResultUnchanged, foyer.ResultFailed}
+	case string(foyer.RunSweep):
+		return []foyer.Result{foyer.ResultDisabled, foyer.ResultDeleted, foyer.ResultNotified, foyer.ResultUnchanged, foyer.ResultSkipped, foyer.ResultFailed}
 	}
 	return nil
 }
+
+// sweepRowActions are the actions of a sweep run's rows (a hold is skip).
+var sweepRowActions = []foyer.Action{foyer.ActionNoticeDisable, foyer.ActionDisable, foyer.ActionNoticeDelete, foyer.ActionDelete, foyer.ActionSkip}
 
 // plural writes n with the word for one or for many: "1 row", "2 rows".
 func plural(n int, one, many string) string {

@@ -88,7 +88,7 @@ func (t *Tx) UnqueuedRunRows(ctx context.Context, runID string, after, limit int
 	}
 	rows, err := t.c.Query(ctx, `SELECT `+runRowColumns+` FROM run_rows r
 		LEFT JOIN river_job j ON j.id = r.job_id
-		WHERE r.run_id = $1 AND r.line > $2 AND r.result = '' AND r.action IN ('invite', 'exists')
+		WHERE r.run_id = $1 AND r.line > $2 AND r.result = '' AND r.action IN ('invite', 'exists', 'disable', 'delete', 'notice_disable', 'notice_delete')
 		AND (j.id IS NULL OR j.state NOT IN `+liveStates+`)
 		ORDER BY r.line LIMIT $3`, runID, after, limit)
 	if err != nil {

@@ -1,0 +1,132 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
+)
+
+var _ directory.Lifecycle = (*Client)(nil)
+
+// Account reads one user: GET
+// /users/{id}?$select=id,mail,accountEnabled,signInActivity (user-get.md;
+// signInActivity needs AuditLog.Read.All and Entra ID P1, like
+// GuestActivity). 404 is a user that is gone, not an error.
+func (c *Client) Account(ctx context.Context, userID string) (directory.Account, bool, error) {
+	op := "read the account of user " + userID
+	r, err := c.send(ctx, call{method: http.MethodGet, path: "/v1.0/users/" + seg(userID),
+		query: [][2]string{{"$select", "id,mail,accountEnabled,signInActivity"}}, op: op, perm: permUserRead + " and " + permAuditLogRead})
+	if e := errOf(err); e != nil && e.Status == http.StatusNotFound {
+		return directory.Account{}, false, nil
+	}
+	if err != nil {
+		return directory.Account{}, false, err
+	}
+	var u struct {
+		activityUser
+		SignInActivity json.RawMessage `json:"signInActivity"`
+	}
+	var si signInUser
+	if err := errors.Join(json.Unmarshal(r.body, &u), json.Unmarshal(r.body, &si)); err != nil {
+		return directory.Account{}, false, &directory.Error{Op: op, Kind: directory.ErrUnavailable, Err: fmt.Errorf("decode the user: %w", err)}
+	}
+	g := u.activity()
+	return directory.Account{ID: g.ID, Mail: g.Mail, Enabled: g.AccountEnabled, LastSignIn: si.signIn().Latest()}, true, nil
+}
+
+// DisableUser is PATCH /users/{id} {"accountEnabled": false}: 204 No
+// Content (user-update.md). Setting it again is harmless, so the call is
+// retried like any idempotent write.
+func (c *Client) DisableUser(ctx context.Context, userID string) (string, error) {
+	r, err := c.send(ctx, call{method: http.MethodPatch, path: "/v1.0/users/" + seg(userID),
+		body: map[string]any{"accountEnabled": false},
+		op:   "disable user " + userID, perm: permUserWrite, kind: kindWrite})
+	if r != nil {
+		return r.requestID, err
+	}
+	return "", err
+}
+
+// DeleteUser is DELETE /users/{id}: 204 No Content (user-delete.md). A
+// 404 means the user is gone already: an earlier delete whose answer was
+// lost, or someone else's.
+func (c *Client) DeleteUser(ctx context.Context, userID string) (string, bool, error) {
+	r, err := c.send(ctx, call{method: http.MethodDelete, path: "/v1.0/users/" + seg(userID),
+		op: "delete user " + userID, perm: permUserWrite, kind: kindWrite})
+	id := ""
+	if r != nil {
+		id = r.requestID
+	}
+	if e := errOf(err); e != nil && e.Status == http.StatusNotFound {
+		return id, true, nil
+	}
+	return id, false, err
+}
+
+// GuestsWith lists the guests whose property equals value: GET
+// /users?$filter=userType eq 'Guest' and {property} eq '{value}', an
+// advanced query ($count=true, ConsistencyLevel: eventual), since
+// companyName and officeLocation filter only so (user.md).
+func (c *Client) GuestsWith(ctx context.Context, property, value string) ([]string, error) {
+	if !slices.Contains(directory.ExcludableProperties, property) {
+		return nil, &directory.Error{Op: "list guests by " + property, Kind: directory.ErrInvalid,
+			Message: fmt.Sprintf("%q is not a property a sweep excludes by (%s)", property, strings.Join(directory.ExcludableProperties, ", "))}
+	}
+	var out []string
+	err := c.pages(ctx, call{path: "/v1.0/users", query: [][2]string{
+		{"$filter", "userType eq " + quote("Guest") + " and " + property + " eq " + quote(value)},
+		{"$select", "id"}, {"$count", "true"}, {"$top", "999"}},
+		header: map[string]string{"ConsistencyLevel": "eventual"},
+		op:     fmt.Sprintf("list the guests whose %s is %q", property, value), perm: permUserRead},
+		func(body []byte) error {
+			var page struct {
+				Value []struct {
+					ID string `json:"id"`
+				} `json:"value"`
+			}
+			if err := json.Unmarshal(body, &page); err != nil {
+				return err
+			}
+			for _, u := range page.Value {
+				out = append(out, strings.ToLower(u.ID))
+			}
+			return nil
+		})
+	return out, err
+}
+
+// Sponsors is GET /users/{id}/sponsors (user-list-sponsors.md): users and
+// groups; only users with mail are returned.
+func (c *Client) Sponsors(ctx context.Context, userID string) ([]foyer.Address, error) {
+	var out []foyer.Address
+	err := c.pages(ctx, call{path: "/v1.0/users/" + seg(userID) + "/sponsors",
+		op: "read the sponsors of user " + userID, perm: permUserRead},
+		func(body []byte) error {
+			var page struct {
+				Value []struct {
+					Type string `json:"@odata.type"`
+					Mail string `json:"mail"`
+				} `json:"value"`
+			}
+			if err := json.Unmarshal(body, &page); err != nil {
+				return err
+			}
+			for _, s := range page.Value {
+				if s.Type != "" && s.Type != "#microsoft.graph.user" {
+					continue
+				}
+				if a, err := foyer.ParseAddress(s.Mail); err == nil {
+					out = append(out, a)
+				}
+			}
+			return nil
+		})
+	return out, err
+}
