@@ -458,7 +458,11 @@ func (e *Engine) sweepOne(ctx context.Context, a SweepArgs) (foyer.Row, error) {
 	if e.Sweep == nil {
 		return r, foyer.Errorf(foyer.EINVALID, "no lifecycle rules are loaded for tenant %s", a.Tenant)
 	}
-	lc, ok := e.Dir.(directory.Lifecycle)
+	t, err := e.tenantNamed(a.Tenant)
+	if err != nil {
+		return r, err
+	}
+	lc, ok := t.Dir.(directory.Lifecycle)
 	if !ok {
 		return r, foyer.Errorf(foyer.EINVALID, "the directory cannot disable or delete users")
 	}
