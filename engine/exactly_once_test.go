@@ -81,7 +81,7 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 			t.Parallel()
 			w := newWorldOn(t, ledger, sim.Options{Latency: chaos.Latency{Median: 20 * time.Millisecond, P99: 60 * time.Millisecond}})
 			var logs lockedBuffer
-			w.eng.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			w.eng.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			const n = 150
 			rows := w.plan(t, people(n, "resume"))
 			for round := range 5 {
@@ -121,8 +121,13 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 			got := w.sim.Stats().InvitationsByEmail
 			if len(got) != n {
 				t.Errorf("%d addresses invited, want %d", len(got), n)
-				logUninvited(t, w.store, got)
-				t.Logf("the engine's warnings and errors:\n%s", logs.String())
+				for _, l := range logUninvited(t, w.store, got) {
+					for _, line := range strings.Split(logs.String(), "\n") {
+						if strings.Contains(line+" ", fmt.Sprintf("line=%d ", l)) || strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+							t.Log(line)
+						}
+					}
+				}
 			}
 			// An interrupt is no failure: nothing was recorded as failed
 			// for being cut off (an invitation cut off in flight is
@@ -167,7 +172,7 @@ func (b *lockedBuffer) String() string {
 
 // logUninvited logs the rows, and the steps of their requests, of the
 // addresses the tenant did not count, to tell why.
-func logUninvited(t *testing.T, s store.Store, got map[string]int) {
+func logUninvited(t *testing.T, s store.Store, got map[string]int) (lines []int) {
 	t.Helper()
 	ctx := context.Background()
 	err := s.InTx(ctx, func(tx store.Tx) error {
@@ -176,6 +181,7 @@ func logUninvited(t *testing.T, s store.Store, got map[string]int) {
 				if got[strings.ToLower(row.Email.String())] > 0 {
 					return nil
 				}
+				lines = append(lines, row.Line)
 				t.Logf("not invited: run %s line %d %s: action %s result %q error %q reason %q user %s",
 					r.ID, row.Line, row.Email, row.Action, row.Result, row.Error, row.Reason, row.UserID)
 				req, err := tx.FindRequest(ctx, r.Profile, row.Email)
@@ -194,6 +200,7 @@ func logUninvited(t *testing.T, s store.Store, got map[string]int) {
 	if err != nil {
 		t.Error(err)
 	}
+	return lines
 }
 
 // liveAndPending counts the provisioning queue's live jobs and the

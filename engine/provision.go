@@ -53,11 +53,16 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	p := &provisioning{e: e, args: a, job: job}
 	last := job.Attempt >= job.MaxAttempts
 	if err := p.load(ctx); err != nil {
-		if p.req != nil {
-			return p.finish(ctx, err)
-		}
-		if !last {
+		switch {
+		case ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut:
+			// Shutting down while the request was read (its transaction
+			// cut off, even after the read itself succeeded): not the
+			// row's failure. The job is available again at once.
+			return river.JobSnooze(0)
+		case !last && !permanent(err):
 			return err
+		case p.req != nil:
+			return p.finish(ctx, err)
 		}
 		return e.failRow(ctx, a, err) // the request is gone: at least the row says why
 	}
@@ -168,14 +173,16 @@ type provisioning struct {
 }
 
 func (p *provisioning) load(ctx context.Context) error {
+	var r *foyer.Request
 	err := p.e.Store.InTx(ctx, func(tx store.Tx) error {
-		r, err := tx.Request(ctx, p.args.RequestID)
-		p.req = r
+		var err error
+		r, err = tx.Request(ctx, p.args.RequestID)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("load request %s: %w", p.args.RequestID, err)
 	}
+	p.req = r
 	prof, ok := p.e.Profiles[p.req.Profile]
 	if !ok {
 		return foyer.Errorf(foyer.EINVALID, "request %s names profile %q, which is not in the configuration", p.req.ID, p.req.Profile)
