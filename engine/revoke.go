@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -165,18 +166,8 @@ func (w *revokeWorker) Work(ctx context.Context, job *river.Job[RevokeArgs]) err
 	}
 	defer e.release(key)
 	row, err := e.revokeOne(ctx, run, foyer.Row{Line: a.Line, Email: a.Email})
-	last := job.Attempt >= job.MaxAttempts
-	switch {
-	case err == nil:
-	case errors.Is(err, ErrLeaseLost):
+	if err := e.endAttempt(ctx, "revoke", job.JobRow, &row, err); err != nil {
 		return err
-	case ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut:
-		return river.JobSnooze(0) // shutting down
-	case !permanent(err) && !last:
-		e.Log.Info("revoke row will be retried", "line", a.Line, "attempt", job.Attempt, "err", err)
-		return err
-	default:
-		row.Result, row.Error = foyer.ResultFailed, e.safeMessage(err)
 	}
 	q, err := e.currentQueue()
 	if err != nil {
@@ -349,4 +340,24 @@ func (e *Engine) revokeGrant(ctx context.Context, run *foyer.Run, req *foyer.Req
 		return false, fmt.Errorf("record the outcome of %s: %w", op, err)
 	}
 	return !shared, nil
+}
+
+// endAttempt decides what a revoke's or a sweep's row job does with the
+// error its attempt ended with: it returns the error to give River (the
+// lease lost, shutting down, or worth another attempt), or nil once the
+// row has its result, failed with the reason if err was final.
+func (e *Engine) endAttempt(ctx context.Context, what string, job *rivertype.JobRow, row *foyer.Row, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrLeaseLost):
+		return err
+	case ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut:
+		return river.JobSnooze(0) // shutting down
+	case !permanent(err) && job.Attempt < job.MaxAttempts:
+		e.Log.Info(what+" row will be retried", "line", row.Line, "attempt", job.Attempt, "err", err)
+		return err
+	}
+	row.Result, row.Error = foyer.ResultFailed, e.safeMessage(err)
+	return nil
 }

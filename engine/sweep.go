@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -331,18 +330,8 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	}
 	defer e.release(key)
 	row, err := e.sweepOne(ctx, a)
-	last := job.Attempt >= job.MaxAttempts
-	switch {
-	case err == nil:
-	case errors.Is(err, ErrLeaseLost):
+	if err := e.endAttempt(ctx, "sweep", job.JobRow, &row, err); err != nil {
 		return err
-	case ctx.Err() != nil && context.Cause(ctx) != errAttemptTimedOut:
-		return river.JobSnooze(0) // shutting down
-	case !permanent(err) && !last:
-		e.Log.Info("sweep row will be retried", "line", a.Line, "attempt", job.Attempt, "err", err)
-		return err
-	default:
-		row.Result, row.Error = foyer.ResultFailed, e.safeMessage(err)
 	}
 	q, err := e.currentQueue()
 	if err != nil {
