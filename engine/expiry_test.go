@@ -194,3 +194,27 @@ func TestExpiryExtend(t *testing.T) {
 		t.Errorf("audit %v lacks the extension", got)
 	}
 }
+
+// TestExpiryInServe: in service mode the periodic redemption job expires
+// by itself: once the clock passes the end, the request becomes expired
+// and its group membership is gone, without any call of the test's.
+func TestExpiryInServe(t *testing.T) {
+	t.Parallel()
+	w, kim := newRedemptionWorld(t, "sqlite", foyer.Reminders{}, func(w *world) {
+		w.profile.Expiry = 30 * day
+		w.eng.RedemptionEvery = 100 * time.Millisecond
+	})
+	if !w.inDemoApp(t, kim.UserID) {
+		t.Fatal("kim is not in DemoApp after the invitation")
+	}
+	w.clock.Advance(29 * day)
+	time.Sleep(500 * time.Millisecond) // several periods of the job, which must leave kim alone
+	if v := w.waitState(t, kim.ID, foyer.StateInvited); !w.inDemoApp(t, kim.UserID) {
+		t.Fatalf("kim (%s) left DemoApp before the end", v.Request.State)
+	}
+	w.clock.Advance(2 * day)
+	w.waitState(t, kim.ID, foyer.StateExpired)
+	if w.inDemoApp(t, kim.UserID) {
+		t.Error("kim is still in DemoApp after expiry")
+	}
+}
