@@ -51,6 +51,10 @@ type ExpiryPlan struct {
 	Items   []ExpiryItem // every granted request of a profile with an expiry, by end
 	Expire  []ExpiryItem // ended: to expire
 	Notices []ExpiryItem // the notice is due and not sent (and the end has not come)
+	// Open lists the expiry runs approved and not finished (a command
+	// killed, or foyer serve's run job still at work): their people are
+	// not planned again; a command resumes them first.
+	Open []*foyer.Run
 }
 
 // PlanExpiry reads, for every request invited or active of a profile the
@@ -69,10 +73,29 @@ func (e *Engine) PlanExpiry(ctx context.Context) (*ExpiryPlan, error) {
 	}
 	var items []ExpiryItem
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		items = items[:0]
+		items, p.Open = items[:0], nil
+		err := tx.ListRuns(ctx, 0, func(r *foyer.Run) error {
+			if r.Kind == foyer.RunRevoke && r.RecordedBy == ExpiryActor && r.State() == foyer.RunApplying && e.Profiles[r.Profile] != nil {
+				p.Open = append(p.Open, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		inRun := map[string]bool{} // profile and address key of the open runs' rows
+		for _, r := range p.Open {
+			err := tx.RunRows(ctx, r.ID, 0, func(row foyer.Row) error {
+				inRun[r.Profile+"\x00"+row.Email.Key()] = true
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		var reqs []*foyer.Request
-		err := tx.Requests(ctx, store.RequestFilter{States: []foyer.State{foyer.StateInvited, foyer.StateActive}}, func(r *foyer.Request) error {
-			if prof := e.Profiles[r.Profile]; prof != nil && prof.Expiry > 0 {
+		err = tx.Requests(ctx, store.RequestFilter{States: []foyer.State{foyer.StateInvited, foyer.StateActive}}, func(r *foyer.Request) error {
+			if prof := e.Profiles[r.Profile]; prof != nil && prof.Expiry > 0 && !inRun[r.Profile+"\x00"+r.Email.Key()] {
 				reqs = append(reqs, r)
 			}
 			return nil
@@ -159,20 +182,36 @@ type ExpiryDone struct {
 	Notices int          // requests whose guest and sponsors were told
 	Runs    []*foyer.Run // the revoke runs of the expiries, one per profile
 	Expired int          // requests in those runs
+	Resumed []*foyer.Run // unfinished expiry runs a command finished first
 }
 
 // Expire does what PlanExpiry finds due: it owes the notices (recorded in
 // the audit log with their jobs, in one transaction, so each is sent once)
 // and, per profile, records and approves in ExpiryActor's name a revoke run
 // of the requests whose access ended. In service mode the run's job works
-// it; otherwise Expire applies it and waits (sink gets its events). An
-// unfinished expiry run of the same people is resumed instead of recorded
-// again. The engine must be started.
+// it; otherwise Expire first finishes the expiry runs an interrupted
+// command left, then applies the new ones and waits (sink gets their
+// events). A person in an unfinished expiry run is not put in another.
+// The engine must be started.
 func (e *Engine) Expire(ctx context.Context, sink Sink) (ExpiryDone, error) {
 	var done ExpiryDone
 	p, err := e.PlanExpiry(ctx)
 	if err != nil {
 		return done, err
+	}
+	if !e.Service && len(p.Open) > 0 {
+		// Finish what an interrupted command began before planning again
+		// (in service mode each run's own job works it).
+		for _, open := range p.Open {
+			run, err := e.ApplyRun(ctx, open.ID, RunOptions{Events: sink, Resumed: true})
+			if err != nil {
+				return done, fmt.Errorf("resume the expiry run %s of profile %s: %w", open.ID, open.Profile, err)
+			}
+			done.Resumed = append(done.Resumed, run)
+		}
+		if p, err = e.PlanExpiry(ctx); err != nil {
+			return done, err
+		}
 	}
 	for _, it := range p.Notices {
 		sent, err := e.expiryNotice(ctx, it)

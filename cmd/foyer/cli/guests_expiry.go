@@ -114,7 +114,7 @@ func runGuestsExpire(cmd *cobra.Command, env *Env) error {
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
 	}
-	if len(plan.Expire) == 0 && len(plan.Notices) == 0 {
+	if len(plan.Expire) == 0 && len(plan.Notices) == 0 && len(plan.Open) == 0 {
 		next := ""
 		for _, it := range plan.Items {
 			next = fmt.Sprintf(" (the next end: %s, %s of %s)", it.Ends.UTC().Format(time.RFC3339), it.Request.Email, it.Request.Profile)
@@ -134,6 +134,9 @@ func runGuestsExpire(cmd *cobra.Command, env *Env) error {
 	show(plan.Expire, "expire")
 	show(plan.Notices, "notice")
 	_ = tw.Flush()
+	for _, run := range plan.Open {
+		fmt.Fprintf(env.Stdout, "Run %s, the expiry of profile %s, was interrupted: it is finished first.\n", run.ID, run.Profile)
+	}
 	fmt.Fprintf(env.Stdout, "%s to expire, %s to tell.\n", plural(len(plan.Expire), "guest", "guests"), plural(len(plan.Notices), "guest", "guests"))
 	if ask != nil {
 		ok, err := ask.ask(ctx, fmt.Sprintf("Take back the access of %s and send %s in tenant %s?",
@@ -156,7 +159,7 @@ func runGuestsExpire(cmd *cobra.Command, env *Env) error {
 	}()
 	done, expErr := eng.Expire(ctx, nil)
 	failed := 0
-	for _, run := range done.Runs {
+	for _, run := range append(done.Resumed, done.Runs...) {
 		err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
 			switch {
 			case r.Result == foyer.ResultFailed:
@@ -170,6 +173,9 @@ func runGuestsExpire(cmd *cobra.Command, env *Env) error {
 		if err != nil {
 			return withCode(ExitError, err)
 		}
+	}
+	if len(done.Resumed) > 0 {
+		fmt.Fprintf(env.Stdout, "%s finished\n", plural(len(done.Resumed), "interrupted expiry run", "interrupted expiry runs"))
 	}
 	fmt.Fprintf(env.Stdout, "%s told, %s expired in %s\n", plural(done.Notices, "guest", "guests"),
 		plural(done.Expired, "guest", "guests"), plural(len(done.Runs), "revoke run", "revoke runs"))
