@@ -61,3 +61,25 @@ func TestExpiryNotice(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiresOn: a profile's expires_on is a day, read as 00:00 UTC; it
+// brings the default notice like expiry; anything else is refused.
+func TestExpiresOn(t *testing.T) {
+	t.Parallel()
+	c, err := config.Parse("foyer.yaml", []byte("smtp: {host: smtp.example, from: a@example.com}\n"+minimal+"    expires_on: 2027-06-30\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := c.Profile("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC); !p.ExpiresOn.Equal(want) || p.ExpiryNotice != config.DefaultExpiryNotice {
+		t.Fatalf("expires_on %v notice %v, want %v and the default notice", p.ExpiresOn, p.ExpiryNotice, want)
+	}
+	for _, bad := range []string{"30/06/2027", "2027-02-30", "soon"} {
+		if _, err := config.Parse("foyer.yaml", []byte(minimal+"    expires_on: "+bad+"\n")); err == nil || !strings.Contains(err.Error(), "expires_on") {
+			t.Errorf("expires_on %s: %v, want a problem naming expires_on", bad, err)
+		}
+	}
+}

@@ -58,15 +58,16 @@ type ExpiryPlan struct {
 }
 
 // PlanExpiry reads, for every request invited or active of a profile the
-// engine serves that has an expiry, when its access was granted and ends,
-// and decides what is due: the expiries (at or after the end) and the
-// notices (from end − expiry_notice until the end, once per end, only when
-// the engine has a postman).
+// engine serves that has an expiry or an expires_on day, when its access
+// was granted and ends (the earlier of the two), and decides what is due:
+// the expiries (at or after the end) and the notices (from end −
+// expiry_notice until the end, once per end, only when the engine has a
+// postman).
 func (e *Engine) PlanExpiry(ctx context.Context) (*ExpiryPlan, error) {
 	p := &ExpiryPlan{Now: e.Clock.Now()}
 	some := false
 	for _, prof := range e.Profiles {
-		some = some || prof.Expiry > 0
+		some = some || ends(prof)
 	}
 	if !some {
 		return p, nil
@@ -95,7 +96,7 @@ func (e *Engine) PlanExpiry(ctx context.Context) (*ExpiryPlan, error) {
 		}
 		var reqs []*foyer.Request
 		err = tx.Requests(ctx, store.RequestFilter{States: []foyer.State{foyer.StateInvited, foyer.StateActive}}, func(r *foyer.Request) error {
-			if prof := e.Profiles[r.Profile]; prof != nil && prof.Expiry > 0 && !inRun[r.Profile+"\x00"+r.Email.Key()] {
+			if prof := e.Profiles[r.Profile]; prof != nil && ends(prof) && !inRun[r.Profile+"\x00"+r.Email.Key()] {
 				reqs = append(reqs, r)
 			}
 			return nil
@@ -113,7 +114,7 @@ func (e *Engine) PlanExpiry(ctx context.Context) (*ExpiryPlan, error) {
 				continue
 			}
 			prof := e.Profiles[r.Profile]
-			it := ExpiryItem{Request: r, GrantedAt: granted, Ends: granted.Add(prof.Expiry)}
+			it := ExpiryItem{Request: r, GrantedAt: granted, Ends: endOf(prof, granted)}
 			var notices []string
 			err = tx.AuditLog(ctx, store.AuditFilter{RequestID: r.ID}, func(a store.AuditEntry) error {
 				if a.At.Before(granted) {
@@ -156,6 +157,23 @@ func (e *Engine) PlanExpiry(ctx context.Context) (*ExpiryPlan, error) {
 		}
 	}
 	return p, nil
+}
+
+// ends reports whether a profile's access ends: it has an expiry or an
+// expires_on day.
+func ends(p *foyer.Profile) bool { return p.Expiry > 0 || !p.ExpiresOn.IsZero() }
+
+// endOf returns when access granted at granted ends by the profile: after
+// its expiry, or on its expires_on day, whichever comes first.
+func endOf(p *foyer.Profile, granted time.Time) time.Time {
+	var end time.Time
+	if p.Expiry > 0 {
+		end = granted.Add(p.Expiry)
+	}
+	if !p.ExpiresOn.IsZero() && (end.IsZero() || p.ExpiresOn.Before(end)) {
+		end = p.ExpiresOn
+	}
+	return end
 }
 
 // grantedAt returns when the current grant of a request began: its first
@@ -349,8 +367,8 @@ func (e *Engine) Extend(ctx context.Context, addr foyer.Address, profile string,
 	switch {
 	case prof == nil:
 		return nil, foyer.Errorf(foyer.ENOTFOUND, "no profile %q is loaded", profile)
-	case prof.Expiry <= 0:
-		return nil, foyer.Errorf(foyer.EINVALID, "profile %s has no expiry: its access does not end", profile)
+	case !ends(prof):
+		return nil, foyer.Errorf(foyer.EINVALID, "profile %s has neither expiry nor expires_on: its access does not end", profile)
 	case !until.After(e.Clock.Now()):
 		return nil, foyer.Errorf(foyer.EINVALID, "the new end %s is not in the future", until.UTC().Format(time.RFC3339))
 	}

@@ -218,3 +218,31 @@ func TestExpiryInServe(t *testing.T) {
 		t.Error("kim is still in DemoApp after expiry")
 	}
 }
+
+// TestExpiresOn: a profile's expires_on day ends access then when it comes
+// before the expiry (and the expiry when it comes first).
+func TestExpiresOn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var on time.Time
+	w, kim := newRedemptionWorld(t, "sqlite", foyer.Reminders{}, func(w *world) {
+		on = time.Now().UTC().Add(10 * day).Truncate(day)
+		w.profile.Expiry, w.profile.ExpiresOn = 30*day, on
+	})
+	p, err := w.eng.PlanExpiry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1 || !p.Items[0].Ends.Equal(on) {
+		t.Fatalf("plan %+v, want kim ending on %s", p.Items, on)
+	}
+	w.clock.Advance(on.Sub(w.clock.Now()) - time.Minute)
+	if done, err := w.eng.Expire(ctx, nil); err != nil || done.Expired != 0 {
+		t.Fatalf("a minute before expires_on: %+v, %v; want nothing expired", done, err)
+	}
+	w.clock.Advance(time.Minute)
+	if done, err := w.eng.Expire(ctx, nil); err != nil || done.Expired != 1 {
+		t.Fatalf("on expires_on: %+v, %v; want kim expired", done, err)
+	}
+	w.waitState(t, kim.ID, foyer.StateExpired)
+}
