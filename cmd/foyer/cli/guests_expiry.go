@@ -18,10 +18,11 @@ func newGuestsExpire(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "expire [--tenant T] [--yes]",
 		Short: "Take back the access of guests whose profile's expiry has passed; send the notices due before",
-		Long: `expire acts on the guests of the profiles that have an expiry (profile
-setting expiry, docs/config.md). A request invited or active whose access was
-granted more than expiry ago (or whose end an admin moved with foyer guests
-extend, and that end passed) is expired: the profile's grants are taken back
+		Long: `expire acts on the guests of the profiles whose access ends (profile
+settings expiry and expires_on, docs/config.md). A request invited or active
+whose access was granted more than expiry ago, or whose profile's expires_on
+day has come (or whose end an admin moved with foyer guests extend, and that
+end passed) is expired: the profile's grants are taken back
 by a revoke run recorded by "expiry" (the same run as foyer revoke: one row
 per address, every directory write recorded before and after, under the
 ledger's lease) and the request ends in expired. The guest account stays.
@@ -52,7 +53,7 @@ func newGuestsExtend(env *Env) *cobra.Command {
 		Long: `extend moves the end of the access that the profile gives ADDRESS to DATE
 (2027-06-30, which means 00:00 UTC that day, or a time such as
 2027-06-30T17:00:00Z). The request must be invited or active and the profile
-must have an expiry. The extension is recorded in the audit log in your name;
+must have an expiry or expires_on. The extension is recorded in the audit log in your name;
 the notice before the new end is sent again. The profile's approval policy
 is not asked: whoever may run foyer on this configuration may extend.
 
