@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +80,8 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorldOn(t, ledger, sim.Options{Latency: chaos.Latency{Median: 20 * time.Millisecond, P99: 60 * time.Millisecond}})
+			var logs lockedBuffer
+			w.eng.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			const n = 150
 			rows := w.plan(t, people(n, "resume"))
 			for round := range 5 {
@@ -118,6 +122,7 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 			if len(got) != n {
 				t.Errorf("%d addresses invited, want %d", len(got), n)
 				logUninvited(t, w.store, got)
+				t.Logf("the engine's warnings and errors:\n%s", logs.String())
 			}
 			// An interrupt is no failure: nothing was recorded as failed
 			// for being cut off (an invitation cut off in flight is
@@ -140,6 +145,24 @@ func TestResumeHoldsOneLiveJobPerRow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedBuffer is a bytes.Buffer the engine's goroutines may log into.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // logUninvited logs the rows, and the steps of their requests, of the

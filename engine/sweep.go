@@ -458,9 +458,14 @@ func (e *Engine) sweepOne(ctx context.Context, a SweepArgs) (foyer.Row, error) {
 	if e.Sweep == nil {
 		return r, foyer.Errorf(foyer.EINVALID, "no lifecycle rules are loaded for tenant %s", a.Tenant)
 	}
-	t, err := e.tenantNamed(a.Tenant)
-	if err != nil {
-		return r, err
+	// A sweep's run names its tenant where its profile would be; an engine
+	// of one tenant (the CLI sweeps one at a time) acts on that one.
+	t := e.single()
+	if len(e.Tenants) > 0 {
+		var err error
+		if t, err = e.tenantNamed(a.Tenant); err != nil {
+			return r, err
+		}
 	}
 	lc, ok := t.Dir.(directory.Lifecycle)
 	if !ok {
