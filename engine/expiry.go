@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
 	"github.com/foyer-dev/foyer/store"
 )
 
@@ -231,10 +233,13 @@ func (e *Engine) Expire(ctx context.Context, sink Sink) (ExpiryDone, error) {
 			return done, err
 		}
 	}
+	// A notice that cannot be owed does not hold the expiries back.
+	var noticeErr error
 	for _, it := range p.Notices {
 		sent, err := e.expiryNotice(ctx, it)
 		if err != nil {
-			return done, err
+			noticeErr = errors.Join(noticeErr, err)
+			continue
 		}
 		if sent {
 			done.Notices++
@@ -269,7 +274,7 @@ func (e *Engine) Expire(ctx context.Context, sink Sink) (ExpiryDone, error) {
 	if done.Notices > 0 || done.Expired > 0 {
 		e.Log.Info("expiry", "notices", done.Notices, "expired", done.Expired, "runs", len(done.Runs))
 	}
-	return done, nil
+	return done, noticeErr
 }
 
 // recordExpiry returns the unfinished expiry run of the same people of
@@ -316,6 +321,16 @@ func expiryDigest(profile string, emails []foyer.Address) string {
 func (e *Engine) expiryNotice(ctx context.Context, it ExpiryItem) (bool, error) {
 	sent := false
 	end := it.Ends.UTC().Format(time.RFC3339)
+	// The guest's sponsors in the directory (those named by object id
+	// too), beside the request's and the profile's named by address.
+	var entra []foyer.Address
+	if t, err := e.TenantOf(it.Request.Profile); err == nil {
+		if lc, ok := t.Dir.(directory.Lifecycle); ok && it.Request.UserID != "" {
+			if entra, err = lc.Sponsors(ctx, it.Request.UserID); err != nil {
+				e.Log.Warn("read the guest's sponsors for the expiry notice; telling those the ledger knows", "request", it.Request.ID, "err", err)
+			}
+		}
+	}
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := e.holdLease(ctx, tx); err != nil {
 			return err
@@ -332,7 +347,7 @@ func (e *Engine) expiryNotice(ctx context.Context, it ExpiryItem) (bool, error) 
 			return err
 		}
 		sent = true
-		to := append([]foyer.Address{r.Email}, e.sponsorsOf(r)...)
+		to := append(append([]foyer.Address{r.Email}, e.sponsorsOf(r)...), entra...)
 		return e.notify(ctx, tx, expiryNoticeOf(r, it.Ends, to))
 	})
 	if err != nil {

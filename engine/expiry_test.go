@@ -9,6 +9,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/engine"
+	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/store"
 )
 
@@ -53,6 +54,12 @@ func expiryWorld(t *testing.T, backend string) (w *serveWorld, kim, lee *foyer.R
 		v.Name = "visitors"
 		w.eng.Profiles["visitors"] = &v
 		w.profile.Expiry, w.profile.ExpiryNotice = 30*day, 7*day
+		// A sponsor named by object id: reached through the directory.
+		seeded, err := w.sim.Seed(sim.SeedData{Users: []sim.SeedUser{{DisplayName: "Lynne", UserPrincipalName: "lynne@contoso.example", Mail: "lynne@contoso.example"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.profile.Sponsors = []string{seeded.Users[0].ID}
 	})
 	rc, err := w.eng.Submit(context.Background(), foyer.Submission{Profile: "visitors", Email: "lee@tailwind.example", DisplayName: "Lee", By: &adele})
 	if err != nil {
@@ -105,6 +112,7 @@ func testExpiry(t *testing.T, backend string) {
 	expire("day 23", 1, 0)
 	w.mail(t, "kim@tailwind.example", "ends on")
 	w.mail(t, string(adele.Email), "ends on")
+	w.mail(t, "lynne@contoso.example", "ends on")
 	expire("day 23 again", 0, 0)
 	w.clock.Advance(6 * day)
 	expire("day 29", 0, 0)
