@@ -41,8 +41,14 @@ type Profile struct {
 	Allow       []string      // domains allowed; empty means all that are not denied
 	Deny        []string      // domains refused
 	Expiry      time.Duration // access ends this long after it was granted; 0 never
-	Inactivity  time.Duration // a guest with no sign-in for this long is inactive; 0 never
-	Reminders   Reminders     // invite again a guest still pending; zero: never
+	// ExpiryNotice: the guest and sponsors are told this long before the
+	// end of access; 0 never.
+	ExpiryNotice time.Duration
+	// ExpiresOn: every access of the profile ends then, or earlier by
+	// Expiry; zero never.
+	ExpiresOn  time.Time
+	Inactivity time.Duration // a guest with no sign-in for this long is inactive; 0 never
+	Reminders  Reminders     // invite again a guest still pending; zero: never
 
 	Public    bool       // anyone may ask for it on the request page; else only signed-in employees
 	Questions []Question // the profile's own questions on the request page

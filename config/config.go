@@ -251,6 +251,8 @@ type Profile struct {
 	AllowDomains   []string    `yaml:"allow_domains,omitempty"`
 	DenyDomains    []string    `yaml:"deny_domains,omitempty"`
 	Expiry         Duration    `yaml:"expiry,omitempty"`
+	ExpiryNotice   *Duration   `yaml:"expiry_notice,omitempty"` // tell guest and sponsors this long before the end; absent: 7d with smtp
+	ExpiresOn      string      `yaml:"expires_on,omitempty"`    // a day (2027-06-30): every access ends then (00:00 UTC), or earlier by expiry
 	Inactivity     Duration    `yaml:"inactivity,omitempty"`
 	Reminders      *Reminders  `yaml:"reminders,omitempty"` // invite again a guest still pending; absent: never
 	Email          *Email      `yaml:"email,omitempty"`

@@ -24,6 +24,7 @@ var durationDocs = map[string]struct{ what, example string }{
 	"pacing.write_budget.margin":           {"how much longer foyer counts a write than the service's window (absent: 2s)", "2s"},
 	"pacing.lookup_grace":                  {"how long foyer keeps looking up a person whose invitation got no answer, before inviting again (default 5m)", "30s or 2m"},
 	"profiles.*.expiry":                    {"how long after it is granted a guest's access ends (0 or absent: never)", "90d, 2w or 36h"},
+	"profiles.*.expiry_notice":             {"how long before access ends the guest and sponsors are told (absent: 7d when smtp is configured; 0: never)", "7d or 72h"},
 	"profiles.*.reminders.after":           {"how long an invitation stays pending before it is sent again, and between two reminders", "7d or 72h"},
 	"profiles.*.inactivity":                {"how long without a sign-in before a guest counts as inactive (0 or absent: never)", "30d or 12w"},
 	"profiles.*.approval.stages[].timeout": {"how long a stage waits for a decision before it denies or escalates (absent: 14d)", "72h or 14d"},

@@ -75,6 +75,21 @@ func (c *Config) checkProfile(k *checker, name string) {
 	}
 	checkDomains(k, at+".allow_domains", name, p.AllowDomains)
 	checkDomains(k, at+".deny_domains", name, p.DenyDomains)
+	if on := strings.TrimSpace(p.ExpiresOn); on != "" {
+		if _, err := time.Parse(time.DateOnly, on); err != nil {
+			k.add(at+".expires_on", "profile %s: expires_on %q is not a day written 2027-06-30", name, on)
+		}
+	}
+	if n := p.ExpiryNotice; n != nil {
+		switch {
+		case *n < 0:
+			k.add(at+".expiry_notice", "profile %s: expiry_notice must not be negative", name)
+		case p.Expiry <= 0 && strings.TrimSpace(p.ExpiresOn) == "" && *n > 0:
+			k.add(at+".expiry_notice", "profile %s: expiry_notice needs expiry or expires_on (the notice is sent that long before access ends)", name)
+		case p.Expiry > 0 && *n >= p.Expiry:
+			k.add(at+".expiry_notice", "profile %s: expiry_notice (%s) must be shorter than expiry (%s)", name, time.Duration(*n), time.Duration(p.Expiry))
+		}
+	}
 	if r := p.Reminders; r != nil {
 		switch {
 		case time.Duration(r.After) < time.Hour:
@@ -137,6 +152,11 @@ func domainNames(ds []string) []string {
 	return out
 }
 
+// DefaultExpiryNotice is how long before a profile's expiry its guest and
+// sponsors are told, when the profile has an expiry, says no
+// expiry_notice, and the configuration has an smtp: section.
+const DefaultExpiryNotice = 7 * 24 * time.Hour
+
 // Profile returns the named profile as foyer's domain type, with its grants
 // unresolved (Ref set; ids filled later by the directory). GrantPaths gives,
 // for each grant, the place in the file it came from, for messages.
@@ -159,6 +179,15 @@ func (c *Config) Profile(name string) (p *foyer.Profile, grantPaths []string, er
 		Deny:        domainNames(cp.DenyDomains),
 		Expiry:      time.Duration(cp.Expiry),
 		Inactivity:  time.Duration(cp.Inactivity),
+	}
+	if d, err := time.Parse(time.DateOnly, strings.TrimSpace(cp.ExpiresOn)); err == nil {
+		p.ExpiresOn = d.UTC()
+	}
+	switch {
+	case cp.ExpiryNotice != nil:
+		p.ExpiryNotice = time.Duration(*cp.ExpiryNotice)
+	case (cp.Expiry > 0 || !p.ExpiresOn.IsZero()) && c.SMTP != nil:
+		p.ExpiryNotice = DefaultExpiryNotice
 	}
 	if r := cp.Reminders; r != nil {
 		p.Reminders = foyer.Reminders{After: time.Duration(r.After), Max: r.Max}

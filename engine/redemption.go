@@ -211,7 +211,8 @@ func acceptedNotice(r *foyer.Request, to []foyer.Address) Notice {
 const redemptionEvery = time.Hour
 
 // RedemptionArgs is the periodic job that syncs redemption states, then
-// sends the reminders that are due.
+// sends the reminders that are due, then does what expiry finds due
+// (Expire: the notices before the end, the revoke runs of access ended).
 type RedemptionArgs struct{}
 
 // Kind names the job in River.
@@ -242,6 +243,9 @@ func (w *redemptionWorker) Work(ctx context.Context, _ *river.Job[RedemptionArgs
 		return err
 	}
 	_, err := e.RemindPending(ctx)
+	if _, xerr := e.Expire(ctx, nil); xerr != nil {
+		return errors.Join(err, xerr)
+	}
 	return err
 }
 

@@ -126,6 +126,9 @@ type RevokeArgs struct {
 	// Tenant is the run's tenant (its name); empty in a job enqueued
 	// before jobs named it, which acts on its profile's tenant.
 	Tenant string `json:"tenant,omitempty"`
+	// Expire: the run is expiry's (recorded by ExpiryActor): the request
+	// ends in expired, not revoked.
+	Expire bool `json:"expire,omitempty"`
 }
 
 // Kind names the job in River.
@@ -140,7 +143,8 @@ func (RevokeArgs) InsertOpts() river.InsertOpts {
 
 // enqueueRevoke inserts a revoke row's job and records it as the row's.
 func (e *Engine) enqueueRevoke(ctx context.Context, tx store.Tx, q store.Queue, run *foyer.Run, r foyer.Row) error {
-	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, RevokeArgs{RunID: run.ID, Line: r.Line, Profile: run.Profile, Email: r.Email, Tenant: run.Tenant})
+	return e.insertRowJob(ctx, tx, q, run.ID, r.Line, RevokeArgs{RunID: run.ID, Line: r.Line, Profile: run.Profile, Email: r.Email, Tenant: run.Tenant,
+		Expire: run.RecordedBy == ExpiryActor})
 }
 
 // revokeWorker works one revoke row.
@@ -160,6 +164,9 @@ func (w *revokeWorker) Work(ctx context.Context, job *river.Job[RevokeArgs]) err
 		return err
 	}
 	run := &foyer.Run{ID: a.RunID, Kind: foyer.RunRevoke, Profile: a.Profile, Tenant: a.Tenant}
+	if a.Expire {
+		run.RecordedBy = ExpiryActor
+	}
 	key := "revoke " + run.Profile + " " + a.Email.Key()
 	if !e.take(key) {
 		return river.JobSnooze(time.Second)
@@ -244,12 +251,17 @@ func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) (fo
 			r.Grants = append(r.Grants, h.Key)
 		}
 	}
-	if req.State != foyer.StateRevoked && req.State.CanMove(foyer.StateRevoked) {
+	// An expiry run's request ends in expired, any other's in revoked.
+	final, note := foyer.StateRevoked, "revoked by "+e.actor()
+	if run.RecordedBy == ExpiryActor {
+		final, note = foyer.StateExpired, "access expired: revoke run "+run.ID+" of expiry"
+	}
+	if req.State != final && req.State.CanMove(final) {
 		err := e.Store.InTx(ctx, func(tx store.Tx) error {
 			if err := e.holdLease(ctx, tx); err != nil {
 				return err
 			}
-			return tx.MoveRequest(ctx, req, foyer.StateRevoked, "revoked by "+e.actor())
+			return tx.MoveRequest(ctx, req, final, note)
 		})
 		if err != nil {
 			return r, err

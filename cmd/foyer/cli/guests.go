@@ -20,7 +20,7 @@ import (
 func newGuests(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "guests",
-		Short: "Keep invited guests' redemption current, remind them, reset a redemption",
+		Short: "Keep invited guests' redemption current, remind them, reset a redemption, expire access",
 		Long: `guests acts on the guests foyer invited.
 
   foyer guests sync                      read the redemption state of every guest
@@ -28,8 +28,12 @@ func newGuests(env *Env) *cobra.Command {
                                          redeemed to active and tell their
                                          sponsors; send the reminders that are due
   foyer guests reset-redemption ADDRESS  make a guest redeem again (same object)
+  foyer guests expire                    take back the access of guests whose
+                                         profile's expiry has passed; tell those
+                                         whose end is near
+  foyer guests extend ADDRESS            move the end of a guest's access
 
-foyer serve does what sync does every hour by itself.`,
+foyer serve does what sync and expire do every hour by itself.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -82,7 +86,7 @@ answer was not yes (nothing was changed), 130 interrupted.`,
 	reset.Flags().StringP("profile", "p", "", "the profile that gives the redirect URL and the sender (required)")
 	reset.Flags().BoolP("yes", "y", false, "reset without asking")
 	_ = reset.RegisterFlagCompletionFunc("profile", completeProfiles(env))
-	cmd.AddCommand(sync, reset)
+	cmd.AddCommand(sync, reset, newGuestsExpire(env), newGuestsExtend(env))
 	return cmd
 }
 

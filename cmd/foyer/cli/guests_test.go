@@ -152,3 +152,91 @@ func TestKillGuestsSyncMidReminder(t *testing.T) {
 		t.Errorf("kim invited %d times, want 2 (the invitation and one reminder)", n)
 	}
 }
+
+// TestGuestsExpire: foyer guests expire, run at the sim's time as its
+// clock is moved, shows nothing due before a profile's expiry, refuses to
+// act without a terminal or --yes, and after the end takes the profile's
+// group back (the sim's group is the judge) through a revoke run recorded
+// by expiry, leaving the request expired; run again it does nothing.
+// foyer guests extend moves the end.
+func TestGuestsExpire(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	s := simtest.Start(t, sim.Options{Empty: true})
+	g, err := s.Seed(sim.SeedData{Groups: []sim.SeedGroup{{DisplayName: "Expiring"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := writeSweepConfig(t, s, "")
+	appendFile(t, config, "    groups: [Expiring]\n    expiry: 30d\n")
+	csv := writeFile(t, t.TempDir(), "in.csv", "email,display_name\nkim@tailwind.example,Kim\nlee@tailwind.example,Lee\n")
+	if code, _, errs := runAt(s, "apply", "--yes", "--config", config, "--profile", "partners", csv); code != cli.ExitOK {
+		t.Fatalf("apply exit %d: %s", code, errs)
+	}
+	members := func() int {
+		t.Helper()
+		ms, err := newSimDirectory(t, s).Members(context.Background(), g.Groups[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+	if n := members(); n != 2 {
+		t.Fatalf("the group holds %d members after apply, want 2", n)
+	}
+	s.Advance(10 * day)
+	code, out, errs := runAt(s, "guests", "extend", "lee@tailwind.example", "--config", config, "--profile", "partners",
+		"--until", s.Now().Add(60*day).UTC().Format(time.DateOnly))
+	if code != cli.ExitOK || !strings.Contains(out, "now ends") {
+		t.Fatalf("extend: exit %d:\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := runAt(s, "guests", "extend", "lee@tailwind.example", "--config", config, "--profile", "partners", "--until", "soon"); code != cli.ExitUsage || !strings.Contains(errs, "neither a date") {
+		t.Errorf("extend until soon: exit %d: %s", code, errs)
+	}
+	s.Advance(19 * day) // day 29
+	code, out, errs = runAt(s, "guests", "expire", "--config", config, "--yes")
+	if code != cli.ExitOK || !strings.Contains(out, "Nothing due in tenant") || !strings.Contains(out, "2 guests with an end") {
+		t.Fatalf("day 29: exit %d:\n%s\n%s", code, out, errs)
+	}
+	s.Advance(2 * day) // day 31
+	if code, _, errs := runAt(s, "guests", "expire", "--config", config); code != cli.ExitUsage || !strings.Contains(errs, "--yes") {
+		t.Fatalf("expire without --yes: exit %d: %s", code, errs)
+	}
+	if n := members(); n != 2 {
+		t.Fatalf("the group holds %d members after a refused expire, want 2", n)
+	}
+	code, out, errs = runAt(s, "guests", "expire", "--config", config, "--yes")
+	if code != cli.ExitOK || !strings.Contains(out, "kim@tailwind.example") || strings.Contains(out, "lee@tailwind.example") ||
+		!strings.Contains(out, "1 guest expired in 1 revoke run") {
+		t.Fatalf("day 31: exit %d:\n%s\n%s", code, out, errs)
+	}
+	if n := members(); n != 1 {
+		t.Errorf("the group holds %d members after kim's expiry, want 1 (lee, extended)", n)
+	}
+	code, out, errs = runAt(s, "runs", "--config", config)
+	if code != cli.ExitOK || !strings.Contains(out, "1 row: 1 revoked") {
+		t.Errorf("runs after the expiry: exit %d, want a revoke run of one row:\n%s\n%s", code, out, errs)
+	}
+	var runID string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[1] == "revoke" {
+			runID = f[0]
+		}
+	}
+	code, out, errs = runAt(s, "runs", "show", runID, "--config", config)
+	if code != cli.ExitOK || !strings.Contains(out, "revoke of expiry of profile partners") {
+		t.Errorf("runs show %s: exit %d, want the revoke of expiry:\n%s\n%s", runID, code, out, errs)
+	}
+	code, out, errs = runAt(s, "guests", "expire", "--config", config, "--yes")
+	if code != cli.ExitOK || !strings.Contains(out, "Nothing due") || !strings.Contains(out, "1 guest with an end") {
+		t.Fatalf("expire again: exit %d:\n%s\n%s", code, out, errs)
+	}
+	s.Advance(40 * day) // day 71: lee's new end (day 70) passed
+	code, out, errs = runAt(s, "guests", "expire", "--config", config, "--yes")
+	if code != cli.ExitOK || !strings.Contains(out, "lee@tailwind.example: expired") {
+		t.Fatalf("day 71: exit %d:\n%s\n%s", code, out, errs)
+	}
+	if n := members(); n != 0 {
+		t.Errorf("the group holds %d members after both expired, want none", n)
+	}
+}
