@@ -144,29 +144,55 @@ func guestsEngine(ctx context.Context, cfg *config.Config, tenantName string, en
 	return eng, ledger, nil
 }
 
+// guestsCommand is what every foyer guests command opens: its logger, the
+// configuration, the tenant it acts on and the engine for that tenant.
+type guestsCommand struct {
+	log    *slog.Logger
+	cfg    *config.Config
+	tenant string
+	eng    *engine.Engine
+	ledger store.Store
+}
+
+// openGuests opens a guests command for the tenant --tenant names (or the
+// only one), or, when profile is set, for that profile's tenant. The
+// caller closes the ledger.
+func openGuests(cmd *cobra.Command, env *Env, profile, actor string) (*guestsCommand, error) {
+	var g guestsCommand
+	var err error
+	if g.log, err = logger(cmd, env); err != nil {
+		return nil, err
+	}
+	if g.cfg, err = loadConfig(cmd, env); err != nil {
+		return nil, err
+	}
+	if profile != "" {
+		cp, ok := g.cfg.Profiles[profile]
+		if !ok {
+			return nil, usageError("no profile %q in %s (profiles: %s)", profile, g.cfg.Name(), strings.Join(g.cfg.ProfileNames(), ", "))
+		}
+		g.tenant = cp.Tenant
+	} else if g.tenant, err = guestsTenant(cmd, g.cfg); err != nil {
+		return nil, err
+	}
+	if g.eng, g.ledger, err = guestsEngine(cmd.Context(), g.cfg, g.tenant, env, g.log, actor); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
 // noticeWait bounds how long sync waits for the notices it owes to go
 // out; those left are sent by foyer serve or the next sync.
 const noticeWait = time.Minute
 
 func runGuestsSync(cmd *cobra.Command, env *Env) error {
 	ctx := cmd.Context()
-	log, err := logger(cmd, env)
+	g, err := openGuests(cmd, env, "", "cli:guests sync")
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cmd, env)
-	if err != nil {
-		return err
-	}
-	name, err := guestsTenant(cmd, cfg)
-	if err != nil {
-		return err
-	}
-	eng, ledger, err := guestsEngine(ctx, cfg, name, env, log, "cli:guests sync")
-	if err != nil {
-		return err
-	}
-	defer ledger.Close()
+	defer g.ledger.Close()
+	log, name, eng := g.log, g.tenant, g.eng
 	if err := eng.Start(ctx); err != nil {
 		return withCode(ExitError, err)
 	}
@@ -216,26 +242,15 @@ func runResetRedemption(cmd *cobra.Command, env *Env, arg string) error {
 		}
 		defer ask.close()
 	}
-	log, err := logger(cmd, env)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(cmd, env)
-	if err != nil {
-		return err
-	}
-	cp, ok := cfg.Profiles[profile]
-	if !ok {
-		return usageError("no profile %q in %s (profiles: %s)", profile, cfg.Name(), strings.Join(cfg.ProfileNames(), ", "))
-	}
 	by := strings.TrimPrefix(approver(env), "cli:")
-	eng, ledger, err := guestsEngine(ctx, cfg, cp.Tenant, env, log, "cli:"+by)
+	g, err := openGuests(cmd, env, profile, "cli:"+by)
 	if err != nil {
 		return err
 	}
+	log, eng, ledger := g.log, g.eng, g.ledger
 	defer ledger.Close()
 	if ask != nil {
-		ok, err := ask.ask(ctx, fmt.Sprintf("Reset the redemption of %s in tenant %s (the guest must redeem again)?", addr, cp.Tenant))
+		ok, err := ask.ask(ctx, fmt.Sprintf("Reset the redemption of %s in tenant %s (the guest must redeem again)?", addr, g.tenant))
 		if err != nil {
 			return err
 		}

@@ -94,23 +94,12 @@ func runGuestsExpire(cmd *cobra.Command, env *Env) error {
 		}
 		defer ask.close()
 	}
-	log, err := logger(cmd, env)
+	g, err := openGuests(cmd, env, "", "cli:guests expire")
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cmd, env)
-	if err != nil {
-		return err
-	}
-	name, err := guestsTenant(cmd, cfg)
-	if err != nil {
-		return err
-	}
-	eng, ledger, err := guestsEngine(ctx, cfg, name, env, log, "cli:guests expire")
-	if err != nil {
-		return err
-	}
-	defer ledger.Close()
+	defer g.ledger.Close()
+	log, name, eng := g.log, g.tenant, g.eng
 	plan, err := eng.PlanExpiry(ctx)
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
@@ -161,7 +150,7 @@ func runGuestsExpire(cmd *cobra.Command, env *Env) error {
 	done, expErr := eng.Expire(ctx, nil)
 	failed := 0
 	for _, run := range append(done.Resumed, done.Runs...) {
-		err := store.EachRunRow(ctx, ledger, run.ID, func(r foyer.Row) error {
+		err := store.EachRunRow(ctx, g.ledger, run.ID, func(r foyer.Row) error {
 			switch {
 			case r.Result == foyer.ResultFailed:
 				failed++
@@ -216,25 +205,13 @@ func runGuestsExtend(cmd *cobra.Command, env *Env, arg string) error {
 	if err != nil {
 		return usageError("%s", foyer.ErrorMessage(err))
 	}
-	log, err := logger(cmd, env)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(cmd, env)
-	if err != nil {
-		return err
-	}
-	cp, ok := cfg.Profiles[profile]
-	if !ok {
-		return usageError("no profile %q in %s (profiles: %s)", profile, cfg.Name(), strings.Join(cfg.ProfileNames(), ", "))
-	}
 	by := approver(env)
-	eng, ledger, err := guestsEngine(ctx, cfg, cp.Tenant, env, log, by)
+	g, err := openGuests(cmd, env, profile, by)
 	if err != nil {
 		return err
 	}
-	defer ledger.Close()
-	if _, err := eng.Extend(ctx, addr, profile, until, by); err != nil {
+	defer g.ledger.Close()
+	if _, err := g.eng.Extend(ctx, addr, profile, until, by); err != nil {
 		return withCode(ExitError, err)
 	}
 	fmt.Fprintf(env.Stdout, "The access of %s to %s now ends %s.\n", addr, profile, until.Format(time.RFC3339))
