@@ -371,21 +371,14 @@ func (e *Engine) DecideExtension(ctx context.Context, id string, who foyer.Princ
 	return x, nil
 }
 
-// PendingExtension is an extension waiting for a decision, with its
-// request and the end it would move.
-type PendingExtension struct {
-	Extension *foyer.Extension
-	Request   *foyer.Request
-	Ends      time.Time // the current end of access
-}
-
 // PendingExtensions returns the extensions pending approval that who may
-// decide now, oldest first, at most limit (0: 100).
-func (e *Engine) PendingExtensions(ctx context.Context, who foyer.Principal, limit int) ([]PendingExtension, error) {
+// decide now, oldest first, at most limit (0: 100), each as a view of its
+// request with the extension and the current end of access (no history).
+func (e *Engine) PendingExtensions(ctx context.Context, who foyer.Principal, limit int) ([]foyer.RequestView, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []PendingExtension
+	var out []foyer.RequestView
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		out = out[:0]
 		var xs []*foyer.Extension
@@ -409,7 +402,7 @@ func (e *Engine) PendingExtensions(ctx context.Context, who foyer.Principal, lim
 			if err != nil {
 				return err
 			}
-			if out = append(out, PendingExtension{Extension: x, Request: req, Ends: end}); len(out) >= limit {
+			if out = append(out, foyer.RequestView{Request: req, Extension: x, AccessEnds: end, Verified: true}); len(out) >= limit {
 				return nil
 			}
 		}

@@ -140,7 +140,7 @@ func TestExtensionStages(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), x.ID) {
 		t.Errorf("the refusal %v does not name the pending extension %s", err, x.ID)
 	}
-	if ps, err := w.eng.PendingExtensions(ctx, alex, 0); err != nil || len(ps) != 1 || ps[0].Extension.ID != x.ID || !ps[0].Ends.Equal(end) {
+	if ps, err := w.eng.PendingExtensions(ctx, alex, 0); err != nil || len(ps) != 1 || ps[0].Extension.ID != x.ID || !ps[0].AccessEnds.Equal(end) {
 		t.Fatalf("PendingExtensions(alex) = %+v, %v; want the extension, ending %v now", ps, err, end)
 	}
 	if ps, err := w.eng.PendingExtensions(ctx, megan, 0); err != nil || len(ps) != 0 {
