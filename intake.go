@@ -41,4 +41,13 @@ type RequestView struct {
 	Decisions []Decision
 	Verified  bool // the address was proved, or did not need proving
 	Expired   bool // the link's time to prove the address passed unproved
+	// AccessEnds is when the guest's access ends, while the request is
+	// invited or active and its profile's access ends; zero otherwise.
+	AccessEnds time.Time
+	// Extension is the latest extension asked for, if any.
+	Extension *Extension
+	// CanExtend says that more time may be asked for now: access ends,
+	// the profile's policy can decide for the guest, and no extension is
+	// pending.
+	CanExtend bool
 }

@@ -253,6 +253,7 @@ type Profile struct {
 	Expiry         Duration    `yaml:"expiry,omitempty"`
 	ExpiryNotice   *Duration   `yaml:"expiry_notice,omitempty"` // tell guest and sponsors this long before the end; absent: 7d with smtp
 	ExpiresOn      string      `yaml:"expires_on,omitempty"`    // a day (2027-06-30): every access ends then (00:00 UTC), or earlier by expiry
+	ExtensionMax   Duration    `yaml:"extension_max,omitempty"` // an extension asked for may end at most this long from the ask; absent: expiry, or 90d
 	Inactivity     Duration    `yaml:"inactivity,omitempty"`
 	Reminders      *Reminders  `yaml:"reminders,omitempty"` // invite again a guest still pending; absent: never
 	Email          *Email      `yaml:"email,omitempty"`

@@ -83,3 +83,47 @@ func TestExpiresOn(t *testing.T) {
 		}
 	}
 }
+
+// TestExtensionMax: a profile's extension_max is read into
+// foyer.Profile, which falls back to the expiry and then to 90 days; one
+// that is negative or set on a profile whose access does not end is
+// refused, naming the key.
+func TestExtensionMax(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	tests := []struct {
+		name string
+		yaml string
+		max  time.Duration // ExtensionMaxOf
+		want string        // a problem's text; "" for none
+	}{
+		{"set", "    expiry: 30d\n    extension_max: 60d\n", 60 * day, ""},
+		{"the expiry", "    expiry: 30d\n", 30 * day, ""},
+		{"expires_on only", "    expires_on: 2027-06-30\n", 90 * day, ""},
+		{"negative", "    expiry: 30d\n    extension_max: -1d\n", 0, "extension_max: \"-1d\" is negative"},
+		{"access does not end", "    extension_max: 10d\n", 0, "extension_max needs expiry or expires_on"},
+		{"unreadable", "    expiry: 30d\n    extension_max: later\n", 0, "extension_max"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Parse("foyer.yaml", []byte(minimal+tt.yaml))
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("error %v, want one with %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _, err := c.Profile("p")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.ExtensionMaxOf(); got != tt.max {
+				t.Fatalf("ExtensionMaxOf = %v, want %v", got, tt.max)
+			}
+		})
+	}
+}

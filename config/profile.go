@@ -90,6 +90,9 @@ func (c *Config) checkProfile(k *checker, name string) {
 			k.add(at+".expiry_notice", "profile %s: expiry_notice (%s) must be shorter than expiry (%s)", name, time.Duration(*n), time.Duration(p.Expiry))
 		}
 	}
+	if p.ExtensionMax > 0 && p.Expiry <= 0 && strings.TrimSpace(p.ExpiresOn) == "" {
+		k.add(at+".extension_max", "profile %s: extension_max needs expiry or expires_on (it bounds how far an extension moves the end of access)", name)
+	}
 	if r := p.Reminders; r != nil {
 		switch {
 		case time.Duration(r.After) < time.Hour:
@@ -167,18 +170,19 @@ func (c *Config) Profile(name string) (p *foyer.Profile, grantPaths []string, er
 	}
 	at := "$.profiles." + name
 	p = &foyer.Profile{
-		Name:        name,
-		Tenant:      cp.Tenant,
-		RedirectURL: cp.RedirectURL,
-		Message:     cp.Message,
-		Language:    cp.Language,
-		CC:          cp.CC,
-		Sender:      foyer.Sender(cp.Sender),
-		Sponsors:    cp.Sponsors,
-		Allow:       domainNames(cp.AllowDomains),
-		Deny:        domainNames(cp.DenyDomains),
-		Expiry:      time.Duration(cp.Expiry),
-		Inactivity:  time.Duration(cp.Inactivity),
+		Name:         name,
+		Tenant:       cp.Tenant,
+		RedirectURL:  cp.RedirectURL,
+		Message:      cp.Message,
+		Language:     cp.Language,
+		CC:           cp.CC,
+		Sender:       foyer.Sender(cp.Sender),
+		Sponsors:     cp.Sponsors,
+		Allow:        domainNames(cp.AllowDomains),
+		Deny:         domainNames(cp.DenyDomains),
+		Expiry:       time.Duration(cp.Expiry),
+		ExtensionMax: time.Duration(cp.ExtensionMax),
+		Inactivity:   time.Duration(cp.Inactivity),
 	}
 	if d, err := time.Parse(time.DateOnly, strings.TrimSpace(cp.ExpiresOn)); err == nil {
 		p.ExpiresOn = d.UTC()

@@ -347,8 +347,26 @@ func (e *Engine) expiryNotice(ctx context.Context, it ExpiryItem) (bool, error) 
 			return err
 		}
 		sent = true
-		to := append(append([]foyer.Address{r.Email}, e.sponsorsOf(r)...), entra...)
-		return e.notify(ctx, tx, expiryNoticeOf(r, it.Ends, to))
+		sponsors := append(e.sponsorsOf(r), entra...)
+		prof := e.Profiles[r.Profile]
+		if prof == nil || !prof.Approval.CanDecide(r.Email) || e.PublicURL == "" {
+			return e.notify(ctx, tx, expiryNoticeOf(r, it.Ends, append([]foyer.Address{r.Email}, sponsors...), ""))
+		}
+		// The policy can decide more time: the guest's notice carries a
+		// status link of its own (extension.go), the sponsors' the
+		// request's page on the approver UI.
+		token := e.newToken()
+		now := e.now()
+		if err := tx.PutToken(ctx, store.Token{Hash: tokenHash(token), RequestID: r.ID, CreatedAt: now, VerifyBy: now, VerifiedAt: now,
+			ExpiresAt: it.Ends.Add(e.statusTTL())}); err != nil {
+			return fmt.Errorf("record the link of the expiry notice: %w", err)
+		}
+		if err := e.notify(ctx, tx, expiryNoticeOf(r, it.Ends, []foyer.Address{r.Email}, e.link("/r/"+token))); err != nil {
+			return err
+		}
+		n := expiryNoticeOf(r, it.Ends, sponsors, e.link("/admin/requests/"+r.ID))
+		n.ID += ".sponsors"
+		return e.notify(ctx, tx, n)
 	})
 	if err != nil {
 		return false, fmt.Errorf("owe the expiry notice of request %s: %w", it.Request.ID, err)
@@ -356,19 +374,22 @@ func (e *Engine) expiryNotice(ctx context.Context, it ExpiryItem) (bool, error) 
 	return sent, nil
 }
 
-// expiryNoticeOf tells the guest and the sponsors when access ends.
-func expiryNoticeOf(r *foyer.Request, ends time.Time, to []foyer.Address) Notice {
-	who := string(r.Email)
-	if r.DisplayName != "" {
-		who = r.DisplayName + " <" + string(r.Email) + ">"
-	}
+// expiryNoticeOf tells the guest and the sponsors when access ends, and,
+// when more can be asked for, where: askAt is the guest's status link or
+// the request's page on the approver UI ("" when the profile's policy
+// cannot decide: an administrator extends).
+func expiryNoticeOf(r *foyer.Request, ends time.Time, to []foyer.Address, askAt string) Notice {
+	who := guestName(r)
 	day := ends.UTC().Format("2006-01-02 15:04 MST")
+	more := "An administrator can extend the access (foyer guests extend).\n"
+	if askAt != "" {
+		more = "To ask for more time, open this page, say until when and why; the profile's approvers decide:\n\n" + askAt + "\n"
+	}
 	return Notice{To: to, Language: "en", ID: noticeID(r.ID, "expiry", ends.UTC().Format("20060102T150405")),
 		Subject: "Guest access of " + who + " to " + r.Profile + " ends on " + day,
 		Text: "Hello,\n\nThe guest access of " + who + " to " + r.Profile + " ends on " + day +
 			": foyer then takes back what the profile " + r.Profile + " gave.\n\n" +
-			"You are told because you are this guest or sponsor this guest. An administrator can extend the access " +
-			"(foyer guests extend).\n"}
+			"You are told because you are this guest or sponsor this guest. " + more}
 }
 
 // Extend moves the end of the access of addr's request of profile to

@@ -530,8 +530,10 @@ func (e *Engine) View(ctx context.Context, requestID string) (foyer.RequestView,
 		if v.History, err = tx.History(ctx, requestID); err != nil {
 			return err
 		}
-		v.Decisions, err = tx.Decisions(ctx, requestID)
-		return err
+		if v.Decisions, err = tx.Decisions(ctx, requestID); err != nil {
+			return err
+		}
+		return e.extensionView(ctx, tx, &v)
 	})
 	if err != nil {
 		return v, fmt.Errorf("read request %s: %w", requestID, err)

@@ -261,7 +261,11 @@ func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) (fo
 			if err := e.holdLease(ctx, tx); err != nil {
 				return err
 			}
-			return tx.MoveRequest(ctx, req, final, note)
+			if err := tx.MoveRequest(ctx, req, final, note); err != nil {
+				return err
+			}
+			// Nobody decides more time for access that ended.
+			return e.lapseExtensions(ctx, tx, req.ID, "access "+string(final)+" before a decision")
 		})
 		if err != nil {
 			return r, err

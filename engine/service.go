@@ -120,6 +120,7 @@ func (e *Engine) serviceWorkers(workers *river.Workers, queues map[string]river.
 	}
 	river.AddWorker(workers, &runWorker{e: e})
 	river.AddWorker(workers, &timeoutWorker{e: e})
+	river.AddWorker(workers, &extensionTimeoutWorker{e: e})
 	river.AddWorker(workers, &provisionRequestWorker{e: e})
 	river.AddWorker(workers, &noticeWorker{e: e})
 	river.AddWorker(workers, &approverNoticeWorker{e: e})

@@ -68,6 +68,7 @@ type Tx interface {
 	Tallies
 	TriggerItems
 	Budgets
+	Extensions
 }
 
 // Queue is River running over the ledger's database.

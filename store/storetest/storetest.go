@@ -7,7 +7,8 @@
 // The suite is split by promise: runs and rows, requests and their states,
 // steps, guests, grants, the audit log, leases, transactions, the queue,
 // the request page's and the API's records (links, decisions, API keys,
-// idempotency keys), the paged guest list and the tallies /metrics reads.
+// idempotency keys), the paged guest list, the tallies /metrics reads
+// and the extensions of guests' access.
 // Each subtest gets a fresh, empty store from the factory it is given.
 //
 // Only backends' tests import this package.
@@ -78,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tally", tallyCases},
 		{"TriggerItems", triggerItemsCases},
 		{"Budgets", budgetsCases},
+		{"Extensions", extensionsCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -32,6 +32,11 @@ type Intake interface {
 	Decide(ctx context.Context, requestID string, who foyer.Principal, d foyer.Decision) (*foyer.Request, error)
 	ApproveRunAs(ctx context.Context, runID string, who foyer.Principal) (*foyer.Run, error)
 	DiscardRunAs(ctx context.Context, runID string, who foyer.Principal) error
+	// PendingExtensions returns the extensions who may decide now, each
+	// as a view of its request with the extension and the current end.
+	PendingExtensions(ctx context.Context, who foyer.Principal, limit int) ([]foyer.RequestView, error)
+	DecideExtension(ctx context.Context, id string, who foyer.Principal, approve bool, justification string) (*foyer.Extension, error)
+	AskExtension(ctx context.Context, requestID string, who foyer.Principal, until time.Time, justification string) (*foyer.Extension, error)
 }
 
 // Options configure New.
@@ -157,6 +162,8 @@ func (h *Handler) Routes() []web.Route {
 		f("POST", "/admin/requests/decide", web.Approver, h.decideMany),
 		f("GET", "/admin/requests/{id}", web.Approver, h.request),
 		f("POST", "/admin/requests/{id}/decide", web.Approver, h.decideOne),
+		f("POST", "/admin/requests/{id}/extensions", web.Approver, h.askExtension),
+		f("POST", "/admin/extensions/{id}/decide", web.Approver, h.decideExtension),
 
 		f("GET", "/admin/runs", web.Admin, h.runs),
 		f("GET", "/admin/runs/{id}", web.Admin, h.run),

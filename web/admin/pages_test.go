@@ -23,11 +23,13 @@ import (
 // runs, records every call, and answers with foyer's rules where they are
 // pure (CheckDecision) so that refusals are real ones.
 type fakeIntake struct {
-	mu       sync.Mutex
-	requests []*foyer.Request
-	policy   foyer.Policy
-	calls    []string
-	runErr   error
+	mu         sync.Mutex
+	requests   []*foyer.Request
+	extensions []*foyer.Extension
+	ends       map[string]time.Time // the end of access, by request
+	policy     foyer.Policy
+	calls      []string
+	runErr     error
 }
 
 func (f *fakeIntake) record(format string, args ...any) {
@@ -57,10 +59,76 @@ func (f *fakeIntake) View(_ context.Context, id string) (foyer.RequestView, erro
 	if r == nil {
 		return foyer.RequestView{}, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
 	}
-	return foyer.RequestView{Request: r, Verified: true,
+	v := foyer.RequestView{Request: r, Verified: true,
 		History:   []foyer.Transition{{To: foyer.StateReceived, At: r.CreatedAt, Note: "asked: " + r.Details.Justification}},
 		Decisions: []foyer.Decision{{RequestID: id, Stage: 1, ApproverName: "<b>Mallory</b>", Approve: false, Justification: "<script>alert('d')</script>"}},
-	}, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v.AccessEnds = f.ends[id]
+	for _, x := range f.extensions {
+		if x.RequestID == id {
+			v.Extension = x
+		}
+	}
+	v.CanExtend = !v.AccessEnds.IsZero() && (v.Extension == nil || v.Extension.State != foyer.ExtensionPending)
+	return v, nil
+}
+
+// PendingExtensions lists the pending extensions CheckExtensionDecision
+// lets who decide.
+func (f *fakeIntake) PendingExtensions(_ context.Context, who foyer.Principal, limit int) ([]foyer.RequestView, error) {
+	f.record("PendingExtensions %s limit=%d", who.ID, limit)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []foyer.RequestView
+	for _, x := range f.extensions {
+		r := f.find(x.RequestID)
+		if foyer.CheckExtensionDecision(r, x, f.policy, who, true, "") == nil {
+			out = append(out, foyer.RequestView{Request: r, Extension: x, AccessEnds: f.ends[r.ID]})
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeIntake) DecideExtension(_ context.Context, id string, who foyer.Principal, approve bool, why string) (*foyer.Extension, error) {
+	f.record("DecideExtension %s by %s approve=%t why=%q", id, who.ID, approve, why)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, x := range f.extensions {
+		if x.ID != id {
+			continue
+		}
+		if err := foyer.CheckExtensionDecision(f.find(x.RequestID), x, f.policy, who, approve, why); err != nil {
+			return nil, err
+		}
+		x.State, x.DecidedBy, x.Stage = foyer.ExtensionRejected, who.String(), 0
+		if approve {
+			x.State = foyer.ExtensionApproved
+			f.ends[x.RequestID] = x.Until
+		}
+		return x, nil
+	}
+	return nil, foyer.Errorf(foyer.ENOTFOUND, "no extension %s", id)
+}
+
+func (f *fakeIntake) AskExtension(_ context.Context, id string, who foyer.Principal, until time.Time, why string) (*foyer.Extension, error) {
+	f.record("AskExtension %s by %s until=%s why=%q", id, who.ID, until.Format(time.RFC3339), why)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	end, ok := f.ends[id]
+	switch {
+	case f.find(id) == nil:
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
+	case !ok:
+		return nil, foyer.Errorf(foyer.EINVALID, "the access of request %s does not end", id)
+	case !until.After(end):
+		return nil, foyer.Errorf(foyer.EINVALID, "the end asked for is not later than the current end of access")
+	}
+	x := &foyer.Extension{ID: fmt.Sprintf("ext-%d", len(f.extensions)+1), RequestID: id, Until: until, Justification: why,
+		AskedBy: who.String(), State: foyer.ExtensionPending, Stage: 1}
+	f.extensions = append(f.extensions, x)
+	return x, nil
 }
 
 func (f *fakeIntake) Pending(_ context.Context, who foyer.Principal, after string, limit int) ([]*foyer.Request, error) {
@@ -241,6 +309,17 @@ func newPages(t *testing.T, who *foyer.Principal) *pages {
 		})
 	}
 	in.requests[2].Email = "anna@contoso.example" // her own: refused
+	// An active guest who asked for more time, and one whose access ends.
+	in.requests = append(in.requests,
+		&foyer.Request{ID: "req-act", Email: "kim@partner.example", DisplayName: xss, Profile: "partners", State: foyer.StateActive, CreatedAt: now},
+		&foyer.Request{ID: "req-own", Email: "anna@contoso.example", Profile: "partners", State: foyer.StateActive, CreatedAt: now})
+	in.ends = map[string]time.Time{"req-act": now.Add(10 * 24 * time.Hour), "req-own": now.Add(5 * 24 * time.Hour)}
+	in.extensions = []*foyer.Extension{
+		{ID: "ext-0", RequestID: "req-act", Until: now.Add(40 * 24 * time.Hour), Justification: xss, AskedBy: "guest kim@partner.example",
+			State: foyer.ExtensionPending, Stage: 1, StageDue: now.Add(time.Hour)},
+		{ID: "ext-own", RequestID: "req-own", Until: now.Add(20 * 24 * time.Hour), AskedBy: "guest anna@contoso.example",
+			State: foyer.ExtensionPending, Stage: 1, StageDue: now.Add(time.Hour)},
+	}
 	st := &fakeStore{}
 	h, err := admin.New(admin.Options{Issuer: "https://login.example/t/v2.0", ClientID: "c", RedirectURL: "https://foyer.example/admin/callback",
 		Key: []byte(strings.Repeat("k", 32)), Admins: foyer.Approvers{Roles: []string{"Foyer.Admin"}}, CSRF: csrf,
@@ -459,5 +538,57 @@ func TestHome(t *testing.T) {
 	status, page := p.do(t, "GET", "/admin", nil)
 	if status != http.StatusOK || !strings.Contains(page, "3 requests you may decide") || strings.Contains(page, "/admin/runs") {
 		t.Errorf("approver home: status %d: %.600s", status, page)
+	}
+}
+
+// TestExtensionPages: /admin/requests marks the extensions the approver
+// may decide, with both ends, and decides them with the same rules; a
+// request's page shows when access ends and asks for more time.
+func TestExtensionPages(t *testing.T) {
+	t.Parallel()
+	p := newPages(t, approver)
+	status, page := p.do(t, "GET", "/admin/requests", nil)
+	if status != http.StatusOK || !strings.Contains(page, "Extension</span>") || !strings.Contains(page, "2026-12-17 09:00 UTC") ||
+		!strings.Contains(page, "2027-01-16 09:00 UTC") || !strings.Contains(page, `action="/admin/extensions/ext-0/decide"`) {
+		t.Errorf("requests: status %d; want ext-0 marked, ending 2026-12-17, asked 2027-01-16, with its form: %.2000s", status, page)
+	}
+	if strings.Contains(page, "ext-own") {
+		t.Error("the list offers the approver the extension of her own access")
+	}
+	noRaw(t, page)
+
+	status, page = p.do(t, "POST", "/admin/extensions/ext-0/decide", url.Values{"csrf": {"test-csrf"}, "decision": {"deny"}})
+	if status != http.StatusBadRequest || !strings.Contains(page, "Say why more time is denied") {
+		t.Errorf("deny without a reason: status %d", status)
+	}
+	status, page = p.do(t, "POST", "/admin/extensions/ext-own/decide", url.Values{"csrf": {"test-csrf"}, "decision": {"approve"}, "request": {"req-own"}})
+	if status != http.StatusForbidden || !strings.Contains(page, "nobody approves the extension of their own access") {
+		t.Errorf("her own: status %d, want 403 with the rule's message", status)
+	}
+	status, _ = p.do(t, "POST", "/admin/extensions/ext-0/decide", url.Values{"csrf": {"test-csrf"}, "decision": {"approve"}})
+	if status != http.StatusSeeOther || !strings.Contains(strings.Join(p.intake.called(), "\n"), "DecideExtension ext-0 by oid-approver approve=true") {
+		t.Errorf("approve: status %d, calls %q", status, p.intake.called())
+	}
+
+	status, page = p.do(t, "GET", "/admin/requests/req-act", nil)
+	if status != http.StatusOK || !strings.Contains(page, "Access ends") || !strings.Contains(page, "2027-01-16 09:00 UTC") ||
+		!strings.Contains(page, `action="/admin/requests/req-act/extensions"`) {
+		t.Errorf("request page: status %d; want the new end and the ask form: %.3000s", status, page)
+	}
+	status, _ = p.do(t, "POST", "/admin/requests/req-act/extensions", url.Values{"csrf": {"test-csrf"}, "until": {"next year"}})
+	if status != http.StatusBadRequest {
+		t.Errorf("a bad day: status %d, want 400", status)
+	}
+	status, page = p.do(t, "POST", "/admin/requests/req-act/extensions", url.Values{"csrf": {"test-csrf"}, "until": {"2027-01-01"}})
+	if status != http.StatusBadRequest || !strings.Contains(page, "not later than the current end") {
+		t.Errorf("an earlier end: status %d, want 400 with the engine's message", status)
+	}
+	status, _ = p.do(t, "POST", "/admin/requests/req-act/extensions", url.Values{"csrf": {"test-csrf"}, "until": {"2027-02-01"}, "justification": {"audit"}})
+	if status != http.StatusSeeOther || !strings.Contains(strings.Join(p.intake.called(), "\n"), "AskExtension req-act by oid-approver until=2027-02-01T00:00:00Z why=\"audit\"") {
+		t.Errorf("ask: status %d, calls %q", status, p.intake.called())
+	}
+	_, page = p.do(t, "GET", "/admin/requests/req-act", nil)
+	if !strings.Contains(page, `action="/admin/extensions/ext-3/decide"`) || strings.Contains(page, `action="/admin/requests/req-act/extensions"`) {
+		t.Errorf("after the ask: want the pending extension's form and no ask form")
 	}
 }

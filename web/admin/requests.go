@@ -78,7 +78,8 @@ type outcome struct {
 
 type requestsData struct {
 	Requests      []*foyer.Request
-	Next          string // the after= of the next page; "" on the last
+	Extensions    []foyer.RequestView // pending extensions the person may decide
+	Next          string              // the after= of the next page; "" on the last
 	Outcomes      []outcome
 	Problem       string // about the form as a whole
 	Justification string
@@ -105,6 +106,12 @@ func (h *Handler) showRequests(w http.ResponseWriter, r *http.Request, status in
 		d.Next = reqs[pageSize-1].ID
 	}
 	d.Requests = reqs
+	if after == "" {
+		if d.Extensions, err = h.o.Intake.PendingExtensions(r.Context(), who, maxBulk); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	h.render(w, r, status, "requests", "Requests awaiting your decision", d)
 }
 

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
@@ -34,6 +35,9 @@ type Intake interface {
 	View(ctx context.Context, requestID string) (foyer.RequestView, error)
 	// RevokeRequest takes back the access a request gave, in who's name.
 	RevokeRequest(ctx context.Context, requestID string, who foyer.Principal) (*foyer.Request, error)
+	// AskExtension asks, in who's name, for the access of a request to
+	// end at until; the profile's approval policy decides.
+	AskExtension(ctx context.Context, requestID string, who foyer.Principal, until time.Time, justification string) (*foyer.Extension, error)
 }
 
 // DefaultMaxBody bounds a request body when Options.MaxBody is 0. An
@@ -102,6 +106,7 @@ func (h *Handler) Routes() []web.Route {
 		api(http.MethodPost, "/api/v1/invitations", h.postInvitation),
 		api(http.MethodGet, "/api/v1/requests/{id}", h.getRequest),
 		api(http.MethodPost, "/api/v1/requests/{id}/revoke", h.revokeRequest),
+		api(http.MethodPost, "/api/v1/requests/{id}/extensions", h.postExtension),
 		api(http.MethodGet, "/api/v1/guests", h.listGuests),
 		{Method: http.MethodGet, Pattern: "/api/v1/openapi.json", Access: web.Public, Handler: http.HandlerFunc(serveOpenAPI)},
 	}

@@ -249,3 +249,56 @@ func TestGuests(t *testing.T) {
 		}
 	}
 }
+
+// TestExtensions: POST /api/v1/requests/{id}/extensions asks in the
+// caller's name for the end it reads (a day or an RFC 3339 time), names
+// every bad field, and answers the intake's refusals as problems; GET
+// then shows the new end and the extension.
+func TestExtensions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	auto := e.do("POST", "/api/v1/invitations", e.bearer(), `{"email":"al@auto.example","display_name":"Al","profile":"partners"}`)
+	pending := e.do("POST", "/api/v1/invitations", e.bearer(), ann)
+	if auto.status != 202 || pending.status != 202 {
+		t.Fatalf("setup: %s / %s", auto.raw, pending.raw)
+	}
+	aid, pid := auto.body["id"].(string), pending.body["id"].(string)
+	g := e.do("GET", "/api/v1/requests/"+aid, e.bearer(), "")
+	if g.body["access_ends"] != "2026-03-31T09:01:00Z" || g.body["extension"] != nil {
+		t.Fatalf("before: access_ends %v, extension %v", g.body["access_ends"], g.body["extension"])
+	}
+	if g := e.do("GET", "/api/v1/requests/"+pid, e.bearer(), ""); g.body["access_ends"] != nil {
+		t.Errorf("a pending request shows access_ends %v", g.body["access_ends"])
+	}
+
+	bad := e.do("POST", "/api/v1/requests/"+aid+"/extensions", e.bearer(), `{"until":"next month","justification":`+
+		`"`+strings.Repeat("y", 2001)+`","why":"x"}`)
+	if bad.status != 400 || !slices.Equal(bad.fields(), []string{"justification", "until", "why"}) {
+		t.Errorf("bad fields: %d %v %s", bad.status, bad.fields(), bad.raw)
+	}
+	if m := e.do("POST", "/api/v1/requests/"+aid+"/extensions", e.bearer(), `{"justification":"x"}`); m.status != 400 || !slices.Equal(m.fields(), []string{"until"}) {
+		t.Errorf("until missing: %d %s", m.status, m.raw)
+	}
+	if c := e.do("POST", "/api/v1/requests/"+aid+"/extensions", e.bearer(), `{"until":"2026-03-20"}`); c.status != 400 ||
+		c.body["type"] != "urn:foyer:problem:invalid" {
+		t.Errorf("an end before the current one: %d %s", c.status, c.raw)
+	}
+	if c := e.do("POST", "/api/v1/requests/"+pid+"/extensions", e.bearer(), `{"until":"2026-06-01"}`); c.status != 409 {
+		t.Errorf("a pending request: %d %s", c.status, c.raw)
+	}
+
+	x := e.do("POST", "/api/v1/requests/"+aid+"/extensions", e.bearer(), `{"until":"2026-04-30","justification":" audit season "}`)
+	if x.status != 201 || x.header.Get("Location") != "/api/v1/requests/"+aid || x.body["until"] != "2026-04-30T00:00:00Z" ||
+		x.body["asked_by"] != "crm (apikey:crm)" || x.body["justification"] != "audit season" || x.body["state"] != "approved" {
+		t.Fatalf("ask: %d %v %s", x.status, x.header.Get("Location"), x.raw)
+	}
+	z := e.do("POST", "/api/v1/requests/"+aid+"/extensions", e.bearer(), `{"until":"2026-05-02T17:30:00+02:00"}`)
+	if z.status != 201 || z.body["until"] != "2026-05-02T15:30:00Z" {
+		t.Fatalf("ask with a time: %d %s", z.status, z.raw)
+	}
+	g = e.do("GET", "/api/v1/requests/"+aid, e.bearer(), "")
+	ext, _ := g.body["extension"].(map[string]any)
+	if g.body["access_ends"] != "2026-05-02T15:30:00Z" || ext == nil || ext["id"] != z.body["id"] {
+		t.Errorf("after: access_ends %v, extension %v", g.body["access_ends"], ext)
+	}
+}

@@ -116,6 +116,7 @@ func (f *fakeIntake) Submit(ctx context.Context, s foyer.Submission) (foyer.Rece
 		r.State, r.Stage, r.StageDue, r.UserID = foyer.StateInvited, 0, time.Time{}, "guest-"+r.ID
 		v.History[1].To = foyer.StateApproved
 		v.History = append(v.History, foyer.Transition{From: foyer.StateApproved, To: foyer.StateProvisioning, At: now}, foyer.Transition{From: foyer.StateProvisioning, To: foyer.StateInvited, At: now})
+		v.AccessEnds = now.Add(30 * 24 * time.Hour) // the profile's expiry
 	}
 	f.reqs[r.ID] = v
 	if s.IdempotencyKey != "" {
@@ -164,6 +165,29 @@ func (f *fakeIntake) RevokeRequest(_ context.Context, id string, who foyer.Princ
 	v.History = append(v.History, foyer.Transition{From: v.Request.State, To: foyer.StateRevoked, Note: "by " + who.String()})
 	v.Request.State = foyer.StateRevoked
 	return v.Request, nil
+}
+
+// AskExtension keeps the engine's rules the API answers with: an unknown
+// request, one that holds no access, an end not later than the current
+// one; otherwise it is approved at once and moves the end.
+func (f *fakeIntake) AskExtension(_ context.Context, id string, who foyer.Principal, until time.Time, justification string) (*foyer.Extension, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.reqs[id]
+	switch {
+	case !ok:
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "there is no request %s", id)
+	case v.Request.State != foyer.StateInvited && v.Request.State != foyer.StateActive:
+		return nil, foyer.Errorf(foyer.ECONFLICT, "request %s is %s: only access granted is extended", id, v.Request.State)
+	case !until.After(v.AccessEnds):
+		return nil, foyer.Errorf(foyer.EINVALID, "the end asked for is not later than the current end of access")
+	}
+	f.n++
+	now := time.Date(2026, 3, 2, 9, f.n, 0, 0, time.UTC)
+	x := &foyer.Extension{ID: fmt.Sprintf("ext-%d", f.n), RequestID: id, Until: until, Justification: justification, AskedBy: who.String(),
+		State: foyer.ExtensionApproved, DecidedBy: "policy", CreatedAt: now, UpdatedAt: now}
+	v.AccessEnds, v.Extension = until, x
+	return x, nil
 }
 
 var _ api.Intake = (*fakeIntake)(nil)

@@ -224,10 +224,11 @@ func TestOpenAPIDocument(t *testing.T) {
 	key := e.bearer()
 	pending := e.do("POST", "/api/v1/invitations", key, ann, "Idempotency-Key", "doc-1")
 	invited := e.do("POST", "/api/v1/invitations", key, `{"email":"al@auto.example","display_name":"Al","profile":"partners"}`)
-	if pending.status != 202 || invited.status != 202 {
-		t.Fatalf("setup: %s / %s", pending.raw, invited.raw)
+	extended := e.do("POST", "/api/v1/invitations", key, `{"email":"xi@auto.example","display_name":"Xi","profile":"partners"}`)
+	if pending.status != 202 || invited.status != 202 || extended.status != 202 {
+		t.Fatalf("setup: %s / %s / %s", pending.raw, invited.raw, extended.raw)
 	}
-	pid, iid := pending.body["id"].(string), invited.body["id"].(string)
+	pid, iid, xid := pending.body["id"].(string), invited.body["id"].(string), extended.body["id"].(string)
 	calls := []struct {
 		method, pattern, path, auth, body string
 		header                            []string
@@ -251,6 +252,14 @@ func TestOpenAPIDocument(t *testing.T) {
 		{"post", "/api/v1/requests/{id}/revoke", "/api/v1/requests/" + iid + "/revoke", "", "", []string{"X-Test-Roleless", "1"}, 403},
 		{"post", "/api/v1/requests/{id}/revoke", "/api/v1/requests/none/revoke", key, "", nil, 404},
 		{"post", "/api/v1/requests/{id}/revoke", "/api/v1/requests/" + pid + "/revoke", key, "", nil, 409},
+		{"post", "/api/v1/requests/{id}/extensions", "/api/v1/requests/" + xid + "/extensions", key, `{"until":"2026-05-01","justification":"more"}`, nil, 201},
+		{"post", "/api/v1/requests/{id}/extensions", "/api/v1/requests/" + xid + "/extensions", key, `{"until":"soon"}`, nil, 400},
+		{"post", "/api/v1/requests/{id}/extensions", "/api/v1/requests/" + xid + "/extensions", "", `{"until":"2026-06-01"}`, nil, 401},
+		{"post", "/api/v1/requests/{id}/extensions", "/api/v1/requests/" + xid + "/extensions", "", `{"until":"2026-06-01"}`, []string{"X-Test-Roleless", "1"}, 403},
+		{"post", "/api/v1/requests/{id}/extensions", "/api/v1/requests/none/extensions", key, `{"until":"2026-06-01"}`, nil, 404},
+		{"post", "/api/v1/requests/{id}/extensions", "/api/v1/requests/" + pid + "/extensions", key, `{"until":"2026-06-01"}`, nil, 409},
+		{"post", "/api/v1/requests/{id}/extensions", "/api/v1/requests/" + xid + "/extensions", key, `{"until":"2026-06-01"}`, []string{"Content-Type", "text/plain"}, 415},
+		{"get", "/api/v1/requests/{id}", "/api/v1/requests/" + xid, key, "", nil, 200},
 		{"get", "/api/v1/guests", "/api/v1/guests?limit=1", key, "", nil, 200},
 		{"get", "/api/v1/guests", "/api/v1/guests?limit=-1", key, "", nil, 400},
 		{"get", "/api/v1/guests", "", "", "", nil, 401},

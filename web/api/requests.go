@@ -52,6 +52,9 @@ type viewJSON struct {
 	Verified  bool             `json:"verified"`
 	History   []transitionJSON `json:"history"`
 	Decisions []decisionJSON   `json:"decisions"`
+	// AccessEnds is when the guest's access ends; absent when it does not.
+	AccessEnds *time.Time     `json:"access_ends,omitempty"`
+	Extension  *extensionJSON `json:"extension,omitempty"` // the latest asked for
 }
 
 type transitionJSON struct {
@@ -86,6 +89,11 @@ func requestOf(r *foyer.Request) requestJSON {
 func viewOf(v foyer.RequestView) viewJSON {
 	out := viewJSON{requestJSON: requestOf(v.Request), Verified: v.Verified,
 		History: make([]transitionJSON, 0, len(v.History)), Decisions: make([]decisionJSON, 0, len(v.Decisions))}
+	if !v.AccessEnds.IsZero() {
+		end := v.AccessEnds.UTC()
+		out.AccessEnds = &end
+	}
+	out.Extension = extensionOf(v.Extension)
 	for _, t := range v.History {
 		out.History = append(out.History, transitionJSON{From: t.From, To: t.To, At: t.At, Note: t.Note})
 	}

@@ -2,7 +2,9 @@ package portal
 
 import (
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/web"
@@ -18,6 +20,14 @@ type statusPage struct {
 	// words. The history's own notes are the ledger's, for admins: they
 	// name approvers and ids, and are not shown to the requester.
 	Reason string
+	// The end of access, when it ends, and the latest ask for more time
+	// (Extension: what became of it; "" when none); ExtendAction is the
+	// form that asks, when more time may be asked for.
+	Ends, EndsISO       string
+	Extension           string
+	ExtensionReason     string
+	ExtendAction, Until string
+	Justification       string
 }
 
 type historyRow struct {
@@ -80,6 +90,12 @@ func (h *Handler) expired(w http.ResponseWriter, r *http.Request, v foyer.Reques
 }
 
 func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, status int, token string, v foyer.RequestView, errs []fieldError) {
+	h.showStatusWith(w, r, status, token, v, errs, "", "")
+}
+
+// showStatusWith shows the status page with what was typed in the form
+// asking for more time.
+func (h *Handler) showStatusWith(w http.ResponseWriter, r *http.Request, status int, token string, v foyer.RequestView, errs []fieldError, until, why string) {
 	if v.Expired {
 		h.expired(w, r, v)
 		return
@@ -89,7 +105,7 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	pg := statusPage{page: newPage(r, "status.title")}
-	pg.Errors = errs
+	pg.Errors, pg.Until, pg.Justification = errs, until, why
 	req := v.Request
 	pg.Status = tr(pg.Lang, "state."+string(req.State))
 	pg.Email = req.Email.String()
@@ -107,7 +123,59 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, status int,
 	if req.State == foyer.StateRejected {
 		pg.Reason = refusal(v)
 	}
+	if !v.AccessEnds.IsZero() {
+		pg.Ends, pg.EndsISO = when(pg.Lang, v.AccessEnds), v.AccessEnds.UTC().Format(time.RFC3339)
+	}
+	if x := v.Extension; x != nil {
+		pg.Extension = tr(pg.Lang, "extend."+string(x.State), when(pg.Lang, x.Until))
+		if x.State == foyer.ExtensionRejected {
+			pg.ExtensionReason = x.Note
+		}
+	}
+	if v.CanExtend {
+		pg.ExtendAction = localURL(r, "/r/"+token+"/extension")
+	}
 	h.render(w, r, status, "status", &pg)
+}
+
+// extend is POST /r/{token}/extension: the guest asks for more time,
+// until the start (UTC) of the day given, then sees the status page
+// again, which says what became of it.
+func (h *Handler) extend(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, r, "read the form asking for more time", foyer.Errorf(foyer.EINVALID, "the form could not be read"))
+		return
+	}
+	lang := web.Language(r)
+	typed, why := strings.TrimSpace(r.PostForm.Get("until")), strings.TrimSpace(r.PostForm.Get("justification"))
+	var errs []fieldError
+	until, err := time.Parse(time.DateOnly, typed)
+	if err != nil {
+		errs = append(errs, fieldError{Field: "until", Message: tr(lang, "err.until")})
+	}
+	if n := utf8.RuneCountInString(why); n > maxJustification {
+		errs = append(errs, fieldError{Field: "extension-why", Message: tr(lang, "err.justification.long", maxJustification)})
+	}
+	if errs == nil {
+		_, err = h.o.Intake.AskExtensionByLink(r.Context(), token, until, why)
+		switch foyer.ErrorCode(err) {
+		case "":
+			http.Redirect(w, r, localURL(r, "/r/"+token), http.StatusSeeOther)
+			return
+		case foyer.EINVALID, foyer.ECONFLICT, foyer.EFORBIDDEN:
+			errs = append(errs, fieldError{Message: tr(lang, "err.extend", foyer.ErrorMessage(err))})
+		default:
+			h.linkError(w, r, "ask for more time", err)
+			return
+		}
+	}
+	v, serr := h.o.Intake.Status(r.Context(), token)
+	if serr != nil {
+		h.linkError(w, r, "show a request's status", serr)
+		return
+	}
+	h.showStatusWith(w, r, http.StatusUnprocessableEntity, token, v, errs, typed, why)
 }
 
 // refusal is what the requester is told of why a request was refused: the

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/web"
@@ -29,6 +30,10 @@ type Intake interface {
 	Confirm(ctx context.Context, token string) (foyer.RequestView, error)
 	// Status shows a link's request without changing it.
 	Status(ctx context.Context, token string) (foyer.RequestView, error)
+	// AskExtensionByLink asks, as the guest the link is for, for more
+	// time for the request's access; see engine.AskExtension for its
+	// errors.
+	AskExtensionByLink(ctx context.Context, token string, until time.Time, justification string) (*foyer.Extension, error)
 }
 
 // Options configure the Handler.
@@ -93,6 +98,7 @@ func (h *Handler) Routes() []web.Route {
 		{Method: http.MethodPost, Pattern: "/request/{profile}", Access: web.Public, Handler: http.HandlerFunc(h.submit)},
 		{Method: http.MethodGet, Pattern: "/r/{token}", Access: web.Public, Handler: http.HandlerFunc(h.status)},
 		{Method: http.MethodPost, Pattern: "/r/{token}", Access: web.Public, Handler: http.HandlerFunc(h.confirm)},
+		{Method: http.MethodPost, Pattern: "/r/{token}/extension", Access: web.Public, Handler: http.HandlerFunc(h.extend)},
 	}
 }
 

@@ -31,6 +31,7 @@ type intake struct {
 	seen        map[string]bool // addresses already asked for: Again
 	views       map[string]foyer.RequestView
 	confirmErr  error
+	asks        []string // the extensions asked for: until and why
 }
 
 func (in *intake) Submit(_ context.Context, s foyer.Submission) (foyer.Receipt, error) {
@@ -79,6 +80,27 @@ func (in *intake) Status(_ context.Context, token string) (foyer.RequestView, er
 		return v, foyer.Errorf(foyer.ENOTFOUND, "no such link")
 	}
 	return v, nil
+}
+
+// AskExtensionByLink records the ask; an end not after the current one
+// is refused as the engine refuses it, else the view shows it pending.
+func (in *intake) AskExtensionByLink(_ context.Context, token string, until time.Time, why string) (*foyer.Extension, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	v, ok := in.views[token]
+	switch {
+	case !ok:
+		return nil, foyer.Errorf(foyer.ENOTFOUND, "no such link")
+	case !v.CanExtend:
+		return nil, foyer.Errorf(foyer.ECONFLICT, "an extension is pending already")
+	case !until.After(v.AccessEnds):
+		return nil, foyer.Errorf(foyer.EINVALID, "the end asked for is not later than the current end of access")
+	}
+	in.asks = append(in.asks, until.Format(time.RFC3339)+" "+why)
+	x := &foyer.Extension{ID: "ext-1", RequestID: v.Request.ID, Until: until, Justification: why, State: foyer.ExtensionPending, Stage: 1}
+	v.Extension, v.CanExtend = x, false
+	in.views[token] = v
+	return x, nil
 }
 
 func (in *intake) calls() (int, int) {
@@ -698,5 +720,51 @@ func TestStatusTellsTheRequesterOnlyWhatIsTheirs(t *testing.T) {
 	}
 	if !strings.Contains(a.text(), "Reason given: no current project") {
 		t.Errorf("the requester's page does not say why:\n%s", a.text())
+	}
+}
+
+// TestStatusShowsTheEndAndAsksForMore: a guest's status page says when
+// access ends and offers the form asking for more time; a bad day or the
+// engine's refusal is shown on the page; an ask goes through with the
+// day's start in UTC, and the page then says it waits for approval.
+func TestStatusShowsTheEndAndAsksForMore(t *testing.T) {
+	f := newFixture(t, limits{})
+	v := view(true, false)
+	v.Request.State = foyer.StateActive
+	v.AccessEnds, v.CanExtend = time.Date(2027, 1, 6, 10, 0, 0, 0, time.UTC), true
+	f.in.views["tok"] = v
+	a := f.do(t, "GET", "/r/tok", nil)
+	if a.status != 200 || !strings.Contains(a.text(), "Access ends on") || !strings.Contains(a.text(), "6 January 2027, 10:00 UTC") {
+		t.Fatalf("status page: %d %s", a.status, a.text())
+	}
+	forms := find(a.doc, func(n *html.Node) bool { return n.Data == "form" && attr(n, "action") == "/r/tok/extension" })
+	if len(forms) != 1 {
+		t.Fatalf("the page has %d forms asking for more time, want 1", len(forms))
+	}
+	b := f.do(t, "POST", "/r/tok/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"soon"}, "justification": {xss}})
+	if b.status != http.StatusUnprocessableEntity || !strings.Contains(b.text(), "Enter the new end of access as a day") || b.value("extension-why") != xss {
+		t.Errorf("a bad day: %d %s", b.status, b.text())
+	}
+	c := f.do(t, "POST", "/r/tok/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"2027-01-02"}})
+	if c.status != http.StatusUnprocessableEntity || !strings.Contains(c.text(), "not later than the current end") {
+		t.Errorf("an earlier day: %d %s", c.status, c.text())
+	}
+	if d := f.do(t, "POST", "/r/tok/extension", url.Values{"until": {"2027-02-01"}}); d.status != http.StatusForbidden {
+		t.Errorf("without the CSRF token: %d", d.status)
+	}
+	e := f.do(t, "POST", "/r/tok/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"2027-02-01"}, "justification": {"the audit runs on"}})
+	if e.status != http.StatusSeeOther || e.header.Get("Location") != "/r/tok" {
+		t.Fatalf("ask: %d %q", e.status, e.header.Get("Location"))
+	}
+	if len(f.in.asks) != 1 || f.in.asks[0] != "2027-02-01T00:00:00Z the audit runs on" {
+		t.Errorf("asks %q, want one until 2027-02-01 with the reason", f.in.asks)
+	}
+	g := f.do(t, "GET", "/r/tok", nil)
+	if !strings.Contains(g.text(), "You asked for access until 1 February 2027, 00:00 UTC: waiting for approval") ||
+		len(find(g.doc, func(n *html.Node) bool { return n.Data == "form" && attr(n, "action") == "/r/tok/extension" })) != 0 {
+		t.Errorf("after the ask: %s", g.text())
+	}
+	if h := f.do(t, "POST", "/r/nope/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"2027-02-01"}}); h.status != 404 {
+		t.Errorf("unknown link: %d", h.status)
 	}
 }
