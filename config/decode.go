@@ -30,6 +30,7 @@ var durationDocs = map[string]struct{ what, example string }{
 	"profiles.*.approval.stages[].timeout": {"how long a stage waits for a decision before it denies or escalates (absent: 14d)", "72h or 14d"},
 	"triggers.*.watch_interval":            {"how often a watched folder is scanned; a file is applied once two scans found it unchanged (absent: 30s)", "30s or 5m"},
 	"serve.drain_timeout":                  {"how long foyer serve lets the jobs under way finish once told to stop (absent: 30s)", "30s or 2m"},
+	"serve.lifecycle_interval":             {"how often foyer serve syncs redemptions, sends reminders and does the expiry due (absent: 1h)", "1h or 15m"},
 	"serve.verification.link_ttl":          {"how long the link that proves a requester's address works (absent: 30m)", "30m or 2h"},
 }
 

@@ -33,6 +33,10 @@ type Serve struct {
 	// DrainTimeout is how long foyer serve, told to stop (SIGTERM), lets
 	// the jobs under way finish before it cancels them; default 30s.
 	DrainTimeout Duration `yaml:"drain_timeout,omitempty"`
+	// LifecycleInterval is how often foyer serve syncs redemption states,
+	// sends the reminders due and does the expiry due (it also does them
+	// at start); default 1h.
+	LifecycleInterval Duration `yaml:"lifecycle_interval,omitempty"`
 }
 
 // SignIn is the app registration people sign in to foyer's pages through
@@ -85,6 +89,8 @@ const (
 	maxLinkTTL              = 7 * 24 * time.Hour
 	DefaultDrainTimeout     = 30 * time.Second
 	maxDrainTimeout         = time.Hour
+	DefaultLifecycle        = time.Hour
+	maxLifecycle            = 24 * time.Hour
 	maxLimit                = 1_000_000
 )
 
@@ -134,6 +140,9 @@ type ServeSettings struct {
 	// DrainTimeout is how long the jobs under way may run once foyer
 	// serve is told to stop; those still running then are cancelled.
 	DrainTimeout time.Duration
+	// LifecycleInterval is how often the redemption sync, the reminders
+	// and the expiry run.
+	LifecycleInterval time.Duration
 }
 
 // ServeSettings returns the serve: section with its defaults, or an
@@ -144,17 +153,18 @@ func (c *Config) ServeSettings() (ServeSettings, error) {
 		return ServeSettings{}, foyer.Errorf(foyer.EINVALID, "%s has no serve: section; foyer serve needs one, with at least serve.access.admins (docs/config.md)", c.Name())
 	}
 	out := ServeSettings{
-		Addr:             s.Addr,
-		PublicURL:        strings.TrimSuffix(s.PublicURL, "/"),
-		Tenant:           s.Tenant,
-		SessionKeyEnv:    s.SessionKeyEnv,
-		Admins:           s.Access.Admins.approvers(),
-		Approvers:        s.Access.Approvers.approvers(),
-		PerIPPerMinute:   s.Limits.PerIPPerMinute,
-		PerEmailPerHour:  s.Limits.PerEmailPerHour,
-		PerDomainPerHour: s.Limits.PerDomainPerHour,
-		LinkTTL:          time.Duration(s.Verification.LinkTTL),
-		DrainTimeout:     time.Duration(s.DrainTimeout),
+		Addr:              s.Addr,
+		PublicURL:         strings.TrimSuffix(s.PublicURL, "/"),
+		Tenant:            s.Tenant,
+		SessionKeyEnv:     s.SessionKeyEnv,
+		Admins:            s.Access.Admins.approvers(),
+		Approvers:         s.Access.Approvers.approvers(),
+		PerIPPerMinute:    s.Limits.PerIPPerMinute,
+		PerEmailPerHour:   s.Limits.PerEmailPerHour,
+		PerDomainPerHour:  s.Limits.PerDomainPerHour,
+		LinkTTL:           time.Duration(s.Verification.LinkTTL),
+		DrainTimeout:      time.Duration(s.DrainTimeout),
+		LifecycleInterval: time.Duration(s.LifecycleInterval),
 	}
 	for _, p := range s.TrustedProxies {
 		if pre, err := parsePrefix(p); err == nil {
@@ -222,6 +232,9 @@ func (c *Config) serveDefaults() {
 	if s.DrainTimeout == 0 {
 		s.DrainTimeout = Duration(DefaultDrainTimeout)
 	}
+	if s.LifecycleInterval == 0 {
+		s.LifecycleInterval = Duration(DefaultLifecycle)
+	}
 }
 
 func (c *Config) checkServe(k *checker) {
@@ -286,6 +299,9 @@ func (c *Config) checkServe(k *checker) {
 	}
 	if d := time.Duration(s.DrainTimeout); d < time.Second || d > maxDrainTimeout {
 		k.add(at+".drain_timeout", "serve.drain_timeout %s: want between 1s and 1h (and below the time the supervisor waits before SIGKILL)", d)
+	}
+	if d := time.Duration(s.LifecycleInterval); d < time.Second || d > maxLifecycle {
+		k.add(at+".lifecycle_interval", "serve.lifecycle_interval %s: want between 1s and 24h (each round reads every pending guest's state)", d)
 	}
 }
 

@@ -34,7 +34,7 @@ func TestLoadFullServe(t *testing.T) {
 		Approvers:        foyer.Approvers{Roles: []string{"Foyer.Approver"}},
 		APIAudience:      "api://foyer", APIRole: "Foyer.Invitations",
 		PerIPPerMinute: 60, PerEmailPerHour: 3, PerDomainPerHour: config.DefaultPerDomainPerHour,
-		LinkTTL:        time.Hour,
+		LinkTTL: time.Hour, LifecycleInterval: 15 * time.Minute,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")},
 	}
 	if diff := diffServe(s, want); diff != "" {
@@ -96,6 +96,7 @@ func diffServe(got, want config.ServeSettings) string {
 	check("limits", got.PerIPPerMinute == want.PerIPPerMinute && got.PerEmailPerHour == want.PerEmailPerHour && got.PerDomainPerHour == want.PerDomainPerHour,
 		[]int{got.PerIPPerMinute, got.PerEmailPerHour, got.PerDomainPerHour}, []int{want.PerIPPerMinute, want.PerEmailPerHour, want.PerDomainPerHour})
 	check("LinkTTL", got.LinkTTL == want.LinkTTL, got.LinkTTL, want.LinkTTL)
+	check("LifecycleInterval", got.LifecycleInterval == want.LifecycleInterval, got.LifecycleInterval, want.LifecycleInterval)
 	check("TrustedProxies", slices.Equal(got.TrustedProxies, want.TrustedProxies), got.TrustedProxies, want.TrustedProxies)
 	return strings.Join(d, "; ")
 }
@@ -128,6 +129,7 @@ func TestServeDefaults(t *testing.T) {
 		SignInCredential: config.Credential{Type: config.CredClientSecret, SecretFile: "s"},
 		Admins:           foyer.Approvers{Users: []string{"alex@contoso.example"}},
 		PerIPPerMinute:   30, PerEmailPerHour: 5, PerDomainPerHour: 50, LinkTTL: 30 * time.Minute,
+		LifecycleInterval: time.Hour,
 	}
 	if diff := diffServe(s, want); diff != "" {
 		t.Errorf("defaults: %s", diff)
@@ -202,6 +204,9 @@ func TestServeProblems(t *testing.T) {
 		{"drain timeout short", serve(admins + "  drain_timeout: 500ms\n"), []string{"serve.drain_timeout 500ms: want between 1s and 1h"}},
 		{"drain timeout long", serve(admins + "  drain_timeout: 2h\n"), []string{"want between 1s and 1h"}},
 		{"drain timeout unreadable", serve(admins + "  drain_timeout: soon\n"), []string{"jobs under way finish"}},
+		{"lifecycle interval short", serve(admins + "  lifecycle_interval: 100ms\n"), []string{"12:23:", "serve.lifecycle_interval 100ms: want between 1s and 24h"}},
+		{"lifecycle interval long", serve(admins + "  lifecycle_interval: 2d\n"), []string{"want between 1s and 24h"}},
+		{"lifecycle interval unreadable", serve(admins + "  lifecycle_interval: hourly\n"), []string{"syncs redemptions", "such as 1h"}},
 		{"link ttl unreadable", serve(admins + "  verification: {link_ttl: soon}\n"), []string{"12:28:", "proves a requester's address", "such as 30m"}},
 
 		{"public without policy", public(""), []string{"9:13:", "is public but has neither", "every request would be rejected"}},

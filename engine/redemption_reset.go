@@ -11,6 +11,13 @@ import (
 	"github.com/foyer-dev/foyer/store"
 )
 
+// The audit operations of a reset: the reset itself, and the plain
+// invitation that gets a new redeem URL when a reset's answer was lost.
+const (
+	opResetRedemption = "reset redemption"
+	opResetRedeemURL  = "reset redemption: new redeem URL"
+)
+
 // ResetResult is what a reset of a guest's redemption did.
 type ResetResult struct {
 	UserID    string
@@ -24,6 +31,7 @@ type ResetResult struct {
 type resetGate struct {
 	e      *Engine
 	t      *Tenant
+	op     string
 	target string
 	actor  string
 	tries  atomic.Int32
@@ -37,7 +45,7 @@ func (g *resetGate) Admit(ctx context.Context) error {
 		if err := g.e.checkBlock(ctx, tx, g.t); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditIntent, Actor: g.actor, Op: "reset redemption", Target: g.target})
+		return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditIntent, Actor: g.actor, Op: g.op, Target: g.target})
 	})
 	if err == nil {
 		g.tries.Add(1)
@@ -53,7 +61,9 @@ func (g *resetGate) Admit(ctx context.Context) error {
 // who tells the guest. It is an admin's explicit action: by names who,
 // for the audit log. The guest's active requests go back to invited
 // (through provisioning, in one transaction), so the sync sees the new
-// redemption and reminders apply again.
+// redemption and reminders apply again. A reset carried out by a command
+// stopped before its answer came back (resetLost) is recorded, not sent
+// again.
 func (e *Engine) ResetRedemption(ctx context.Context, email foyer.Address, profile, by string) (ResetResult, error) {
 	var res ResetResult
 	p := e.Profiles[profile]
@@ -73,31 +83,58 @@ func (e *Engine) ResetRedemption(ctx context.Context, email foyer.Address, profi
 	}
 	res.UserID = person.ID
 	actor := "cli:" + by
-	gate := &resetGate{e: e, t: t, target: email.String() + " (" + person.ID + ")", actor: actor}
-	inv, err := t.Dir.Invite(directory.WithGate(ctx, gate), directory.Invitation{
-		Email: email, RedirectURL: p.RedirectURL, SendEmail: p.Sender == foyer.SenderMicrosoft,
-		Message: p.Message, Language: p.Language, CC: p.CC, Reset: true, UserID: person.ID,
-	})
-	if gate.tries.Load() == 0 {
-		if err == nil {
-			err = fmt.Errorf("the reset was not sent")
-		}
+	gate := &resetGate{e: e, t: t, op: opResetRedemption, target: email.String() + " (" + person.ID + ")", actor: actor}
+	lost, err := e.resetLost(ctx, person)
+	if err != nil {
 		return res, fmt.Errorf("reset the redemption of %s: %w", email, err)
 	}
 	wctx := context.WithoutCancel(ctx)
-	out := store.AuditEntry{Kind: store.AuditOutcome, Actor: actor, Op: "reset redemption", Target: gate.target, GraphID: inv.RequestID}
-	if err != nil {
-		out.Error = e.safeMessage(err)
-		if terr := e.Store.InTx(wctx, func(tx store.Tx) error { return tx.AppendAudit(wctx, out) }); terr != nil {
-			e.Log.Error("the outcome of a reset was not recorded", "err", terr)
+	var inv directory.Invited
+	var outcomes []store.AuditEntry // recorded with the requests moved back
+	if lost {
+		outcomes = append(outcomes, store.AuditEntry{Kind: store.AuditOutcome, Actor: actor, Op: opResetRedemption, Target: gate.target,
+			Detail: "carried out by an earlier command stopped before its answer came back: the tenant shows the guest PendingAcceptance"})
+	}
+	// A lost reset is not sent again. For sender microsoft Entra sent its
+	// email with it; for the others its redeem URL was lost with the
+	// answer, and a plain invitation of the guest, pending again, gives a
+	// new one (as a reminder does) without resetting the guest twice.
+	if !lost || p.Sender != foyer.SenderMicrosoft {
+		in := directory.Invitation{Email: email, RedirectURL: p.RedirectURL, SendEmail: p.Sender == foyer.SenderMicrosoft,
+			Message: p.Message, Language: p.Language, CC: p.CC, Reset: true, UserID: person.ID}
+		if lost {
+			gate.op, in.Reset, in.UserID = opResetRedeemURL, false, ""
 		}
-		return res, fmt.Errorf("reset the redemption of %s: %w", email, err)
+		inv, err = t.Dir.Invite(directory.WithGate(ctx, gate), in)
+		if gate.tries.Load() == 0 {
+			if err == nil {
+				err = fmt.Errorf("the reset was not sent")
+			}
+			return res, fmt.Errorf("reset the redemption of %s: %w", email, err)
+		}
+		out := store.AuditEntry{Kind: store.AuditOutcome, Actor: actor, Op: gate.op, Target: gate.target, GraphID: inv.RequestID}
+		if err != nil {
+			out.Error = e.safeMessage(err)
+			if terr := e.Store.InTx(wctx, func(tx store.Tx) error { return tx.AppendAudit(wctx, out) }); terr != nil {
+				e.Log.Error("the outcome of a reset was not recorded", "err", terr)
+			}
+			return res, fmt.Errorf("reset the redemption of %s: %w", email, err)
+		}
+		outcomes = append(outcomes, out)
 	}
 	res.RedeemURL = inv.RedeemURL
 	err = e.Store.InTx(wctx, func(tx store.Tx) error {
 		res.Requests = nil
-		if err := tx.AppendAudit(wctx, out); err != nil {
-			return err
+		if gate.tries.Load() == 0 {
+			// Nothing was sent: the lease is checked here.
+			if err := e.holdLease(wctx, tx); err != nil {
+				return err
+			}
+		}
+		for _, out := range outcomes {
+			if err := tx.AppendAudit(wctx, out); err != nil {
+				return err
+			}
 		}
 		var active []*foyer.Request
 		if err := tx.Requests(wctx, store.RequestFilter{Email: email, States: []foyer.State{foyer.StateActive}}, func(r *foyer.Request) error {
@@ -144,4 +181,32 @@ func (e *Engine) ResetRedemption(ctx context.Context, email foyer.Address, profi
 		res.RedeemURL = ""
 	}
 	return res, nil
+}
+
+// resetLost reports whether a reset of the guest was carried out by a
+// command stopped before its answer came back: the ledger holds the
+// reset's intent without an outcome (the last reset entry for the guest's
+// object is an intent) and the tenant shows the guest PendingAcceptance.
+// Such a reset counts as done and is not sent again. An intent without an
+// outcome for a guest the tenant still shows Accepted was not carried out
+// (or the guest redeemed again since): it is sent.
+func (e *Engine) resetLost(ctx context.Context, person directory.Person) (bool, error) {
+	if person.ExternalUserState != foyer.PendingAcceptance {
+		return false, nil
+	}
+	suffix := strings.ToLower(" (" + person.ID + ")")
+	open := false
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		open = false
+		return tx.AuditLog(ctx, store.AuditFilter{}, func(a store.AuditEntry) error {
+			if a.Op == opResetRedemption && strings.HasSuffix(strings.ToLower(a.Target), suffix) {
+				open = a.Kind == store.AuditIntent
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return false, fmt.Errorf("read the ledger's resets: %w", err)
+	}
+	return open, nil
 }

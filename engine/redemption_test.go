@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/directory"
 	"github.com/foyer-dev/foyer/engine"
 	"github.com/foyer-dev/foyer/notify/email"
 	"github.com/foyer-dev/foyer/notify/email/smtptest"
@@ -314,6 +315,97 @@ func testResetRedemption(t *testing.T, backend string) {
 		t.Errorf("reset of an unknown address: %v, want not_found", err)
 	}
 	_ = engine.ResetResult{}
+}
+
+// TestResetRedemptionAnswerLost: the ledger holds a reset's intent
+// without its outcome, as a command killed while the reset's answer was on
+// its way leaves it. When the tenant shows the guest pending again the
+// reset was carried out: it is recorded and not sent again (the sim's
+// count of resets is the judge); for sender none a plain invitation gets
+// the redeem URL the lost answer carried. When the tenant still shows the
+// guest Accepted the reset never arrived, and is sent.
+func TestResetRedemptionAnswerLost(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		sender     foyer.Sender
+		carriedOut bool
+		resets     int      // the sim's count after the command
+		invites    int      // kim's invitations after the command (1 was the first)
+		ops        []string // the reset's audit entries, "kind op"
+		url        bool     // the command gives a redeem URL
+	}{
+		{"carried out, sender microsoft", foyer.SenderMicrosoft, true, 1, 2,
+			[]string{"intent reset redemption", "outcome reset redemption"}, false},
+		{"carried out, sender none", foyer.SenderNone, true, 1, 3,
+			[]string{"intent reset redemption", "intent reset redemption: new redeem URL", "outcome reset redemption", "outcome reset redemption: new redeem URL"}, true},
+		{"never arrived", foyer.SenderMicrosoft, false, 1, 2,
+			[]string{"intent reset redemption", "intent reset redemption", "outcome reset redemption"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w, req := newRedemptionWorld(t, "sqlite", foyer.Reminders{}, func(w *world) { w.profile.Sender = tc.sender })
+			kim := foyer.Address("kim@tailwind.example")
+			if err := w.sim.Redeem(string(kim)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.eng.SyncRedemptions(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w.waitState(t, req.ID, foyer.StateActive)
+			// What the killed command left: its intent, and the reset
+			// carried out or not.
+			target := string(kim) + " (" + req.UserID + ")"
+			if err := w.store.InTx(ctx, func(tx store.Tx) error {
+				return tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditIntent, Actor: "cli:admin@host", Op: "reset redemption", Target: target})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.carriedOut {
+				if _, err := w.dir.Invite(ctx, directory.Invitation{Email: kim, RedirectURL: w.profile.RedirectURL, Reset: true, UserID: req.UserID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := w.eng.ResetRedemption(ctx, kim, "partners", "admin@host")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Requests) != 1 || res.Requests[0] != req.ID || (res.RedeemURL != "") != tc.url {
+				t.Errorf("reset %+v: want request %s back to invited, a redeem URL %v", res, req.ID, tc.url)
+			}
+			w.waitState(t, req.ID, foyer.StateInvited)
+			st := w.sim.Stats()
+			if n := st.ResetsByUser[strings.ToLower(req.UserID)]; n != tc.resets {
+				t.Errorf("kim reset %d times, want %d", n, tc.resets)
+			}
+			if n := st.InvitationsByEmail[string(kim)]; n != tc.invites {
+				t.Errorf("kim invited %d times, want %d", n, tc.invites)
+			}
+			var ops []string
+			if err := w.store.InTx(ctx, func(tx store.Tx) error {
+				return tx.AuditLog(ctx, store.AuditFilter{}, func(e store.AuditEntry) error {
+					if strings.HasPrefix(e.Op, "reset redemption") {
+						ops = append(ops, string(e.Kind)+" "+e.Op)
+					}
+					return nil
+				})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ops, tc.ops) {
+				t.Errorf("reset audit %q, want %q", ops, tc.ops)
+			}
+			// Recorded: a reset now is a new one, sent.
+			if _, err := w.eng.ResetRedemption(ctx, kim, "partners", "admin@host"); err != nil {
+				t.Fatal(err)
+			}
+			if n := w.sim.Stats().ResetsByUser[strings.ToLower(req.UserID)]; n != tc.resets+1 {
+				t.Errorf("kim reset %d times after another reset, want %d", n, tc.resets+1)
+			}
+		})
+	}
 }
 
 // recordingMailer keeps the invitation emails foyer sends itself.

@@ -145,6 +145,9 @@ func postInvitation(c *call) *reply {
 	}
 	inv := c.issueInvitation(u, in)
 	c.s.stats.invited(in.InvitedUserEmailAddress)
+	if in.ResetRedemption {
+		c.s.stats.redemptionReset(u.id)
+	}
 	return replyCreated(inv)
 }
 

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -187,6 +188,23 @@ func TestResetRedemption(t *testing.T) {
 	m := tn.g("GET", "/users/"+id+"/memberOf?$select=displayName", nil)
 	if m.str("value.0.displayName") != "DemoApp" {
 		t.Errorf("memberOf after reset: %s", m.raw)
+	}
+	// The stats count the reset for ann's object, and neither a plain
+	// invitation of her address nor a refused reset.
+	wantStatus(t, tn.g("POST", "/invitations", map[string]any{
+		"invitedUserEmailAddress": "ann.new@fabrikam.example", "inviteRedirectUrl": "https://myapps.microsoft.com",
+	}), 201)
+	wantStatus(t, tn.g("POST", "/invitations", map[string]any{
+		"invitedUserEmailAddress": "x@fabrikam.example", "inviteRedirectUrl": "https://myapps.microsoft.com",
+		"resetRedemption": true, "invitedUser": map[string]any{"id": "00000000-0000-0000-0000-000000000001"},
+	}), 404)
+	side := tn.side("GET", "/stats", nil)
+	wantStatus(t, side, 200)
+	if got := side.get("resets_by_user"); !reflect.DeepEqual(got, map[string]any{strings.ToLower(id): float64(1)}) {
+		t.Errorf("resets_by_user = %v, want one reset of %s", got, id)
+	}
+	if n := tn.s.Stats().InvitationsByEmail["ann.new@fabrikam.example"]; n != 2 {
+		t.Errorf("ann.new invited %d times, want 2 (the reset and the invitation)", n)
 	}
 }
 

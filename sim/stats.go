@@ -23,6 +23,10 @@ type Stats struct {
 	// DeletesByUser the DELETE /users/{id} answered 204.
 	DisablesByUser map[string]int `json:"disables_by_user"`
 	DeletesByUser  map[string]int `json:"deletes_by_user"`
+	// ResetsByUser counts the POST /invitations with resetRedemption
+	// answered 201, per user object id (lowercased): a reset is an
+	// invitation too, and is also counted in InvitationsByEmail.
+	ResetsByUser map[string]int `json:"resets_by_user"`
 }
 
 type stats struct {
@@ -33,10 +37,11 @@ type stats struct {
 	invitations map[string]int
 	disables    map[string]int
 	deletes     map[string]int
+	resets      map[string]int
 }
 
 func newStats() *stats {
-	return &stats{routes: map[string]int64{}, invitations: map[string]int{}, disables: map[string]int{}, deletes: map[string]int{}}
+	return &stats{routes: map[string]int64{}, invitations: map[string]int{}, disables: map[string]int{}, deletes: map[string]int{}, resets: map[string]int{}}
 }
 
 func (st *stats) route(name string, write bool) {
@@ -69,6 +74,13 @@ func (st *stats) deleted(id string) {
 	st.mu.Unlock()
 }
 
+// redemptionReset counts a reset of the user's redemption.
+func (st *stats) redemptionReset(id string) {
+	st.mu.Lock()
+	st.resets[strings.ToLower(id)]++
+	st.mu.Unlock()
+}
+
 func (st *stats) throttle() { st.throttled.Add(1) }
 func (st *stats) fault()    { st.faults.Add(1) }
 
@@ -84,6 +96,7 @@ func (st *stats) snapshot() Stats {
 		Routes:             maps.Clone(st.routes),
 		DisablesByUser:     maps.Clone(st.disables),
 		DeletesByUser:      maps.Clone(st.deletes),
+		ResetsByUser:       maps.Clone(st.resets),
 	}
 }
 
@@ -98,6 +111,7 @@ func (st *stats) reset() {
 	st.invitations = map[string]int{}
 	st.disables = map[string]int{}
 	st.deletes = map[string]int{}
+	st.resets = map[string]int{}
 }
 
 // Stats returns the counters (the content of GET /_sim/stats).

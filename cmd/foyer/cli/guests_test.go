@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/foyer-dev/foyer/graph"
 	"github.com/foyer-dev/foyer/sim"
 	"github.com/foyer-dev/foyer/sim/simtest"
+	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/store/sqlite"
 )
 
 // TestGuestsSyncAndReminders: foyer guests sync, run at the sim's time as
@@ -238,5 +241,90 @@ func TestGuestsExpire(t *testing.T) {
 	}
 	if n := members(); n != 0 {
 		t.Errorf("the group holds %d members after both expired, want none", n)
+	}
+}
+
+// TestResetRedemptionKilled: foyer guests reset-redemption is SIGKILLed
+// while the reset was carried out by the tenant and its answer held back;
+// the command run again does not reset the guest a second time (the sim's
+// count of resets per user is the judge), and the ledger holds one reset,
+// its intent and its outcome, with the guest's request back to invited.
+func TestResetRedemptionKilled(t *testing.T) {
+	t.Parallel()
+	bin, s, _, _ := processWorld(t, sim.Options{Empty: true}, "")
+	config := writeSweepConfig(t, s, "")
+	csv := writeFile(t, t.TempDir(), "in.csv", "email\nkim@tailwind.example\n")
+	if code, _, errs := runAt(s, "apply", "--yes", "--config", config, "--profile", "partners", csv); code != cli.ExitOK {
+		t.Fatalf("apply exit %d: %s", code, errs)
+	}
+	const kim = "kim@tailwind.example"
+	if err := s.Redeem(kim); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runAt(s, "guests", "sync", "--config", config); code != cli.ExitOK || !strings.Contains(out, "1 redeemed (now active)") {
+		t.Fatalf("sync after the redemption: exit %d:\n%s\n%s", code, out, errs)
+	}
+	person, found, err := newSimDirectory(t, s).Lookup(context.Background(), foyer.Address(kim))
+	if err != nil || !found {
+		t.Fatalf("kim in the tenant: found %v, %v", found, err)
+	}
+	id := strings.ToLower(person.ID)
+
+	v := s.Settings()
+	v.AnswerDelay = 5 * time.Second
+	if err := s.SetSettings(v); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"guests", "reset-redemption", kim, "--profile", "partners", "--yes", "--config", config}
+	p := startProc(t, exec.Command(bin, args...))
+	eventually(t, time.Minute, "the reset reaches the tenant", func() bool { return s.Stats().ResetsByUser[id] >= 1 })
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, 10*time.Second)
+	v.AnswerDelay = 0
+	if err := s.SetSettings(v); err != nil {
+		t.Fatal(err)
+	}
+	again, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(again), "must redeem again; 1 request back to invited") {
+		t.Fatalf("the reset after the kill: %v\n%s", err, again)
+	}
+	if n := s.Stats().ResetsByUser[id]; n != 1 {
+		t.Errorf("kim's redemption was reset %d times, want once", n)
+	}
+	if p, _, err := newSimDirectory(t, s).Lookup(context.Background(), foyer.Address(kim)); err != nil || p.ExternalUserState != foyer.PendingAcceptance {
+		t.Errorf("after the reset kim is %q (%v), want PendingAcceptance", p.ExternalUserState, err)
+	}
+
+	db, err := sqlite.Open(t.Context(), filepath.Join(filepath.Dir(config), "foyer.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	kinds := map[store.AuditKind]int{}
+	var states []foyer.State
+	err = db.InTx(t.Context(), func(tx store.Tx) error {
+		if err := tx.AuditLog(t.Context(), store.AuditFilter{}, func(e store.AuditEntry) error {
+			if e.Op == "reset redemption" {
+				kinds[e.Kind]++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Requests(t.Context(), store.RequestFilter{Email: kim}, func(r *foyer.Request) error {
+			states = append(states, r.State)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kinds[store.AuditIntent] != 1 || kinds[store.AuditOutcome] != 1 || len(kinds) != 2 {
+		t.Errorf("the ledger holds %v reset entries, want one intent and one outcome", kinds)
+	}
+	if len(states) != 1 || states[0] != foyer.StateInvited {
+		t.Errorf("kim's requests are %v, want one invited", states)
 	}
 }

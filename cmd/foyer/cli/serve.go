@@ -153,7 +153,7 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 		NewID: uuid.NewString, Owner: engine.NewOwner(uuid.NewString()[:8]), Workers: c.Pacing.Concurrency,
 		Actor: "serve", UnknownOutcomeGrace: time.Duration(c.Pacing.LookupGrace),
 		Notifiers: ns, DetailsURL: c.Notify.DetailsURL,
-		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL,
+		Service: true, PublicURL: st.PublicURL, LinkTTL: st.LinkTTL, RedemptionEvery: st.LifecycleInterval,
 		// On PostgreSQL, replicas share the work, each under a lease of
 		// its own; SQLite's one writer at a time suits one process.
 		Replicas: c.Ledger.Driver == "postgres",
