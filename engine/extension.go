@@ -305,10 +305,12 @@ func (e *Engine) extensionParties(req *foyer.Request, x *foyer.Extension) []foye
 // DecideExtension records an approver's decision on a pending extension,
 // at the stage it waits at: a denial rejects it, an approval sends it to
 // the next stage or, at the last one, approves it and moves the end.
-// Errors are those of foyer.CheckExtensionDecision, ENOTFOUND for an
-// unknown extension, and ECONFLICT when the request no longer holds
-// access.
-func (e *Engine) DecideExtension(ctx context.Context, id string, who foyer.Principal, approve bool, justification string) (*foyer.Extension, error) {
+// d.Stage, when set, must be the stage the extension waits at (a decision
+// made on a page that went stale is refused). Errors are those of
+// foyer.CheckExtensionDecision, ENOTFOUND for an unknown extension, and
+// ECONFLICT when the request no longer holds access or the stage moved.
+func (e *Engine) DecideExtension(ctx context.Context, id string, who foyer.Principal, d foyer.Decision) (*foyer.Extension, error) {
+	approve, justification := d.Approve, d.Justification
 	q, err := e.currentQueue()
 	if err != nil {
 		return nil, foyer.Errorf(foyer.EUNAVAILABLE, "decisions cannot be taken now; try again later")
@@ -330,6 +332,9 @@ func (e *Engine) DecideExtension(ctx context.Context, id string, who foyer.Princ
 		}
 		if err := foyer.CheckExtensionDecision(req, x, p.Approval, who, approve, justification); err != nil {
 			return err
+		}
+		if d.Stage != 0 && d.Stage != x.Stage {
+			return foyer.Errorf(foyer.ECONFLICT, "the extension %s waits at stage %d now, not %d: look at it again before deciding", x.ID, x.Stage, d.Stage)
 		}
 		if req.State != foyer.StateInvited && req.State != foyer.StateActive {
 			return foyer.Errorf(foyer.ECONFLICT, "the request of %s for profile %s is %s: its access is not extended", req.Email, p.Name, req.State)

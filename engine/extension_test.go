@@ -147,13 +147,15 @@ func TestExtensionStages(t *testing.T) {
 		t.Fatalf("PendingExtensions(megan, who asked) = %+v, %v; want none", ps, err)
 	}
 	kimself := foyer.Principal{ID: "id-kim", Email: "kim@tailwind.example", Name: "Kim"}
-	_, err = w.eng.DecideExtension(ctx, x.ID, kimself, true, "")
+	_, err = w.eng.DecideExtension(ctx, x.ID, kimself, foyer.Decision{Approve: true, Justification: ""})
 	code(t, err, foyer.EFORBIDDEN) // the guest does not extend their own access
-	_, err = w.eng.DecideExtension(ctx, x.ID, megan, true, "")
+	_, err = w.eng.DecideExtension(ctx, x.ID, megan, foyer.Decision{Approve: true, Justification: ""})
 	code(t, err, foyer.EFORBIDDEN) // who asked does not decide
-	_, err = w.eng.DecideExtension(ctx, x.ID, adele, true, "")
+	_, err = w.eng.DecideExtension(ctx, x.ID, adele, foyer.Decision{Approve: true, Justification: ""})
 	code(t, err, foyer.EFORBIDDEN) // not an approver
-	if x, err = w.eng.DecideExtension(ctx, x.ID, alex, true, ""); err != nil {
+	_, err = w.eng.DecideExtension(ctx, x.ID, alex, foyer.Decision{Approve: true, Stage: 2})
+	code(t, err, foyer.ECONFLICT) // decided on a page that showed another stage
+	if x, err = w.eng.DecideExtension(ctx, x.ID, alex, foyer.Decision{Approve: true, Justification: ""}); err != nil {
 		t.Fatal(err)
 	}
 	if x.State != foyer.ExtensionApproved || x.DecidedBy != alex.String() {
@@ -164,7 +166,7 @@ func TestExtensionStages(t *testing.T) {
 	}
 	w.mail(t, "kim@tailwind.example", "now ends on")
 	w.mail(t, "megan@contoso.example", "now ends on") // who asked
-	_, err = w.eng.DecideExtension(ctx, x.ID, alex, true, "")
+	_, err = w.eng.DecideExtension(ctx, x.ID, alex, foyer.Decision{Approve: true, Justification: ""})
 	code(t, err, foyer.ECONFLICT)
 
 	// Denied: the end stays.
@@ -172,9 +174,9 @@ func TestExtensionStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.eng.DecideExtension(ctx, y.ID, alex, false, " ")
+	_, err = w.eng.DecideExtension(ctx, y.ID, alex, foyer.Decision{Approve: false, Justification: " "})
 	code(t, err, foyer.EINVALID) // a denial says why
-	if y, err = w.eng.DecideExtension(ctx, y.ID, alex, false, "the project ended"); err != nil {
+	if y, err = w.eng.DecideExtension(ctx, y.ID, alex, foyer.Decision{Approve: false, Justification: "the project ended"}); err != nil {
 		t.Fatal(err)
 	}
 	if y.State != foyer.ExtensionRejected || y.Note != "the project ended" {
@@ -209,7 +211,7 @@ func TestExtensionStages(t *testing.T) {
 	w.expire(t, "at the end", 1)
 	w.waitState(t, kim.ID, foyer.StateExpired)
 	last = w.waitExtension(t, kim.ID, last.ID, foyer.ExtensionLapsed)
-	_, err = w.eng.DecideExtension(ctx, last.ID, alex, true, "")
+	_, err = w.eng.DecideExtension(ctx, last.ID, alex, foyer.Decision{Approve: true, Justification: ""})
 	code(t, err, foyer.ECONFLICT)
 	if got := w.audits(t, kim.ID); !contains(got, "change lapse extension") || !contains(got, "change reject extension") {
 		t.Errorf("audit %v lacks the lapse or the rejection", got)
@@ -234,9 +236,9 @@ func TestExtensionEscalates(t *testing.T) {
 	w.clock.Advance(2 * time.Hour)
 	w.wakeTimeouts(t)
 	w.mail(t, "megan@contoso.example", "awaits your decision")
-	_, err = w.eng.DecideExtension(ctx, x.ID, alex, true, "")
+	_, err = w.eng.DecideExtension(ctx, x.ID, alex, foyer.Decision{Approve: true, Justification: ""})
 	code(t, err, foyer.EFORBIDDEN) // the alternates decide now
-	if x, err = w.eng.DecideExtension(ctx, x.ID, megan, true, ""); err != nil || x.State != foyer.ExtensionApproved {
+	if x, err = w.eng.DecideExtension(ctx, x.ID, megan, foyer.Decision{Approve: true, Justification: ""}); err != nil || x.State != foyer.ExtensionApproved {
 		t.Fatalf("megan's approval: %+v, %v", x, err)
 	}
 }

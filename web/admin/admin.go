@@ -35,7 +35,7 @@ type Intake interface {
 	// PendingExtensions returns the extensions who may decide now, each
 	// as a view of its request with the extension and the current end.
 	PendingExtensions(ctx context.Context, who foyer.Principal, limit int) ([]foyer.RequestView, error)
-	DecideExtension(ctx context.Context, id string, who foyer.Principal, approve bool, justification string) (*foyer.Extension, error)
+	DecideExtension(ctx context.Context, id string, who foyer.Principal, d foyer.Decision) (*foyer.Extension, error)
 	AskExtension(ctx context.Context, requestID string, who foyer.Principal, until time.Time, justification string) (*foyer.Extension, error)
 }
 

@@ -40,7 +40,8 @@ func (h *Handler) decideExtension(w http.ResponseWriter, r *http.Request) {
 		back(http.StatusBadRequest, strings.Replace(problem, "the request is denied", "more time is denied", 1), d)
 		return
 	}
-	x, err := h.o.Intake.DecideExtension(r.Context(), id, who, d.Approve, d.Justification)
+	d.Stage = formStage(r, "stage")
+	x, err := h.o.Intake.DecideExtension(r.Context(), id, who, d)
 	if err != nil {
 		if statusOf(err) >= 500 {
 			h.log.Error("admin: decide an extension", "extension", id, "err", err)

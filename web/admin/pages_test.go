@@ -91,8 +91,9 @@ func (f *fakeIntake) PendingExtensions(_ context.Context, who foyer.Principal, l
 	return out, nil
 }
 
-func (f *fakeIntake) DecideExtension(_ context.Context, id string, who foyer.Principal, approve bool, why string) (*foyer.Extension, error) {
-	f.record("DecideExtension %s by %s approve=%t why=%q", id, who.ID, approve, why)
+func (f *fakeIntake) DecideExtension(_ context.Context, id string, who foyer.Principal, d foyer.Decision) (*foyer.Extension, error) {
+	approve, why := d.Approve, d.Justification
+	f.record("DecideExtension %s by %s stage=%d approve=%t why=%q", id, who.ID, d.Stage, approve, why)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, x := range f.extensions {
@@ -565,8 +566,8 @@ func TestExtensionPages(t *testing.T) {
 	if status != http.StatusForbidden || !strings.Contains(page, "nobody approves the extension of their own access") {
 		t.Errorf("her own: status %d, want 403 with the rule's message", status)
 	}
-	status, _ = p.do(t, "POST", "/admin/extensions/ext-0/decide", url.Values{"csrf": {"test-csrf"}, "decision": {"approve"}})
-	if status != http.StatusSeeOther || !strings.Contains(strings.Join(p.intake.called(), "\n"), "DecideExtension ext-0 by oid-approver approve=true") {
+	status, _ = p.do(t, "POST", "/admin/extensions/ext-0/decide", url.Values{"csrf": {"test-csrf"}, "decision": {"approve"}, "stage": {"1"}})
+	if status != http.StatusSeeOther || !strings.Contains(strings.Join(p.intake.called(), "\n"), "DecideExtension ext-0 by oid-approver stage=1 approve=true") {
 		t.Errorf("approve: status %d, calls %q", status, p.intake.called())
 	}
 
