@@ -411,7 +411,10 @@ type sweepRun struct {
 	done      bool // this run recorded the row's write (or notice) as done
 }
 
-// sweepState reads the guest's history and this run's entries for it.
+// sweepState reads the guest's history and this run's entries for it:
+// only the entries of its operation on this guest (every one is written
+// with the row's UserID as target), so what a job reads does not grow
+// with the run (TestSweepJobReadsIndependentOfRunSize).
 func (e *Engine) sweepState(ctx context.Context, a SweepArgs, op string) (sweepRun, error) {
 	hs, err := e.historyBefore(ctx, a.Tenant, a.RunID)
 	if err != nil {
@@ -419,10 +422,7 @@ func (e *Engine) sweepState(ctx context.Context, a SweepArgs, op string) (sweepR
 	}
 	s := sweepRun{h: hs[strings.ToLower(a.UserID)]}
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		return tx.AuditLog(ctx, store.AuditFilter{RunID: a.RunID}, func(en store.AuditEntry) error {
-			if en.Op != op || !strings.EqualFold(en.Target, a.UserID) {
-				return nil
-			}
+		return tx.AuditLog(ctx, store.AuditFilter{RunID: a.RunID, Target: a.UserID, Op: op}, func(en store.AuditEntry) error {
 			switch en.Kind {
 			case store.AuditIntent:
 				s.attempted = true
