@@ -30,8 +30,10 @@ type Lifecycle interface {
 	// exclusions by attribute.
 	GuestsWith(ctx context.Context, property, value string) ([]string, error)
 
-	// Sponsors returns the addresses of the user's sponsors that have one
-	// (sponsors that are groups, or users without mail, are left out).
+	// Sponsors returns the addresses of the user's sponsors, once each: a
+	// user's mail; a group's mail when it is mail-enabled, otherwise the
+	// mail of its direct members that are users (a bounded number; nested
+	// groups are not followed). Users without mail are left out.
 	Sponsors(ctx context.Context, userID string) ([]foyer.Address, error)
 }
 

@@ -20,7 +20,7 @@ func (e *Engine) ApproveRunAs(ctx context.Context, runID string, who foyer.Princ
 		return nil, fmt.Errorf("approve run %s: %w", runID, err)
 	}
 	if run.Kind == foyer.RunSweep {
-		return run, foyer.Errorf(foyer.ECONFLICT, "run %s is a sweep: it is released with foyer sweep release, which works it with the tenant's lifecycle rules", run.ID)
+		return run, foyer.Errorf(foyer.ECONFLICT, "run %s is a sweep: it is released (Release on its page, or foyer sweep release), not approved", run.ID)
 	}
 	if err := e.mayDecideRun(run, who, "approve"); err != nil {
 		return run, err
@@ -35,6 +35,10 @@ func (e *Engine) DiscardRunAs(ctx context.Context, runID string, who foyer.Princ
 	run, err := e.Run(ctx, runID)
 	if err != nil {
 		return fmt.Errorf("discard run %s: %w", runID, err)
+	}
+	if run.Kind == foyer.RunSweep {
+		// A sweep's profile is its tenant: no run approvers to ask.
+		return e.DiscardSweep(ctx, runID, who.String())
 	}
 	if !recordedBy(run, who) {
 		if err := e.mayDecideRun(run, who, "discard"); err != nil {

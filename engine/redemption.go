@@ -12,6 +12,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
+	"github.com/foyer-dev/foyer/notify"
 	"github.com/foyer-dev/foyer/store"
 )
 
@@ -22,8 +23,10 @@ import (
 // a small set it knows, and the sim models reads by id faithfully. A guest
 // who redeemed moves its request invited → active, in one transaction with
 // the guest's record, an audit entry that keeps the change time Entra
-// reported, and an email to the request's sponsor (or the profile's
-// sponsors named by address), inserted as foyer.notice jobs.
+// reported, an email to the request's sponsor (or the profile's sponsors
+// named by address) and to whoever asked on the guest's behalf when known
+// by address, inserted as foyer.notice jobs, and a post to the channels
+// that take announcements (an application that asked has no address).
 
 // RedemptionSync is what one sync did.
 type RedemptionSync struct {
@@ -159,10 +162,21 @@ func (e *Engine) accepted(ctx context.Context, id string, st directory.Redemptio
 			return err
 		}
 		moved = true
-		if to := e.sponsorsOf(r); len(to) > 0 {
-			return e.notify(ctx, tx, acceptedNotice(r, to))
+		// Told once per acceptance: these jobs are inserted in the
+		// transaction that moves the request, which a second sync finds
+		// active already.
+		to := e.sponsorsOf(r)
+		if len(to) > 0 {
+			if err := e.notify(ctx, tx, acceptedNotice(r, to)); err != nil {
+				return err
+			}
 		}
-		return nil
+		if asker, ok := requesterAddress(r); ok && !slices.Contains(to, asker) {
+			if err := e.notify(ctx, tx, acceptedRequesterNotice(r, asker)); err != nil {
+				return err
+			}
+		}
+		return e.announce(ctx, tx, e.acceptedAnnouncement(r, st))
 	})
 	if err != nil {
 		return false, fmt.Errorf("record that request %s's guest redeemed: %w", id, err)
@@ -204,6 +218,50 @@ func acceptedNotice(r *foyer.Request, to []foyer.Address) Notice {
 		Subject: who + " accepted the invitation to " + r.Profile,
 		Text: "Hello,\n\n" + who + " accepted the invitation to " + r.Profile +
 			" and can now sign in as a guest. You are told because you sponsor this guest.\n"}
+}
+
+// requesterAddress returns the address of whoever asked for the request
+// on the person's behalf, when the ledger knows it by address (a user
+// principal name or mail); an application, or a principal known by object
+// id only, has none.
+func requesterAddress(r *foyer.Request) (foyer.Address, bool) {
+	by := r.Details.RequestedBy
+	if !strings.Contains(by, "@") {
+		return "", false
+	}
+	a, err := foyer.ParseAddress(by)
+	if err != nil || a.Key() == r.Email.Key() {
+		return "", false
+	}
+	return a, true
+}
+
+// acceptedRequesterNotice tells whoever asked on the guest's behalf that
+// the guest redeemed.
+func acceptedRequesterNotice(r *foyer.Request, to foyer.Address) Notice {
+	n := acceptedNotice(r, []foyer.Address{to})
+	n.ID = noticeID(r.ID, "accepted.requester", "")
+	n.Text = strings.Replace(n.Text, "You are told because you sponsor this guest.", "You are told because you asked for this access.", 1)
+	return n
+}
+
+// acceptedAnnouncement tells a channel that a request's guest redeemed
+// its invitation: an application that asked through the API has no
+// address to email, and learns it there. Its id names the request and
+// the change time Entra reported, the same on every attempt to post it.
+func (e *Engine) acceptedAnnouncement(r *foyer.Request, st directory.Redemption) notify.Announcement {
+	detail := ""
+	if !st.ChangedAt.IsZero() {
+		detail = st.ChangedAt.UTC().Format("20060102T150405Z")
+	}
+	a := e.requestAnnouncement(r, "accepted", detail, string(r.Email)+" accepted the invitation to "+r.Profile)
+	if r.Details.RequestedBy != "" {
+		a.Facts = append(a.Facts, notify.Fact{Label: "Asked by", Value: r.Details.RequestedBy})
+	}
+	if !st.ChangedAt.IsZero() {
+		a.Facts = append(a.Facts, notify.Fact{Label: "Accepted", Value: st.ChangedAt.UTC().Format("2 January 2006 15:04 MST")})
+	}
+	return a
 }
 
 // redemptionEvery is how often foyer serve syncs redemption states and

@@ -240,6 +240,24 @@ func (e *Engine) ReleaseSweep(ctx context.Context, runID, by string) (*foyer.Run
 	return e.Approve(ctx, runID, by)
 }
 
+// ReleaseSweepAs releases a sweep the cap held from the approver UI, in
+// the name of the signed-in admin who (ReleaseSweep: audited, approved,
+// and in service mode its run job enqueued). The engine must carry the
+// tenant's lifecycle rules, or the released sweep's jobs would only be
+// given back: ECONFLICT then, naming foyer sweep release.
+func (e *Engine) ReleaseSweepAs(ctx context.Context, runID string, who foyer.Principal) (*foyer.Run, error) {
+	run, err := e.Run(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("release sweep %s: %w", runID, err)
+	}
+	if run.Kind == foyer.RunSweep {
+		if _, ok := e.SweepRules(run.Profile); !ok {
+			return run, foyer.Errorf(foyer.ECONFLICT, "this foyer serve has no lifecycle rules for tenant %s (no lifecycle: section): release sweep %s with foyer sweep release", run.Profile, run.ID)
+		}
+	}
+	return e.ReleaseSweep(ctx, runID, who.String())
+}
+
 // DiscardSweep drops a sweep the cap held, in the name of by: it will
 // never be applied, and the next sweep plans anew.
 func (e *Engine) DiscardSweep(ctx context.Context, runID, by string) error {
@@ -315,10 +333,11 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	}
 	ctx, end := e.beginAttempt(ctx)
 	defer end()
-	if e.Sweep == nil {
-		// An engine without the tenant's lifecycle rules (foyer serve took
-		// the lease from a sweep that died) gives the row back: the next
-		// foyer sweep --apply enqueues it again.
+	if _, ok := e.SweepRules(a.Tenant); !ok {
+		// An engine without the tenant's lifecycle rules (foyer serve of a
+		// configuration without them took the lease from a sweep that
+		// died) gives the row back: the next foyer sweep --apply enqueues
+		// it again.
 		return e.giveBack(ctx, job.JobRow, a.RunID, a.Line)
 	}
 	if mine, err := e.claim(ctx, job.JobRow, a.RunID, a.Line); err != nil || !mine {
@@ -411,7 +430,10 @@ type sweepRun struct {
 	done      bool // this run recorded the row's write (or notice) as done
 }
 
-// sweepState reads the guest's history and this run's entries for it.
+// sweepState reads the guest's history and this run's entries for it:
+// only the entries of its operation on this guest (every one is written
+// with the row's UserID as target), so what a job reads does not grow
+// with the run (TestSweepJobReadsIndependentOfRunSize).
 func (e *Engine) sweepState(ctx context.Context, a SweepArgs, op string) (sweepRun, error) {
 	hs, err := e.historyBefore(ctx, a.Tenant, a.RunID)
 	if err != nil {
@@ -419,10 +441,7 @@ func (e *Engine) sweepState(ctx context.Context, a SweepArgs, op string) (sweepR
 	}
 	s := sweepRun{h: hs[strings.ToLower(a.UserID)]}
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		return tx.AuditLog(ctx, store.AuditFilter{RunID: a.RunID}, func(en store.AuditEntry) error {
-			if en.Op != op || !strings.EqualFold(en.Target, a.UserID) {
-				return nil
-			}
+		return tx.AuditLog(ctx, store.AuditFilter{RunID: a.RunID, Target: a.UserID, Op: op}, func(en store.AuditEntry) error {
 			switch en.Kind {
 			case store.AuditIntent:
 				s.attempted = true
@@ -444,7 +463,8 @@ func (e *Engine) sweepState(ctx context.Context, a SweepArgs, op string) (sweepR
 // that stopped it (which may be worth another attempt).
 func (e *Engine) sweepOne(ctx context.Context, a SweepArgs) (foyer.Row, error) {
 	r := foyer.Row{Line: a.Line, Email: a.Email, UserID: a.UserID, Action: a.Action}
-	if e.Sweep == nil {
+	rules, ok := e.SweepRules(a.Tenant)
+	if !ok {
 		return r, foyer.Errorf(foyer.EINVALID, "no lifecycle rules are loaded for tenant %s", a.Tenant)
 	}
 	// A sweep's run names its tenant where its profile would be; an engine
@@ -464,9 +484,9 @@ func (e *Engine) sweepOne(ctx context.Context, a SweepArgs) (foyer.Row, error) {
 	case foyer.ActionNoticeDisable, foyer.ActionNoticeDelete:
 		return e.sweepNotice(ctx, lc, a, r)
 	case foyer.ActionDisable:
-		return e.sweepDisable(ctx, lc, a, r)
+		return e.sweepDisable(ctx, lc, rules, a, r)
 	case foyer.ActionDelete:
-		return e.sweepDelete(ctx, lc, a, r)
+		return e.sweepDelete(ctx, lc, rules, a, r)
 	}
 	return r, foyer.Errorf(foyer.EINVALID, "line %d: a sweep does not %q", a.Line, a.Action)
 }
@@ -539,7 +559,7 @@ func cmpOr(a, b string) string {
 
 // sweepDisable disables one guest: the account is read first, so that an
 // earlier attempt whose answer was lost is not sent again.
-func (e *Engine) sweepDisable(ctx context.Context, lc directory.Lifecycle, a SweepArgs, r foyer.Row) (foyer.Row, error) {
+func (e *Engine) sweepDisable(ctx context.Context, lc directory.Lifecycle, rules foyer.SweepRules, a SweepArgs, r foyer.Row) (foyer.Row, error) {
 	st, err := e.sweepState(ctx, a, opSweepDisable)
 	if err != nil {
 		return r, err
@@ -548,7 +568,7 @@ func (e *Engine) sweepDisable(ctx context.Context, lc directory.Lifecycle, a Swe
 		r.Result, r.Reason = foyer.ResultDisabled, "disabled"
 		return r, nil
 	}
-	rules, now := *e.Sweep, e.Clock.Now()
+	now := e.Clock.Now()
 	if rules.NoticeDays > 0 && (st.h.DisableNoticeAt.IsZero() || now.Before(st.h.DisableNoticeAt.AddDate(0, 0, rules.NoticeDays))) {
 		r.Result, r.Reason = foyer.ResultUnchanged, fmt.Sprintf("not disabled: its notice was not sent %d days ago", rules.NoticeDays)
 		return r, nil
@@ -585,7 +605,7 @@ func (e *Engine) sweepDisable(ctx context.Context, lc directory.Lifecycle, a Swe
 // sweepDelete deletes one guest, only if the ledger shows foyer disabled
 // it at least delete_after days ago (and told of the delete notice_days
 // ago), and the directory shows it still disabled.
-func (e *Engine) sweepDelete(ctx context.Context, lc directory.Lifecycle, a SweepArgs, r foyer.Row) (foyer.Row, error) {
+func (e *Engine) sweepDelete(ctx context.Context, lc directory.Lifecycle, rules foyer.SweepRules, a SweepArgs, r foyer.Row) (foyer.Row, error) {
 	st, err := e.sweepState(ctx, a, opSweepDelete)
 	if err != nil {
 		return r, err
@@ -594,7 +614,7 @@ func (e *Engine) sweepDelete(ctx context.Context, lc directory.Lifecycle, a Swee
 		r.Result, r.Reason = foyer.ResultDeleted, "deleted"
 		return r, nil
 	}
-	if why := deleteRefused(*e.Sweep, st.h, e.Clock.Now()); why != "" && !st.attempted {
+	if why := deleteRefused(rules, st.h, e.Clock.Now()); why != "" && !st.attempted {
 		r.Result, r.Reason = foyer.ResultUnchanged, "not deleted: "+why
 		return r, nil
 	}

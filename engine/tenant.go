@@ -30,10 +30,28 @@ type Tenant struct {
 	// Calls, when set, gives the directory client's counters to /metrics,
 	// labelled with the tenant's name.
 	Calls CallCounter
+	// Sweep is the tenant's lifecycle rules, when it has a lifecycle:
+	// section: foyer serve works the jobs of a sweep released from
+	// /admin/runs with them (Engine.Sweep is the CLI's, for one tenant).
+	Sweep *foyer.SweepRules
 }
 
 // OneTenant is the Tenants of an engine that acts on one tenant.
 func OneTenant(t *Tenant) map[string]*Tenant { return map[string]*Tenant{t.Name: t} }
+
+// SweepRules returns the lifecycle rules the engine carries for tenant:
+// the tenant's own (foyer serve), else Engine.Sweep when the engine acts
+// on that tenant alone (foyer sweep). A sweep's jobs are worked only with
+// them.
+func (e *Engine) SweepRules(tenant string) (foyer.SweepRules, bool) {
+	if t := e.Tenants[tenant]; t != nil && t.Sweep != nil {
+		return *t.Sweep, true
+	}
+	if e.Sweep != nil && (len(e.Tenants) == 0 || len(e.Tenants) == 1 && e.Tenants[tenant] != nil) {
+		return *e.Sweep, true
+	}
+	return foyer.SweepRules{}, false
+}
 
 // single is the tenant the single-tenant fields describe.
 func (e *Engine) single() *Tenant {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/foyer-dev/foyer"
@@ -102,31 +103,108 @@ func (c *Client) GuestsWith(ctx context.Context, property, value string) ([]stri
 	return out, err
 }
 
-// Sponsors is GET /users/{id}/sponsors (user-list-sponsors.md): users and
-// groups; only users with mail are returned.
+// Sponsors is GET /users/{id}/sponsors (user-list-sponsors.md): users
+// and groups, each with its @odata.type. A user is told at its mail; a
+// group at its own mail when it is mail-enabled, otherwise through its
+// direct members who are users with mail (sponsorGroupMembers). Users
+// without mail are left out; the addresses are returned once each.
 func (c *Client) Sponsors(ctx context.Context, userID string) ([]foyer.Address, error) {
-	var out []foyer.Address
+	var (
+		out    []foyer.Address
+		groups []string
+	)
+	seen := map[foyer.Address]bool{}
+	add := func(mail string) {
+		if a, err := foyer.ParseAddress(mail); err == nil && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
 	err := c.pages(ctx, call{path: "/v1.0/users/" + seg(userID) + "/sponsors",
 		op: "read the sponsors of user " + userID, perm: permUserRead},
 		func(body []byte) error {
 			var page struct {
 				Value []struct {
-					Type string `json:"@odata.type"`
-					Mail string `json:"mail"`
+					Type        string `json:"@odata.type"`
+					ID          string `json:"id"`
+					Mail        string `json:"mail"`
+					MailEnabled bool   `json:"mailEnabled"`
 				} `json:"value"`
 			}
 			if err := json.Unmarshal(body, &page); err != nil {
 				return err
 			}
 			for _, s := range page.Value {
-				if s.Type != "" && s.Type != "#microsoft.graph.user" {
-					continue
-				}
-				if a, err := foyer.ParseAddress(s.Mail); err == nil {
-					out = append(out, a)
+				switch s.Type {
+				case "", "#microsoft.graph.user":
+					add(s.Mail)
+				case "#microsoft.graph.group":
+					if s.MailEnabled && s.Mail != "" {
+						add(s.Mail)
+					} else if s.ID != "" {
+						groups = append(groups, s.ID)
+					}
 				}
 			}
 			return nil
 		})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		mails, err := c.sponsorGroupMembers(ctx, userID, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range mails {
+			add(m)
+		}
+	}
+	return out, nil
+}
+
+// SponsorGroupMembers is the most members of a sponsor group without mail
+// that are told: one page of GET /groups/{id}/members/microsoft.graph.user.
+// A group of more is logged, and only its first members are told.
+const SponsorGroupMembers = 50
+
+// sponsorGroupMembers reads the mail of a sponsor group's direct members
+// that are users (group-list-members.md, the OData cast to user), one
+// page of at most SponsorGroupMembers: nested groups are not followed.
+func (c *Client) sponsorGroupMembers(ctx context.Context, userID, groupID string) ([]string, error) {
+	op := "read the members of sponsor group " + groupID
+	r, err := c.send(ctx, call{method: http.MethodGet, path: "/v1.0/groups/" + seg(groupID) + "/members/microsoft.graph.user",
+		query: [][2]string{{"$select", "id,mail,userPrincipalName"}, {"$top", strconv.Itoa(SponsorGroupMembers)}},
+		op:    op, perm: permGroupRead})
+	if e := errOf(err); e != nil && e.Status == http.StatusNotFound {
+		return nil, nil // the group is gone: nobody to tell through it
+	}
+	if err != nil {
+		return nil, err
+	}
+	var page struct {
+		Value []struct {
+			Mail              string `json:"mail"`
+			UserPrincipalName string `json:"userPrincipalName"`
+		} `json:"value"`
+		NextLink string `json:"@odata.nextLink"`
+	}
+	if err := json.Unmarshal(r.body, &page); err != nil {
+		return nil, &directory.Error{Op: op, Kind: directory.ErrUnavailable, RequestID: r.requestID, Message: "unreadable page", Err: err}
+	}
+	var mails, without []string
+	for _, m := range page.Value {
+		if m.Mail == "" {
+			without = append(without, m.UserPrincipalName)
+			continue
+		}
+		mails = append(mails, m.Mail)
+	}
+	if page.NextLink != "" {
+		c.log.Warn("a sponsor group has more members than are told", "user", userID, "group", groupID, "told", SponsorGroupMembers)
+	}
+	if len(without) > 0 {
+		c.log.Info("members of a sponsor group without mail are not told", "user", userID, "group", groupID, "members", without)
+	}
+	return mails, nil
 }

@@ -95,6 +95,22 @@ func (st simTenant) AddGroup(_ context.Context, name string, members []string) (
 	return d.Groups[0].ID, nil
 }
 
+// AddMailGroup seeds a Microsoft 365 group: mail-enabled, with a mail in
+// the tenant's default domain.
+func (st simTenant) AddMailGroup(_ context.Context, name string, members []string) (string, string, error) {
+	d, err := st.s.Seed(sim.SeedData{Groups: []sim.SeedGroup{{DisplayName: name, GroupTypes: []string{"Unified"}, Members: members}}})
+	if err != nil {
+		return "", "", err
+	}
+	id := d.Groups[0].ID
+	return id, st.s.GroupMail(id), nil
+}
+
+// AddSponsors sets sponsors through the sim's side door.
+func (st simTenant) AddSponsors(_ context.Context, userID string, sponsorIDs ...string) error {
+	return st.s.AddSponsors(userID, sponsorIDs...)
+}
+
 // Settle moves the sim's clock past its replication delay.
 func (st simTenant) Settle(context.Context) error {
 	st.s.Advance(st.s.Settings().ReplicationDelay + time.Millisecond)

@@ -176,6 +176,42 @@ func (s *Server) SetAccountEnabled(key string, on bool) error {
 	return nil
 }
 
+// AddSponsors makes users or groups (by object id; a user also by
+// userPrincipalName) sponsors of the user key, as an admin would in the
+// portal: a group can sponsor a guest in Entra, and is read back from
+// GET /users/{id}/sponsors with its @odata.type.
+func (s *Server) AddSponsors(key string, sponsors ...string) error {
+	t := s.def
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u, ok := t.userByKey(key)
+	if !ok {
+		return fmt.Errorf("add sponsors to %s: no such user", key)
+	}
+	for _, k := range sponsors {
+		id, ok := t.sponsorByKey(k)
+		if !ok {
+			return fmt.Errorf("add sponsors to %s: %q is no user or group", key, k)
+		}
+		if !slices.Contains(u.Sponsors, id) {
+			u.Sponsors = append(u.Sponsors, id)
+		}
+	}
+	return nil
+}
+
+// GroupMail returns a group's mail ("" for a group that is not
+// mail-enabled, or no group).
+func (s *Server) GroupMail(id string) string {
+	t := s.def
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if g, ok := t.groups.get(id); ok {
+		return g.Mail
+	}
+	return ""
+}
+
 // BulkGuests are guests added at once to make a large tenant.
 type BulkGuests struct {
 	Count    int     `json:"count"`

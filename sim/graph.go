@@ -62,6 +62,7 @@ func graphRoutes(prefix string) table {
 		r(get, "groups/{id}", permGroupRead, getGroup),
 		r(patch, "groups/{id}", permMemberWrite, patchGroup),
 		r(get, "groups/{id}/members", permGroupRead, listMembers),
+		r(get, "groups/{id}/members/microsoft.graph.user", permGroupRead, listMemberUsers),
 		r(get, "groups/{id}/members/$count", permGroupRead, countMembers),
 		r(get, "groups/{id}/transitiveMembers/microsoft.graph.user", permGroupRead, listTransitiveUsers),
 		r(post, "groups/{id}/members/$ref", permMemberWrite, addMember),

@@ -85,6 +85,45 @@ func listMembers(c *call) *reply {
 	return replyOK(c.collection("directoryObjects", q, value, func() int { return len(g.members) }, more, last))
 }
 
+// listMemberUsers is GET /groups/{id}/members/microsoft.graph.user (GD
+// api/group-list-members.md, the OData cast to user): the group's direct
+// members that are users, each with its @odata.type, paged with $top
+// (default 100, at most 999) and @odata.nextLink, $select on user
+// properties. Nested groups are not followed (transitiveMembers does
+// that). Without a user read permission a user comes with limited
+// information, as in listTransitiveUsers.
+func listMemberUsers(c *call) *reply {
+	q, err := c.listQuery(userList)
+	if err != nil {
+		return c.fail(err)
+	}
+	t := c.t
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	g, ok := t.groups.get(c.params["id"])
+	if !ok {
+		return c.fail(errNotFound(c.params["id"]))
+	}
+	keep := func(m *membership) bool {
+		u, ok := t.users.get(m.id)
+		return ok && c.listable(&u.objMeta)
+	}
+	items, last, more := page(g.members, q, keep)
+	full := c.has(permUserRead)
+	value := make([]object, 0, len(items))
+	for _, m := range items {
+		u, _ := t.users.get(m.id)
+		o := object{{"@odata.type", "#microsoft.graph.user"}}
+		if full {
+			o = append(o, u.render(q.sel)...)
+		} else {
+			o = append(o, u.limited(q.sel)...)
+		}
+		value = append(value, o)
+	}
+	return replyOK(c.collection("users", q, value, func() int { return count(g.members, keep) }, more, last))
+}
+
 // renderObject writes any directory object with its @odata.type.
 func (t *tenant) renderObject(id string, sel []string) object {
 	if u, ok := t.users.get(id); ok {

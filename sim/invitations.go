@@ -219,16 +219,31 @@ func (c *call) createGuest(in *invitationBody) (*user, *apiError) {
 	return u, nil
 }
 
+// sponsors resolves invitedUserSponsors: users or groups (GD
+// resources/invitation.md: "the users or groups who are sponsors").
 func (c *call) sponsors(refs []directoryRef) ([]string, *apiError) {
 	var out []string
 	for _, r := range refs {
-		u, ok := c.t.userByKey(r.ID)
+		id, ok := c.t.sponsorByKey(r.ID)
 		if !ok {
 			return nil, errNotFound(r.ID)
 		}
-		out = append(out, u.id)
+		out = append(out, id)
 	}
 	return out, nil
+}
+
+// sponsorByKey finds a user (by id or userPrincipalName) or a group (by
+// id) that can be a sponsor, and returns its object id; the caller holds
+// t.mu.
+func (t *tenant) sponsorByKey(key string) (string, bool) {
+	if u, ok := t.userByKey(key); ok {
+		return u.id, true
+	}
+	if g, ok := t.groups.get(key); ok {
+		return g.id, true
+	}
+	return "", false
 }
 
 // resetRedemption sends a new invitation to an existing user, keeping its

@@ -51,7 +51,10 @@ type SeedUser struct {
 	Licenses          []string  `json:"licenses,omitempty"` // SKU ids
 	Password          string    `json:"password,omitempty"` // members: for the sign-in page
 	// Sponsors are users seeded before this one, by object id or user
-	// principal name, as an invitation's invitedUserSponsors sets them.
+	// principal name, or groups seeded by an earlier seed, by object id,
+	// as an invitation's invitedUserSponsors sets them (groups are seeded
+	// after users, so a group sponsor needs an earlier call, or
+	// POST /_sim/sponsors).
 	Sponsors []string `json:"sponsors,omitempty"`
 }
 
@@ -271,11 +274,11 @@ func (s *Server) seedUser(t *tenant, sd *SeedUser) (*user, error) {
 		CompanyName:       sd.CompanyName,
 	}
 	for _, key := range sd.Sponsors {
-		sp, ok := t.userByKey(key)
+		id, ok := t.sponsorByKey(key)
 		if !ok {
-			return nil, fmt.Errorf("user %s: sponsor %q is not a user seeded before it", sd.UserPrincipalName, key)
+			return nil, fmt.Errorf("user %s: sponsor %q is not a user or group seeded before it", sd.UserPrincipalName, key)
 		}
-		u.Sponsors = append(u.Sponsors, sp.id)
+		u.Sponsors = append(u.Sponsors, id)
 	}
 	t.seq++
 	u.seq = t.seq

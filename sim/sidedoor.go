@@ -33,6 +33,7 @@ var sideRoutes = []sideRoute{
 	{http.MethodPost, "redeem", sideRedeem},
 	{http.MethodPost, "signin", sideSignIn},
 	{http.MethodPost, "account", sideAccount},
+	{http.MethodPost, "sponsors", sideSponsors},
 	{http.MethodPost, "reset", func(s *Server, _ *http.Request, _ []byte) (int, any, error) {
 		return 200, map[string]string{"status": "reset"}, s.Reset()
 	}},
@@ -222,6 +223,20 @@ func sideAccount(s *Server, _ *http.Request, b []byte) (int, any, error) {
 		return 404, nil, err
 	}
 	return 200, map[string]any{"enabled": *in.Enabled}, nil
+}
+
+func sideSponsors(s *Server, _ *http.Request, b []byte) (int, any, error) {
+	var in struct {
+		User     string   `json:"user"`
+		Sponsors []string `json:"sponsors"`
+	}
+	if err := strictJSON(b, &in); err != nil || in.User == "" || len(in.Sponsors) == 0 {
+		return 400, nil, fmt.Errorf(`body: want {"user":"id or userPrincipalName", "sponsors":["user or group id", ...]}`)
+	}
+	if err := s.AddSponsors(in.User, in.Sponsors...); err != nil {
+		return 404, nil, err
+	}
+	return 200, map[string]any{"user": in.User, "sponsors": in.Sponsors}, nil
 }
 
 func sideBulk(s *Server, _ *http.Request, b []byte) (int, any, error) {

@@ -235,8 +235,11 @@ func listMemberOf(c *call) *reply {
 	return replyOK(c.collection("directoryObjects", q, value, func() int { return count(t.groups.list, keep) }, more, last))
 }
 
-// listSponsors is GET /users/{id}/sponsors: the users set as the guest's
-// sponsors by invitedUserSponsors.
+// listSponsors is GET /users/{id}/sponsors (GD api/user-list-sponsors.md):
+// the users and groups set as the guest's sponsors (by
+// invitedUserSponsors, the seed, or POST /_sim/sponsors), each with its
+// @odata.type; a group with its mail, mailEnabled and mailNickname like
+// the page's example. A sponsor deleted since is left out.
 func listSponsors(c *call) *reply {
 	t := c.t
 	t.mu.RLock()
@@ -249,6 +252,8 @@ func listSponsors(c *call) *reply {
 	for _, id := range u.Sponsors {
 		if s, ok := t.users.get(id); ok {
 			value = append(value, append(object{{"@odata.type", "#microsoft.graph.user"}}, s.render(nil)...))
+		} else if g, ok := t.groups.get(id); ok {
+			value = append(value, append(object{{"@odata.type", "#microsoft.graph.group"}}, g.render(nil)...))
 		}
 	}
 	return replyOK(object{{"@odata.context", c.context("directoryObjects", nil, false)}, {"value", value}})

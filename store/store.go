@@ -486,8 +486,13 @@ type Audit interface {
 type AuditFilter struct {
 	RunID     string
 	RequestID string
-	AfterSeq  int64
-	Limit     int
+	// Target and Op match exactly (case included): a sweep's job reads only
+	// its own guest's entries of one operation, so what it reads does not
+	// grow with its run.
+	Target   string
+	Op       string
+	AfterSeq int64
+	Limit    int
 }
 
 // Budget is a write budget shared by the processes on one ledger: at most

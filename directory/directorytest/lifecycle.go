@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
 )
 
@@ -17,6 +18,18 @@ import (
 func runLifecycle(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("disable, then delete, each idempotent", func(t *testing.T) { t.Parallel(); lifecycleDisableDelete(t, newHarness) })
 	t.Run("guests by attribute", func(t *testing.T) { t.Parallel(); lifecycleGuestsWith(t, newHarness) })
+	t.Run("sponsors that are users and groups", func(t *testing.T) { t.Parallel(); lifecycleSponsors(t, newHarness) })
+}
+
+// Sponsoring is the part of a Tenant's side door the sponsor subtest
+// needs; a Tenant that does not have it skips it.
+type Sponsoring interface {
+	// AddMailGroup creates a mail-enabled group (a Microsoft 365 group)
+	// with the given members and returns its object id and its mail.
+	AddMailGroup(ctx context.Context, name string, members []string) (id, mail string, err error)
+	// AddSponsors makes users or groups (object ids) sponsors of the user,
+	// as an admin would in the portal.
+	AddSponsors(ctx context.Context, userID string, sponsorIDs ...string) error
 }
 
 func needLifecycle(t *testing.T, h Harness) directory.Lifecycle {
@@ -109,5 +122,75 @@ func lifecycleGuestsWith(t *testing.T, newHarness func(t *testing.T) Harness) {
 	})
 	if _, err := lc.GuestsWith(ctx, "signInActivity", "x"); !errors.Is(err, directory.ErrInvalid) {
 		t.Fatalf("GuestsWith of an unknown property: %v, want invalid", err)
+	}
+}
+
+// lifecycleSponsors: a guest sponsored by a user, a mail-enabled group and
+// a security group is told at the user's mail, the mail-enabled group's
+// own mail (not its members'), and the mail of the security group's
+// direct members that have one (not a member without mail, not the
+// members of a group nested in it), each address once.
+func lifecycleSponsors(t *testing.T, newHarness func(t *testing.T) Harness) {
+	h, ctx := setup(t, newHarness)
+	lc := needLifecycle(t, h)
+	sp, ok := h.Tenant.(Sponsoring)
+	if !ok {
+		t.Skip("the tenant's side door cannot make a group a sponsor")
+	}
+	member := func(name string, mail foyer.Address) string {
+		t.Helper()
+		u := User{DisplayName: name, Mail: string(mail)}
+		if mail == "" {
+			if h.Fixtures.Domain == "" {
+				return ""
+			}
+			local, _, _ := strings.Cut(string(addr(t, "nomail")), "@")
+			u.UserPrincipalName = local + "@" + h.Fixtures.Domain
+		}
+		id, err := h.Tenant.AddUser(ctx, u)
+		if err != nil {
+			t.Fatalf("add member %s: %v", name, err)
+		}
+		return id
+	}
+	ann, bea, cy, dee := addr(t, "ann"), addr(t, "bea"), addr(t, "cy"), addr(t, "dee")
+	annID, beaID, cyID, deeID := member("Ann", ann), member("Bea", bea), member("Cy", cy), member("Dee", dee)
+	var members []string
+	if noMail := member("No Mail", ""); noMail != "" {
+		members = append(members, noMail)
+	}
+	mailGroup, groupMail, err := sp.AddMailGroup(ctx, "Sponsors "+string(cy), []string{cyID})
+	if err != nil {
+		t.Fatalf("add a mail-enabled group: %v", err)
+	}
+	nested, err := h.Tenant.AddGroup(ctx, "Nested "+string(dee), []string{deeID})
+	if err != nil {
+		t.Fatalf("add a group: %v", err)
+	}
+	security, err := h.Tenant.AddGroup(ctx, "Sponsors "+string(bea), append(members, beaID, annID, nested))
+	if err != nil {
+		t.Fatalf("add a group: %v", err)
+	}
+	guest, err := h.Tenant.AddUser(ctx, User{DisplayName: "Sponsored", Mail: string(addr(t, "sponsored")), Guest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.AddSponsors(ctx, guest, annID, mailGroup, security); err != nil {
+		t.Fatalf("add sponsors: %v", err)
+	}
+	want := []string{string(ann), strings.ToLower(groupMail), string(bea)}
+	slices.Sort(want)
+	var got []string
+	eventually(ctx, t, h, "the sponsors' addresses", func() (bool, error) {
+		as, err := lc.Sponsors(ctx, guest)
+		got = got[:0]
+		for _, a := range as {
+			got = append(got, strings.ToLower(string(a)))
+		}
+		slices.Sort(got)
+		return slices.Equal(got, want), err
+	})
+	if slices.Contains(got, string(cy)) || slices.Contains(got, string(dee)) {
+		t.Fatalf("sponsors = %v: a mail-enabled group's members or a nested group's were told", got)
 	}
 }

@@ -82,6 +82,13 @@ func testAuditAppend(t *testing.T, s store.Store) {
 		{store.AuditFilter{Limit: 3}, all[:3]},
 		{store.AuditFilter{AfterSeq: all[0].Seq, Limit: 2}, all[1:3]},
 		{store.AuditFilter{RunID: "run-1", RequestID: "req-3"}, nil},
+		{store.AuditFilter{RunID: "run-1", Target: "u-1"}, all[1:2]},
+		{store.AuditFilter{Target: "ann@example.com"}, all[:1]},
+		{store.AuditFilter{Target: "ANN@example.com"}, nil},
+		{store.AuditFilter{Op: "invite"}, all[:2]},
+		{store.AuditFilter{RunID: "run-1", Op: "invite", Target: "ann@example.com"}, all[:1]},
+		{store.AuditFilter{RunID: "run-2", Op: "invite"}, nil},
+		{store.AuditFilter{Op: "grant group:g", Limit: 1}, all[3:]},
 	} {
 		if got := auditLog(t, s, c.f); seqs(got) != seqs(c.want) {
 			t.Errorf("AuditLog(%+v) = entries %s, want %s", c.f, seqs(got), seqs(c.want))

@@ -31,12 +31,18 @@ type Intake interface {
 	Pending(ctx context.Context, who foyer.Principal, afterID string, limit int) ([]*foyer.Request, error)
 	Decide(ctx context.Context, requestID string, who foyer.Principal, d foyer.Decision) (*foyer.Request, error)
 	ApproveRunAs(ctx context.Context, runID string, who foyer.Principal) (*foyer.Run, error)
+	// DiscardRunAs also discards a sweep the cap held.
 	DiscardRunAs(ctx context.Context, runID string, who foyer.Principal) error
 	// PendingExtensions returns the extensions who may decide now, each
 	// as a view of its request with the extension and the current end.
 	PendingExtensions(ctx context.Context, who foyer.Principal, limit int) ([]foyer.RequestView, error)
 	DecideExtension(ctx context.Context, id string, who foyer.Principal, d foyer.Decision) (*foyer.Extension, error)
 	AskExtension(ctx context.Context, requestID string, who foyer.Principal, until time.Time, justification string) (*foyer.Extension, error)
+	// ReleaseSweepAs lets a sweep the cap held go, in who's name.
+	ReleaseSweepAs(ctx context.Context, runID string, who foyer.Principal) (*foyer.Run, error)
+	// SweepRules are the lifecycle rules the engine carries for a tenant,
+	// which a released sweep is worked with; false when it has none.
+	SweepRules(tenant string) (foyer.SweepRules, bool)
 }
 
 // Options configure New.
@@ -169,6 +175,7 @@ func (h *Handler) Routes() []web.Route {
 		f("GET", "/admin/runs/{id}", web.Admin, h.run),
 		f("POST", "/admin/runs/{id}/approve", web.Admin, h.approveRun),
 		f("POST", "/admin/runs/{id}/discard", web.Admin, h.discardRun),
+		f("POST", "/admin/runs/{id}/release", web.Admin, h.releaseSweep),
 		f("GET", "/admin/guests", web.Admin, h.guests),
 		f("GET", "/admin/guests/{id}", web.Admin, h.guest),
 		f("GET", "/admin/audit", web.Admin, h.audit),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/store"
+	"github.com/foyer-dev/foyer/web"
 	"github.com/foyer-dev/foyer/web/admin"
 )
 
@@ -30,6 +32,8 @@ type fakeIntake struct {
 	policy     foyer.Policy
 	calls      []string
 	runErr     error
+	// sweepRules are the lifecycle rules the engine carries, by tenant.
+	sweepRules map[string]foyer.SweepRules
 }
 
 func (f *fakeIntake) record(format string, args ...any) {
@@ -172,6 +176,16 @@ func (f *fakeIntake) DiscardRunAs(_ context.Context, id string, who foyer.Princi
 	return f.runErr
 }
 
+func (f *fakeIntake) ReleaseSweepAs(_ context.Context, id string, who foyer.Principal) (*foyer.Run, error) {
+	f.record("ReleaseSweepAs %s by %s", id, who.UPN)
+	return &foyer.Run{ID: id}, f.runErr
+}
+
+func (f *fakeIntake) SweepRules(tenant string) (foyer.SweepRules, bool) {
+	r, ok := f.sweepRules[tenant]
+	return r, ok
+}
+
 // fakeStore is a ledger holding runs, rows, guests and audit entries; a
 // method the pages must not use panics (the embedded nil Tx).
 type fakeStore struct {
@@ -273,7 +287,7 @@ func (t fakeTx) ListGuests(_ context.Context, f store.GuestFilter, fn func(*foye
 func (t fakeTx) AuditLog(_ context.Context, f store.AuditFilter, fn func(store.AuditEntry) error) error {
 	n := 0
 	for _, e := range t.s.audit {
-		if e.Seq <= f.AfterSeq || n == f.Limit {
+		if e.Seq <= f.AfterSeq || f.Limit > 0 && n == f.Limit || f.RunID != "" && e.RunID != f.RunID || f.Op != "" && e.Op != f.Op {
 			continue
 		}
 		n++
@@ -296,6 +310,7 @@ type pages struct {
 	intake *fakeIntake
 	store  *fakeStore
 	srv    *httptest.Server
+	h      *admin.Handler
 }
 
 func newPages(t *testing.T, who *foyer.Principal) *pages {
@@ -330,7 +345,7 @@ func newPages(t *testing.T, who *foyer.Principal) *pages {
 	}
 	srv := httptest.NewServer(muxAs(h, who))
 	t.Cleanup(srv.Close)
-	return &pages{intake: in, store: st, srv: srv}
+	return &pages{intake: in, store: st, srv: srv, h: h}
 }
 
 func (p *pages) do(t *testing.T, method, path string, form url.Values) (int, string) {
@@ -484,6 +499,76 @@ func TestRuns(t *testing.T) {
 	status, _ = p.do(t, "POST", "/admin/runs/run-new/discard", url.Values{})
 	if status != http.StatusForbidden {
 		t.Errorf("discard refused: status %d", status)
+	}
+}
+
+// TestHeldSweep: the page of a sweep held by the cap shows why (the held
+// entry, with the plan's count and cap), what it would do and the cap
+// serve carries, with Release and Discard for an admin, each posting with
+// the CSRF token and calling the engine in the signed-in admin's name;
+// without the tenant's rules it names foyer sweep release instead of
+// offering Release; both routes are an admin's.
+func TestHeldSweep(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	setup := func(t *testing.T, who *foyer.Principal, rules bool) *pages {
+		p := newPages(t, who)
+		p.store.runs = []*foyer.Run{{ID: "run-held", Kind: foyer.RunSweep, Profile: "contoso", Saved: true, RecordedBy: "cli:ops@host",
+			StartedAt: now, SealedAt: now, Summary: foyer.Summary{Rows: 5, Actions: map[foyer.Action]int{
+				foyer.ActionDisable: 3, foyer.ActionDelete: 1, foyer.ActionNoticeDisable: 1}}}}
+		p.store.audit = []store.AuditEntry{
+			{Seq: 1, RunID: "run-other", Op: "sweep held by cap", Detail: "not this run"},
+			{Seq: 2, RunID: "run-held", Op: "sweep held by cap", Actor: "cli:ops@host", At: now,
+				Detail: "4 guests to disable or delete, more than the cap allows (2 of 40 guests)"},
+		}
+		if rules {
+			p.intake.sweepRules = map[string]foyer.SweepRules{"contoso": {Cap: foyer.SweepCap{Max: 2, MaxShare: 0.05}}}
+		}
+		return p
+	}
+	p := setup(t, adminP, true)
+	status, page := p.do(t, "GET", "/admin/runs", nil)
+	if status != http.StatusOK || !strings.Contains(page, "<strong>held by the cap</strong>") {
+		t.Errorf("runs: status %d, want the sweep marked held", status)
+	}
+	status, page = p.do(t, "GET", "/admin/runs/run-held", nil)
+	for _, want := range []string{"This sweep is held by the cap", "more than the cap allows (2 of 40 guests)", "cli:ops@host",
+		"<dt>To disable</dt><dd>3</dd>", "<dt>To delete</dt><dd>1</dd>", "<dt>Notices</dt><dd>1</dd>",
+		"at most 2 guests and at most 5% of the guests", `action="/admin/runs/run-held/release"`,
+		`action="/admin/runs/run-held/discard"`, `name="csrf" value="test-csrf"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("held sweep page (status %d) lacks %q", status, want)
+		}
+	}
+	if strings.Contains(page, "not this run") || strings.Contains(page, "/approve") {
+		t.Errorf("held sweep page shows another run's entry or an approval")
+	}
+	if status, _ := p.do(t, "POST", "/admin/runs/run-held/release", url.Values{"csrf": {"test-csrf"}}); status != http.StatusSeeOther {
+		t.Errorf("release: status %d, want 303", status)
+	}
+	if status, _ := p.do(t, "POST", "/admin/runs/run-held/discard", url.Values{"csrf": {"test-csrf"}}); status != http.StatusSeeOther {
+		t.Errorf("discard: status %d, want 303", status)
+	}
+	if got := p.intake.called(); !slices.Contains(got, "ReleaseSweepAs run-held by root@contoso.example") || !slices.Contains(got, "DiscardRunAs run-held by oid-admin") {
+		t.Errorf("engine calls %q; want the release and the discard in the admin's name", got)
+	}
+	p.intake.runErr = foyer.Errorf(foyer.ECONFLICT, "sweep run-held is applying, not held by the cap")
+	if status, page := p.do(t, "POST", "/admin/runs/run-held/release", url.Values{"csrf": {"test-csrf"}}); status != http.StatusConflict || !strings.Contains(page, "not held by the cap") {
+		t.Errorf("refused release: status %d, want 409 with the engine's message", status)
+	}
+
+	p = setup(t, adminP, false)
+	_, page = p.do(t, "GET", "/admin/runs/run-held", nil)
+	if strings.Contains(page, "/release") || !strings.Contains(page, "foyer sweep release run-held") {
+		t.Errorf("without the tenant's rules the page offers Release, or does not name foyer sweep release")
+	}
+
+	// web enforces the role each route names: Release and Discard are
+	// an admin's.
+	for _, rt := range p.h.Routes() {
+		if rt.Method == "POST" && (strings.HasSuffix(rt.Pattern, "/release") || strings.HasSuffix(rt.Pattern, "/discard")) && rt.Access != web.Admin {
+			t.Errorf("%s %s is open to %v, want admins only", rt.Method, rt.Pattern, rt.Access)
+		}
 	}
 }
 

@@ -177,10 +177,13 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 	return sv, nil
 }
 
-// serveTenants builds a Graph client for every tenant some profile names,
-// signed in with that tenant's own credential, cloud and pacing, resolves
-// each profile against its tenant, and builds the invitation mailers of
-// those whose sender is foyer.
+// serveTenants builds a Graph client for every tenant some profile names
+// or that has a lifecycle: section, signed in with that tenant's own
+// credential, cloud and pacing, resolves each profile against its tenant,
+// and builds the invitation mailers of those whose sender is foyer. A
+// tenant's lifecycle rules are the ones foyer sweep reads
+// (config.Lifecycle.SweepRules): with them serve works a sweep released
+// from /admin/runs.
 //
 // With the shared write budget on (replicas on PostgreSQL), each tenant's
 // writes reserve their slots in the ledger, under the tenant's and its
@@ -190,7 +193,8 @@ func serveTenants(ctx context.Context, c *config.Config, ledger store.Store, env
 	profiles := map[string]*foyer.Profile{}
 	mailers := profileMailers{}
 	for _, name := range c.TenantNames() {
-		used := false
+		ct := c.Tenants[name]
+		used := ct.Lifecycle != nil
 		for _, p := range c.Profiles {
 			used = used || p.Tenant == name
 		}
@@ -199,7 +203,6 @@ func serveTenants(ctx context.Context, c *config.Config, ledger store.Store, env
 		}
 		var budget []func(*graph.Options)
 		if b, on := c.Budget(true); on {
-			ct := c.Tenants[name]
 			budget = append(budget, func(o *graph.Options) { o.Budget = newLedgerBudget(ledger, b, ct.TenantID, ct.ClientID) })
 		}
 		dir, tenant, err := openTenant(ctx, c, name, env, log.With("tenant", name), budget...)
@@ -207,6 +210,10 @@ func serveTenants(ctx context.Context, c *config.Config, ledger store.Store, env
 			return nil, nil, nil, err
 		}
 		tenants[name] = &engine.Tenant{Name: name, ID: tenant.ID, Dir: dir, InternalDomains: tenant.Domains, Calls: graphCalls{dir}}
+		if ct.Lifecycle != nil {
+			rules := ct.Lifecycle.SweepRules()
+			tenants[name].Sweep = &rules
+		}
 		ps, ms, err := serveProfiles(ctx, c, name, dir, env, log)
 		if err != nil {
 			return nil, nil, nil, err

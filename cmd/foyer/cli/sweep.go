@@ -57,7 +57,8 @@ it is sent, notices sent as emails. Run again, it resumes an unfinished sweep
 of the tenant instead of planning anew. A sweep that would disable or delete
 more guests than lifecycle.cap allows is recorded and held, changing
 nothing: "foyer sweep release RUN-ID" lets it go, and the next
-"foyer sweep --apply" works it.
+"foyer sweep --apply" works it; or an admin releases it on the run's page
+in foyer serve's /admin/runs, and serve works it.
 
 It refuses, and changes nothing, when the tenant cannot report sign-in
 activity: without Microsoft Entra ID P1 or P2, without the AuditLog.Read.All

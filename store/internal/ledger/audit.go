@@ -39,6 +39,12 @@ func (t *Tx) AuditLog(ctx context.Context, f store.AuditFilter, fn func(store.Au
 	if f.RequestID != "" {
 		where = append(where, "request_id = "+args.add(f.RequestID))
 	}
+	if f.Target != "" {
+		where = append(where, "target = "+args.add(f.Target))
+	}
+	if f.Op != "" {
+		where = append(where, "op = "+args.add(f.Op))
+	}
 	query := `SELECT seq, at, kind, actor, run_id, request_id, op, target, graph_id, error, detail
 		FROM audit WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq LIMIT ` + args.add(0) // the last: the page's size
 	left := f.Limit
