@@ -50,7 +50,7 @@ type Profile struct {
 	// ExtensionMax: an extension may move the end to at most this long
 	// from when it is asked; 0: ExtensionMaxOf's default.
 	ExtensionMax time.Duration
-	Inactivity   time.Duration // a guest with no sign-in for this long is inactive; 0 never time.Duration // a guest with no sign-in for this long is inactive; 0 never
+	Inactivity   time.Duration // a guest with no sign-in for this long is inactive; 0 never
 	Reminders    Reminders     // invite again a guest still pending; zero: never
 
 	Public    bool       // anyone may ask for it on the request page; else only signed-in employees

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/foyer-dev/foyer"
+	"github.com/foyer-dev/foyer/notify"
 	"github.com/foyer-dev/foyer/store"
 )
 
@@ -258,9 +259,25 @@ func (e *Engine) enterExtensionStage(ctx context.Context, tx store.Tx, q store.Q
 	if x.Escalated {
 		approvers = s.Alternates
 	}
-	// Approvers named by group are not emailed about extensions: they see
-	// them on /admin/requests.
+	if err := e.announce(ctx, tx, e.extensionAnnouncement(req, x, len(p.Approval.Stages))); err != nil {
+		return err
+	}
+	if e.Postman == nil {
+		return nil
+	}
+	if len(approvers.Groups) > 0 {
+		// Reading the groups' members is a directory call: a job does it,
+		// as for a request's stage.
+		args := ApproverNoticeArgs{RequestID: req.ID, Stage: x.Stage, Escalated: x.Escalated, ExtensionID: x.ID}
+		if _, _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
+			return fmt.Errorf("enqueue the approvers' notice of extension %s: %w", x.ID, err)
+		}
+		return nil
+	}
 	to := mailable(approvers, req.Details.Sponsor)
+	if len(to) == 0 {
+		return nil
+	}
 	return e.notify(ctx, tx, e.extensionAwaitNotice(req, x, to))
 }
 
@@ -551,6 +568,28 @@ func (e *Engine) extensionAwaitNotice(r *foyer.Request, x *foyer.Extension, to [
 		x.StageDue.UTC().Format("2 January 2006 15:04 MST"), e.link("/admin/requests/"+r.ID))
 	n.Text = b.String()
 	return n
+}
+
+// extensionAnnouncement tells a channel that an extension awaits a stage's
+// approvers (its alternates once escalated). Like every announcement it
+// carries no guest's link, only the approvers' page of the request.
+func (e *Engine) extensionAnnouncement(r *foyer.Request, x *foyer.Extension, stages int) notify.Announcement {
+	kind := "extension-await"
+	head := fmt.Sprintf("More time for the access of %s to %s awaits approval (stage %d of %d)", r.Email, r.Profile, x.Stage, stages)
+	if x.Escalated {
+		kind = "extension-escalated"
+		head = fmt.Sprintf("More time for the access of %s to %s was escalated: nobody decided stage %d of %d in time", r.Email, r.Profile, x.Stage, stages)
+	}
+	a := e.requestAnnouncement(r, kind, x.ID+"."+fmt.Sprint(x.Stage), head)
+	a.Facts = append(a.Facts,
+		notify.Fact{Label: "Asked by", Value: x.AskedBy},
+		notify.Fact{Label: "Until", Value: x.Until.UTC().Format("2 January 2006 15:04 MST")},
+		notify.Fact{Label: "Times out", Value: x.StageDue.UTC().Format("2 January 2006 15:04 MST")})
+	if x.Justification != "" {
+		a.Text = "Justification: " + x.Justification
+	}
+	a.LinkText = "Decide (sign-in required)"
+	return a
 }
 
 // extensionDecisionNotice tells the guest, the sponsors and whoever asked

@@ -36,6 +36,9 @@ type ApproverNoticeArgs struct {
 	RequestID string `json:"request_id"`
 	Stage     int    `json:"stage"`
 	Escalated bool   `json:"escalated,omitempty"`
+	// ExtensionID, when set, names the request's extension whose stage
+	// is told about, rather than the request's own.
+	ExtensionID string `json:"extension_id,omitempty"`
 }
 
 // Kind names the job in River.
@@ -84,6 +87,22 @@ func (e *Engine) stageApprovers(req *foyer.Request, a ApproverNoticeArgs) (foyer
 	return s.Approvers, true
 }
 
+// extensionStageApprovers returns who decides the stage an extension
+// waits at, and false when it no longer waits at the stage a job was made
+// for.
+func (e *Engine) extensionStageApprovers(req *foyer.Request, x *foyer.Extension, a ApproverNoticeArgs) (foyer.Approvers, bool) {
+	p, ok := e.Profiles[req.Profile]
+	if !ok || x.RequestID != req.ID || x.State != foyer.ExtensionPending || x.Stage != a.Stage || x.Escalated != a.Escalated ||
+		a.Stage < 1 || a.Stage > len(p.Approval.Stages) {
+		return foyer.Approvers{}, false
+	}
+	s := p.Approval.Stages[a.Stage-1]
+	if a.Escalated {
+		return s.Alternates, true
+	}
+	return s.Approvers, true
+}
+
 type approverNoticeWorker struct {
 	river.WorkerDefaults[ApproverNoticeArgs]
 	e *Engine
@@ -103,8 +122,12 @@ func (w *approverNoticeWorker) Work(ctx context.Context, job *river.Job[Approver
 		return err
 	}
 	var req *foyer.Request
+	var x *foyer.Extension
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		req, err = tx.Request(ctx, a.RequestID)
+		if req, err = tx.Request(ctx, a.RequestID); err != nil || a.ExtensionID == "" {
+			return err
+		}
+		x, err = tx.Extension(ctx, a.ExtensionID)
 		return err
 	})
 	if foyer.ErrorCode(err) == foyer.ENOTFOUND {
@@ -114,6 +137,9 @@ func (w *approverNoticeWorker) Work(ctx context.Context, job *river.Job[Approver
 		return fmt.Errorf("read request %s to tell its approvers: %w", a.RequestID, err)
 	}
 	approvers, ok := e.stageApprovers(req, a)
+	if x != nil {
+		approvers, ok = e.extensionStageApprovers(req, x, a)
+	}
 	if !ok {
 		return nil // decided or timed out before anyone was told
 	}
@@ -130,6 +156,18 @@ func (w *approverNoticeWorker) Work(ctx context.Context, job *river.Job[Approver
 		req, err := tx.Request(ctx, a.RequestID)
 		if err != nil {
 			return err
+		}
+		if a.ExtensionID != "" {
+			x, err := tx.Extension(ctx, a.ExtensionID)
+			if err != nil {
+				return err
+			}
+			if _, ok := e.extensionStageApprovers(req, x, a); ok && len(to) > 0 {
+				if err := e.notify(ctx, tx, e.extensionAwaitNotice(req, x, to)); err != nil {
+					return err
+				}
+			}
+			return q.CompleteTx(ctx, tx, job.JobRow)
 		}
 		if _, ok := e.stageApprovers(req, a); ok && len(to) > 0 {
 			if err := e.notify(ctx, tx, e.awaitNotice(req, to)); err != nil {

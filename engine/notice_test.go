@@ -220,4 +220,23 @@ func testApproversAndChannels(t *testing.T, ledger func(*testing.T) store.Store)
 			t.Errorf("%d posts say a request awaits approval, want 2", k)
 		}
 	}
+
+	// An extension's stage is told like a request's: the group's members
+	// through a job, those named by address at once, the channels by a
+	// post that carries no guest's link.
+	w.profile.Expiry, w.profile.ExtensionMax = 30*24*time.Hour, 60*24*time.Hour
+	x, err := w.eng.AskExtension(ctx, id, megan, w.eng.Clock.Now().Add(40*24*time.Hour), "the project runs on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.State != foyer.ExtensionPending || x.Stage != 1 {
+		t.Fatalf("the extension is %s at stage %d, want pending at stage 1", x.State, x.Stage)
+	}
+	for _, to := range approvers {
+		w.mailWith(t, to, "More time for the access of Zoé Martin", link)
+	}
+	for _, c := range []*channel{sl, tm} {
+		c.wait(t, "extension", "More time for the access of zoe@wingtip.example", "the project runs on", link)
+	}
+	w.noDuplicates(t)
 }
