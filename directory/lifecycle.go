@@ -33,6 +33,40 @@ type Lifecycle interface {
 	// Sponsors returns the addresses of the user's sponsors that have one
 	// (sponsors that are groups, or users without mail, are left out).
 	Sponsors(ctx context.Context, userID string) ([]foyer.Address, error)
+
+	// GuestLifecyclePolicies returns the tenant's Microsoft Entra guest
+	// lifecycle policies (Lifecycle Workflows), enabled or not, in the
+	// order the service lists them; policies for other kinds of subject
+	// (agent identities) are left out. A tenant without any is an empty
+	// list. A token without the permission to read them is an *Error of
+	// kind ErrForbidden.
+	GuestLifecyclePolicies(ctx context.Context) ([]LifecyclePolicy, error)
+}
+
+// LifecyclePolicy is a Microsoft guest lifecycle policy as a sweep needs
+// it: who it is, whether it is enabled, and the @odata.type of its scope
+// ("" when the scope is null: every guest).
+type LifecyclePolicy struct {
+	ID          string
+	DisplayName string
+	Enabled     bool
+	ScopeType   string
+}
+
+// GoverningPolicy returns the policy a sweep treats as governing every
+// guest: the first enabled one. A disabled policy governs nobody. The
+// exclusions and selections of a scope (excludedGroups, excludedObjects,
+// selected objects) are relationships the policy list does not carry, so
+// a sweep cannot tell which guests a scoped policy leaves out: it takes
+// the safe side and leaves every guest to Microsoft while any guest policy
+// is enabled (docs/sweep.md).
+func GoverningPolicy(ps []LifecyclePolicy) (LifecyclePolicy, bool) {
+	for _, p := range ps {
+		if p.Enabled {
+			return p, true
+		}
+	}
+	return LifecyclePolicy{}, false
 }
 
 // Account is one user's account as a sweep reads it right before acting.

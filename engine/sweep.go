@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -148,6 +149,28 @@ func (e *Engine) PlanSweep(ctx context.Context, tenant string, rules foyer.Sweep
 	return p, h, err
 }
 
+// MarkGoverned reads the tenant's Microsoft guest lifecycle policies and
+// marks the guests one governs (GovernedBy), so that PlanSweep leaves them
+// to Microsoft. Without an enabled guest policy nothing is marked; with
+// one, every guest is (directory.GoverningPolicy says why). An error
+// (403 without LifecyclePolicies-Guests.Read.All among them) means the
+// sweep cannot know whom Microsoft governs: the caller refuses to sweep.
+func MarkGoverned(ctx context.Context, lc directory.Lifecycle, guests []foyer.GuestActivity) error {
+	ps, err := lc.GuestLifecyclePolicies(ctx)
+	if err != nil {
+		return fmt.Errorf("read Microsoft's guest lifecycle policies: %w", err)
+	}
+	p, ok := directory.GoverningPolicy(ps)
+	if !ok {
+		return nil
+	}
+	by := fmt.Sprintf("%s (%s)", p.DisplayName, p.ID)
+	for i := range guests {
+		guests[i].GovernedBy = by
+	}
+	return nil
+}
+
 // RecordSweep records a sweep's plan as a run of the tenant: one row per
 // decision (a hold is a row foyer leaves alone, with its reason), and, for
 // each guest foyer disabled that is found enabled again, that it was (the
@@ -156,11 +179,14 @@ func (e *Engine) PlanSweep(ctx context.Context, tenant string, rules foyer.Sweep
 // awaits approval (Approve) like any plan. A plan with nothing to do is
 // not recorded: the run is nil.
 func (e *Engine) RecordSweep(ctx context.Context, tenant string, p *foyer.SweepPlan, h map[string]foyer.SweepHistory, by string) (*foyer.Run, error) {
-	if len(p.Actions) == 0 {
+	// A guest a Microsoft lifecycle policy governs is shown by the plan
+	// and left out of the run: foyer does nothing to it, not even record.
+	acts := slices.DeleteFunc(slices.Clone(p.Actions), func(d foyer.SweepDecision) bool { return d.Action == foyer.SweepSkip })
+	if len(acts) == 0 {
 		return nil, nil
 	}
-	rows := make([]foyer.Row, len(p.Actions))
-	for i, d := range p.Actions {
+	rows := make([]foyer.Row, len(acts))
+	for i, d := range acts {
 		rows[i] = foyer.Row{Line: i + 1, Email: foyer.Address(d.Guest.Email()), DisplayName: d.Guest.UserPrincipalName,
 			UserID: d.Guest.ID, Action: d.Action.RowAction(), Reason: d.Reason}
 		if d.Action == foyer.SweepNoticeDisable || d.Action == foyer.SweepNoticeDelete {
@@ -174,7 +200,7 @@ func (e *Engine) RecordSweep(ctx context.Context, tenant string, p *foyer.SweepP
 		return nil, fmt.Errorf("record the sweep: %w", err)
 	}
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		for _, d := range p.Actions {
+		for _, d := range acts {
 			if d.Action != foyer.SweepHold || h[strings.ToLower(d.Guest.ID)].DisabledAt.IsZero() {
 				continue
 			}

@@ -76,6 +76,8 @@ func graphRoutes(prefix string) table {
 		r(post, "servicePrincipals/{id}/appRoleAssignedTo", permAssignWrite, postAppRoleAssignedTo),
 		r(del, "servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}", permAssignWrite, deleteAppRoleAssignedTo),
 
+		r(get, "identityGovernance/lifecycleWorkflows/lifecyclePolicies", permLifecyclePolicyRead, listLifecyclePolicies),
+
 		r(get, "roleManagement/directory/roleDefinitions", permRoleRead, listRoleDefinitions),
 		r(get, "roleManagement/directory/roleDefinitions/{id}", permRoleRead, getRoleDefinition),
 		r(get, "roleManagement/directory/roleAssignments", permRoleRead, listRoleAssignments),

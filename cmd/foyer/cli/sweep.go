@@ -367,6 +367,12 @@ func planSweep(ctx context.Context, eng *engine.Engine, dir *graph.Client, tenan
 	if err != nil {
 		return nil, nil, err
 	}
+	if lc.RespectMicrosoftPolicies() {
+		if err := engine.MarkGoverned(ctx, dir, guests); err != nil {
+			return nil, nil, fmt.Errorf("sweep refused, nothing changed: foyer leaves the guests a Microsoft lifecycle policy governs to Microsoft, "+
+				"and cannot tell which they are (lifecycle.microsoft_policies: ignore sweeps without looking): %w", err)
+		}
+	}
 	plan, h, err := eng.PlanSweep(ctx, tenant, rules, guests, exclude)
 	var missing *foyer.ErrSignInUnreported
 	if errors.As(err, &missing) {
@@ -506,7 +512,7 @@ func writeSweep(w io.Writer, o viewOptions, p *foyer.SweepPlan) error {
 		a    foyer.SweepAction
 		what string
 	}{{foyer.SweepDelete, "to delete"}, {foyer.SweepNoticeDisable, "to tell of a disable"}, {foyer.SweepNoticeDelete, "to tell of a delete"},
-		{foyer.SweepHold, "re-enabled by hand, left alone"}} {
+		{foyer.SweepHold, "re-enabled by hand, left alone"}, {foyer.SweepSkip, "governed by a Microsoft lifecycle policy, left to Microsoft"}} {
 		if n := counts[string(c.a)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, c.what))
 		}
