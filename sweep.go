@@ -221,8 +221,8 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 // SweepPlan is what a sweep would do.
 type SweepPlan struct {
 	At       time.Time
-	Guests   int             // guests read
-	Excluded int             // guests an exclusion left alone
+	Guests   int // guests read
+	Excluded int // guests an exclusion left alone
 	// Governed counts the guests foyer would have acted on that a
 	// Microsoft lifecycle policy governs: in Actions as SweepSkip, not
 	// counted by the cap and not recorded in the sweep's run.
