@@ -17,6 +17,7 @@ import (
 func runLifecycle(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("disable, then delete, each idempotent", func(t *testing.T) { t.Parallel(); lifecycleDisableDelete(t, newHarness) })
 	t.Run("guests by attribute", func(t *testing.T) { t.Parallel(); lifecycleGuestsWith(t, newHarness) })
+	t.Run("guest lifecycle policies", func(t *testing.T) { t.Parallel(); lifecyclePolicies(t, newHarness) })
 }
 
 func needLifecycle(t *testing.T, h Harness) directory.Lifecycle {
