@@ -41,33 +41,59 @@ type Lifecycle interface {
 	// list. A token without the permission to read them is an *Error of
 	// kind ErrForbidden.
 	GuestLifecyclePolicies(ctx context.Context) ([]LifecyclePolicy, error)
+
+	// PolicySubjects reads the latest report of guest lifecycle policy p
+	// and, when it is complete and of p's version, the guests it lists,
+	// sending at most budget requests (the report and each page of its
+	// subjects count one). A report that is missing, incomplete or not
+	// read to its end is a PolicyReport with Unread set, not an error; a
+	// token without the permission is an *Error of kind ErrForbidden.
+	PolicySubjects(ctx context.Context, p LifecyclePolicy, budget int) (PolicyReport, error)
 }
 
 // LifecyclePolicy is a Microsoft guest lifecycle policy as a sweep needs
-// it: who it is, whether it is enabled, and the @odata.type of its scope
-// ("" when the scope is null: every guest).
+// it: who it is, whether it is enabled (a disabled policy governs nobody),
+// its version (versionNumber), and the @odata.type of its scope ("" when
+// the scope is null: every guest).
 type LifecyclePolicy struct {
 	ID          string
 	DisplayName string
 	Enabled     bool
+	Version     int
 	ScopeType   string
 }
 
-// GoverningPolicy returns the policy a sweep treats as governing every
-// guest: the first enabled one. A disabled policy governs nobody. The
-// exclusions and selections of a scope (excludedGroups, excludedObjects,
-// selected objects) are relationships the policy list does not carry, so
-// a sweep cannot tell which guests a scoped policy leaves out: it takes
-// the safe side and leaves every guest to Microsoft while any guest policy
-// is enabled (docs/sweep.md).
-func GoverningPolicy(ps []LifecyclePolicy) (LifecyclePolicy, bool) {
-	for _, p := range ps {
-		if p.Enabled {
-			return p, true
-		}
-	}
-	return LifecyclePolicy{}, false
+// PolicyReport is what PolicySubjects read of a guest lifecycle policy's
+// latest report: the guests it lists, or why they are not (all) known.
+type PolicyReport struct {
+	// Unread is why the subjects are not known, "" when they all are: no
+	// report yet, its scope processing not complete, a report of an older
+	// version of the policy, a query the service refused, or the request
+	// budget spent with pages left. The sweep then takes the policy to
+	// govern every guest.
+	Unread   string
+	Subjects []PolicySubject // when Unread is ""
+	Requests int             // requests sent, counted against the budget
 }
+
+// PolicySubject is one guest a policy's report lists.
+type PolicySubject struct {
+	UserID string // the user's object id, lowercased
+	// Relationship is the report's relationship of the policy to the
+	// guest: effective, pending, inScopeButIneffective (another policy
+	// governs it: EffectivePolicyID, when the report says), or a value
+	// Graph adds later.
+	Relationship      string
+	EffectivePolicyID string
+}
+
+// The relationships of a policy to a subject that foyer tells apart
+// (lifecyclePolicyRelationship).
+const (
+	RelationshipEffective             = "effective"
+	RelationshipPending               = "pending"
+	RelationshipInScopeButIneffective = "inScopeButIneffective"
+)
 
 // Account is one user's account as a sweep reads it right before acting.
 type Account struct {

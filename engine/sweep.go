@@ -149,24 +149,81 @@ func (e *Engine) PlanSweep(ctx context.Context, tenant string, rules foyer.Sweep
 	return p, h, err
 }
 
+// PolicyReportBudget is how many requests a sweep spends, for all
+// Microsoft guest lifecycle policies together, on their reports (one per
+// policy) and the pages of their subjects. It keeps a 100,000-guest
+// sweep's reads within 200 (docs/sweep.md, "What it costs"); a policy
+// whose subjects do not fit is taken to govern every guest.
+const PolicyReportBudget = 40
+
 // MarkGoverned reads the tenant's Microsoft guest lifecycle policies and
 // marks the guests one governs (GovernedBy), so that PlanSweep leaves them
-// to Microsoft. Without an enabled guest policy nothing is marked; with
-// one, every guest is (directory.GoverningPolicy says why). An error
-// (403 without LifecyclePolicies-Guests.Read.All among them) means the
-// sweep cannot know whom Microsoft governs: the caller refuses to sweep.
+// to Microsoft. A disabled policy governs nobody. For each enabled one it
+// reads the policy's report within PolicyReportBudget: a guest the report
+// lists as effective or pending is governed by that policy, one listed as
+// inScopeButIneffective by the policy the report names (another one). A
+// policy whose report cannot be read to its end (none yet, its scope being
+// processed, a report of an older version, the budget spent) is taken to
+// govern every guest, and the reason says so. An error (403 without
+// LifecyclePolicies-Guests.Read.All among them) means the sweep cannot
+// know whom Microsoft governs: the caller refuses to sweep.
 func MarkGoverned(ctx context.Context, lc directory.Lifecycle, guests []foyer.GuestActivity) error {
 	ps, err := lc.GuestLifecyclePolicies(ctx)
 	if err != nil {
 		return fmt.Errorf("read Microsoft's guest lifecycle policies: %w", err)
 	}
-	p, ok := directory.GoverningPolicy(ps)
-	if !ok {
-		return nil
+	named := func(p directory.LifecyclePolicy) string { return fmt.Sprintf("%s (%s)", p.DisplayName, p.ID) }
+	byID := map[string]directory.LifecyclePolicy{}
+	for _, p := range ps {
+		byID[strings.ToLower(p.ID)] = p
 	}
-	by := fmt.Sprintf("%s (%s)", p.DisplayName, p.ID)
+	governed := map[string]string{} // user id → GovernedBy
+	ineffective := map[string]string{}
+	every := "" // GovernedBy of every other guest: the first policy left unread
+	budget := PolicyReportBudget
+	for _, p := range ps {
+		if !p.Enabled {
+			continue
+		}
+		r, err := lc.PolicySubjects(ctx, p, budget)
+		if err != nil {
+			return fmt.Errorf("read the report of Microsoft lifecycle policy %s: %w", named(p), err)
+		}
+		budget -= r.Requests
+		if r.Unread != "" {
+			if every == "" {
+				every = fmt.Sprintf("%s, as every guest is: report of policy %s not read: %s", named(p), named(p), r.Unread)
+			}
+			continue
+		}
+		for _, s := range r.Subjects {
+			if s.Relationship != directory.RelationshipInScopeButIneffective {
+				// effective, pending, or a value Graph adds later: the
+				// safe side is that this policy governs the guest.
+				governed[s.UserID] = named(p)
+				continue
+			}
+			by := fmt.Sprintf("another policy than %s (its report says so)", named(p))
+			if q, ok := byID[strings.ToLower(s.EffectivePolicyID)]; ok {
+				by = named(q)
+			} else if s.EffectivePolicyID != "" {
+				by = fmt.Sprintf("%s (named by the report of %s)", s.EffectivePolicyID, named(p))
+			}
+			if _, ok := ineffective[s.UserID]; !ok {
+				ineffective[s.UserID] = by
+			}
+		}
+	}
 	for i := range guests {
-		guests[i].GovernedBy = by
+		id := strings.ToLower(guests[i].ID)
+		switch {
+		case governed[id] != "":
+			guests[i].GovernedBy = governed[id]
+		case ineffective[id] != "":
+			guests[i].GovernedBy = ineffective[id]
+		default:
+			guests[i].GovernedBy = every
+		}
 	}
 	return nil
 }

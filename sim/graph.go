@@ -77,6 +77,8 @@ func graphRoutes(prefix string) table {
 		r(del, "servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}", permAssignWrite, deleteAppRoleAssignedTo),
 
 		r(get, "identityGovernance/lifecycleWorkflows/lifecyclePolicies", permLifecyclePolicyRead, listLifecyclePolicies),
+		r(get, "identityGovernance/lifecycleWorkflows/lifecyclePolicies/{id}/report", permLifecyclePolicyRead, getLifecyclePolicyReport),
+		r(get, "identityGovernance/lifecycleWorkflows/lifecyclePolicies/{id}/report/subjects", permLifecyclePolicyRead, listLifecyclePolicySubjects),
 
 		r(get, "roleManagement/directory/roleDefinitions", permRoleRead, listRoleDefinitions),
 		r(get, "roleManagement/directory/roleDefinitions/{id}", permRoleRead, getRoleDefinition),

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,9 +19,16 @@ import (
 // @odata.type alone: excludedGroups and excludedObjects are relationships
 // of the scope types, not properties (GD
 // resources/identitygovernance-allexcludinggroupssubjectset.md), and a
-// list answers without them. Not modelled: rules, notification settings,
-// the policy's report, priority, soft delete; the answer of a tenant
-// without the ID Governance licence (not documented; docs/graph-reference.md).
+// list answers without them. Which users a policy's scope holds is set
+// through the side door (Subjects, or AllGuests), and the policy's report
+// (GET .../{id}/report and .../{id}/report/subjects) is computed from it:
+// a guest in the scope of several enabled policies is governed by the
+// first in the list (effective), the others list it as
+// inScopeButIneffective with that policy as effectivePolicy. Not
+// modelled: rules, notification settings, priority, soft delete, the
+// pending relationship, compliance and enforcement (null), $filter on
+// subjects; the answer of a tenant without the ID Governance licence (not
+// documented; docs/graph-reference.md).
 
 // permLifecyclePolicyRead is the guest policies' read permission, least
 // privileged first (the list page's "Guest policies" table).
@@ -45,11 +53,36 @@ type LifecyclePolicy struct {
 	// ScopeType is the @odata.type of the policy's scope; empty for a
 	// null scope (every guest).
 	ScopeType string `json:"scopeType,omitempty"`
+	// Subjects are the object ids of the users the policy's scope holds;
+	// AllGuests puts every guest in it instead. What the report lists.
+	Subjects  []string `json:"subjects,omitempty"`
+	AllGuests bool     `json:"allGuests,omitempty"`
+	// Report is the state of the policy's report: "" or "completed" (its
+	// scope processed), "none" (no report yet: 404), "processing" (never
+	// processed, processing now).
+	Report string `json:"report,omitempty"`
+}
+
+// The states of a policy's report the side door sets.
+var lifecycleReportStates = []string{"", "completed", "none", "processing"}
+
+// holds reports whether the policy's scope holds the user.
+func (p *lifecyclePolicy) holds(u *user) bool {
+	if p.AllGuests {
+		return u.isGuest()
+	}
+	for _, id := range p.Subjects {
+		if strings.EqualFold(id, u.id) {
+			return true
+		}
+	}
+	return false
 }
 
 type lifecyclePolicy struct {
 	objMeta
 	LifecyclePolicy
+	version int // versionNumber; the report is of this version
 }
 
 func (p *lifecyclePolicy) render() object {
@@ -65,7 +98,7 @@ func (p *lifecyclePolicy) render() object {
 		{"description", nullable(p.Description)},
 		{"isEnabled", p.IsEnabled},
 		{"policySource", "userCreated"},
-		{"versionNumber", 1},
+		{"versionNumber", p.version},
 		{"createdDateTime", ts},
 		{"lastModifiedDateTime", ts},
 		{"gracePeriodInDays", 7},
@@ -120,6 +153,9 @@ func (s *Server) AddLifecyclePolicy(p LifecyclePolicy) (LifecyclePolicy, error) 
 	if !known {
 		return p, fmt.Errorf("lifecycle policy: scopeType %q: want one of %q", p.ScopeType, lifecycleScopeTypes)
 	}
+	if !slices.Contains(lifecycleReportStates, p.Report) {
+		return p, fmt.Errorf("lifecycle policy: report %q: want one of %q", p.Report, lifecycleReportStates)
+	}
 	if p.ID == "" {
 		p.ID = s.ids.guid()
 	}
@@ -133,7 +169,7 @@ func (s *Server) AddLifecyclePolicy(p LifecyclePolicy) (LifecyclePolicy, error) 
 		return p, fmt.Errorf("lifecycle policy %s exists", p.ID)
 	}
 	now := s.Now()
-	t.lcPolicies.add(&lifecyclePolicy{objMeta: t.nextMeta(p.ID, now, 0), LifecyclePolicy: p})
+	t.lcPolicies.add(&lifecyclePolicy{objMeta: t.nextMeta(p.ID, now, 0), LifecyclePolicy: p, version: 1})
 	return p, nil
 }
 
@@ -172,4 +208,117 @@ func sideLifecyclePolicyDelete(s *Server, _ *http.Request, b []byte) (int, any, 
 		return 404, nil, err
 	}
 	return 200, map[string]string{"deleted": in.ID}, nil
+}
+
+// policy finds the policy of the path's {id}.
+func (c *call) lifecyclePolicy() (*lifecyclePolicy, *apiError) {
+	p, ok := c.t.lcPolicies.get(c.params["id"])
+	if !ok {
+		return nil, errNotFound(c.params["id"])
+	}
+	return p, nil
+}
+
+// errNoReport is the answer for a policy without a report yet. Graph's
+// pages document no such answer; a 404 with the sim's own message
+// (docs/graph-reference.md §16, unverified).
+func errNoReport(id string) *apiError {
+	return newError(http.StatusNotFound, "ResourceNotFound", "No report exists yet for lifecycle policy '%s'.", id)
+}
+
+var lifecycleReportFields = []string{"id", "policyVersion", "scopeProcessing", "subjectsInScopeCount"}
+
+// getLifecyclePolicyReport is GET .../lifecyclePolicies/{id}/report
+// (GD api/identitygovernance-lifecyclepolicy-list-report.md), with
+// $select.
+func getLifecyclePolicyReport(c *call) *reply {
+	q, err := c.listQuery(listSpec{typ: "identityGovernance.lifecyclePolicyReport", fields: fieldsOf(lifecycleReportFields), defaultTop: 1, maxTop: 1})
+	if err != nil {
+		return c.fail(err)
+	}
+	c.t.mu.RLock()
+	defer c.t.mu.RUnlock()
+	p, err := c.lifecyclePolicy()
+	if err != nil {
+		return c.fail(err)
+	}
+	if p.Report == "none" {
+		return c.fail(errNoReport(p.id))
+	}
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	processing := object{{"currentStatus", "idle"}, {"currentStartedDateTime", nil},
+		{"latestAttempt", object{{"status", "completed"}, {"startedDateTime", ts(p.created)}, {"completedDateTime", ts(p.created)}, {"error", nil}}},
+		{"lastSuccessfulProcessingDateTime", ts(p.created)}}
+	if p.Report == "processing" {
+		processing = object{{"currentStatus", "processing"}, {"currentStartedDateTime", ts(p.created)},
+			{"latestAttempt", object{{"status", "processing"}, {"startedDateTime", ts(p.created)}, {"completedDateTime", nil}, {"error", nil}}},
+			{"lastSuccessfulProcessingDateTime", nil}}
+	}
+	n := 0
+	for _, u := range c.t.users.list {
+		if c.listable(&u.objMeta) && p.holds(u) {
+			n++
+		}
+	}
+	o := object{{"id", p.id}, {"policyVersion", p.version}, {"scopeProcessing", processing}, {"subjectsInScopeCount", n}}
+	if len(q.sel) > 0 {
+		o = selectMembers(o, q.sel)
+	}
+	set := "identityGovernance/lifecycleWorkflows/lifecyclePolicies('" + p.id + "')/report"
+	return replyOK(append(object{{"@odata.context", c.context(set, q.sel, true)}}, o...))
+}
+
+var lifecycleSubjectFields = []string{"id", "subject", "relationship", "compliance", "effectivePolicy", "enforcement"}
+
+// listLifecyclePolicySubjects is GET .../lifecyclePolicies/{id}/report/subjects
+// (GD api/identitygovernance-lifecyclepolicyreport-list-subjects.md):
+// the users the policy's scope holds, in creation order, $top a page
+// (default 100, at most 999: the page documents no bound, docs/graph-reference.md
+// §16) with a nextLink, and $select. No subjects before the report exists.
+func listLifecyclePolicySubjects(c *call) *reply {
+	q, err := c.listQuery(listSpec{typ: "identityGovernance.lifecyclePolicySubjectReport", fields: fieldsOf(lifecycleSubjectFields), defaultTop: 100, maxTop: 999})
+	if err != nil {
+		return c.fail(err)
+	}
+	t := c.t
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	p, err := c.lifecyclePolicy()
+	if err != nil {
+		return c.fail(err)
+	}
+	if p.Report == "none" {
+		return c.fail(errNoReport(p.id))
+	}
+	keep := func(u *user) bool { return c.listable(&u.objMeta) && p.holds(u) }
+	items, last, more := page(t.users.list, q, keep)
+	value := make([]object, len(items))
+	for i, u := range items {
+		rel, eff := "effective", object(nil)
+		for _, o := range t.lcPolicies.list {
+			if o.IsEnabled && o.holds(u) {
+				if o != p {
+					rel, eff = "inScopeButIneffective", object{{"id", o.id}, {"version", o.version}}
+				}
+				break
+			}
+		}
+		var effective any
+		if eff != nil {
+			effective = eff
+		}
+		v := object{{"id", u.id},
+			{"subject", object{{"@odata.type", "#microsoft.graph.identityGovernance.lifecyclePolicyUserSubjectReference"}, {"id", u.id}}},
+			{"relationship", rel}, {"compliance", nil}, {"effectivePolicy", effective}, {"enforcement", nil}}
+		if len(q.sel) > 0 {
+			v = selectMembers(v, q.sel)
+		}
+		value[i] = v
+	}
+	set := "identityGovernance/lifecycleWorkflows/lifecyclePolicies('" + p.id + "')/report/subjects"
+	body := object{{"@odata.context", c.context(set, q.sel, false)}}
+	if more {
+		body = append(body, member{"@odata.nextLink", nextLink(c.base, c.path, c.query, encodeSkipToken(last, t.generation.Load()))})
+	}
+	return replyOK(append(body, member{"value", value}))
 }
