@@ -46,42 +46,56 @@ func (w *sweepWorld) sweepGoverned(t *testing.T, lc directory.Lifecycle) (*foyer
 	return run, plan, nil
 }
 
-// TestSweepLeavesGovernedGuestsToMicrosoft: while an enabled guest
-// lifecycle policy exists, the stale guests are planned as skip with the
-// policy named, nothing is recorded and the sim counts no disable; a
-// disabled policy governs nobody; once the policy is gone the same guests
-// are disabled, once each.
+// TestSweepLeavesGovernedGuestsToMicrosoft: while an enabled policy's
+// report does not exist yet, every guest is skipped with that said, except
+// that guests another policy's report lists as governed by it (in that
+// other's scope, but ineffective) are skipped with it named; nothing is
+// recorded or disabled. Once that policy is gone, the guests a report
+// lists as effective (or ineffective, governed by the first) are skipped
+// with their policy named, and only the other stale guests are disabled,
+// once each (the sim's disables_by_user). A disabled policy governs nobody.
 func TestSweepLeavesGovernedGuestsToMicrosoft(t *testing.T) {
 	t.Parallel()
 	rules := foyer.SweepRules{NoSignInDays: 90}
 	w := newSweepWorld(t, rules)
 	w.active(t)
 	old := w.sim.Now().AddDate(0, 0, -200)
-	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old), staleGuest("b@partner.example", old))
+	ids := seedSweepGuests(t, w.sim, staleGuest("a@partner.example", old), staleGuest("b@partner.example", old),
+		staleGuest("c@other.example", old), staleGuest("d@other.example", old))
 	lc := w.eng.Dir.(directory.Lifecycle)
-	if _, err := w.sim.AddLifecyclePolicy(sim.LifecyclePolicy{DisplayName: "Paused policy", IsEnabled: false}); err != nil {
-		t.Fatal(err)
+	add := func(p sim.LifecyclePolicy) sim.LifecyclePolicy {
+		t.Helper()
+		p, err := w.sim.AddLifecyclePolicy(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	p, err := w.sim.AddLifecyclePolicy(sim.LifecyclePolicy{DisplayName: "Partners 90 days", IsEnabled: true,
-		ScopeType: "#microsoft.graph.identityGovernance.allExcludingGroupsSubjectSet"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	add(sim.LifecyclePolicy{DisplayName: "Paused policy", AllGuests: true})
+	// First in the list, so it governs every guest in Microsoft's eyes,
+	// but it has no report yet.
+	fresh := add(sim.LifecyclePolicy{DisplayName: "Just created", IsEnabled: true, AllGuests: true, Report: "none"})
+	partners := add(sim.LifecyclePolicy{DisplayName: "Partners 90 days", IsEnabled: true,
+		ScopeType: "#microsoft.graph.identityGovernance.selectedObjectsSubjectSet",
+		Subjects:  []string{ids["a@partner.example"], ids["b@partner.example"]}})
+	// b is in this one's scope too, but Partners 90 days, first, governs it.
+	add(sim.LifecyclePolicy{DisplayName: "Second", IsEnabled: true, Subjects: []string{ids["b@partner.example"]}})
 
 	run, plan, err := w.sweepGoverned(t, lc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run != nil {
-		t.Fatalf("a sweep of governed guests only recorded run %s", run.ID)
+	if run != nil || plan.Governed != 4 {
+		t.Fatalf("with a policy not processed yet: run %v, %d governed, want no run and 4", run, plan.Governed)
 	}
-	if plan.Governed != 2 || plan.CapExceeded {
-		t.Fatalf("plan governed %d (cap exceeded %v), want 2", plan.Governed, plan.CapExceeded)
-	}
-	want := "governed by Microsoft lifecycle policy Partners 90 days (" + p.ID + ")"
+	// Partners 90 days's report lists a and b as in its scope but
+	// governed by Just created; c and d only the unread report covers.
+	named := "governed by Microsoft lifecycle policy Just created (" + fresh.ID + "): left to Microsoft"
+	every := "governed by Microsoft lifecycle policy Just created (" + fresh.ID + "), as every guest is: report of policy Just created (" + fresh.ID + ") not read: no report yet (404"
+	want := map[string]string{"a@partner.example": named, "b@partner.example": named, "c@other.example": every, "d@other.example": every}
 	for _, d := range plan.Actions {
-		if d.Action != foyer.SweepSkip || !strings.Contains(d.Reason, want) {
-			t.Errorf("%s: %s %q, want skip with %q", d.Guest.Mail, d.Action, d.Reason, want)
+		if d.Action != foyer.SweepSkip || !strings.HasPrefix(d.Reason, want[d.Guest.Mail]) {
+			t.Errorf("%s: %s %q, want skip with %q", d.Guest.Mail, d.Action, d.Reason, want[d.Guest.Mail])
 		}
 	}
 	for mail, id := range ids {
@@ -90,19 +104,30 @@ func TestSweepLeavesGovernedGuestsToMicrosoft(t *testing.T) {
 		}
 	}
 
-	if err := w.sim.RemoveLifecyclePolicy(p.ID); err != nil {
+	if err := w.sim.RemoveLifecyclePolicy(fresh.ID); err != nil {
 		t.Fatal(err)
 	}
 	run, plan, err = w.sweepGoverned(t, lc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run == nil || plan.Governed != 0 {
-		t.Fatalf("without an enabled policy: run %v, governed %d", run, plan.Governed)
+	if run == nil || plan.Governed != 2 {
+		t.Fatalf("with the reports read: run %v, %d governed, want a run and 2", run, plan.Governed)
+	}
+	byPartners := "governed by Microsoft lifecycle policy Partners 90 days (" + partners.ID + "): left to Microsoft"
+	for _, d := range plan.Actions {
+		if strings.HasSuffix(d.Guest.Mail, "@partner.example") != (d.Action == foyer.SweepSkip) ||
+			d.Action == foyer.SweepSkip && !strings.HasPrefix(d.Reason, byPartners) {
+			t.Errorf("%s: %s %q", d.Guest.Mail, d.Action, d.Reason)
+		}
 	}
 	for mail, id := range ids {
-		if dis, _ := w.counts(id); dis != 1 {
-			t.Errorf("%s after the policy went: %d disables, want 1", mail, dis)
+		want := 1
+		if strings.HasSuffix(mail, "@partner.example") {
+			want = 0
+		}
+		if dis, _ := w.counts(id); dis != want {
+			t.Errorf("%s: %d disables, want %d", mail, dis, want)
 		}
 	}
 }
