@@ -64,7 +64,9 @@ type Exclude struct {
 	Users  []string `yaml:"users,omitempty"`  // addresses or object ids
 	Groups []string `yaml:"groups,omitempty"` // object ids of groups whose members (nested too) are left alone
 	// Attributes leaves alone the guests whose property has the value
-	// (companyName: Contoso); the properties are directory.ExcludableProperties.
+	// (companyName: Contoso); directory.CheckExcludable says which
+	// properties: the built-in ones, directory extension properties and
+	// onPremisesExtensionAttributes/extensionAttributeN.
 	Attributes map[string]string `yaml:"attributes,omitempty"`
 }
 
@@ -115,9 +117,8 @@ func (c *Config) checkLifecycle(k *checker, at, tenant string, l *Lifecycle) {
 		k.add(at+".notice_days", "tenant %s: lifecycle.notice_days emails the guests and their sponsors before each action: add an smtp: section to send them with, or set it to 0", tenant)
 	}
 	for _, name := range slices.Sorted(maps.Keys(l.Exclude.Attributes)) {
-		if !slices.Contains(directory.ExcludableProperties, name) {
-			k.add(at+".exclude.attributes."+name, "tenant %s: lifecycle.exclude.attributes: %q is not a property a sweep excludes by (%s)",
-				tenant, name, strings.Join(directory.ExcludableProperties, ", "))
+		if err := directory.CheckExcludable(name); err != nil {
+			k.add(at+".exclude.attributes."+name, "tenant %s: lifecycle.exclude.attributes: %v", tenant, err)
 		}
 	}
 	switch l.MicrosoftPolicies {

@@ -49,6 +49,23 @@ func TestLifecycle(t *testing.T) {
       reenabled_hold_days: 0
       exclude: {attributes: {companyName: Contoso, department: Board}}
 `, rules: foyer.SweepRules{NoSignInDays: 90, DeleteAfterDays: 30}},
+		{name: "extension attributes", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      exclude:
+        attributes:
+          extension_b7d8e648520f41d3b9c0fdeb91768a0a_partnerTier: gold
+          onPremisesExtensionAttributes/extensionAttribute15: keep
+`, rules: foyer.SweepRules{NoSignInDays: 90, ReenabledHoldDays: 90}},
+		{name: "malformed extension attributes", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      exclude:
+        attributes:
+          extension_b7d8e648-520f-41d3-b9c0-fdeb91768a0a_partnerTier: gold
+          onPremisesExtensionAttributes/extensionAttribute16: keep
+`, want: [][]string{
+			{"foyer.yaml:10:", `lifecycle.exclude.attributes: "extension_b7d8e648-520f-41d3-b9c0-fdeb91768a0a_partnerTier" is not a directory extension property name`, "without dashes"},
+			{"foyer.yaml:11:", `"onPremisesExtensionAttributes/extensionAttribute16"`, "extensionAttribute1 to"},
+		}},
 		{name: "actions' problems", block: `    lifecycle:
       stale: {no_sign_in_days: 90}
       delete_after_days: -1

@@ -2,6 +2,11 @@ package directory
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/foyer-dev/foyer"
@@ -26,7 +31,7 @@ type Lifecycle interface {
 	DeleteUser(ctx context.Context, userID string) (requestID string, gone bool, err error)
 
 	// GuestsWith returns the object ids (lowercased) of the guests whose
-	// property (one of ExcludableProperties) equals value, for a sweep's
+	// property (one CheckExcludable accepts) equals value, for a sweep's
 	// exclusions by attribute.
 	GuestsWith(ctx context.Context, property, value string) ([]string, error)
 
@@ -109,3 +114,35 @@ type Account struct {
 // attribute may name: string properties Graph filters with eq (some only
 // as an advanced query, which GuestsWith always makes).
 var ExcludableProperties = []string{"companyName", "department", "jobTitle", "officeLocation", "employeeId", "usageLocation"}
+
+// extensionProperty is a directory extension property's name:
+// extension_{the owning application's appId without dashes}_{name}.
+var extensionProperty = regexp.MustCompile(`^extension_[0-9a-fA-F]{32}_[A-Za-z0-9_]+$`)
+
+// CheckExcludable says whether a sweep's exclusion by attribute may name
+// property: one of ExcludableProperties, a directory extension property
+// (extension_{appId without dashes}_{name}, String), or
+// onPremisesExtensionAttributes/extensionAttribute1 to 15. The error says
+// what is wrong with the name.
+func CheckExcludable(property string) error {
+	const onPrem = "onPremisesExtensionAttributes/"
+	switch {
+	case slices.Contains(ExcludableProperties, property):
+		return nil
+	case strings.HasPrefix(strings.ToLower(property), "extension_"):
+		if !extensionProperty.MatchString(property) {
+			return fmt.Errorf("%q is not a directory extension property name: extension_, the owning application's appId "+
+				"without dashes (32 hexadecimal digits), _, then the property's name (letters, digits, _)", property)
+		}
+		return nil
+	case strings.HasPrefix(property, onPrem):
+		n, err := strconv.Atoi(strings.TrimPrefix(property[len(onPrem):], "extensionAttribute"))
+		if !strings.HasPrefix(property[len(onPrem):], "extensionAttribute") || err != nil || n < 1 || n > 15 ||
+			property[len(onPrem)+len("extensionAttribute"):] != strconv.Itoa(n) {
+			return fmt.Errorf("%q: the on-premises extension attributes are %sextensionAttribute1 to %sextensionAttribute15", property, onPrem, onPrem)
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not a property a sweep excludes by (%s, extension_{appId}_{name}, or %sextensionAttribute1 to 15)",
+		property, strings.Join(ExcludableProperties, ", "), onPrem)
+}
