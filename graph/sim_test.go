@@ -115,7 +115,7 @@ func (st simTenant) SetPremium(_ context.Context, on bool) error {
 
 // AddGuestPolicy creates a guest lifecycle policy through the sim's side door.
 func (st simTenant) AddGuestPolicy(_ context.Context, name string, enabled bool) (string, error) {
-	p, err := st.s.AddLifecyclePolicy(sim.LifecyclePolicy{DisplayName: name, IsEnabled: enabled})
+	p, err := st.s.AddLifecyclePolicy(sim.LifecyclePolicy{DisplayName: name, IsEnabled: enabled, AllGuests: true})
 	return p.ID, err
 }
 

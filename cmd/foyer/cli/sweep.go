@@ -45,8 +45,12 @@ the tenant's lifecycle: rules from the configuration:
                         left alone this many days
 
 Guests in exclude.users, in a group of exclude.groups or with an attribute of
-exclude.attributes are left alone, and so are guests disabled by someone
-else. It prints every guest it would act on (email, user_id, action, reason
+exclude.attributes (a built-in property, extension_{appId}_{name} or
+onPremisesExtensionAttributes/extensionAttributeN) are left alone, and so
+are guests disabled by someone else. With lifecycle.microsoft_policies:
+respect (the default), a guest a Microsoft guest lifecycle policy governs
+(its report lists it; every guest while an enabled policy's report cannot be
+read) is listed as skip, the policy named, and left to Microsoft. It prints every guest it would act on (email, user_id, action, reason
 with the dates behind it) and a summary; --output json writes one document
 with "summary" and "guests".
 
