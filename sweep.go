@@ -27,6 +27,11 @@ type GuestActivity struct {
 	// sign-ins at or after it: SignIn is then nil for a guest whose
 	// latest sign-in, if it has one, is earlier.
 	SignInSince time.Time
+	// GovernedBy names the Microsoft guest lifecycle policy that governs
+	// the guest ("Name (id)"); empty when none does or the sweep does not
+	// look. A governed guest is left to Microsoft: skipped, whatever foyer
+	// did to it before.
+	GovernedBy string
 }
 
 // SignInActivity is Graph's signInActivity: the last interactive,
@@ -112,6 +117,7 @@ const (
 	SweepNoticeDisable SweepAction = "notice_disable" // tell the guest and its sponsors of the disable to come
 	SweepNoticeDelete  SweepAction = "notice_delete"  // tell them of the delete to come
 	SweepHold          SweepAction = "hold"           // foyer disabled it, someone enabled it again: left alone
+	SweepSkip          SweepAction = "skip"           // governed by a Microsoft lifecycle policy: left to Microsoft, never recorded
 )
 
 // Changes says whether the action changes the tenant (disable, delete):
@@ -215,8 +221,12 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 // SweepPlan is what a sweep would do.
 type SweepPlan struct {
 	At       time.Time
-	Guests   int             // guests read
-	Excluded int             // guests an exclusion left alone
+	Guests   int // guests read
+	Excluded int // guests an exclusion left alone
+	// Governed counts the guests foyer would have acted on that a
+	// Microsoft lifecycle policy governs: in Actions as SweepSkip, not
+	// counted by the cap and not recorded in the sweep's run.
+	Governed int
 	Actions  []SweepDecision // the guests it would act on, in the order read
 	// CapExceeded says the plan disables or deletes more guests than the
 	// cap allows (notices and holds do not count); CapLimit is the most it
@@ -263,6 +273,12 @@ func PlanSweep(now time.Time, r SweepRules, guests []GuestActivity, exclude map[
 		if g.excluded(exclude) {
 			p.Excluded++
 			continue
+		}
+		if g.GovernedBy != "" {
+			d.Reason = fmt.Sprintf("governed by Microsoft lifecycle policy %s: left to Microsoft (foyer would %s: %s)",
+				g.GovernedBy, d.Action, d.Reason)
+			d.Action = SweepSkip
+			p.Governed++
 		}
 		if d.Action.Changes() {
 			changes++

@@ -28,6 +28,24 @@ type Lifecycle struct {
 	// ReenabledHoldDays: a guest foyer disabled that is found enabled
 	// again (by hand) is left alone this many days; default 90.
 	ReenabledHoldDays *int `yaml:"reenabled_hold_days,omitempty"`
+	// MicrosoftPolicies says what a sweep does about Microsoft's guest
+	// lifecycle policies (Lifecycle Workflows): respect (the default)
+	// reads them and leaves the guests they govern to Microsoft, refusing
+	// to sweep when they cannot be read; ignore does not read them, and
+	// the admin takes responsibility for guests both would act on.
+	MicrosoftPolicies string `yaml:"microsoft_policies,omitempty"`
+}
+
+// The values of lifecycle.microsoft_policies.
+const (
+	MicrosoftPoliciesRespect = "respect"
+	MicrosoftPoliciesIgnore  = "ignore"
+)
+
+// RespectMicrosoftPolicies says whether a sweep reads Microsoft's guest
+// lifecycle policies and leaves the guests they govern alone.
+func (l *Lifecycle) RespectMicrosoftPolicies() bool {
+	return l == nil || l.MicrosoftPolicies != MicrosoftPoliciesIgnore
 }
 
 // DefaultReenabledHoldDays is how long a guest re-enabled by hand is left
@@ -46,7 +64,9 @@ type Exclude struct {
 	Users  []string `yaml:"users,omitempty"`  // addresses or object ids
 	Groups []string `yaml:"groups,omitempty"` // object ids of groups whose members (nested too) are left alone
 	// Attributes leaves alone the guests whose property has the value
-	// (companyName: Contoso); the properties are directory.ExcludableProperties.
+	// (companyName: Contoso); directory.CheckExcludable says which
+	// properties: the built-in ones, directory extension properties and
+	// onPremisesExtensionAttributes/extensionAttributeN.
 	Attributes map[string]string `yaml:"attributes,omitempty"`
 }
 
@@ -97,10 +117,15 @@ func (c *Config) checkLifecycle(k *checker, at, tenant string, l *Lifecycle) {
 		k.add(at+".notice_days", "tenant %s: lifecycle.notice_days emails the guests and their sponsors before each action: add an smtp: section to send them with, or set it to 0", tenant)
 	}
 	for _, name := range slices.Sorted(maps.Keys(l.Exclude.Attributes)) {
-		if !slices.Contains(directory.ExcludableProperties, name) {
-			k.add(at+".exclude.attributes."+name, "tenant %s: lifecycle.exclude.attributes: %q is not a property a sweep excludes by (%s)",
-				tenant, name, strings.Join(directory.ExcludableProperties, ", "))
+		if err := directory.CheckExcludable(name); err != nil {
+			k.add(at+".exclude.attributes."+name, "tenant %s: lifecycle.exclude.attributes: %v", tenant, err)
 		}
+	}
+	switch l.MicrosoftPolicies {
+	case "", MicrosoftPoliciesRespect, MicrosoftPoliciesIgnore:
+	default:
+		k.add(at+".microsoft_policies", "tenant %s: lifecycle.microsoft_policies is %s or %s, not %q",
+			tenant, MicrosoftPoliciesRespect, MicrosoftPoliciesIgnore, l.MicrosoftPolicies)
 	}
 	if l.Stale.NeverRedeemedDays == 0 && l.Stale.NoSignInDays == 0 {
 		k.add(at, "tenant %s: lifecycle has no rule: set stale.never_redeemed_days or stale.no_sign_in_days", tenant)

@@ -24,11 +24,12 @@ const lifecycleTail = `profiles:
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		block string
-		want  [][]string // fragments of problems, each with its place
-		rules foyer.SweepRules
-		users []string
+		name   string
+		block  string
+		want   [][]string // fragments of problems, each with its place
+		rules  foyer.SweepRules
+		users  []string
+		ignore bool // microsoft_policies: ignore
 	}{
 		{name: "valid", block: `    lifecycle:
       stale: {never_redeemed_days: 30, no_sign_in_days: 90, new_guest_grace_days: 14}
@@ -48,6 +49,23 @@ func TestLifecycle(t *testing.T) {
       reenabled_hold_days: 0
       exclude: {attributes: {companyName: Contoso, department: Board}}
 `, rules: foyer.SweepRules{NoSignInDays: 90, DeleteAfterDays: 30}},
+		{name: "extension attributes", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      exclude:
+        attributes:
+          extension_b7d8e648520f41d3b9c0fdeb91768a0a_partnerTier: gold
+          onPremisesExtensionAttributes/extensionAttribute15: keep
+`, rules: foyer.SweepRules{NoSignInDays: 90, ReenabledHoldDays: 90}},
+		{name: "malformed extension attributes", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      exclude:
+        attributes:
+          extension_b7d8e648-520f-41d3-b9c0-fdeb91768a0a_partnerTier: gold
+          onPremisesExtensionAttributes/extensionAttribute16: keep
+`, want: [][]string{
+			{"foyer.yaml:10:", `lifecycle.exclude.attributes: "extension_b7d8e648-520f-41d3-b9c0-fdeb91768a0a_partnerTier" is not a directory extension property name`, "without dashes"},
+			{"foyer.yaml:11:", `"onPremisesExtensionAttributes/extensionAttribute16"`, "extensionAttribute1 to"},
+		}},
 		{name: "actions' problems", block: `    lifecycle:
       stale: {no_sign_in_days: 90}
       delete_after_days: -1
@@ -72,6 +90,14 @@ func TestLifecycle(t *testing.T) {
 			{"foyer.yaml:11:18:", "cap.max", "negative"},
 			{"foyer.yaml:11:33:", "max_share", "between 0 and 1"},
 		}},
+		{name: "microsoft policies ignored", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      microsoft_policies: ignore
+`, rules: foyer.SweepRules{NoSignInDays: 90, ReenabledHoldDays: 90}, ignore: true},
+		{name: "microsoft policies neither respected nor ignored", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      microsoft_policies: obey
+`, want: [][]string{{"foyer.yaml:8:", "microsoft_policies", `respect or ignore, not "obey"`}}},
 		{name: "a share that is not a number", block: `    lifecycle:
       stale: {no_sign_in_days: 90}
       cap: {max_share: lots}
@@ -91,6 +117,9 @@ func TestLifecycle(t *testing.T) {
 				l := c.Tenants["t"].Lifecycle
 				if got := l.SweepRules(); got != tc.rules {
 					t.Errorf("rules = %+v, want %+v", got, tc.rules)
+				}
+				if l.RespectMicrosoftPolicies() == tc.ignore {
+					t.Errorf("RespectMicrosoftPolicies() = %v, want %v", l.RespectMicrosoftPolicies(), !tc.ignore)
 				}
 				if strings.Join(l.Exclude.Users, ",") != strings.Join(tc.users, ",") {
 					t.Errorf("exclude.users = %v, want %v", l.Exclude.Users, tc.users)

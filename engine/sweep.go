@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -148,6 +149,85 @@ func (e *Engine) PlanSweep(ctx context.Context, tenant string, rules foyer.Sweep
 	return p, h, err
 }
 
+// PolicyReportBudget is how many requests a sweep spends, for all
+// Microsoft guest lifecycle policies together, on their reports (one per
+// policy) and the pages of their subjects. It keeps a 100,000-guest
+// sweep's reads within 200 (docs/sweep.md, "What it costs"); a policy
+// whose subjects do not fit is taken to govern every guest.
+const PolicyReportBudget = 40
+
+// MarkGoverned reads the tenant's Microsoft guest lifecycle policies and
+// marks the guests one governs (GovernedBy), so that PlanSweep leaves them
+// to Microsoft. A disabled policy governs nobody. For each enabled one it
+// reads the policy's report within PolicyReportBudget: a guest the report
+// lists as effective or pending is governed by that policy, one listed as
+// inScopeButIneffective by the policy the report names (another one). A
+// policy whose report cannot be read to its end (none yet, its scope being
+// processed, a report of an older version, the budget spent) is taken to
+// govern every guest, and the reason says so. An error (403 without
+// LifecyclePolicies-Guests.Read.All among them) means the sweep cannot
+// know whom Microsoft governs: the caller refuses to sweep.
+func MarkGoverned(ctx context.Context, lc directory.Lifecycle, guests []foyer.GuestActivity) error {
+	ps, err := lc.GuestLifecyclePolicies(ctx)
+	if err != nil {
+		return fmt.Errorf("read Microsoft's guest lifecycle policies: %w", err)
+	}
+	named := func(p directory.LifecyclePolicy) string { return fmt.Sprintf("%s (%s)", p.DisplayName, p.ID) }
+	byID := map[string]directory.LifecyclePolicy{}
+	for _, p := range ps {
+		byID[strings.ToLower(p.ID)] = p
+	}
+	governed := map[string]string{} // user id → GovernedBy
+	ineffective := map[string]string{}
+	every := "" // GovernedBy of every other guest: the first policy left unread
+	budget := PolicyReportBudget
+	for _, p := range ps {
+		if !p.Enabled {
+			continue
+		}
+		r, err := lc.PolicySubjects(ctx, p, budget)
+		if err != nil {
+			return fmt.Errorf("read the report of Microsoft lifecycle policy %s: %w", named(p), err)
+		}
+		budget -= r.Requests
+		if r.Unread != "" {
+			if every == "" {
+				every = fmt.Sprintf("%s, as every guest is: report of policy %s not read: %s", named(p), named(p), r.Unread)
+			}
+			continue
+		}
+		for _, s := range r.Subjects {
+			if s.Relationship != directory.RelationshipInScopeButIneffective {
+				// effective, pending, or a value Graph adds later: the
+				// safe side is that this policy governs the guest.
+				governed[s.UserID] = named(p)
+				continue
+			}
+			by := fmt.Sprintf("another policy than %s (its report says so)", named(p))
+			if q, ok := byID[strings.ToLower(s.EffectivePolicyID)]; ok {
+				by = named(q)
+			} else if s.EffectivePolicyID != "" {
+				by = fmt.Sprintf("%s (named by the report of %s)", s.EffectivePolicyID, named(p))
+			}
+			if _, ok := ineffective[s.UserID]; !ok {
+				ineffective[s.UserID] = by
+			}
+		}
+	}
+	for i := range guests {
+		id := strings.ToLower(guests[i].ID)
+		switch {
+		case governed[id] != "":
+			guests[i].GovernedBy = governed[id]
+		case ineffective[id] != "":
+			guests[i].GovernedBy = ineffective[id]
+		default:
+			guests[i].GovernedBy = every
+		}
+	}
+	return nil
+}
+
 // RecordSweep records a sweep's plan as a run of the tenant: one row per
 // decision (a hold is a row foyer leaves alone, with its reason), and, for
 // each guest foyer disabled that is found enabled again, that it was (the
@@ -156,11 +236,14 @@ func (e *Engine) PlanSweep(ctx context.Context, tenant string, rules foyer.Sweep
 // awaits approval (Approve) like any plan. A plan with nothing to do is
 // not recorded: the run is nil.
 func (e *Engine) RecordSweep(ctx context.Context, tenant string, p *foyer.SweepPlan, h map[string]foyer.SweepHistory, by string) (*foyer.Run, error) {
-	if len(p.Actions) == 0 {
+	// A guest a Microsoft lifecycle policy governs is shown by the plan
+	// and left out of the run: foyer does nothing to it, not even record.
+	acts := slices.DeleteFunc(slices.Clone(p.Actions), func(d foyer.SweepDecision) bool { return d.Action == foyer.SweepSkip })
+	if len(acts) == 0 {
 		return nil, nil
 	}
-	rows := make([]foyer.Row, len(p.Actions))
-	for i, d := range p.Actions {
+	rows := make([]foyer.Row, len(acts))
+	for i, d := range acts {
 		rows[i] = foyer.Row{Line: i + 1, Email: foyer.Address(d.Guest.Email()), DisplayName: d.Guest.UserPrincipalName,
 			UserID: d.Guest.ID, Action: d.Action.RowAction(), Reason: d.Reason}
 		if d.Action == foyer.SweepNoticeDisable || d.Action == foyer.SweepNoticeDelete {
@@ -174,7 +257,7 @@ func (e *Engine) RecordSweep(ctx context.Context, tenant string, p *foyer.SweepP
 		return nil, fmt.Errorf("record the sweep: %w", err)
 	}
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
-		for _, d := range p.Actions {
+		for _, d := range acts {
 			if d.Action != foyer.SweepHold || h[strings.ToLower(d.Guest.ID)].DisabledAt.IsZero() {
 				continue
 			}

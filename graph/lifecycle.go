@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -76,9 +75,8 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) (string, bool, e
 // advanced query ($count=true, ConsistencyLevel: eventual), since
 // companyName and officeLocation filter only so (user.md).
 func (c *Client) GuestsWith(ctx context.Context, property, value string) ([]string, error) {
-	if !slices.Contains(directory.ExcludableProperties, property) {
-		return nil, &directory.Error{Op: "list guests by " + property, Kind: directory.ErrInvalid,
-			Message: fmt.Sprintf("%q is not a property a sweep excludes by (%s)", property, strings.Join(directory.ExcludableProperties, ", "))}
+	if err := directory.CheckExcludable(property); err != nil {
+		return nil, &directory.Error{Op: "list guests by " + property, Kind: directory.ErrInvalid, Message: err.Error()}
 	}
 	var out []string
 	err := c.pages(ctx, call{path: "/v1.0/users", query: [][2]string{

@@ -129,6 +129,16 @@ func (st simTenant) SetPremium(_ context.Context, on bool) error {
 	return st.s.SetSettings(v)
 }
 
+// AddGuestPolicy creates a guest lifecycle policy through the sim's side door.
+func (st simTenant) AddGuestPolicy(_ context.Context, name string, enabled bool) (string, error) {
+	p, err := st.s.AddLifecyclePolicy(sim.LifecyclePolicy{DisplayName: name, IsEnabled: enabled, AllGuests: true})
+	return p.ID, err
+}
+
+func (st simTenant) RemoveGuestPolicy(_ context.Context, id string) error {
+	return st.s.RemoveLifecyclePolicy(id)
+}
+
 func (st simTenant) Invitations(context.Context) (map[string]int, error) {
 	return st.s.Stats().InvitationsByEmail, nil
 }

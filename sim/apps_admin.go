@@ -61,6 +61,7 @@ var defaultPermissions = []string{
 	"User.Invite.All", "User.ReadWrite.All", "GroupMember.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",
 	"Application.Read.All", "RoleManagement.ReadWrite.Directory", "LicenseAssignment.ReadWrite.All",
 	"Organization.Read.All", "Domain.Read.All", "AuditLog.Read.All", "Directory.Read.All",
+	"LifecyclePolicies-Guests.Read.All",
 }
 
 // AddApp registers another app in the default tenant, for example one with

@@ -168,6 +168,9 @@ func cmpOp(op string, l literal) opSet {
 
 func (s *filterSchema) checkUse(u use, advanced bool) *apiError {
 	p, ok := s.props[u.key]
+	if !ok && s.dynamic != nil {
+		p, ok = s.dynamic(u.key)
+	}
 	if !ok {
 		first := strings.ToLower(strings.SplitN(u.key, "/", 2)[0])
 		if strings.HasSuffix(u.key, "/$count") || (s.known != nil && s.known(first)) {

@@ -77,6 +77,10 @@ func graphRoutes(prefix string) table {
 		r(post, "servicePrincipals/{id}/appRoleAssignedTo", permAssignWrite, postAppRoleAssignedTo),
 		r(del, "servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}", permAssignWrite, deleteAppRoleAssignedTo),
 
+		r(get, "identityGovernance/lifecycleWorkflows/lifecyclePolicies", permLifecyclePolicyRead, listLifecyclePolicies),
+		r(get, "identityGovernance/lifecycleWorkflows/lifecyclePolicies/{id}/report", permLifecyclePolicyRead, getLifecyclePolicyReport),
+		r(get, "identityGovernance/lifecycleWorkflows/lifecyclePolicies/{id}/report/subjects", permLifecyclePolicyRead, listLifecyclePolicySubjects),
+
 		r(get, "roleManagement/directory/roleDefinitions", permRoleRead, listRoleDefinitions),
 		r(get, "roleManagement/directory/roleDefinitions/{id}", permRoleRead, getRoleDefinition),
 		r(get, "roleManagement/directory/roleAssignments", permRoleRead, listRoleAssignments),

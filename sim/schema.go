@@ -64,6 +64,9 @@ type filterSchema struct {
 	// that exists but is not filterable gets Request_UnsupportedQuery, not
 	// OData's unknown-property error.
 	known func(lower string) bool
+	// dynamic, when set, declares properties whose names are not fixed
+	// (a user's directory extension properties) by their lowercased key.
+	dynamic func(key string) (filterProp, bool)
 }
 
 // prop declares a filterable property. def and adv are the operators it
@@ -128,6 +131,15 @@ var userFilter = func() *filterSchema {
 		prop("userPrincipalName", kString, opEq|opLe|opStartsWith, opEndsWith),
 		prop("userType", kString, opEq, opNull),
 	)
+	for _, p := range onPremFilterProps() {
+		s.props[strings.ToLower(p.name)] = p
+	}
+	s.dynamic = func(key string) (filterProp, bool) {
+		if isExtensionName(key) {
+			return extensionFilterProp(key), true
+		}
+		return filterProp{}, false
+	}
 	// GD user.md, signInActivity: "Supports $filter (eq, ne, not, ge, le)
 	// but not with any other filterable properties."
 	s.alone = "signinactivity"

@@ -56,6 +56,10 @@ type SeedUser struct {
 	// after users, so a group sponsor needs an earlier call, or
 	// POST /_sim/sponsors).
 	Sponsors []string `json:"sponsors,omitempty"`
+	// Extensions sets extension attributes: directory extension
+	// properties by name (extension_{appId without dashes}_{name}) and
+	// onPremisesExtensionAttributes/extensionAttribute1..15.
+	Extensions map[string]string `json:"extensions,omitempty"`
 }
 
 // SeedGroup is a group and its members (ids, userPrincipalNames or mails).
@@ -272,6 +276,9 @@ func (s *Server) seedUser(t *tenant, sd *SeedUser) (*user, error) {
 		JobTitle:          sd.JobTitle,
 		Department:        sd.Department,
 		CompanyName:       sd.CompanyName,
+	}
+	if err := u.seedExtensions(sd.Extensions); err != nil {
+		return nil, fmt.Errorf("user %s: %w", sd.UserPrincipalName, err)
 	}
 	for _, key := range sd.Sponsors {
 		id, ok := t.sponsorByKey(key)

@@ -46,6 +46,8 @@ var sideRoutes = []sideRoute{
 	{http.MethodPost, "subscriptions", sideSeed(func(d *SeedData, b []byte) error { return oneOrMany(b, &d.Subscriptions) })},
 	{http.MethodPost, "apps", sideSeed(func(d *SeedData, b []byte) error { return oneOrMany(b, &d.Apps) })},
 	{http.MethodPost, "guests/bulk", sideBulk},
+	{http.MethodPost, "lifecycle_policies", sideLifecyclePolicy},
+	{http.MethodPost, "lifecycle_policies/delete", sideLifecyclePolicyDelete},
 	{http.MethodGet, "ca.pem", nil},
 }
 

@@ -154,6 +154,7 @@ type tenant struct {
 	tickets     map[string]*ticket // by ticket
 	ticketOf    map[string]string  // user id → its one valid ticket
 	mails       []Mail
+	lcPolicies  ordered[*lifecyclePolicy] // guest lifecycle policies (lcpolicies.go)
 
 	byUPN   map[string]*user
 	byMail  multiIndex[*user]
@@ -182,6 +183,7 @@ func (t *tenant) clear() {
 	t.tickets = map[string]*ticket{}
 	t.ticketOf = map[string]string{}
 	t.mails = nil
+	t.lcPolicies = newOrdered[*lifecyclePolicy]()
 	t.byUPN = map[string]*user{}
 	t.byMail = newMultiIndex[*user]()
 	t.byOther = newMultiIndex[*user]()

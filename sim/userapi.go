@@ -10,6 +10,9 @@ var userList = listSpec{
 	typ:    "user",
 	filter: userFilter,
 	fields: func(lower string) (string, bool) {
+		if isExtensionName(lower) {
+			return lower, true
+		}
 		f, ok := userFields[lower]
 		return f.name, ok
 	},

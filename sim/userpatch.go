@@ -44,6 +44,16 @@ func (c *call) setUserProperty(u *user, name string, raw json.RawMessage) *apiEr
 		return c.setAddressList(raw, &u.OtherMails, "otherMails")
 	case "businessphones":
 		return decodeTyped(raw, &u.BusinessPhones, "Collection(Edm.String)")
+	case "onpremisesextensionattributes":
+		return u.setOnPrem(raw)
+	}
+	if isExtensionName(name) {
+		v, err := jsonString(raw, "Edm.String")
+		if err != nil {
+			return err
+		}
+		u.setExtension(name, v)
+		return nil
 	}
 	if _, ok := userFields[lower]; ok {
 		return errBadRequest("Property '%s' is read-only and cannot be set.", userFields[lower].name)

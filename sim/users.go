@@ -35,8 +35,10 @@ type user struct {
 	UserType                        string // Member or Guest
 	Licenses                        []assignedLicense
 	SignIn                          *signInActivity
-	Sponsors                        []string // object ids
-	invitedEmail                    string   // the address of the last invitation
+	Sponsors                        []string            // object ids
+	Extensions                      map[string]extValue // directory extension properties by lowercased name (extattrs.go)
+	OnPremExt                       [15]string          // onPremisesExtensionAttributes 1 to 15
+	invitedEmail                    string              // the address of the last invitation
 	redirectURL                     string
 }
 
@@ -96,6 +98,11 @@ func (u *user) field(name string) any {
 		return u.created
 	case "externaluserstatechangedatetime":
 		return u.ExternalUserStateChangeDateTime
+	case "onpremisesextensionattributes":
+		return u.onPremField()
+	}
+	if isExtensionName(name) {
+		return u.extension(name)
 	}
 	if f, ok := userFields[name]; ok {
 		return f.get(u)
@@ -149,6 +156,7 @@ var userFields = func() map[string]userField {
 		{"usageLocation", func(u *user) any { return nullable(u.UsageLocation) }},
 		{"userPrincipalName", func(u *user) any { return u.UserPrincipalName }},
 		{"userType", func(u *user) any { return nullable(u.UserType) }},
+		{"onPremisesExtensionAttributes", func(u *user) any { return u.renderOnPrem() }},
 	}
 	for _, name := range userUnkept {
 		list = append(list, userField{name, func(*user) any { return nil }})
@@ -228,6 +236,10 @@ func (u *user) render(sel []string) object {
 	}
 	o := make(object, 0, len(sel)+1)
 	for _, name := range sel {
+		if isExtensionName(name) {
+			o = append(o, u.extensionMember(strings.ToLower(name)))
+			continue
+		}
 		f := userFields[strings.ToLower(name)]
 		o = append(o, member{f.name, f.get(u)})
 	}

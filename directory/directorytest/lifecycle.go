@@ -19,6 +19,7 @@ func runLifecycle(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("disable, then delete, each idempotent", func(t *testing.T) { t.Parallel(); lifecycleDisableDelete(t, newHarness) })
 	t.Run("guests by attribute", func(t *testing.T) { t.Parallel(); lifecycleGuestsWith(t, newHarness) })
 	t.Run("sponsors that are users and groups", func(t *testing.T) { t.Parallel(); lifecycleSponsors(t, newHarness) })
+	t.Run("guest lifecycle policies", func(t *testing.T) { t.Parallel(); lifecyclePolicies(t, newHarness) })
 }
 
 // Sponsoring is the part of a Tenant's side door the sponsor subtest

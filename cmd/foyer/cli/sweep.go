@@ -45,8 +45,12 @@ the tenant's lifecycle: rules from the configuration:
                         left alone this many days
 
 Guests in exclude.users, in a group of exclude.groups or with an attribute of
-exclude.attributes are left alone, and so are guests disabled by someone
-else. It prints every guest it would act on (email, user_id, action, reason
+exclude.attributes (a built-in property, extension_{appId}_{name} or
+onPremisesExtensionAttributes/extensionAttributeN) are left alone, and so
+are guests disabled by someone else. With lifecycle.microsoft_policies:
+respect (the default), a guest a Microsoft guest lifecycle policy governs
+(its report lists it; every guest while an enabled policy's report cannot be
+read) is listed as skip, the policy named, and left to Microsoft. It prints every guest it would act on (email, user_id, action, reason
 with the dates behind it) and a summary; --output json writes one document
 with "summary" and "guests".
 
@@ -368,6 +372,12 @@ func planSweep(ctx context.Context, eng *engine.Engine, dir *graph.Client, tenan
 	if err != nil {
 		return nil, nil, err
 	}
+	if lc.RespectMicrosoftPolicies() {
+		if err := engine.MarkGoverned(ctx, dir, guests); err != nil {
+			return nil, nil, fmt.Errorf("sweep refused, nothing changed: foyer leaves the guests a Microsoft lifecycle policy governs to Microsoft, "+
+				"and cannot tell which they are (lifecycle.microsoft_policies: ignore sweeps without looking): %w", err)
+		}
+	}
 	plan, h, err := eng.PlanSweep(ctx, tenant, rules, guests, exclude)
 	var missing *foyer.ErrSignInUnreported
 	if errors.As(err, &missing) {
@@ -507,7 +517,7 @@ func writeSweep(w io.Writer, o viewOptions, p *foyer.SweepPlan) error {
 		a    foyer.SweepAction
 		what string
 	}{{foyer.SweepDelete, "to delete"}, {foyer.SweepNoticeDisable, "to tell of a disable"}, {foyer.SweepNoticeDelete, "to tell of a delete"},
-		{foyer.SweepHold, "re-enabled by hand, left alone"}} {
+		{foyer.SweepHold, "re-enabled by hand, left alone"}, {foyer.SweepSkip, "governed by a Microsoft lifecycle policy, left to Microsoft"}} {
 		if n := counts[string(c.a)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, c.what))
 		}

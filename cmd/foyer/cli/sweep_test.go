@@ -194,3 +194,55 @@ func TestSweepRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepPlanGoverned: a guest a Microsoft guest lifecycle policy's
+// report lists is in foyer sweep --plan --output json with action skip and
+// the policy named in its reason; the other stale guest is to disable, the
+// active one not listed; the summary counts one skip, and nothing is
+// changed.
+func TestSweepPlanGoverned(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Options{Empty: true})
+	old := s.Now().AddDate(0, 0, -200)
+	ids := seedGuests(t, s, guest("governed@partner.example", "Accepted", old), guest("stale@partner.example", "Accepted", old),
+		guest("active@partner.example", "Accepted", old))
+	for _, id := range ids {
+		if err := s.SignIn(id, s.Now(), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Advance(100 * 24 * time.Hour)
+	if err := s.SignIn(ids[2], s.Now().Add(-time.Hour), true); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.AddLifecyclePolicy(sim.LifecyclePolicy{DisplayName: "Partner guests", IsEnabled: true, Subjects: ids[:1],
+		ScopeType: "#microsoft.graph.identityGovernance.selectedObjectsSubjectSet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := writeSweepConfig(t, s, "    lifecycle: {stale: {no_sign_in_days: 90}}\n")
+	code, out, errs := runAt(s, "sweep", "--plan", "--config", config, "--output", "json")
+	if code != cli.ExitOK {
+		t.Fatalf("sweep exit %d: %s", code, errs)
+	}
+	var doc sweepDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, g := range doc.Guests {
+		got[g.Email] = g.Action
+		if g.Email == "governed@partner.example" && !strings.Contains(g.Reason, "governed by Microsoft lifecycle policy Partner guests ("+p.ID+")") {
+			t.Errorf("governed guest's reason %q does not name the policy", g.Reason)
+		}
+	}
+	if got["governed@partner.example"] != "skip" || got["stale@partner.example"] != "disable" || len(got) != 2 {
+		t.Errorf("actions = %v, want governed skip and stale disable", got)
+	}
+	if doc.Summary["skip"] != 1 || doc.Summary["disable"] != 1 {
+		t.Errorf("summary %v", doc.Summary)
+	}
+	if dis := s.Stats().DisablesByUser; len(dis) != 0 {
+		t.Errorf("a plan disabled %v", dis)
+	}
+}
