@@ -158,6 +158,14 @@ func (h *Handler) extend(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, fieldError{Field: "extension-why", Message: tr(lang, "err.justification.long", maxJustification)})
 	}
 	if errs == nil {
+		// One link asks at most as often as one address may submit: an
+		// ask an automatic policy approves at once frees the next, and
+		// each tells the guest and the sponsors.
+		if ok, retry := h.o.PerEmail.Allow("extend " + token); !ok {
+			h.log.InfoContext(r.Context(), "rate limited", "limit", "extension")
+			web.TooManyRequests(w, r, retry)
+			return
+		}
 		_, err = h.o.Intake.AskExtensionByLink(r.Context(), token, until, why)
 		switch foyer.ErrorCode(err) {
 		case "":

@@ -768,3 +768,38 @@ func TestStatusShowsTheEndAndAsksForMore(t *testing.T) {
 		t.Errorf("unknown link: %d", h.status)
 	}
 }
+
+// TestExtensionAsksAreLimited: a link asks for more time at most as often
+// as an address may submit a request; the page's own mistakes (a bad day)
+// are not counted.
+func TestExtensionAsksAreLimited(t *testing.T) {
+	f := newFixture(t, limits{perEmail: web.Rate{N: 1, Per: time.Hour}})
+	v := view(true, false)
+	v.Request.State = foyer.StateActive
+	v.AccessEnds, v.CanExtend = time.Date(2027, 1, 6, 10, 0, 0, 0, time.UTC), true
+	f.in.views["tok"] = v
+	a := f.do(t, "GET", "/r/tok", nil)
+	if b := f.do(t, "POST", "/r/tok/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"soon"}}); b.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a bad day: %d", b.status)
+	}
+	if c := f.do(t, "POST", "/r/tok/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"2027-02-01"}}); c.status != http.StatusSeeOther {
+		t.Fatalf("the first ask: %d", c.status)
+	}
+	d := f.do(t, "POST", "/r/tok/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"2027-02-02"}})
+	if d.status != http.StatusTooManyRequests || d.header.Get("Retry-After") == "" {
+		t.Errorf("a second ask within the hour: %d, Retry-After %q; want 429 with Retry-After", d.status, d.header.Get("Retry-After"))
+	}
+	if len(f.in.asks) != 1 {
+		t.Errorf("the engine was asked %d times, want 1", len(f.in.asks))
+	}
+	// An automatic policy approved the first ask: the link may ask again,
+	// once the hour has passed.
+	f.in.mu.Lock()
+	f.in.views["tok"] = v
+	f.in.mu.Unlock()
+	*f.now = f.now.Add(time.Hour)
+	f.do(t, "POST", "/r/tok/extension", url.Values{"csrf": {a.csrf(t)}, "until": {"2027-02-02"}})
+	if len(f.in.asks) != 2 {
+		t.Errorf("an hour later the engine was asked %d times in all, want 2", len(f.in.asks))
+	}
+}
