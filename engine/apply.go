@@ -251,6 +251,7 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 		return false, tx.UpdateRunRow(ctx, run.ID, r)
 	}
 	note := "applied from " + run.Source
+	heldBy := req.UserID // the guest whose row may list this profile until now
 	for _, next := range pathToProvisioning(req.State) {
 		if err := tx.MoveRequest(ctx, req, next, note); err != nil {
 			return false, err
@@ -275,6 +276,16 @@ func (e *Engine) enqueueRow(ctx context.Context, tx store.Tx, q store.Queue, run
 	}
 	if err := tx.UpdateRequest(ctx, req); err != nil {
 		return false, err
+	}
+	// Provisioning again, the request holds no access until its job
+	// finishes; the plan may also have named another guest.
+	if err := syncGuestRow(ctx, tx, heldBy); err != nil {
+		return false, err
+	}
+	if req.UserID != heldBy {
+		if err := syncGuestRow(ctx, tx, req.UserID); err != nil {
+			return false, err
+		}
 	}
 	args := ProvisionArgs{RunID: run.ID, RequestID: req.ID, Line: r.Line, RunStarted: run.StartedAt, Tenant: run.Tenant,
 		Invite: r.Action == foyer.ActionInvite, Grants: r.Grants, Accepted: r.GuestState == foyer.Accepted,

@@ -435,9 +435,15 @@ func (p *provisioning) recordInvited(ctx context.Context, inv directory.Invited)
 	})
 }
 
+// putGuest records the guest the request invited or found, with the
+// profiles its other requests give it (this one is still provisioning:
+// finish adds it).
 func (p *provisioning) putGuest(ctx context.Context, tx store.Tx, userID string) error {
-	return tx.PutGuest(ctx, &foyer.Guest{UserID: userID, Email: p.req.Email, DisplayName: p.req.DisplayName,
-		Redemption: foyer.PendingAcceptance, Enabled: true, InvitedAt: tx.Now()})
+	if err := tx.PutGuest(ctx, &foyer.Guest{UserID: userID, Email: p.req.Email, DisplayName: p.req.DisplayName,
+		Redemption: foyer.PendingAcceptance, Enabled: true, InvitedAt: tx.Now()}); err != nil {
+		return err
+	}
+	return syncGuestRow(ctx, tx, userID)
 }
 
 // step returns a request's step as recorded, without starting it (zero
@@ -650,6 +656,9 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 				}
 			}
 		} else if err := tx.UpdateRequest(ctx, p.req); err != nil {
+			return err
+		}
+		if err := syncGuestRow(ctx, tx, p.req.UserID); err != nil {
 			return err
 		}
 		return q.CompleteTx(ctx, tx, p.job.JobRow)

@@ -156,11 +156,15 @@ func (e *Engine) ResetRedemption(ctx context.Context, email foyer.Address, profi
 		}
 		if g, err := tx.Guest(wctx, person.ID); err == nil {
 			g.Redemption = foyer.PendingAcceptance
-			return tx.PutGuest(wctx, g)
+			if err := tx.PutGuest(wctx, g); err != nil {
+				return err
+			}
 		} else if foyer.ErrorCode(err) != foyer.ENOTFOUND {
 			return err
 		}
-		return nil
+		// The requests are invited again: the profiles stay, and a row
+		// written before foyer kept them gets them.
+		return syncGuestRow(wctx, tx, person.ID)
 	})
 	if err != nil {
 		return res, fmt.Errorf("record the reset of %s: %w", email, err)

@@ -264,6 +264,9 @@ func (e *Engine) revokeOne(ctx context.Context, run *foyer.Run, r foyer.Row) (fo
 			if err := tx.MoveRequest(ctx, req, final, note); err != nil {
 				return err
 			}
+			if err := syncGuestRow(ctx, tx, req.UserID); err != nil {
+				return err
+			}
 			// Nobody decides more time for access that ended.
 			return e.lapseExtensions(ctx, tx, req.ID, "access "+string(final)+" before a decision")
 		})

@@ -760,15 +760,29 @@ func (e *Engine) sweepIntent(ctx context.Context, a SweepArgs, op string) error 
 	return nil
 }
 
-// sweepOutcome records a write's outcome and sets the row's result; it
-// returns dirErr (the row fails or is tried again) or the ledger's error.
+// sweepOutcome records a write's outcome and sets the row's result, and
+// with a success what it did to the guest's row and requests; it returns
+// dirErr (the row fails or is tried again) or the ledger's error.
 func (e *Engine) sweepOutcome(ctx context.Context, a SweepArgs, op, graphID string, dirErr error, r *foyer.Row, ok foyer.Result, reason string) error {
 	ctx = context.WithoutCancel(ctx) // the outcome is recorded whatever happens to ctx
 	entry := store.AuditEntry{Kind: store.AuditOutcome, Actor: e.actor(), RunID: a.RunID, Op: op, Target: a.UserID, GraphID: graphID}
 	if dirErr != nil {
 		entry.Error = e.safeMessage(dirErr)
 	}
-	err := e.Store.InTx(ctx, func(tx store.Tx) error { return tx.AppendAudit(ctx, entry) })
+	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.AppendAudit(ctx, entry); err != nil || dirErr != nil {
+			return err
+		}
+		// The ledger's guest row and requests follow what was done, in
+		// the transaction that records it.
+		switch op {
+		case opSweepDisable:
+			return guestDisabled(ctx, tx, a.UserID)
+		case opSweepDelete:
+			return e.removeGuest(ctx, tx, a.UserID, a.RunID)
+		}
+		return nil
+	})
 	if dirErr != nil {
 		return dirErr
 	}

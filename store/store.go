@@ -350,6 +350,9 @@ type RequestFilter struct {
 	Profile string
 	States  []foyer.State
 	Email   foyer.Address
+	// UserID selects the requests whose guest is that directory object
+	// (foyer.Request.UserID), whatever address each was made for.
+	UserID  string
 	Origins []foyer.Origin
 	// Newest lists newest first instead of oldest first (by creation: the
 	// order the ledger recorded the requests in, which no two share);
@@ -411,6 +414,10 @@ type Guests interface {
 	// GuestByEmail returns a guest by address (compared by Key); ENOTFOUND
 	// if unknown.
 	GuestByEmail(ctx context.Context, email foyer.Address) (*foyer.Guest, error)
+	// DeleteGuest removes a guest's row, once the directory object is
+	// deleted; the guest's requests, grants and audit entries stay.
+	// Deleting a guest with no row is not an error.
+	DeleteGuest(ctx context.Context, userID string) error
 }
 
 // HeldGrant is a grant a guest holds through a profile, as given by foyer.

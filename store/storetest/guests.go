@@ -13,6 +13,7 @@ import (
 var guestsCases = []testCase{
 	{"PutAndRead", testGuestPut},
 	{"ByEmail", testGuestByEmail},
+	{"Delete", testGuestDelete},
 }
 
 var grantsCases = []testCase{
@@ -69,6 +70,41 @@ func testGuestByEmail(t *testing.T, s store.Store) {
 		wantCode(t, "GuestByEmail of an unknown address", err, foyer.ENOTFOUND)
 		return nil
 	})
+}
+
+func testGuestDelete(t *testing.T, s store.Store) {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "PutGuest", tx.PutGuest(ctx, &foyer.Guest{UserID: "u-1", Email: "ann@example.com", Profiles: []string{"partners"}}))
+		must(t, "PutGuest", tx.PutGuest(ctx, &foyer.Guest{UserID: "u-2", Email: "bob@example.com"}))
+		must(t, "RecordGrant", tx.RecordGrant(ctx, store.HeldGrant{UserID: "u-1", Profile: "partners", Key: "group:g1"}))
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "DeleteGuest", tx.DeleteGuest(ctx, "u-1"))
+		must(t, "DeleteGuest again", tx.DeleteGuest(ctx, "u-1"))
+		must(t, "DeleteGuest never recorded", tx.DeleteGuest(ctx, "u-9"))
+		wantCode(t, "DeleteGuest without id", tx.DeleteGuest(ctx, ""), foyer.EINVALID)
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.Guest(ctx, "u-1")
+		wantCode(t, "Guest after DeleteGuest", err, foyer.ENOTFOUND)
+		_, err = tx.GuestByEmail(ctx, "ann@example.com")
+		wantCode(t, "GuestByEmail after DeleteGuest", err, foyer.ENOTFOUND)
+		n, err := tx.CountGuests(ctx, "")
+		must(t, "CountGuests", err)
+		if n != 1 {
+			t.Errorf("CountGuests after deleting one of two = %d, want 1", n)
+		}
+		if g, err := tx.Guest(ctx, "u-2"); err != nil || g.Email != "bob@example.com" {
+			t.Errorf("the other guest after DeleteGuest: %+v, %v", g, err)
+		}
+		return nil
+	})
+	// What foyer granted stays recorded: the history is kept.
+	if got := heldGrants(t, s, "u-1"); len(got) != 1 {
+		t.Errorf("HeldGrants after DeleteGuest = %+v, want the grant kept", got)
+	}
 }
 
 func heldGrants(t *testing.T, s store.Store, user string) []store.HeldGrant {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -34,6 +35,10 @@ func RunOpen(t *testing.T, migrations int, newDatabase func(t *testing.T) Opener
 	t.Run("Reopen", func(t *testing.T) {
 		t.Parallel()
 		testReopen(t, newDatabase(t))
+	})
+	t.Run("GuestProfilesFilled", func(t *testing.T) {
+		t.Parallel()
+		testGuestProfilesFilled(t, newDatabase(t))
 	})
 }
 
@@ -102,5 +107,50 @@ func testReopen(t *testing.T, open Opener) {
 		t.Errorf("Open of a database at ledger version 999 succeeded, want a refusal")
 	} else {
 		t.Logf("refused as it should: %v", err)
+	}
+}
+
+// testGuestProfilesFilled checks migration 0012 on a ledger written before
+// it: guests' rows held no profiles, and the migration lists those of each
+// guest's requests that are invited or active, by object id, sorted.
+func testGuestProfilesFilled(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s, err := open(ctx)
+	must(t, "open", err)
+	req := func(id, email, profile, user string, state foyer.State) *foyer.Request {
+		r := newRequest(t, id, email, profile)
+		r.UserID, r.State = user, state
+		return r
+	}
+	createRequests(t, s,
+		req("req-1", "ann@example.com", "vendors", "u-1", foyer.StateActive),
+		req("req-2", "ann@example.com", "partners", "u-1", foyer.StateInvited),
+		req("req-3", "ann.lee@example.com", "Zeta", "u-1", foyer.StateInvited), // another address, the same guest
+		req("req-4", "ann@example.com", "board", "u-1", foyer.StateRevoked),
+		req("req-5", "bob@example.com", "partners", "u-2", foyer.StateRemoved),
+		req("req-6", "cy@example.com", "partners", "", foyer.StateApproved))
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, g := range []*foyer.Guest{{UserID: "u-1", Email: "ann@example.com"}, {UserID: "u-2", Email: "bob@example.com"},
+			{UserID: "u-3", Email: "dee@example.com"}} {
+			must(t, "PutGuest", tx.PutGuest(ctx, g))
+		}
+		return nil
+	})
+	// Back to the ledger as it was before the migration.
+	must(t, "drop the index", s.(Execer).ExecSQL(ctx, `DROP INDEX requests_user`))
+	must(t, "forget the migration", s.(Execer).ExecSQL(ctx, `DELETE FROM foyer_migrations WHERE version = 12`))
+	must(t, "close", s.Close())
+	s, err = open(ctx)
+	must(t, "reopen", err)
+	defer s.Close()
+	for user, want := range map[string][]string{"u-1": {"Zeta", "partners", "vendors"}, "u-2": nil, "u-3": nil} {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			g, err := tx.Guest(ctx, user)
+			must(t, "Guest", err)
+			if !reflect.DeepEqual(g.Profiles, want) {
+				t.Errorf("guest %s's profiles after the migration = %q, want %q", user, g.Profiles, want)
+			}
+			return nil
+		})
 	}
 }

@@ -303,6 +303,9 @@ func testRequestFilter(t *testing.T, s store.Store) {
 		if i%5 == 0 {
 			r.State = foyer.StateApproved
 		}
+		if i%7 == 0 {
+			r.UserID = fmt.Sprintf("u-%d", i%2) // one guest holds requests of several addresses
+		}
 		all = append(all, r)
 	}
 	createRequests(t, s, all...)
@@ -340,6 +343,9 @@ func testRequestFilter(t *testing.T, s store.Store) {
 		{"states", store.RequestFilter{States: []foyer.State{foyer.StateApproved, foyer.StateActive}},
 			func(r *foyer.Request) bool { return r.State == foyer.StateApproved }},
 		{"email any case", store.RequestFilter{Email: "P7@EXAMPLE.COM"}, func(r *foyer.Request) bool { return r.Email == "p7@example.com" }},
+		{"user", store.RequestFilter{UserID: "u-1"}, func(r *foyer.Request) bool { return r.UserID == "u-1" }},
+		{"user and states", store.RequestFilter{UserID: "u-0", States: []foyer.State{foyer.StateApproved}},
+			func(r *foyer.Request) bool { return r.UserID == "u-0" && r.State == foyer.StateApproved }},
 		{"all at once", store.RequestFilter{RunID: "run-a", Profile: "partners", States: []foyer.State{foyer.StateReceived}},
 			func(r *foyer.Request) bool {
 				return r.RunID == "run-a" && r.Profile == "partners" && r.State == foyer.StateReceived

@@ -80,6 +80,16 @@ func (t *Tx) GuestByEmail(ctx context.Context, email foyer.Address) (*foyer.Gues
 	return g, nil
 }
 
+func (t *Tx) DeleteGuest(ctx context.Context, userID string) error {
+	if userID == "" {
+		return foyer.Errorf(foyer.EINVALID, "delete guest: no object id")
+	}
+	if _, err := t.c.Exec(ctx, `DELETE FROM guests WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("delete guest %s: %w", userID, err)
+	}
+	return nil
+}
+
 // RecordGrant records h; recording it again keeps the first GrantedAt.
 func (t *Tx) RecordGrant(ctx context.Context, h store.HeldGrant) error {
 	if h.UserID == "" || h.Profile == "" || h.Key == "" {

@@ -290,6 +290,9 @@ func (t *Tx) Requests(ctx context.Context, f store.RequestFilter, fn func(*foyer
 	if f.Email != "" {
 		where = append(where, "email_key = "+args.add(f.Email.Key()))
 	}
+	if f.UserID != "" {
+		where = append(where, "user_id = "+args.add(f.UserID))
+	}
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))
 		for i, s := range f.States {
