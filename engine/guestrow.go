@@ -48,6 +48,29 @@ func syncGuestRow(ctx context.Context, tx store.Tx, userID string) error {
 	return tx.PutGuest(ctx, g)
 }
 
+// ensureGuestRow writes, in tx, a row for the guest of a request that now
+// holds access when the ledger has none: a guest that was in the tenant
+// before foyer (found by the plan, "exists") is granted without being
+// invited, so the invite step that writes rows never ran for it. The row
+// takes the request's address and name, and the redemption state the
+// request's state says (active: Accepted). A row that exists is left to
+// the steps that keep it.
+func ensureGuestRow(ctx context.Context, tx store.Tx, r *foyer.Request) error {
+	if r.UserID == "" || !slices.Contains(holdingAccess, r.State) {
+		return nil
+	}
+	_, err := tx.Guest(ctx, r.UserID)
+	if foyer.ErrorCode(err) != foyer.ENOTFOUND {
+		return err
+	}
+	redemption := foyer.PendingAcceptance
+	if r.State == foyer.StateActive {
+		redemption = foyer.Accepted
+	}
+	return tx.PutGuest(ctx, &foyer.Guest{UserID: r.UserID, Email: r.Email, DisplayName: r.DisplayName,
+		Redemption: redemption, Enabled: true})
+}
+
 // guestDisabled records in tx that the sweep disabled the guest's account.
 func guestDisabled(ctx context.Context, tx store.Tx, userID string) error {
 	g, err := tx.Guest(ctx, userID)

@@ -244,3 +244,49 @@ func TestSweepDeleteRemovesGuestFromLedger(t *testing.T) {
 		t.Errorf("expiry plans %d items, want the request again, of the new guest", len(ep.Items))
 	}
 }
+
+// TestExistingGuestGetsARow: a guest that was in the tenant before foyer
+// (invited by hand, found by the plan as "exists") and is granted a
+// profile gets a row listing it, with the state the tenant showed; the
+// revoke of that profile leaves the row with none.
+func TestExistingGuestGetsARow(t *testing.T) {
+	t.Parallel()
+	for name, ledger := range ledgers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorldOn(t, ledger, sim.Options{})
+			if _, err := w.sim.Seed(sim.SeedData{Users: []sim.SeedUser{
+				{DisplayName: "Ola Berg", Mail: "ola@wingtip.example", UserType: "Guest", ExternalUserState: "Accepted"},
+				{DisplayName: "Per Lund", Mail: "per@wingtip.example", UserType: "Guest", ExternalUserState: "PendingAcceptance"},
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			run := w.apply(t, []byte("name,email\nOla Berg,ola@wingtip.example\nPer Lund,per@wingtip.example\n"), "existing")
+			if run.Summary.Results[foyer.ResultGranted] != 2 {
+				t.Fatalf("the apply: %v, want both granted", run.Summary.Results)
+			}
+			for addr, state := range map[string]string{"ola@wingtip.example": foyer.Accepted, "per@wingtip.example": foyer.PendingAcceptance} {
+				r := findRequest(t, w.store, addr)
+				g := guestRow(t, w.store, r.UserID)
+				if g == nil {
+					t.Fatalf("%s (%s), found in the tenant and granted partners, has no guest row", addr, r.UserID)
+				}
+				if !slices.Equal(g.Profiles, []string{"partners"}) || g.Redemption != state || !g.Enabled || g.Email.Key() != addr {
+					t.Errorf("the row of %s: %+v; want partners, %s, enabled", addr, g, state)
+				}
+			}
+			if err := w.eng.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.eng.Revoke(ctx, "partners", []foyer.Address{"ola@wingtip.example"}, nil)
+			_ = w.eng.Stop(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := guestRow(t, w.store, findRequest(t, w.store, "ola@wingtip.example").UserID); g == nil || len(g.Profiles) != 0 {
+				t.Errorf("after the revoke the row of ola is %+v, want one without profiles", g)
+			}
+		})
+	}
+}

@@ -658,6 +658,9 @@ func (p *provisioning) finish(ctx context.Context, cause error) error {
 		} else if err := tx.UpdateRequest(ctx, p.req); err != nil {
 			return err
 		}
+		if err := ensureGuestRow(ctx, tx, p.req); err != nil {
+			return err
+		}
 		if err := syncGuestRow(ctx, tx, p.req.UserID); err != nil {
 			return err
 		}
