@@ -40,6 +40,10 @@ var (
 	// Authentication_RequestFromNonPremiumTenantOrB2CTenant). Not
 	// retryable: the tenant needs the licence.
 	ErrNoPremium = errors.New("tenant has no Entra ID P1: sign-in activity is not reported")
+	// ErrResync: a change-tracking (delta) token the service no longer
+	// honours: expired (seven days for directory objects), or dropped by
+	// the service. The caller reads everything again from no token.
+	ErrResync = errors.New("change-tracking token expired: a full read is needed")
 )
 
 // Error is a failed directory call: what was being done, its kind, and what
@@ -103,7 +107,7 @@ func (e *Error) ErrorCode() string {
 		return foyer.ENOTFOUND
 	case ErrExists, ErrInternal, ErrNoSeats:
 		return foyer.ECONFLICT
-	case ErrInvalidAddress, ErrInvalid:
+	case ErrInvalidAddress, ErrInvalid, ErrResync:
 		return foyer.EINVALID
 	case ErrForbidden, ErrBlocked, ErrSignIn, ErrNoPremium:
 		return foyer.EFORBIDDEN

@@ -23,3 +23,25 @@ type Redemptions interface {
 	// absence for either.
 	Redemptions(ctx context.Context, ids []string) (map[string]Redemption, error)
 }
+
+// RedemptionChange is a user's redemption state as a delta round reports
+// it: the user changed since the token given, or was deleted (Removed).
+type RedemptionChange struct {
+	UserID         string
+	State          string    // externalUserState; "" for a member, or a removed user
+	StateChangedAt time.Time // externalUserStateChangeDateTime; zero when none
+	Removed        bool      // the user was deleted (Graph's @removed, reason changed or deleted)
+}
+
+// RedemptionDelta reads only the users that changed since the last
+// round, with Graph's delta query on users: a sync costs a page or two
+// whatever the number of guests, and it also sees what happened outside
+// foyer (a redemption reset in the portal, a guest deleted).
+type RedemptionDelta interface {
+	// RedemptionChanges returns the users changed since token and the
+	// token of the next round. An empty token starts a full round: every
+	// user of the tenant, once. A token the directory no longer honours
+	// (Graph keeps them seven days) is an error of kind ErrResync: start
+	// again with "". A user may appear more than once; the last wins.
+	RedemptionChanges(ctx context.Context, token string) (changes []RedemptionChange, next string, err error)
+}

@@ -130,6 +130,10 @@ type Engine struct {
 	// riverTime, when set (tests), is River's clock (Config.Test.Time):
 	// its periodic jobs then fire by the injected clock.
 	riverTime rivertype.TimeGenerator
+	// deltaApplied, when set (tests), runs in the transaction that
+	// records a delta round, right before its token is kept: an error
+	// rolls it back, as a process killed there would.
+	deltaApplied func() error
 
 	mu       sync.Mutex
 	epoch    int64 // the lease generation while started

@@ -13,3 +13,7 @@ func (e *Engine) SetRiverClock(clock interface {
 }) {
 	e.riverTime = clock
 }
+
+// SetDeltaApplied sets the hook run in a delta round's transaction before
+// its token is kept (an error rolls the round back).
+func (e *Engine) SetDeltaApplied(f func() error) { e.deltaApplied = f }

@@ -16,11 +16,13 @@ import (
 	"github.com/foyer-dev/foyer/store"
 )
 
-// Redemption tracking: foyer keeps, for every request it holds as invited,
-// its guest's redemption state current. A sync reads only those guests,
-// by object id (directory.Redemptions, 15 a read), not every guest of the
-// tenant, nor Graph's delta query: the guests foyer takes for pending are
-// a small set it knows, and the sim models reads by id faithfully. A guest
+// Redemption tracking: foyer keeps, for every request it holds as invited
+// or active, its guest's redemption state current. Where the directory
+// offers Graph's delta query (directory.RedemptionDelta), a sync reads
+// only the users that changed since the last round (redemption_delta.go),
+// which also shows a redemption reset or a guest deleted outside foyer;
+// otherwise, or when the delta query is refused, it reads the guests foyer
+// holds as invited by object id (directory.Redemptions, 15 a read). A guest
 // who redeemed moves its request invited → active, in one transaction with
 // the guest's record, an audit entry that keeps the change time Entra
 // reported, an email to the request's sponsor (or the profile's sponsors
@@ -32,7 +34,11 @@ import (
 type RedemptionSync struct {
 	Pending  int // requests foyer held as invited, with a known guest
 	Accepted int // moved to active
-	Missing  int // guests the directory did not show (deleted, or not replicated yet)
+	Missing  int // guests a read by id did not show (deleted, or not replicated yet)
+	Reset    int // active requests moved back to invited: the redemption was reset outside foyer
+	Removed  int // requests moved to removed: the guest was deleted outside foyer
+	Changes  int // users the delta rounds reported (every user of the tenant in a full round)
+	Resynced int // tenants whose delta token had expired, read in full again
 }
 
 // errNoRedemptions is returned when the directory cannot read redemption
@@ -41,10 +47,15 @@ var errNoRedemptions = errors.New("this directory cannot read redemption states"
 
 // pendingRequests lists the requests in state invited whose guest is known.
 func (e *Engine) pendingRequests(ctx context.Context) ([]*foyer.Request, error) {
+	return e.requestsIn(ctx, foyer.StateInvited)
+}
+
+// requestsIn lists the requests in these states whose guest is known.
+func (e *Engine) requestsIn(ctx context.Context, states ...foyer.State) ([]*foyer.Request, error) {
 	var out []*foyer.Request
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		out = out[:0]
-		return tx.Requests(ctx, store.RequestFilter{States: []foyer.State{foyer.StateInvited}}, func(r *foyer.Request) error {
+		return tx.Requests(ctx, store.RequestFilter{States: states}, func(r *foyer.Request) error {
 			if r.UserID != "" {
 				out = append(out, r)
 			}
@@ -52,7 +63,7 @@ func (e *Engine) pendingRequests(ctx context.Context) ([]*foyer.Request, error) 
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list the invited requests: %w", err)
+		return nil, fmt.Errorf("list the requests %v: %w", states, err)
 	}
 	return out, nil
 }
@@ -60,13 +71,31 @@ func (e *Engine) pendingRequests(ctx context.Context) ([]*foyer.Request, error) 
 // SyncRedemptions reads the redemption state of every guest foyer holds
 // as invited and moves the requests of those who redeemed to active,
 // telling their sponsors. A request that changed meanwhile (revoked,
-// provisioned again) is left alone.
+// provisioned again) is left alone. With the delta query it also moves
+// the active requests of a guest whose redemption was reset outside foyer
+// back to invited, and the requests of a guest deleted outside foyer to
+// removed.
 func (e *Engine) SyncRedemptions(ctx context.Context) (RedemptionSync, error) {
 	var sum RedemptionSync
-	reqs, err := e.pendingRequests(ctx)
+	reqs, err := e.requestsIn(ctx, foyer.StateInvited, foyer.StateActive)
 	if err != nil {
 		return sum, err
 	}
+	// A tenant is read with the delta query when foyer holds a guest
+	// there, invited or active: an active guest can be reset or deleted
+	// outside foyer. Only the invited ones are read by id.
+	held := map[string]*Tenant{}
+	var heldOrder []*Tenant
+	reqs = slices.DeleteFunc(reqs, func(r *foyer.Request) bool {
+		if r.State != foyer.StateActive || e.Profiles[r.Profile] == nil {
+			return false
+		}
+		if t, err := e.TenantOf(r.Profile); err == nil && held[t.Name] == nil {
+			held[t.Name] = t
+			heldOrder = append(heldOrder, t)
+		}
+		return true
+	})
 	// Each request's guest is read in its profile's tenant; a request of
 	// a profile this engine does not serve (another tenant's, for a
 	// command run for one tenant, or a profile since removed) is left.
@@ -86,13 +115,33 @@ func (e *Engine) SyncRedemptions(ctx context.Context) (RedemptionSync, error) {
 		}
 		byTenant[t.Name] = append(byTenant[t.Name], r)
 	}
+	for _, t := range heldOrder {
+		if _, ok := t.Dir.(directory.RedemptionDelta); ok && byTenant[t.Name] == nil {
+			order = append(order, t)
+		}
+	}
 	for _, t := range order {
-		if err := e.syncTenant(ctx, t, byTenant[t.Name], &sum); err != nil {
+		reqs := byTenant[t.Name]
+		if rd, ok := t.Dir.(directory.RedemptionDelta); ok {
+			recent, err := e.syncTenantDelta(ctx, t, rd, reqs, &sum)
+			if err == nil {
+				reqs = recent
+			} else if !errors.Is(err, errDeltaRefused) {
+				return sum, err
+			} else {
+				e.Log.Warn("the delta query on users was refused: reading the invited guests by id", "tenant", t.Name, "err", err)
+			}
+		}
+		if len(reqs) == 0 {
+			continue
+		}
+		if err := e.syncTenant(ctx, t, reqs, &sum); err != nil {
 			return sum, err
 		}
 	}
-	if sum.Accepted > 0 || sum.Missing > 0 {
-		e.Log.Info("redemption states read", "pending", sum.Pending, "accepted", sum.Accepted, "missing", sum.Missing)
+	if sum.Accepted > 0 || sum.Missing > 0 || sum.Reset > 0 || sum.Removed > 0 || sum.Resynced > 0 {
+		e.Log.Info("redemption states read", "pending", sum.Pending, "accepted", sum.Accepted, "missing", sum.Missing,
+			"reset", sum.Reset, "removed", sum.Removed, "changes", sum.Changes, "resynced", sum.Resynced)
 	}
 	return sum, nil
 }
@@ -138,9 +187,25 @@ func (e *Engine) accepted(ctx context.Context, id string, st directory.Redemptio
 		if err != nil {
 			return err
 		}
-		if r.State != foyer.StateInvited || !strings.EqualFold(r.UserID, st.UserID) {
-			return nil
-		}
+		moved, err = e.acceptedTx(ctx, tx, r, st)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("record that request %s's guest redeemed: %w", id, err)
+	}
+	return moved, nil
+}
+
+// acceptedTx moves r, read in tx, to active when it is still invited for
+// st's guest, with the guest's record, the audit entry and the notices;
+// it reports whether it moved it. Applied twice, the second finds r
+// active and does nothing.
+func (e *Engine) acceptedTx(ctx context.Context, tx store.Tx, r *foyer.Request, st directory.Redemption) (bool, error) {
+	if r.State != foyer.StateInvited || !strings.EqualFold(r.UserID, st.UserID) {
+		return false, nil
+	}
+	moved := false
+	err := func() error {
 		when := "at an unreported time"
 		if !st.ChangedAt.IsZero() {
 			when = "on " + st.ChangedAt.UTC().Format(time.RFC3339)
@@ -177,11 +242,8 @@ func (e *Engine) accepted(ctx context.Context, id string, st directory.Redemptio
 			}
 		}
 		return e.announce(ctx, tx, e.acceptedAnnouncement(r, st))
-	})
-	if err != nil {
-		return false, fmt.Errorf("record that request %s's guest redeemed: %w", id, err)
-	}
-	return moved, nil
+	}()
+	return moved, err
 }
 
 // sponsorsOf returns who to tell about a request's guest: its sponsor

@@ -84,6 +84,8 @@ func kindOf(status int, code, msg string) error {
 		return directory.ErrNoPremium
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return directory.ErrForbidden
+	case status == http.StatusGone, strings.EqualFold(code, codeSyncStateNotFound):
+		return directory.ErrResync
 	case status == http.StatusNotFound:
 		return directory.ErrNotFound
 	case status == http.StatusConflict:
@@ -95,6 +97,11 @@ func kindOf(status int, code, msg string) error {
 	}
 	return directory.ErrInvalid
 }
+
+// codeSyncStateNotFound is Graph's error code for an expired delta token
+// (400, "The sync state generation is not found", docs/graph-reference.md
+// §20); 410 Gone asks for a full synchronization too.
+const codeSyncStateNotFound = "syncStateNotFound"
 
 // codeNoPremium is Graph's error code for signInActivity in a tenant
 // without Entra ID P1 or P2 (403, "Neither tenant is B2C or tenant doesn't

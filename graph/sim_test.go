@@ -139,6 +139,17 @@ func (st simTenant) RemoveGuestPolicy(_ context.Context, id string) error {
 	return st.s.RemoveLifecyclePolicy(id)
 }
 
+// Redeem redeems the guest's invitation through the sim's side door.
+func (st simTenant) Redeem(_ context.Context, email foyer.Address) error {
+	return st.s.Redeem(string(email))
+}
+
+// ExpireDeltaTokens expires every delta token the sim handed out.
+func (st simTenant) ExpireDeltaTokens(context.Context) error {
+	st.s.ExpireDeltaTokens()
+	return nil
+}
+
 func (st simTenant) Invitations(context.Context) (map[string]int, error) {
 	return st.s.Stats().InvitationsByEmail, nil
 }

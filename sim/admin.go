@@ -173,6 +173,7 @@ func (s *Server) SetAccountEnabled(key string, on bool) error {
 		return fmt.Errorf("set account of %s: no such user", key)
 	}
 	u.AccountEnabled = on
+	t.userChanged(u, "accountEnabled")
 	return nil
 }
 
@@ -263,6 +264,7 @@ func (s *Server) AddGuests(b BulkGuests) (int, error) {
 		u.seq = t.seq
 		t.users.add(u)
 		t.indexUser(u)
+		t.userChanged(u)
 		added++
 	}
 	return added, nil

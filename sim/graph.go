@@ -41,6 +41,7 @@ func graphRoutes(prefix string) table {
 
 		r(get, "users", permUserRead, listUsers),
 		r(get, "users/$count", permUserRead, countUsers),
+		r(get, "users/delta", permUserRead, deltaUsers),
 		r(get, "users/{id}", permUserRead, getUser),
 		r(patch, "users/{id}", permUserWrite, patchUser),
 		r(del, "users/{id}", permUserDelete, deleteUser),

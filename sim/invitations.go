@@ -216,6 +216,7 @@ func (c *call) createGuest(in *invitationBody) (*user, *apiError) {
 	}
 	t.users.add(u)
 	t.indexUser(u)
+	t.userChanged(u)
 	return u, nil
 }
 
@@ -275,6 +276,7 @@ func (c *call) resetRedemption(in *invitationBody) (*user, *apiError) {
 	u.ProxyAddresses = primaryProxy(u.ProxyAddresses, email)
 	u.Identities = onlyUPNIdentity(u.Identities)
 	t.indexUser(u)
+	t.userChanged(u, "externalUserState", "externalUserStateChangeDateTime", "mail", "otherMails", "proxyAddresses", "identities")
 	return u, nil
 }
 

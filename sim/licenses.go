@@ -129,6 +129,7 @@ func assignLicense(c *call) *reply {
 		t.sku(l.SkuID).ConsumedUnits++
 	}
 	u.Licenses = next
+	t.userChanged(u, "assignedLicenses")
 	return replyOK(append(object{{"@odata.context", c.context("users", nil, true)}}, u.render(nil)...))
 }
 

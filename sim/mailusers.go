@@ -220,6 +220,7 @@ func (c *call) setMailUser(p cmdletParams) *reply {
 	}
 	show := !hidden
 	u.ShowInAddressList = &show
+	t.userChanged(u, "showInAddressList")
 	return c.exoValue(nil, "")
 }
 

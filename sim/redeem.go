@@ -42,6 +42,7 @@ func (t *tenant) redeem(u *user, now time.Time) {
 	}
 	u.Identities = append([]identity{federatedIdentity(email)}, onlyUPNIdentity(u.Identities)...)
 	t.dropTicket(u.id)
+	t.userChanged(u, "externalUserState", "externalUserStateChangeDateTime", "identities")
 }
 
 // ErrNoInvitation is returned by Redeem for an address with no invited

@@ -214,6 +214,7 @@ func (s *Server) seedUsers(t *tenant, users []SeedUser) error {
 		}
 		t.users.add(u)
 		t.indexUser(u)
+		t.userChanged(u)
 		for _, id := range users[i].Licenses {
 			sk := t.sku(id)
 			if sk == nil {

@@ -31,6 +31,10 @@ var sideRoutes = []sideRoute{
 	}},
 	{http.MethodPost, "clock", sideClock},
 	{http.MethodPost, "redeem", sideRedeem},
+	{http.MethodPost, "delta/expire", func(s *Server, _ *http.Request, _ []byte) (int, any, error) {
+		s.ExpireDeltaTokens()
+		return 200, map[string]string{"status": "expired"}, nil
+	}},
 	{http.MethodPost, "signin", sideSignIn},
 	{http.MethodPost, "account", sideAccount},
 	{http.MethodPost, "sponsors", sideSponsors},

@@ -141,6 +141,9 @@ type tenant struct {
 	seedTime       time.Time // creation time of seeded objects
 	seq            int64
 	generation     atomic.Int64 // changes on reset, so old page tokens are refused
+	changeSeq      int64        // numbers every change to a user, for the delta query (delta.go)
+	removedUsers   []removedUser
+	deltaEpoch     int64 // POST /_sim/delta/expire bumps it: older delta tokens are refused
 
 	users       ordered[*user]
 	groups      ordered[*group]
@@ -184,6 +187,7 @@ func (t *tenant) clear() {
 	t.ticketOf = map[string]string{}
 	t.mails = nil
 	t.lcPolicies = newOrdered[*lifecyclePolicy]()
+	t.removedUsers = nil
 	t.byUPN = map[string]*user{}
 	t.byMail = newMultiIndex[*user]()
 	t.byOther = newMultiIndex[*user]()

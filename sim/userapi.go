@@ -148,6 +148,14 @@ func patchUser(c *call) *reply {
 	t.unindexUser(u)
 	*u = next
 	t.indexUser(u)
+	changed := make([]string, 0, len(body)+1)
+	for name := range body {
+		changed = append(changed, name)
+	}
+	if _, ok := body["mail"]; ok {
+		changed = append(changed, "proxyAddresses")
+	}
+	t.userChanged(u, changed...)
 	if raw, ok := body["accountEnabled"]; ok && strings.TrimSpace(string(raw)) == "false" {
 		c.s.stats.disabled(u.id)
 	}
@@ -194,6 +202,7 @@ func deleteUser(c *call) *reply {
 func (t *tenant) removeUser(u *user) {
 	t.unindexUser(u)
 	t.users.remove(u.id)
+	t.userRemoved(u.id)
 	for _, g := range t.groups.list {
 		g.removeMember(u.id)
 	}

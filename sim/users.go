@@ -39,6 +39,8 @@ type user struct {
 	Extensions                      map[string]extValue // directory extension properties by lowercased name (extattrs.go)
 	OnPremExt                       [15]string          // onPremisesExtensionAttributes 1 to 15
 	invitedEmail                    string              // the address of the last invitation
+	born, changed                   int64               // change numbers of its creation and last change (delta.go)
+	propChanged                     map[string]int64    // lowercased property name → change number of its last change
 	redirectURL                     string
 }
 

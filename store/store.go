@@ -69,6 +69,7 @@ type Tx interface {
 	TriggerItems
 	Budgets
 	Extensions
+	DeltaTokens
 }
 
 // Queue is River running over the ledger's database.

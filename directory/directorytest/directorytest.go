@@ -1,6 +1,7 @@
 // Package directorytest is the conformance suite every directory.Directory
 // passes: Run(t, newHarness) runs it split by promise (find, invite, grants,
-// mail contacts, revoke, errors, concurrency, capacity, members, activity, lifecycle) with a fresh tenant
+// mail contacts, revoke, errors, concurrency, capacity, members, activity, lifecycle,
+// redemption) with a fresh tenant
 // per subtest.
 //
 // Package graph runs it against the sim (always) and against a real tenant
@@ -95,6 +96,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("members", func(t *testing.T) { t.Parallel(); runMembers(t, newHarness) })
 	t.Run("activity", func(t *testing.T) { t.Parallel(); runActivity(t, newHarness) })
 	t.Run("lifecycle", func(t *testing.T) { t.Parallel(); runLifecycle(t, newHarness) })
+	t.Run("redemption", func(t *testing.T) { t.Parallel(); runRedemption(t, newHarness) })
 }
 
 // setup returns a fresh harness and a context bounded by its timeout.

@@ -8,7 +8,8 @@
 // steps, guests, grants, the audit log, leases, transactions, the queue,
 // the request page's and the API's records (links, decisions, API keys,
 // idempotency keys), the paged guest list, the tallies /metrics reads
-// and the extensions of guests' access.
+// and the extensions of guests' access,
+// and the delta query's tokens.
 // Each subtest gets a fresh, empty store from the factory it is given.
 //
 // Only backends' tests import this package.
@@ -80,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TriggerItems", triggerItemsCases},
 		{"Budgets", budgetsCases},
 		{"Extensions", extensionsCases},
+		{"DeltaTokens", deltaTokensCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

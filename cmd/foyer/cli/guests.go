@@ -207,6 +207,11 @@ func runGuestsSync(cmd *cobra.Command, env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s invited: %d redeemed (now active), %d still pending, %d not shown by the directory\n",
 		plural(sum.Pending, "guest", "guests"), sum.Accepted, sum.Pending-sum.Accepted-sum.Missing, sum.Missing)
+	if sum.Reset > 0 || sum.Removed > 0 {
+		// Seen by the delta query: what happened to foyer's guests outside it.
+		fmt.Fprintf(env.Stdout, "outside foyer: %s reset (invited again), %s deleted (removed)\n",
+			plural(sum.Reset, "redemption", "redemptions"), plural(sum.Removed, "guest", "guests"))
+	}
 	reminded, remindErr := eng.RemindPending(ctx)
 	fmt.Fprintf(env.Stdout, "%s sent again\n", plural(reminded, "invitation", "invitations"))
 	wctx, cancel := context.WithTimeout(ctx, noticeWait)
