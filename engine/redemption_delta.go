@@ -29,7 +29,8 @@ import (
 //     (the portal); active → provisioning → invited, so the reminders
 //     apply again;
 //   - invited or active, guest removed: the guest was deleted outside
-//     foyer; → removed. The guests table is left to its own code.
+//     foyer; → removed, a pending extension lapses, and the guest's row
+//     goes (as when the sweep deletes it).
 //
 // An expired token is forgotten and a full round read instead. A delta
 // query the directory refuses (403, 400) falls back to the read by id.
@@ -143,6 +144,13 @@ func (e *Engine) applyChanges(ctx context.Context, t *Tenant, key string, change
 		}
 		for _, k := range order {
 			c := last[k]
+			if c.Removed {
+				// The object is gone: so is its row, whatever its
+				// requests hold (their history stays).
+				if err := tx.DeleteGuest(ctx, c.UserID); err != nil {
+					return err
+				}
+			}
 			for _, r := range held[k] {
 				var moved bool
 				switch {
@@ -218,6 +226,9 @@ func (e *Engine) deletedOutside(ctx context.Context, tx store.Tx, r *foyer.Reque
 	}
 	r.RedeemURL = ""
 	if err := tx.MoveRequest(ctx, r, foyer.StateRemoved, noteDeletedOutside); err != nil {
+		return false, err
+	}
+	if err := e.lapseExtensions(ctx, tx, r.ID, "the guest was deleted before a decision"); err != nil {
 		return false, err
 	}
 	err := tx.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditChange, Actor: e.actor(), RequestID: r.ID,

@@ -203,6 +203,9 @@ func TestRedemptionDeletedOutside(t *testing.T) {
 		if got := w.audits(t, req.ID); !contains(got, "change guest deleted") {
 			t.Errorf("audit %v lacks the deletion", got)
 		}
+		if g := guestRow(t, w.store, req.UserID); g != nil {
+			t.Errorf("the row of the guest deleted outside foyer is still in the ledger: %+v", g)
+		}
 		if sum := w.sync(t); sum.Removed != 0 {
 			t.Errorf("a second sync: %+v", sum)
 		}
