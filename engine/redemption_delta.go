@@ -51,7 +51,11 @@ var errDeltaRefused = errors.New("the directory refused the delta query on users
 // Notes and audit operations of the moves a delta round causes.
 const (
 	noteResetOutside   = "redemption reset outside foyer"
-	noteDeletedOutside = "deleted outside foyer"
+	// The sync cannot tell who deleted the object: someone outside foyer,
+	// or foyer's own sweep whose outcome is not recorded yet (its delete
+	// answered, its transaction to come). The note says what is known;
+	// the audit log has the sweep's own entries when it was the sweep.
+	noteDeletedOutside = "the guest object was deleted in the tenant (seen by the redemption sync)"
 	opResetOutside     = "redemption " + foyer.PendingAcceptance
 	opDeletedOutside   = "guest deleted"
 )
