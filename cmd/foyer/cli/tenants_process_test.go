@@ -54,10 +54,12 @@ type simProc struct {
 	client *http.Client
 }
 
-// startSimProc starts foyer sim in dir and waits for its ready line.
-func startSimProc(t *testing.T, bin, dir string, seed int) *simProc {
+// startSimProc starts foyer sim in dir, with flags added to its command
+// line, and waits for its ready line.
+func startSimProc(t *testing.T, bin, dir string, seed int, flags ...string) *simProc {
 	t.Helper()
-	s := &simProc{proc: startProc(t, exec.Command(bin, "sim", "--dir", dir, "--seed", strconv.Itoa(seed)))}
+	args := append([]string{"sim", "--dir", dir, "--seed", strconv.Itoa(seed)}, flags...)
+	s := &simProc{proc: startProc(t, exec.Command(bin, args...))}
 	eventually(t, time.Minute, "foyer sim says where it listens", func() bool {
 		line, _, ok := strings.Cut(s.out.String(), "\n")
 		return ok && json.Unmarshal([]byte(line), &s.ready) == nil && s.ready.URL != ""
