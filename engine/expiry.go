@@ -353,8 +353,9 @@ func (e *Engine) expiryNotice(ctx context.Context, it ExpiryItem) (bool, error) 
 			return e.notify(ctx, tx, expiryNoticeOf(r, it.Ends, append([]foyer.Address{r.Email}, sponsors...), ""))
 		}
 		// The policy can decide more time: the guest's notice carries a
-		// status link of its own (extension.go), the sponsors' the
-		// request's page on the approver UI.
+		// status link of its own (extension.go), the sponsors' the page
+		// where a signed-in sponsor asks (extension_sponsor.go): most
+		// sponsors are no approvers, and /admin is for approvers.
 		token := e.newToken()
 		now := e.now()
 		if err := tx.PutToken(ctx, store.Token{Hash: tokenHash(token), RequestID: r.ID, CreatedAt: now, VerifyBy: now, VerifiedAt: now,
@@ -364,7 +365,7 @@ func (e *Engine) expiryNotice(ctx context.Context, it ExpiryItem) (bool, error) 
 		if err := e.notify(ctx, tx, expiryNoticeOf(r, it.Ends, []foyer.Address{r.Email}, e.link("/r/"+token))); err != nil {
 			return err
 		}
-		n := expiryNoticeOf(r, it.Ends, sponsors, e.link("/admin/requests/"+r.ID))
+		n := expiryNoticeOf(r, it.Ends, sponsors, e.link("/extend/"+r.ID))
 		n.ID += ".sponsors"
 		return e.notify(ctx, tx, n)
 	})
@@ -376,8 +377,8 @@ func (e *Engine) expiryNotice(ctx context.Context, it ExpiryItem) (bool, error) 
 
 // expiryNoticeOf tells the guest and the sponsors when access ends, and,
 // when more can be asked for, where: askAt is the guest's status link or
-// the request's page on the approver UI ("" when the profile's policy
-// cannot decide: an administrator extends).
+// the sponsors' /extend/{id} page ("" when the profile's policy cannot
+// decide: an administrator extends).
 func expiryNoticeOf(r *foyer.Request, ends time.Time, to []foyer.Address, askAt string) Notice {
 	who := guestName(r)
 	day := ends.UTC().Format("2006-01-02 15:04 MST")

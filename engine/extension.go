@@ -15,8 +15,9 @@ import (
 )
 
 // Extensions (docs/sweep.md, "Expiry"): the guest (through the link of
-// the expiry notice), a sponsor (on the approver UI) or an application
-// (the API) asks for more time; the profile's approval policy decides it
+// the expiry notice), a sponsor (on /extend/{id}, extension_sponsor.go),
+// an approver (on the approver UI) or an application (the API) asks for
+// more time; the profile's approval policy decides it
 // as it decides a request (route): at once for the automatic domains,
 // else through its stages, each with its time limit as a River job. An
 // approved extension appends, in the same transaction, the audit entry

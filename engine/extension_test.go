@@ -261,8 +261,8 @@ func TestExtensionByLink(t *testing.T) {
 		t.Fatalf("the guest's expiry notice holds no link:\n%s", m.Text)
 	}
 	sm := w.mail(t, string(adele.Email), "ends on")
-	if linkRE.MatchString(sm.Text) || !strings.Contains(sm.Text, publicURL+"/admin/requests/"+kim.ID) {
-		t.Errorf("the sponsor's notice holds the guest's link or lacks the request's page:\n%s", sm.Text)
+	if linkRE.MatchString(sm.Text) || !strings.Contains(sm.Text, publicURL+"/extend/"+kim.ID) || strings.Contains(sm.Text, "/admin/") {
+		t.Errorf("the sponsor's notice holds the guest's link or an approver's page, or lacks the sponsors' /extend page:\n%s", sm.Text)
 	}
 	v, err := w.eng.Status(ctx, got[1])
 	if err != nil || v.Request.ID != kim.ID || !v.CanExtend || v.AccessEnds.IsZero() {

@@ -1,7 +1,9 @@
 // Package portal is the public request page: a person asks for a
 // profile's access (/request/{profile}), proves their address with the
 // link they are sent, and follows the request there (/r/{token}). A
-// signed-in employee uses the same page to ask for someone else.
+// signed-in employee uses the same page to ask for someone else, and a
+// guest's sponsor, signed in, asks for more time for its access
+// (/extend/{id}, the link of the sponsors' expiry notice).
 //
 // portal imports the root package and web; cmd/foyer/cli hands its
 // routes to web.New.
@@ -34,6 +36,12 @@ type Intake interface {
 	// time for the request's access; see engine.AskExtension for its
 	// errors.
 	AskExtensionByLink(ctx context.Context, token string, until time.Time, justification string) (*foyer.Extension, error)
+	// SponsorView shows a request to a sponsor of its guest, without
+	// its history; EFORBIDDEN for anyone else (engine.SponsorView).
+	SponsorView(ctx context.Context, requestID string, who foyer.Principal) (foyer.RequestView, error)
+	// AskExtensionAsSponsor asks, as a sponsor of the guest, for more
+	// time for the request's access; see engine.AskExtensionAsSponsor.
+	AskExtensionAsSponsor(ctx context.Context, requestID string, who foyer.Principal, until time.Time, justification string) (*foyer.Extension, error)
 }
 
 // Options configure the Handler.
@@ -80,7 +88,7 @@ func New(o Options) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	for _, name := range []string{"form", "message", "status"} {
+	for _, name := range []string{"form", "message", "status", "extend"} {
 		t, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, foyer.Errorf(foyer.EINTERNAL, "portal: parse the %s page: %v", name, err)
@@ -99,6 +107,11 @@ func (h *Handler) Routes() []web.Route {
 		{Method: http.MethodGet, Pattern: "/r/{token}", Access: web.Public, Handler: http.HandlerFunc(h.status)},
 		{Method: http.MethodPost, Pattern: "/r/{token}", Access: web.Public, Handler: http.HandlerFunc(h.confirm)},
 		{Method: http.MethodPost, Pattern: "/r/{token}/extension", Access: web.Public, Handler: http.HandlerFunc(h.extend)},
+		// Public to web, like the request page: the handler needs a
+		// signed-in employee and the engine a sponsor of the guest, not
+		// the approver UI's roles, which most sponsors lack.
+		{Method: http.MethodGet, Pattern: "/extend/{id}", Access: web.Public, Handler: http.HandlerFunc(h.sponsorPage)},
+		{Method: http.MethodPost, Pattern: "/extend/{id}", Access: web.Public, Handler: http.HandlerFunc(h.sponsorAsk)},
 	}
 }
 

@@ -31,7 +31,11 @@ type intake struct {
 	seen        map[string]bool // addresses already asked for: Again
 	views       map[string]foyer.RequestView
 	confirmErr  error
-	asks        []string // the extensions asked for: until and why
+	asks        []string // the extensions asked for: until and why (and who, for a sponsor)
+	// requests are the views of requests by id, and sponsors the user
+	// principal names of their guests' sponsors, for the sponsor's page.
+	requests map[string]foyer.RequestView
+	sponsors map[string]bool
 }
 
 func (in *intake) Submit(_ context.Context, s foyer.Submission) (foyer.Receipt, error) {
@@ -103,6 +107,50 @@ func (in *intake) AskExtensionByLink(_ context.Context, token string, until time
 	return x, nil
 }
 
+// SponsorView shows a request to its sponsors, without history; anyone
+// else, and a guest of the tenant, is refused as the engine refuses them.
+func (in *intake) SponsorView(_ context.Context, id string, who foyer.Principal) (foyer.RequestView, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.sponsorView(id, who)
+}
+
+func (in *intake) sponsorView(id string, who foyer.Principal) (foyer.RequestView, error) {
+	v, ok := in.requests[id]
+	switch {
+	case !ok:
+		return v, foyer.Errorf(foyer.ENOTFOUND, "no request %s", id)
+	case who.Guest():
+		return foyer.RequestView{}, foyer.Errorf(foyer.EFORBIDDEN, "guests of the tenant ask for more time through the link of the notice they were sent")
+	case !in.sponsors[who.UPN]:
+		return foyer.RequestView{}, foyer.Errorf(foyer.EFORBIDDEN, "only a sponsor of this guest asks for more time here")
+	}
+	v.History = nil
+	return v, nil
+}
+
+// AskExtensionAsSponsor records a sponsor's ask as AskExtensionByLink
+// records the guest's.
+func (in *intake) AskExtensionAsSponsor(_ context.Context, id string, who foyer.Principal, until time.Time, why string) (*foyer.Extension, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	v, err := in.sponsorView(id, who)
+	switch {
+	case err != nil:
+		return nil, err
+	case !v.CanExtend:
+		return nil, foyer.Errorf(foyer.ECONFLICT, "an extension is pending already")
+	case !until.After(v.AccessEnds):
+		return nil, foyer.Errorf(foyer.EINVALID, "the end asked for is not later than the current end of access")
+	}
+	in.asks = append(in.asks, who.UPN+" "+until.Format(time.RFC3339)+" "+why)
+	x := &foyer.Extension{ID: "ext-1", RequestID: id, Until: until, Justification: why, AskedBy: who.String(), State: foyer.ExtensionPending, Stage: 1}
+	v = in.requests[id]
+	v.Extension, v.CanExtend = x, false
+	in.requests[id] = v
+	return x, nil
+}
+
 func (in *intake) calls() (int, int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -147,7 +195,8 @@ type limits struct {
 func newFixture(t *testing.T, l limits) *fixture {
 	t.Helper()
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-	f := &fixture{in: &intake{seen: map[string]bool{}, views: map[string]foyer.RequestView{}}, now: &now}
+	f := &fixture{in: &intake{seen: map[string]bool{}, views: map[string]foyer.RequestView{}, requests: map[string]foyer.RequestView{},
+		sponsors: map[string]bool{}}, now: &now}
 	var mu sync.Mutex
 	clock := foyer.ClockFunc(func() time.Time { mu.Lock(); defer mu.Unlock(); return *f.now })
 	d := web.DefaultLimits()

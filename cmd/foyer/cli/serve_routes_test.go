@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -23,6 +24,10 @@ import (
 // nor admin, an approver on an admin's route, and the wrong kind of
 // credential (an API key on the pages, a session or a forged token on the
 // API). A route added tomorrow is in the table, so it is checked too.
+// The sponsor's page (/extend/{id}) is public to web but needs a
+// signed-in sponsor of the guest: on a real request nobody signed in is
+// sent to sign in, and an employee or an approver who does not sponsor
+// the guest is refused.
 func TestEveryServedRouteRefusesStrangers(t *testing.T) {
 	t.Parallel()
 	w := startServeE2E(t, nil)
@@ -40,6 +45,24 @@ func TestEveryServedRouteRefusesStrangers(t *testing.T) {
 		t.Fatalf("apikeys create: %d %s", code, errs)
 	}
 	key = strings.TrimSpace(key)
+	// A request that names no sponsor, for the sponsor's page.
+	body := `{"email":"kofi@tailspin.example","display_name":"Kofi","profile":"` + e2eProfile + `","answers":{"project":"Apollo"}}`
+	req, err := http.NewRequest("POST", w.url+"/api/v1/invitations", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made struct{ ID string }
+	err = json.NewDecoder(res.Body).Decode(&made)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusAccepted || made.ID == "" {
+		t.Fatalf("POST /api/v1/invitations: %d %+v %v", res.StatusCode, made, err)
+	}
 
 	callers := map[string]*caller{
 		"nobody":    w.caller(t, "", ""),
@@ -51,14 +74,18 @@ func TestEveryServedRouteRefusesStrangers(t *testing.T) {
 	callers["api key"].bearer = key
 	callers["forged"].bearer = "eyJhbGciOiJub25lIn0.eyJyb2xlcyI6WyJGb3llci5JbnZpdGF0aW9ucyJdfQ."
 
-	checked := 0
+	checked, sponsors := 0, 0
 	for _, rt := range routes {
-		admin, api := strings.HasPrefix(rt.Pattern, "/admin"), strings.HasPrefix(rt.Pattern, "/api/")
-		if (!admin && !api) || rt.Access == web.Public {
+		admin, api, sponsor := strings.HasPrefix(rt.Pattern, "/admin"), strings.HasPrefix(rt.Pattern, "/api/"), strings.HasPrefix(rt.Pattern, "/extend/")
+		if !sponsor && ((!admin && !api) || rt.Access == web.Public) {
 			continue
 		}
 		checked++
 		path := regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(rt.Pattern, "x")
+		if sponsor {
+			sponsors++
+			path = strings.Replace(rt.Pattern, "{id}", made.ID, 1)
+		}
 		refused := func(who string, want ...int) {
 			t.Helper()
 			got, loc := callers[who].do(t, rt.Method, w.url+path)
@@ -74,6 +101,16 @@ func TestEveryServedRouteRefusesStrangers(t *testing.T) {
 			}
 		}
 		switch {
+		case sponsor && rt.Method == http.MethodGet:
+			refused("nobody", http.StatusSeeOther)
+			refused("api key", http.StatusSeeOther)
+			refused("casey", http.StatusForbidden)
+			refused("alternate", http.StatusForbidden)
+		case sponsor:
+			refused("nobody", http.StatusUnauthorized)
+			refused("api key", http.StatusUnauthorized)
+			refused("casey", http.StatusForbidden)
+			refused("alternate", http.StatusForbidden)
 		case api:
 			refused("nobody", http.StatusUnauthorized)
 			refused("casey", http.StatusUnauthorized)
@@ -94,6 +131,9 @@ func TestEveryServedRouteRefusesStrangers(t *testing.T) {
 	}
 	if checked < 15 {
 		t.Errorf("checked %d /admin and /api routes; the table has fewer than expected", checked)
+	}
+	if sponsors != 2 {
+		t.Errorf("checked %d routes of the sponsor's page, want GET and POST /extend/{id}", sponsors)
 	}
 }
 
