@@ -50,7 +50,7 @@ var errDeltaRefused = errors.New("the directory refused the delta query on users
 
 // Notes and audit operations of the moves a delta round causes.
 const (
-	noteResetOutside   = "redemption reset outside foyer"
+	noteResetOutside = "redemption reset outside foyer"
 	// The sync cannot tell who deleted the object: someone outside foyer,
 	// or foyer's own sweep whose outcome is not recorded yet (its delete
 	// answered, its transaction to come). The note says what is known;
