@@ -148,15 +148,8 @@ func (h *Handler) extend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := web.Language(r)
-	typed, why := strings.TrimSpace(r.PostForm.Get("until")), strings.TrimSpace(r.PostForm.Get("justification"))
-	var errs []fieldError
-	until, err := time.Parse(time.DateOnly, typed)
-	if err != nil {
-		errs = append(errs, fieldError{Field: "until", Message: tr(lang, "err.until")})
-	}
-	if n := utf8.RuneCountInString(why); n > maxJustification {
-		errs = append(errs, fieldError{Field: "extension-why", Message: tr(lang, "err.justification.long", maxJustification)})
-	}
+	until, typed, why, errs := readAsk(r, lang)
+	var err error
 	if errs == nil {
 		// One link asks at most as often as one address may submit: an
 		// ask an automatic policy approves at once frees the next, and
@@ -184,6 +177,21 @@ func (h *Handler) extend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.showStatusWith(w, r, http.StatusUnprocessableEntity, token, v, errs, typed, why)
+}
+
+// readAsk reads a parsed form asking for more time: the day the access
+// should end (its start, in UTC), as typed, and why; errs holds what is
+// wrong with them, in lang.
+func readAsk(r *http.Request, lang string) (until time.Time, typed, why string, errs []fieldError) {
+	typed, why = strings.TrimSpace(r.PostForm.Get("until")), strings.TrimSpace(r.PostForm.Get("justification"))
+	until, err := time.Parse(time.DateOnly, typed)
+	if err != nil {
+		errs = append(errs, fieldError{Field: "until", Message: tr(lang, "err.until")})
+	}
+	if n := utf8.RuneCountInString(why); n > maxJustification {
+		errs = append(errs, fieldError{Field: "extension-why", Message: tr(lang, "err.justification.long", maxJustification)})
+	}
+	return until, typed, why, errs
 }
 
 // refusal is what the requester is told of why a request was refused: the

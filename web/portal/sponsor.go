@@ -2,9 +2,7 @@ package portal
 
 import (
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/web"
@@ -175,15 +173,7 @@ func (h *Handler) sponsorAsk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := web.Language(r)
-	typed, why := strings.TrimSpace(r.PostForm.Get("until")), strings.TrimSpace(r.PostForm.Get("justification"))
-	var errs []fieldError
-	until, err := time.Parse(time.DateOnly, typed)
-	if err != nil {
-		errs = append(errs, fieldError{Field: "until", Message: tr(lang, "err.until")})
-	}
-	if n := utf8.RuneCountInString(why); n > maxJustification {
-		errs = append(errs, fieldError{Field: "extension-why", Message: tr(lang, "err.justification.long", maxJustification)})
-	}
+	until, typed, why, errs := readAsk(r, lang)
 	if errs == nil {
 		// A request is asked for as often as an address may submit one:
 		// each ask an automatic policy approves tells the guest and the
