@@ -152,9 +152,12 @@ type Person struct {
 	ProxyAddresses    []string // as Graph returns them, e.g. "SMTP:a@b.example"
 	UserType          string   // Guest or Member
 	ExternalUserState string   // PendingAcceptance, Accepted, or "" for people never invited
-	AccountEnabled    bool
-	CreatedAt         time.Time
-	UsageLocation     string
+	// ExternalUserStateChangedAt is when ExternalUserState last changed
+	// (externalUserStateChangeDateTime); zero when the tenant gives none.
+	ExternalUserStateChangedAt time.Time
+	AccountEnabled             bool
+	CreatedAt                  time.Time
+	UsageLocation              string
 }
 
 // Guest reports whether the person is a guest (userType Guest).

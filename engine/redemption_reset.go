@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
@@ -84,9 +85,25 @@ func (e *Engine) ResetRedemption(ctx context.Context, email foyer.Address, profi
 	res.UserID = person.ID
 	actor := "cli:" + by
 	gate := &resetGate{e: e, t: t, op: opResetRedemption, target: email.String() + " (" + person.ID + ")", actor: actor}
-	lost, err := e.resetLost(ctx, person)
+	lost, redeemedSince, err := e.resetLost(ctx, person)
 	if err != nil {
 		return res, fmt.Errorf("reset the redemption of %s: %w", email, err)
+	}
+	if redeemedSince {
+		// The lost reset landed and the guest redeemed its new invitation
+		// already: record it; nothing to send, its requests stay active.
+		out := store.AuditEntry{Kind: store.AuditOutcome, Actor: actor, Op: opResetRedemption, Target: gate.target,
+			Detail: "carried out by an earlier command stopped before its answer came back: the guest has redeemed again since " +
+				person.ExternalUserStateChangedAt.UTC().Format(time.RFC3339)}
+		if err := e.Store.InTx(ctx, func(tx store.Tx) error {
+			if err := e.holdLease(ctx, tx); err != nil {
+				return err
+			}
+			return tx.AppendAudit(ctx, out)
+		}); err != nil {
+			return res, fmt.Errorf("record the reset of %s: %w", email, err)
+		}
+		return res, nil
 	}
 	wctx := context.WithoutCancel(ctx)
 	var inv directory.Invited
@@ -190,27 +207,41 @@ func (e *Engine) ResetRedemption(ctx context.Context, email foyer.Address, profi
 // resetLost reports whether a reset of the guest was carried out by a
 // command stopped before its answer came back: the ledger holds the
 // reset's intent without an outcome (the last reset entry for the guest's
-// object is an intent) and the tenant shows the guest PendingAcceptance.
-// Such a reset counts as done and is not sent again. An intent without an
-// outcome for a guest the tenant still shows Accepted was not carried out
-// (or the guest redeemed again since): it is sent.
-func (e *Engine) resetLost(ctx context.Context, person directory.Person) (bool, error) {
-	if person.ExternalUserState != foyer.PendingAcceptance {
-		return false, nil
-	}
+// object is an intent), and the tenant shows the guest PendingAcceptance
+// (lost), or Accepted since a time no earlier than that intent (the reset
+// landed and the guest already redeemed the new invitation: redeemedSince).
+// Either counts as done and is not sent again. An intent without an
+// outcome for a guest the tenant shows Accepted since before it was not
+// carried out: it is sent. The two clocks compared are the ledger's and
+// Entra's; a reset is written as an intent before it is sent, so Entra's
+// change for it comes after the intent unless the clocks differ by more
+// than the round trip.
+func (e *Engine) resetLost(ctx context.Context, person directory.Person) (lost, redeemedSince bool, err error) {
 	suffix := strings.ToLower(" (" + person.ID + ")")
-	open := false
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
-		open = false
+	var intent *store.AuditEntry
+	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+		intent = nil
 		return tx.AuditLog(ctx, store.AuditFilter{}, func(a store.AuditEntry) error {
 			if a.Op == opResetRedemption && strings.HasSuffix(strings.ToLower(a.Target), suffix) {
-				open = a.Kind == store.AuditIntent
+				intent = nil
+				if a.Kind == store.AuditIntent {
+					intent = &a
+				}
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return false, fmt.Errorf("read the ledger's resets: %w", err)
+		return false, false, fmt.Errorf("read the ledger's resets: %w", err)
 	}
-	return open, nil
+	switch {
+	case intent == nil:
+		return false, false, nil
+	case person.ExternalUserState == foyer.PendingAcceptance:
+		return true, false, nil
+	case person.ExternalUserState == foyer.Accepted && !person.ExternalUserStateChangedAt.IsZero() &&
+		!person.ExternalUserStateChangedAt.Before(intent.At):
+		return true, true, nil
+	}
+	return false, false, nil
 }

@@ -334,13 +334,16 @@ func TestResetRedemptionAnswerLost(t *testing.T) {
 		invites    int      // kim's invitations after the command (1 was the first)
 		ops        []string // the reset's audit entries, "kind op"
 		url        bool     // the command gives a redeem URL
+		again      bool     // the guest redeemed again after the lost reset
 	}{
 		{"carried out, sender microsoft", foyer.SenderMicrosoft, true, 1, 2,
-			[]string{"intent reset redemption", "outcome reset redemption"}, false},
+			[]string{"intent reset redemption", "outcome reset redemption"}, false, false},
 		{"carried out, sender none", foyer.SenderNone, true, 1, 3,
-			[]string{"intent reset redemption", "intent reset redemption: new redeem URL", "outcome reset redemption", "outcome reset redemption: new redeem URL"}, true},
+			[]string{"intent reset redemption", "intent reset redemption: new redeem URL", "outcome reset redemption", "outcome reset redemption: new redeem URL"}, true, false},
 		{"never arrived", foyer.SenderMicrosoft, false, 1, 2,
-			[]string{"intent reset redemption", "intent reset redemption", "outcome reset redemption"}, false},
+			[]string{"intent reset redemption", "intent reset redemption", "outcome reset redemption"}, false, false},
+		{"carried out, redeemed again since", foyer.SenderMicrosoft, true, 1, 2,
+			[]string{"intent reset redemption", "outcome reset redemption"}, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,6 +358,7 @@ func TestResetRedemptionAnswerLost(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.waitState(t, req.ID, foyer.StateActive)
+			w.later(time.Minute) // the killed command came later than the redemption
 			// What the killed command left: its intent, and the reset
 			// carried out or not.
 			target := string(kim) + " (" + req.UserID + ")"
@@ -368,14 +372,29 @@ func TestResetRedemptionAnswerLost(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if tc.again {
+				w.later(time.Minute)
+				if err := w.sim.Redeem(string(kim)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			res, err := w.eng.ResetRedemption(ctx, kim, "partners", "admin@host")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Requests) != 1 || res.Requests[0] != req.ID || (res.RedeemURL != "") != tc.url {
-				t.Errorf("reset %+v: want request %s back to invited, a redeem URL %v", res, req.ID, tc.url)
+			if tc.again {
+				// The reset landed and the guest redeemed the new
+				// invitation already: nothing to send, the request stays.
+				if len(res.Requests) != 0 || res.RedeemURL != "" {
+					t.Errorf("reset %+v: want no request moved and no redeem URL", res)
+				}
+				w.waitState(t, req.ID, foyer.StateActive)
+			} else {
+				if len(res.Requests) != 1 || res.Requests[0] != req.ID || (res.RedeemURL != "") != tc.url {
+					t.Errorf("reset %+v: want request %s back to invited, a redeem URL %v", res, req.ID, tc.url)
+				}
+				w.waitState(t, req.ID, foyer.StateInvited)
 			}
-			w.waitState(t, req.ID, foyer.StateInvited)
 			st := w.sim.Stats()
 			if n := st.ResetsByUser[strings.ToLower(req.UserID)]; n != tc.resets {
 				t.Errorf("kim reset %d times, want %d", n, tc.resets)

@@ -11,29 +11,30 @@ import (
 // personSelect is the $select for every user read: what directory.Person
 // holds, and no more (a smaller answer and one resource unit less,
 // docs/graph-reference.md §7).
-const personSelect = "id,displayName,userPrincipalName,mail,otherMails,proxyAddresses,userType,externalUserState,accountEnabled,createdDateTime,usageLocation"
+const personSelect = "id,displayName,userPrincipalName,mail,otherMails,proxyAddresses,userType,externalUserState,externalUserStateChangeDateTime,accountEnabled,createdDateTime,usageLocation"
 
 // user is Graph's user resource, the fields foyer reads
 // (microsoft-graph-docs-contrib api-reference/v1.0/resources/user.md).
 type user struct {
-	ID                string    `json:"id"`
-	DisplayName       string    `json:"displayName"`
-	UserPrincipalName string    `json:"userPrincipalName"`
-	Mail              string    `json:"mail"`
-	OtherMails        []string  `json:"otherMails"`
-	ProxyAddresses    []string  `json:"proxyAddresses"`
-	UserType          string    `json:"userType"`
-	ExternalUserState string    `json:"externalUserState"`
-	AccountEnabled    *bool     `json:"accountEnabled"`
-	CreatedDateTime   time.Time `json:"createdDateTime"`
-	UsageLocation     string    `json:"usageLocation"`
+	ID                string     `json:"id"`
+	DisplayName       string     `json:"displayName"`
+	UserPrincipalName string     `json:"userPrincipalName"`
+	Mail              string     `json:"mail"`
+	OtherMails        []string   `json:"otherMails"`
+	ProxyAddresses    []string   `json:"proxyAddresses"`
+	UserType          string     `json:"userType"`
+	ExternalUserState string     `json:"externalUserState"`
+	StateChangedAt    *time.Time `json:"externalUserStateChangeDateTime"`
+	AccountEnabled    *bool      `json:"accountEnabled"`
+	CreatedDateTime   time.Time  `json:"createdDateTime"`
+	UsageLocation     string     `json:"usageLocation"`
 }
 
 func (u user) person() directory.Person {
 	return directory.Person{
 		ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName,
 		Mail: u.Mail, OtherMails: u.OtherMails, ProxyAddresses: u.ProxyAddresses,
-		UserType: u.UserType, ExternalUserState: u.ExternalUserState,
+		UserType: u.UserType, ExternalUserState: u.ExternalUserState, ExternalUserStateChangedAt: deref(u.StateChangedAt),
 		AccountEnabled: u.AccountEnabled == nil || *u.AccountEnabled,
 		CreatedAt:      u.CreatedDateTime, UsageLocation: u.UsageLocation,
 	}
@@ -104,4 +105,12 @@ func extAddress(upn string) string {
 // extPrefix is the start of the UPN Entra gives a guest invited as a.
 func extPrefix(a foyer.Address) string {
 	return a.Local() + "_" + a.Domain() + "#EXT#@"
+}
+
+// deref returns the time t points at, or the zero time for null.
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
