@@ -34,7 +34,7 @@ func (u user) person() directory.Person {
 	return directory.Person{
 		ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName,
 		Mail: u.Mail, OtherMails: u.OtherMails, ProxyAddresses: u.ProxyAddresses,
-		UserType: u.UserType, ExternalUserState: u.ExternalUserState, ExternalUserStateChangedAt: deref(u.StateChangedAt),
+		UserType: u.UserType, ExternalUserState: u.ExternalUserState, ExternalUserStateChangedAt: orZero(u.StateChangedAt),
 		AccountEnabled: u.AccountEnabled == nil || *u.AccountEnabled,
 		CreatedAt:      u.CreatedDateTime, UsageLocation: u.UsageLocation,
 	}
@@ -105,12 +105,4 @@ func extAddress(upn string) string {
 // extPrefix is the start of the UPN Entra gives a guest invited as a.
 func extPrefix(a foyer.Address) string {
 	return a.Local() + "_" + a.Domain() + "#EXT#@"
-}
-
-// deref returns the time t points at, or the zero time for null.
-func deref(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
 }
