@@ -9,12 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/foyer-dev/foyer/config"
+	"github.com/foyer-dev/foyer/engine"
 	"github.com/foyer-dev/foyer/store"
 )
-
-// defaultPruneAge is how old a superseded seen version is before foyer
-// triggers prune deletes it.
-const defaultPruneAge = "30d"
 
 func newTriggers(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -70,11 +67,12 @@ longer ago than --older-than. Such a version will not be found again, so its
 record stops nothing. Applied and failed versions are never deleted: they
 are what keeps a trigger from applying the same version twice, however late
 it is found again. Nor is the latest version of an input. foyer serve prunes
-as well, once a day, with the default age.`,
+as well, hourly, with the default age.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTriggersPrune(cmd, env) },
 	}
-	prune.Flags().String("older-than", defaultPruneAge, "delete only versions first seen longer ago than this: 30d, 2w, 36h")
+	// The default is the age foyer serve prunes at.
+	prune.Flags().String("older-than", fmt.Sprintf("%dd", engine.SeenTriggerItemsAge/(24*time.Hour)), "delete only versions first seen longer ago than this: 30d, 2w, 36h")
 	for _, c := range []*cobra.Command{items, prune} {
 		configFlag(c)
 		cmd.AddCommand(c)
