@@ -585,8 +585,9 @@ func TestFourEyes(t *testing.T) {
 }
 
 // TestPurgeOnStart: in service mode, the engine deletes, when it starts and
-// hourly, the links that expired and the idempotency keys older than their
-// time; the requests themselves stay.
+// hourly, the links that expired, the idempotency keys older than their
+// time and the seen versions of a trigger's input that a later version
+// replaced 30 days ago; the requests and the applied versions stay.
 func TestPurgeOnStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -597,6 +598,38 @@ func TestPurgeOnStart(t *testing.T) {
 	}
 	crm := &foyer.Principal{ID: "apikey:crm", App: true}
 	keyed, err := w.eng.Submit(ctx, foyer.Submission{Profile: "partners", Email: "ola@wingtip.example", By: crm, IdempotencyKey: "k1", BodyHash: "h1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []store.TriggerItem{
+		{Trigger: "drops", Item: "/in/a.csv", Version: "1@1", State: store.ItemSeen},
+		{Trigger: "drops", Item: "/in/b.csv", Version: "1@1", State: store.ItemApplied, RunID: "run-b"},
+	}
+	err = w.store.InTx(ctx, func(tx store.Tx) error {
+		for _, it := range items {
+			if err := tx.PutTriggerItem(ctx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(time.Second)
+	// a.csv changed: its first version is superseded; b.csv was applied,
+	// then changed too, and its applied version stays.
+	err = w.store.InTx(ctx, func(tx store.Tx) error {
+		for _, it := range []store.TriggerItem{
+			{Trigger: "drops", Item: "/in/a.csv", Version: "2@2", State: store.ItemSeen},
+			{Trigger: "drops", Item: "/in/b.csv", Version: "2@2", State: store.ItemSeen},
+		} {
+			if err := tx.PutTriggerItem(ctx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -615,15 +648,17 @@ func TestPurgeOnStart(t *testing.T) {
 	for {
 		_, lerr := w.eng.Status(ctx, link.Token)
 		var kerr error
+		var ierr error
 		_ = w.store.InTx(ctx, func(tx store.Tx) error {
 			_, kerr = tx.IdempotencyKeyOf(ctx, crm.ID, "k1")
+			_, ierr = tx.TriggerItem(ctx, "drops", "/in/a.csv", "1@1")
 			return nil
 		})
-		if foyer.ErrorCode(lerr) == foyer.ENOTFOUND && foyer.ErrorCode(kerr) == foyer.ENOTFOUND {
+		if foyer.ErrorCode(lerr) == foyer.ENOTFOUND && foyer.ErrorCode(kerr) == foyer.ENOTFOUND && foyer.ErrorCode(ierr) == foyer.ENOTFOUND {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s the link answers %v and the key %v; want both purged", lerr, kerr)
+			t.Fatalf("after 30 s the link answers %v, the key %v and a.csv's first version %v; want all purged", lerr, kerr, ierr)
 		}
 		<-tick.C
 	}
@@ -632,4 +667,12 @@ func TestPurgeOnStart(t *testing.T) {
 			t.Errorf("request %s after the purge: %v", id, err)
 		}
 	}
+	_ = w.store.InTx(ctx, func(tx store.Tx) error {
+		for _, v := range []struct{ item, version string }{{"/in/a.csv", "2@2"}, {"/in/b.csv", "1@1"}, {"/in/b.csv", "2@2"}} {
+			if _, err := tx.TriggerItem(ctx, "drops", v.item, v.version); err != nil {
+				t.Errorf("%s %s after the purge: %v; want it kept", v.item, v.version, err)
+			}
+		}
+		return nil
+	})
 }

@@ -14,11 +14,18 @@ import (
 // is deleted once it expired (its request and history stay), and an
 // idempotency key once IdempotencyTTL has passed (a call repeated after
 // that is a new call, as with the payment APIs that made the header
-// common). In service mode a periodic job does it, hourly and at start.
+// common). The seen versions of a trigger's inputs that a later version
+// replaced are deleted once SeenTriggerItemsAge old (they will not be
+// found again; applied and failed versions stay, so that none is applied
+// twice). In service mode a periodic job does it, hourly and at start.
 
 // DefaultIdempotencyTTL is how long an API call's idempotency key is kept
 // when Engine.IdempotencyTTL is zero.
 const DefaultIdempotencyTTL = 7 * 24 * time.Hour
+
+// SeenTriggerItemsAge is how long a superseded seen version of a
+// trigger's input is kept (foyer triggers prune's default too).
+const SeenTriggerItemsAge = 30 * 24 * time.Hour
 
 // purgeEvery is how often the purge job runs.
 const purgeEvery = time.Hour
@@ -47,20 +54,24 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 		ttl = DefaultIdempotencyTTL
 	}
 	now := e.now()
-	var links, keys int
+	var links, keys, seen int
 	err := e.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if links, err = tx.PurgeTokens(ctx, now); err != nil {
 			return err
 		}
-		keys, err = tx.PurgeIdempotencyKeys(ctx, now.Add(-ttl))
+		if keys, err = tx.PurgeIdempotencyKeys(ctx, now.Add(-ttl)); err != nil {
+			return err
+		}
+		seen, err = tx.PruneSeenTriggerItems(ctx, now.Add(-SeenTriggerItemsAge))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("purge the ledger: %w", err)
 	}
-	if links+keys > 0 {
-		e.Log.Info("purged expired links and old idempotency keys", "links", links, "idempotency_keys", keys)
+	if links+keys+seen > 0 {
+		e.Log.Info("purged expired links, old idempotency keys and superseded trigger inputs", "links", links,
+			"idempotency_keys", keys, "seen_trigger_items", seen)
 	}
 	return nil
 }

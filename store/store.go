@@ -603,4 +603,25 @@ type TriggerItems interface {
 	// TriggerItem returns the record of a version; ENOTFOUND if it has
 	// none.
 	TriggerItem(ctx context.Context, trigger, item, version string) (TriggerItem, error)
+	// ListTriggerItems calls fn for the records matching f, newest first:
+	// by SeenAt, then by trigger, item and version, each descending (by
+	// bytes). EINVALID for a negative limit or an unknown state.
+	ListTriggerItems(ctx context.Context, f TriggerItemFilter, fn func(TriggerItem) error) error
+	// PruneSeenTriggerItems deletes the seen versions first seen before
+	// before of items for which a version first seen later is recorded
+	// (a file that changed before it was applied: that version will not
+	// be found again), and returns how many it deleted. Applied and
+	// failed versions are never deleted, nor the latest version of an
+	// item: they are what keeps a version from being applied twice.
+	PruneSeenTriggerItems(ctx context.Context, before time.Time) (int, error)
+}
+
+// TriggerItemFilter selects trigger items. Zero fields match everything.
+type TriggerItemFilter struct {
+	Trigger string
+	States  []TriggerItemState // any of these
+	// After continues a listing after this record (its SeenAt, Trigger,
+	// Item and Version), in the listing's order: the last of a page.
+	After *TriggerItem
+	Limit int
 }

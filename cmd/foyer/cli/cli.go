@@ -166,6 +166,7 @@ func commands() []func(*Env) *cobra.Command {
 		newRuns,
 		newTenants,
 		newJobs,
+		newTriggers,
 		newAPIKeys,
 		newServe,
 	}
