@@ -30,7 +30,7 @@ func TestLifecycle(t *testing.T) {
 		want   [][]string // fragments of problems, each with its place
 		rules  foyer.SweepRules
 		users  []string
-		ignore bool // microsoft_policies: ignore
+		ignore bool   // microsoft_policies: ignore
 		daily  string // schedule: a firing's time of day in UTC, "" for none
 	}{
 		{name: "valid", block: `    lifecycle:
