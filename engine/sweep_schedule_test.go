@@ -14,7 +14,7 @@ import (
 )
 
 // serveScheduled starts an engine in service mode (foyer serve) whose
-// tenant sweeps itself daily, at a time of day a few seconds after the
+// tenant sweeps itself daily, at a time of day a minute or two after the
 // sim's now: the engine's and River's clock is the system clock moved to
 // just before that firing, so that River's scheduler fires it for real.
 func serveScheduled(t *testing.T, w *sweepWorld, rules foyer.SweepRules) (*engine.Engine, time.Time) {
@@ -28,7 +28,9 @@ func serveScheduled(t *testing.T, w *sweepWorld, rules foyer.SweepRules) (*engin
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := shiftedClock{by: time.Until(fire.Add(-3 * time.Second))}
+	// A margin for the engine to start and be elected leader before the
+	// firing (a scheduler that starts after it waits a day), under load.
+	clock := shiftedClock{by: time.Until(fire.Add(-8 * time.Second))}
 	e := &engine.Engine{Store: w.store, Clock: clock, NewID: w.eng.NewID, Owner: engine.NewOwner("serve"), Workers: 4,
 		Tenants: map[string]*engine.Tenant{sweepTenant: {Name: sweepTenant, Dir: w.eng.Dir, Sweep: &rules,
 			Lifecycle: &engine.SweepConfig{Rules: rules, Schedule: sched}}},
