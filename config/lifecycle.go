@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/directory"
 )
@@ -34,6 +36,20 @@ type Lifecycle struct {
 	// to sweep when they cannot be read; ignore does not read them, and
 	// the admin takes responsibility for guests both would act on.
 	MicrosoftPolicies string `yaml:"microsoft_policies,omitempty"`
+	// Schedule, when set, is when foyer serve sweeps the tenant by itself:
+	// a cron expression like a trigger's, in TimeZone (default UTC).
+	Schedule string `yaml:"schedule,omitempty"`
+	TimeZone string `yaml:"time_zone,omitempty"`
+}
+
+// SweepSchedule parses the lifecycle's schedule in its time zone; nil
+// when it has none. The configuration was validated: errors are not
+// expected.
+func (l *Lifecycle) SweepSchedule() (cron.Schedule, error) {
+	if l == nil || l.Schedule == "" {
+		return nil, nil
+	}
+	return parseSchedule(l.Schedule, l.TimeZone)
 }
 
 // The values of lifecycle.microsoft_policies.
@@ -126,6 +142,17 @@ func (c *Config) checkLifecycle(k *checker, at, tenant string, l *Lifecycle) {
 	default:
 		k.add(at+".microsoft_policies", "tenant %s: lifecycle.microsoft_policies is %s or %s, not %q",
 			tenant, MicrosoftPoliciesRespect, MicrosoftPoliciesIgnore, l.MicrosoftPolicies)
+	}
+	if l.Schedule != "" {
+		if _, err := parseSchedule(l.Schedule, l.TimeZone); err != nil {
+			where := at + ".schedule"
+			if strings.Contains(err.Error(), "time zone") {
+				where = at + ".time_zone"
+			}
+			k.add(where, "tenant %s: lifecycle.%s: %v", tenant, where[len(at)+1:], err)
+		}
+	} else if l.TimeZone != "" {
+		k.add(at+".time_zone", "tenant %s: lifecycle.time_zone without a lifecycle.schedule", tenant)
 	}
 	if l.Stale.NeverRedeemedDays == 0 && l.Stale.NoSignInDays == 0 {
 		k.add(at, "tenant %s: lifecycle has no rule: set stale.never_redeemed_days or stale.no_sign_in_days", tenant)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/config"
@@ -29,7 +30,8 @@ func TestLifecycle(t *testing.T) {
 		want   [][]string // fragments of problems, each with its place
 		rules  foyer.SweepRules
 		users  []string
-		ignore bool // microsoft_policies: ignore
+		ignore bool   // microsoft_policies: ignore
+		daily  string // schedule: a firing's time of day in UTC, "" for none
 	}{
 		{name: "valid", block: `    lifecycle:
       stale: {never_redeemed_days: 30, no_sign_in_days: 90, new_guest_grace_days: 14}
@@ -98,6 +100,24 @@ func TestLifecycle(t *testing.T) {
       stale: {no_sign_in_days: 90}
       microsoft_policies: obey
 `, want: [][]string{{"foyer.yaml:8:", "microsoft_policies", `respect or ignore, not "obey"`}}},
+		{name: "scheduled", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      schedule: "30 2 * * *"
+      time_zone: Europe/Paris
+`, rules: foyer.SweepRules{NoSignInDays: 90, ReenabledHoldDays: 90}, daily: "01:30"},
+		{name: "schedule problems", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      schedule: "every night"
+`, want: [][]string{{"foyer.yaml:8:", "lifecycle.schedule", "minute hour day-of-month"}}},
+		{name: "time zone problems", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      schedule: "@daily"
+      time_zone: Mars/Olympus
+`, want: [][]string{{"foyer.yaml:9:", "lifecycle.time_zone", "not known"}}},
+		{name: "time zone without a schedule", block: `    lifecycle:
+      stale: {no_sign_in_days: 90}
+      time_zone: UTC
+`, want: [][]string{{"foyer.yaml:8:", "time_zone without a lifecycle.schedule"}}},
 		{name: "a share that is not a number", block: `    lifecycle:
       stale: {no_sign_in_days: 90}
       cap: {max_share: lots}
@@ -120,6 +140,18 @@ func TestLifecycle(t *testing.T) {
 				}
 				if l.RespectMicrosoftPolicies() == tc.ignore {
 					t.Errorf("RespectMicrosoftPolicies() = %v, want %v", l.RespectMicrosoftPolicies(), !tc.ignore)
+				}
+				s, err := l.SweepSchedule()
+				switch {
+				case err != nil:
+					t.Errorf("SweepSchedule: %v", err)
+				case (s != nil) != (tc.daily != ""):
+					t.Errorf("SweepSchedule() = %v, want a schedule: %v", s, tc.daily != "")
+				case s != nil:
+					winter := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+					if got := s.Next(winter).UTC().Format("15:04"); got != tc.daily {
+						t.Errorf("the schedule fires at %s UTC, want %s", got, tc.daily)
+					}
 				}
 				if strings.Join(l.Exclude.Users, ",") != strings.Join(tc.users, ",") {
 					t.Errorf("exclude.users = %v, want %v", l.Exclude.Users, tc.users)

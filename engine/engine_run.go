@@ -208,6 +208,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	var periodic []*river.PeriodicJob
 	if e.Service {
 		periodic = append(e.purgeJobs(), e.triggerJobs()...)
+		periodic = append(periodic, e.sweepScheduleJobs()...)
 		periodic = append(periodic, e.redemptionJobs(workers)...)
 	}
 	if e.Replicas && !e.Service {

@@ -127,6 +127,7 @@ func (e *Engine) serviceWorkers(workers *river.Workers, queues map[string]river.
 	river.AddWorker(workers, &announceWorker{e: e})
 	river.AddWorker(workers, &purgeWorker{e: e})
 	river.AddWorker(workers, &triggerWorker{e: e})
+	river.AddWorker(workers, &sweepScheduleWorker{e: e})
 	queues[queueIntake] = river.QueueConfig{MaxWorkers: 4}
 	queues[queueNotice] = river.QueueConfig{MaxWorkers: 4}
 }

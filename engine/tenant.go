@@ -34,6 +34,10 @@ type Tenant struct {
 	// section: foyer serve works the jobs of a sweep released from
 	// /admin/runs with them (Engine.Sweep is the CLI's, for one tenant).
 	Sweep *foyer.SweepRules
+	// Lifecycle is the tenant's whole lifecycle: section, as a sweep is
+	// planned with it (PlanTenantSweep); with a Schedule, foyer serve
+	// sweeps the tenant by itself (ScheduledSweep). Its Rules are Sweep's.
+	Lifecycle *SweepConfig
 }
 
 // OneTenant is the Tenants of an engine that acts on one tenant.

@@ -183,7 +183,7 @@ func buildService(ctx context.Context, c *config.Config, st config.ServeSettings
 // and builds the invitation mailers of those whose sender is foyer. A
 // tenant's lifecycle rules are the ones foyer sweep reads
 // (config.Lifecycle.SweepRules): with them serve works a sweep released
-// from /admin/runs.
+// from /admin/runs, and sweeps the tenant on its lifecycle.schedule.
 //
 // With the shared write budget on (replicas on PostgreSQL), each tenant's
 // writes reserve their slots in the ledger, under the tenant's and its
@@ -213,6 +213,15 @@ func serveTenants(ctx context.Context, c *config.Config, ledger store.Store, env
 		if ct.Lifecycle != nil {
 			rules := ct.Lifecycle.SweepRules()
 			tenants[name].Sweep = &rules
+			sched, err := ct.Lifecycle.SweepSchedule()
+			if err != nil {
+				return nil, nil, nil, withCode(ExitError, fmt.Errorf("tenant %s: lifecycle.schedule: %w", name, err))
+			}
+			sc := sweepConfig(ct.Lifecycle, nil)
+			if sched != nil {
+				sc.Schedule = sched
+			}
+			tenants[name].Lifecycle = &sc
 		}
 		ps, ms, err := serveProfiles(ctx, c, name, dir, env, log)
 		if err != nil {

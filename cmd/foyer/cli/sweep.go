@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,9 +13,7 @@ import (
 
 	"github.com/foyer-dev/foyer"
 	"github.com/foyer-dev/foyer/config"
-	"github.com/foyer-dev/foyer/directory"
 	"github.com/foyer-dev/foyer/engine"
-	"github.com/foyer-dev/foyer/graph"
 	"github.com/foyer-dev/foyer/notify/email"
 	"github.com/foyer-dev/foyer/store"
 )
@@ -226,8 +222,8 @@ func runSweep(cmd *cobra.Command, env *Env) error {
 	defer ledger.Close()
 	rules := lc.SweepRules()
 	if !apply {
-		eng := &engine.Engine{Store: ledger, Clock: env.Clock, Log: log.With("component", "engine")}
-		plan, _, err := planSweep(ctx, eng, dir, name, lc)
+		eng := &engine.Engine{Store: ledger, Dir: dir, Clock: env.Clock, Log: log.With("component", "engine")}
+		plan, _, err := planSweep(ctx, eng, name, lc)
 		if err != nil {
 			return withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err))
 		}
@@ -271,7 +267,7 @@ func runSweep(cmd *cobra.Command, env *Env) error {
 	if resumed {
 		fmt.Fprintf(env.Stderr, "foyer: resuming sweep %s of tenant %s, started %s\n", run.ID, name, run.StartedAt.Local().Format(time.DateTime))
 	} else {
-		plan, h, err := planSweep(ctx, eng, dir, name, lc)
+		plan, h, err := planSweep(ctx, eng, name, lc)
 		if err != nil {
 			return stop(withCode(ExitError, fmt.Errorf("tenant %s: %w", name, err)))
 		}
@@ -336,54 +332,16 @@ func runSweep(cmd *cobra.Command, env *Env) error {
 }
 
 // planSweep reads the guests, the exclusions and the ledger's history of
-// the tenant's sweeps, and decides.
-func planSweep(ctx context.Context, eng *engine.Engine, dir *graph.Client, tenant string, lc *config.Lifecycle) (*foyer.SweepPlan, map[string]foyer.SweepHistory, error) {
-	exclude := make(map[string]bool)
-	for _, u := range lc.Exclude.Users {
-		exclude[strings.ToLower(strings.TrimSpace(u))] = true
-	}
-	for _, g := range lc.Exclude.Groups {
-		ms, err := dir.Members(ctx, strings.TrimSpace(g))
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the members of excluded group %s: %w", g, err)
-		}
-		for _, m := range ms {
-			exclude[strings.ToLower(m.ID)] = true
-		}
-	}
-	for _, prop := range slices.Sorted(maps.Keys(lc.Exclude.Attributes)) {
-		ids, err := dir.GuestsWith(ctx, prop, lc.Exclude.Attributes[prop])
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the guests excluded by %s: %w", prop, err)
-		}
-		for _, id := range ids {
-			exclude[id] = true
-		}
-	}
-	rules := lc.SweepRules()
-	var since time.Time // no sign-in data is needed without the no-sign-in rule
-	if rules.NoSignInDays > 0 {
-		since = eng.Clock.Now().UTC().Add(-time.Duration(rules.NoSignInDays) * 24 * time.Hour)
-	}
-	guests, err := dir.GuestActivity(ctx, since)
-	if errors.Is(err, directory.ErrNoPremium) {
-		return nil, nil, fmt.Errorf("sweep refused, nothing changed: the tenant cannot report sign-in activity: %w", err)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if lc.RespectMicrosoftPolicies() {
-		if err := engine.MarkGoverned(ctx, dir, guests); err != nil {
-			return nil, nil, fmt.Errorf("sweep refused, nothing changed: foyer leaves the guests a Microsoft lifecycle policy governs to Microsoft, "+
-				"and cannot tell which they are (lifecycle.microsoft_policies: ignore sweeps without looking): %w", err)
-		}
-	}
-	plan, h, err := eng.PlanSweep(ctx, tenant, rules, guests, exclude)
-	var missing *foyer.ErrSignInUnreported
-	if errors.As(err, &missing) {
-		return nil, nil, fmt.Errorf("sweep refused, nothing changed: %w", err)
-	}
-	return plan, h, err
+// the tenant's sweeps, and decides (engine.PlanTenantSweep).
+func planSweep(ctx context.Context, eng *engine.Engine, tenant string, lc *config.Lifecycle) (*foyer.SweepPlan, map[string]foyer.SweepHistory, error) {
+	return eng.PlanTenantSweep(ctx, tenant, sweepConfig(lc, nil))
+}
+
+// sweepConfig is a tenant's lifecycle: section as the engine plans a
+// sweep with it; schedule is its parsed lifecycle.schedule (serve), or nil.
+func sweepConfig(lc *config.Lifecycle, schedule engine.Schedule) engine.SweepConfig {
+	return engine.SweepConfig{Rules: lc.SweepRules(), ExcludeUsers: lc.Exclude.Users, ExcludeGroups: lc.Exclude.Groups,
+		ExcludeAttributes: lc.Exclude.Attributes, RespectMicrosoftPolicies: lc.RespectMicrosoftPolicies(), Schedule: schedule}
 }
 
 func changeCount(p *foyer.SweepPlan) int {
