@@ -30,7 +30,7 @@ func serveScheduled(t *testing.T, w *sweepWorld, rules foyer.SweepRules) (*engin
 	}
 	// A margin for the engine to start and be elected leader before the
 	// firing (a scheduler that starts after it waits a day), under load.
-	clock := shiftedClock{by: time.Until(fire.Add(-8 * time.Second))}
+	clock := shiftedClock{by: time.Until(fire.Add(-15 * time.Second))}
 	e := &engine.Engine{Store: w.store, Clock: clock, NewID: w.eng.NewID, Owner: engine.NewOwner("serve"), Workers: 4,
 		Tenants: map[string]*engine.Tenant{sweepTenant: {Name: sweepTenant, Dir: w.eng.Dir, Sweep: &rules,
 			Lifecycle: &engine.SweepConfig{Rules: rules, Schedule: sched}}},
