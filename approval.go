@@ -44,6 +44,15 @@ type Stage struct {
 	Alternates Approvers     // who decides after an escalation
 }
 
+// Deciders returns who decides the stage: its approvers, or its
+// alternates once it was escalated.
+func (s Stage) Deciders(escalated bool) Approvers {
+	if escalated {
+		return s.Alternates
+	}
+	return s.Approvers
+}
+
 // Due returns when a stage entered at t times out.
 func (s Stage) Due(t time.Time) time.Time {
 	d := s.Timeout
@@ -164,11 +173,7 @@ func CheckDecision(r *Request, pol Policy, stage int, escalated bool, who Princi
 	if r.Details.RequestedBy != "" && who.Is(r.Details.RequestedBy) {
 		return Errorf(EFORBIDDEN, "nobody approves a request they made")
 	}
-	s := pol.Stages[stage-1]
-	approvers := s.Approvers
-	if escalated {
-		approvers = s.Alternates
-	}
+	approvers := pol.Stages[stage-1].Deciders(escalated)
 	if !approvers.Matches(who, r.Details.Sponsor) {
 		return Errorf(EFORBIDDEN, "%s is not an approver of stage %d of request %s", who, stage, r.ID)
 	}

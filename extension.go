@@ -119,11 +119,7 @@ func CheckExtensionDecision(r *Request, x *Extension, pol Policy, who Principal,
 	if x.AskedBy != "" && (x.AskedBy == who.String() || who.Is(x.AskedBy)) {
 		return Errorf(EFORBIDDEN, "nobody approves an extension they asked for")
 	}
-	s := pol.Stages[x.Stage-1]
-	approvers := s.Approvers
-	if x.Escalated {
-		approvers = s.Alternates
-	}
+	approvers := pol.Stages[x.Stage-1].Deciders(x.Escalated)
 	if !approvers.Matches(who, r.Details.Sponsor) {
 		return Errorf(EFORBIDDEN, "%s is not an approver of stage %d of extension %s", who, x.Stage, x.ID)
 	}

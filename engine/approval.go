@@ -105,10 +105,7 @@ func (e *Engine) enterStage(ctx context.Context, tx store.Tx, q store.Queue, req
 	if _, _, err := q.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: queueIntake, ScheduledAt: req.StageDue}); err != nil {
 		return fmt.Errorf("enqueue the time limit of request %s: %w", req.ID, err)
 	}
-	approvers := s.Approvers
-	if escalated {
-		approvers = s.Alternates
-	}
+	approvers := s.Deciders(escalated)
 	if err := e.announce(ctx, tx, e.awaitAnnouncement(req, len(p.Approval.Stages))); err != nil {
 		return err
 	}

@@ -255,11 +255,7 @@ func (e *Engine) enterExtensionStage(ctx context.Context, tx store.Tx, q store.Q
 	if _, _, err := q.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: queueIntake, ScheduledAt: x.StageDue}); err != nil {
 		return fmt.Errorf("enqueue the time limit of extension %s: %w", x.ID, err)
 	}
-	s := p.Approval.Stages[x.Stage-1]
-	approvers := s.Approvers
-	if x.Escalated {
-		approvers = s.Alternates
-	}
+	approvers := p.Approval.Stages[x.Stage-1].Deciders(x.Escalated)
 	if err := e.announce(ctx, tx, e.extensionAnnouncement(req, x, len(p.Approval.Stages))); err != nil {
 		return err
 	}

@@ -80,11 +80,7 @@ func (e *Engine) stageApprovers(req *foyer.Request, a ApproverNoticeArgs) (foyer
 		a.Stage < 1 || a.Stage > len(p.Approval.Stages) {
 		return foyer.Approvers{}, false
 	}
-	s := p.Approval.Stages[a.Stage-1]
-	if a.Escalated {
-		return s.Alternates, true
-	}
-	return s.Approvers, true
+	return p.Approval.Stages[a.Stage-1].Deciders(a.Escalated), true
 }
 
 // extensionStageApprovers returns who decides the stage an extension
@@ -96,11 +92,7 @@ func (e *Engine) extensionStageApprovers(req *foyer.Request, x *foyer.Extension,
 		a.Stage < 1 || a.Stage > len(p.Approval.Stages) {
 		return foyer.Approvers{}, false
 	}
-	s := p.Approval.Stages[a.Stage-1]
-	if a.Escalated {
-		return s.Alternates, true
-	}
-	return s.Approvers, true
+	return p.Approval.Stages[a.Stage-1].Deciders(a.Escalated), true
 }
 
 type approverNoticeWorker struct {
