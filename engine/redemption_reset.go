@@ -221,8 +221,8 @@ func (e *Engine) resetLost(ctx context.Context, person directory.Person) (lost, 
 	var intent *store.AuditEntry
 	err = e.Store.InTx(ctx, func(tx store.Tx) error {
 		intent = nil
-		return tx.AuditLog(ctx, store.AuditFilter{}, func(a store.AuditEntry) error {
-			if a.Op == opResetRedemption && strings.HasSuffix(strings.ToLower(a.Target), suffix) {
+		return tx.AuditLog(ctx, store.AuditFilter{Op: opResetRedemption}, func(a store.AuditEntry) error {
+			if strings.HasSuffix(strings.ToLower(a.Target), suffix) {
 				intent = nil
 				if a.Kind == store.AuditIntent {
 					intent = &a
